@@ -1,0 +1,118 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/**
+ * @file eas_config_defaults.h
+ * @brief Build configuration of the core, with defaults for builds that do not use Kconfig.
+ *
+ * Integration without Kconfig: define the CONFIG_EAS_* macros you want to change (compiler
+ * flags, or a header named by EAS_CONFIG_FILE) and leave the rest to the defaults below.
+ * Booleans are 0 or 1, never "defined or not": always test them with `#if`.
+ * The defaults here equal the Kconfig defaults (tests/unit/config checks this).
+ */
+#ifndef EAS_CONFIG_DEFAULTS_H
+#define EAS_CONFIG_DEFAULTS_H
+
+#if defined(EAS_CONFIG_FILE)
+#include EAS_CONFIG_FILE
+#endif
+
+/* ---- content classes ---- */
+#ifndef CONFIG_EAS_CALENDAR
+#define CONFIG_EAS_CALENDAR 1
+#endif
+#ifndef CONFIG_EAS_CONTACTS
+#define CONFIG_EAS_CONTACTS 1
+#endif
+#ifndef CONFIG_EAS_EMAIL
+#define CONFIG_EAS_EMAIL 1
+#endif
+#ifndef CONFIG_EAS_TASKS
+#define CONFIG_EAS_TASKS 1
+#endif
+#ifndef CONFIG_EAS_NOTES
+#define CONFIG_EAS_NOTES 1
+#endif
+
+/* ---- protocol features ---- */
+#ifndef CONFIG_EAS_AUTODISCOVER
+#define CONFIG_EAS_AUTODISCOVER 1
+#endif
+#ifndef CONFIG_EAS_BASE64_QUERY
+#define CONFIG_EAS_BASE64_QUERY 1
+#endif
+
+/* ---- WBXML ---- */
+#ifndef CONFIG_EAS_WBXML_BACKEND_NATIVE
+#define CONFIG_EAS_WBXML_BACKEND_NATIVE 1
+#endif
+#ifndef CONFIG_EAS_WBXML_BACKEND_LIBWBXML
+#define CONFIG_EAS_WBXML_BACKEND_LIBWBXML 0
+#endif
+#ifndef CONFIG_EAS_WBXML_NAMES
+#define CONFIG_EAS_WBXML_NAMES 1
+#endif
+#ifndef CONFIG_EAS_WBXML_MAX_DEPTH
+#define CONFIG_EAS_WBXML_MAX_DEPTH 24
+#endif
+#ifndef CONFIG_EAS_WBXML_MAX_STRING
+#define CONFIG_EAS_WBXML_MAX_STRING 4096
+#endif
+#ifndef CONFIG_EAS_WBXML_MAX_STRTBL
+#define CONFIG_EAS_WBXML_MAX_STRTBL 0
+#endif
+
+/* ---- HTTP ---- */
+#ifndef CONFIG_EAS_HTTP_MAX_HEADER
+#define CONFIG_EAS_HTTP_MAX_HEADER 1024
+#endif
+#ifndef CONFIG_EAS_RX_CHUNK
+#define CONFIG_EAS_RX_CHUNK 1024
+#endif
+#ifndef CONFIG_EAS_TX_CHUNK
+#define CONFIG_EAS_TX_CHUNK 1024
+#endif
+#ifndef CONFIG_EAS_MAX_REDIRECTS
+#define CONFIG_EAS_MAX_REDIRECTS 5
+#endif
+#ifndef CONFIG_EAS_URL_MAX
+#define CONFIG_EAS_URL_MAX 256
+#endif
+
+/* ---- calendar ---- */
+#ifndef CONFIG_EAS_CAL_MAX_EXCEPTIONS
+#define CONFIG_EAS_CAL_MAX_EXCEPTIONS 64
+#endif
+#ifndef CONFIG_EAS_CAL_MAX_OCCURRENCES
+#define CONFIG_EAS_CAL_MAX_OCCURRENCES 1000
+#endif
+#ifndef CONFIG_EAS_CAL_MAX_ITERATIONS
+#define CONFIG_EAS_CAL_MAX_ITERATIONS 100000
+#endif
+
+/* ---- engine ---- */
+#ifndef CONFIG_EAS_ARENA_SIZE
+#define CONFIG_EAS_ARENA_SIZE 8192
+#endif
+#ifndef CONFIG_EAS_MAX_FOLDERS
+#define CONFIG_EAS_MAX_FOLDERS 64
+#endif
+#ifndef CONFIG_EAS_OUTBOX_SLOTS
+#define CONFIG_EAS_OUTBOX_SLOTS 32
+#endif
+#ifndef CONFIG_EAS_SYNC_KEY_MAX
+#define CONFIG_EAS_SYNC_KEY_MAX 64
+#endif
+#ifndef CONFIG_EAS_SERVER_ID_MAX
+#define CONFIG_EAS_SERVER_ID_MAX 64
+#endif
+
+/* ---- diagnostics ---- */
+#ifndef CONFIG_EAS_LOG_LEVEL
+#define CONFIG_EAS_LOG_LEVEL 3
+#endif
+#ifndef CONFIG_EAS_LOG_LINE_MAX
+#define CONFIG_EAS_LOG_LINE_MAX 160
+#endif
+
+#include "eas/eas_check_config.h"
+
+#endif /* EAS_CONFIG_DEFAULTS_H */
