@@ -5,7 +5,7 @@
  *
  * Tags are named by one 16-bit value: code page in the high byte, token (without the
  * content/attribute flag bits) in the low byte, e.g. EAS_AIRSYNC_SYNC == 0x0005 and
- * EAS_CALENDAR_TIMEZONE == 0x0402. The constants are in eas_wbxml_tags.h.
+ * EAS_CALENDAR_TIMEZONE == 0x0405. The constants are in eas_wbxml_tags.h.
  *
  * ## Decoder
  * Push-style and incremental: feed the document in chunks of any size (down to one byte);
@@ -195,7 +195,7 @@ int eas_wbxml_enc_finish(eas_wbxml_enc_t *enc);
 uint64_t eas_wbxml_enc_total(const eas_wbxml_enc_t *enc);
 
 /**
- * @brief Name of a tag as MS-ASWBXML spells it ("Sync", "TimeZone"), and its code page's
+ * @brief Name of a tag as MS-ASWBXML spells it ("Sync", "Timezone"), and its code page's
  *        namespace ("AirSync", "Calendar"). NULL when unknown or when CONFIG_EAS_WBXML_NAMES
  *        is off.
  */
