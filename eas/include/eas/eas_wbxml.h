@@ -83,15 +83,23 @@ typedef struct eas_wbxml_event {
  */
 typedef int (*eas_wbxml_cb_t)(void *user, const eas_wbxml_event_t *ev);
 
+/** Hard cap of the decoder's element stack (CONFIG_EAS_WBXML_MAX_DEPTH is at most this). */
+#define EAS_WBXML_STACK_MAX 64
+
 /** Decoder state. Treat as opaque; its size is independent of the configuration. */
 typedef struct eas_wbxml_dec {
     eas_wbxml_cb_t cb;
     void *user;
+    uint8_t *strtbl;     /**< caller buffer for the string table (optional) */
     uint64_t offset;     /**< bytes consumed so far (error position) */
     uint32_t remaining;  /**< bytes left in the current length-prefixed item */
+    uint32_t total;      /**< length of the current OPAQUE item / string table */
     uint32_t accum;      /**< mb_u_int being assembled */
-    uint32_t max_string; /**< longest STR_I / OPAQUE accepted */
+    uint32_t max_string; /**< longest STR_I accepted */
+    uint32_t max_opaque; /**< longest OPAQUE item accepted */
     uint32_t str_len;    /**< length of the STR_I being passed through */
+    uint32_t strtbl_cap; /**< size of the caller's string table buffer */
+    uint32_t strtbl_len; /**< string table length (stored only if it fit strtbl_cap) */
     uint16_t depth;
     uint16_t max_depth;
     uint8_t state;
@@ -99,8 +107,8 @@ typedef struct eas_wbxml_dec {
     uint8_t accum_bytes;
     uint8_t flags;
     int err; /**< sticky: once set, feed() returns it */
-    /** Open-element tags for END events and validation. 255 is the hard cap of max_depth. */
-    uint16_t stack[64];
+    /** Open-element tags for END events and validation. */
+    uint16_t stack[EAS_WBXML_STACK_MAX];
 } eas_wbxml_dec_t;
 
 /**
@@ -108,6 +116,22 @@ typedef struct eas_wbxml_dec {
  *        CONFIG_EAS_WBXML_MAX_STRING).
  */
 void eas_wbxml_dec_init(eas_wbxml_dec_t *dec, eas_wbxml_cb_t cb, void *user);
+
+/**
+ * @brief Tighten the limits of a freshly initialised decoder (tests, or a command that
+ *        knows its responses are small). Values above the Kconfig limits, and 0, keep the
+ *        Kconfig limit. Call before the first feed().
+ */
+void eas_wbxml_dec_set_limits(eas_wbxml_dec_t *dec, uint16_t max_depth, uint32_t max_string,
+                              uint32_t max_opaque);
+
+/**
+ * @brief Give the decoder a buffer for the document's string table (needed only for STR_T,
+ *        which EAS servers do not send). A table that does not fit is skipped, and every
+ *        STR_T reference then fails with EAS_ERR_WBXML_STRTBL. Call before the first feed().
+ *        The buffer must stay valid while decoding; TEXT events of STR_T point into it.
+ */
+void eas_wbxml_dec_set_strtbl(eas_wbxml_dec_t *dec, uint8_t *buf, uint32_t cap);
 
 /**
  * @brief Feed the next @p len bytes of the document. All bytes are consumed unless an
@@ -142,6 +166,7 @@ typedef struct eas_wbxml_enc {
     eas_wbxml_flush_t flush;
     void *user;
     int err;
+    uint32_t opaque_left; /**< bytes still owed to an OPAQUE item begun in pieces */
     uint16_t depth;
     uint8_t page;
     uint8_t pending_start; /**< a START awaiting its content flag */
@@ -162,7 +187,8 @@ int eas_wbxml_enc_start(eas_wbxml_enc_t *enc, uint16_t tag);
  *         as an empty tag without END). */
 int eas_wbxml_enc_end(eas_wbxml_enc_t *enc);
 
-/** @brief Write @p len bytes of UTF-8 text as STR_I. Must not contain NUL. */
+/** @brief Write @p len bytes of UTF-8 text as STR_I. Must not contain NUL. Empty text
+ *         writes nothing (EAS does not distinguish `<a></a>` from `<a/>`). */
 int eas_wbxml_enc_text(eas_wbxml_enc_t *enc, const char *text, size_t len);
 
 /** @brief Write @p len bytes as one OPAQUE item. */
@@ -186,7 +212,9 @@ int eas_wbxml_enc_elem_empty(eas_wbxml_enc_t *enc, uint16_t tag);
 int eas_wbxml_enc_elem_uint(eas_wbxml_enc_t *enc, uint16_t tag, uint32_t value);
 
 /**
- * @brief Flush everything buffered. Fails with EAS_ERR_STATE if elements are still open.
+ * @brief Flush everything buffered. Fails with EAS_ERR_STATE if elements are still open or
+ *        no root element was written. Without a flush callback the whole document stays in
+ *        the buffer (enc->buf, enc->len bytes) and EAS_ERR_NOMEM reports that it did not fit.
  * @return EAS_OK or the sticky error.
  */
 int eas_wbxml_enc_finish(eas_wbxml_enc_t *enc);
