@@ -44,6 +44,14 @@
 #error "easd config: CONFIG_EAS_CAL_MAX_ITERATIONS must be >= CONFIG_EAS_CAL_MAX_OCCURRENCES"
 #endif
 
+/* Engine: keys and ids live in EAS_ID_CAP (65) byte fields of the public structs. */
+#if CONFIG_EAS_SYNC_KEY_MAX > 64 || CONFIG_EAS_SERVER_ID_MAX > 64
+#error "easd config: CONFIG_EAS_SYNC_KEY_MAX and CONFIG_EAS_SERVER_ID_MAX are at most 64 (MS-ASCMD limit)"
+#endif
+#if CONFIG_EAS_BACKOFF_MAX_MS < CONFIG_EAS_BACKOFF_MIN_MS
+#error "easd config: CONFIG_EAS_BACKOFF_MAX_MS must be >= CONFIG_EAS_BACKOFF_MIN_MS"
+#endif
+
 #if CONFIG_EAS_LOG_LEVEL < 0 || CONFIG_EAS_LOG_LEVEL > 4
 #error "easd config: CONFIG_EAS_LOG_LEVEL must be 0 (none) .. 4 (debug)"
 #endif

@@ -1,0 +1,412 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/**
+ * @file eas_engine.h
+ * @brief The EAS account engine: a non-blocking state machine that takes one account from
+ *        nothing to a synced mailbox and keeps local changes flowing up without loss.
+ *
+ * ## Shape
+ * The application owns an ::eas_engine_t, a folder table (::eas_folder_t array), an outbox
+ * slot table (::eas_outbox_slot_t array), receive/transmit buffers and one ::eas_arena_t.
+ * Nothing is allocated. One function advances everything:
+ *
+ * @code
+ * eas_engine_t eng;
+ * eas_folder_t folders[32];
+ * eas_outbox_slot_t outbox[16];
+ * static uint8_t arena_mem[CONFIG_EAS_ARENA_SIZE], work[EAS_HTTP_CLIENT_WORK_SIZE];
+ * eas_arena_t arena;
+ * eas_arena_init(&arena, arena_mem, sizeof(arena_mem));
+ * eas_engine_mem_t mem = {folders, 32, outbox, 16, &arena, work, sizeof(work)};
+ * err = eas_engine_init(&eng, &cfg, &mem, &net, on_event, app);   // loads persisted state
+ * for (;;) {
+ *     uint64_t deadline;
+ *     err = eas_step(&eng, ev, now_ms(), &deadline);   // ev: TICK / READABLE / WRITABLE / COMMAND
+ *     if (err < 0 && err != EAS_ERR_AGAIN) break;      // a stopped state (see eas_engine_state)
+ *     wait_for(eas_engine_wait_io(&eng), deadline);    // readiness or deadline, then loop
+ * }
+ * @endcode
+ *
+ * ## Flow
+ * OPTIONS (highest common version) → Provision (two phases; the application decides what
+ * the device enforces) → FolderSync → Sync of each selected folder (SyncKey 0, then
+ * incremental, WindowSize / MoreAvailable) → Ping at a fixed interval (the adaptive
+ * heartbeat plugs into eas_engine_ping_interval()). Server-side status codes drive the
+ * recoveries listed in PROTOCOL.md; every failure goes through one back-off policy.
+ *
+ * ## Delivery and crash safety
+ * Items are delivered to the application *while* a response is parsed (memory does not grow
+ * with the number of items). The folder's new SyncKey is committed to the store only after
+ * the whole response has been applied. If power fails in between, the next run sends the
+ * old key and the server resends the same batch: the application must therefore treat
+ * ::EAS_EV_ITEM_BEGIN with op ADD or CHANGE as an **idempotent upsert keyed by
+ * (folder, ServerId)** and DELETE of an unknown ServerId as a no-op. Then a crash never
+ * duplicates or loses an item.
+ *
+ * Public struct layouts here never depend on Kconfig: sizes are the protocol's own limits
+ * (ServerId, CollectionId, SyncKey and PolicyKey are at most 64 characters, MS-ASCMD) or
+ * come from the application as (pointer, capacity) pairs.
+ */
+#ifndef EAS_ENGINE_H
+#define EAS_ENGINE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "eas/eas_arena.h"
+#include "eas/eas_err.h"
+#include "eas/eas_http.h"
+#include "hal/hal_io.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** Bytes for an id or key: the protocol's 64 characters plus NUL. */
+#define EAS_ID_CAP 65
+
+/** Content classes (bit mask) for eas_account_cfg_t::classes and eas_folder_t::cls. */
+#define EAS_CLASS_EMAIL 0x01u
+#define EAS_CLASS_CALENDAR 0x02u
+#define EAS_CLASS_CONTACTS 0x04u
+#define EAS_CLASS_TASKS 0x08u
+#define EAS_CLASS_NOTES 0x10u
+
+/** Account configuration. Strings must stay valid while the engine is used. */
+typedef struct eas_account_cfg {
+    /** EAS endpoint, e.g. "https://mail.example.com/Microsoft-Server-ActiveSync". A
+        persisted redirect (HTTP 451) takes precedence once learned. */
+    const char *url;
+    const char *user;        /**< User= query value (the login name) */
+    const char *email;       /**< the user's own address (reply-all drops it) */
+    const char *device_id;   /**< never changes for the life of the device */
+    const char *device_type; /**< e.g. "easd" */
+    const char *user_agent;  /**< NULL: "easd/<version>" */
+    /** Credentials: Basic (user/password, the password buffer is the application's and
+        may be replaced between steps) or a bearer-token callback. Never logged, never
+        persisted by the engine. */
+    eas_http_auth_t auth;
+    eas_proto_ver_t max_version; /**< highest version to use (12.1..16.1); NONE = highest */
+    uint8_t classes;           /**< EAS_CLASS_* to sync */
+    uint8_t body_type;         /**< AirSyncBase BodyPreference Type: 1 text, 2 HTML, 4 MIME */
+    uint16_t window_size;      /**< Sync WindowSize, 1..512 (0 = 100) */
+    uint32_t body_truncation;  /**< BodyPreference TruncationSize; 0 = whole body */
+    uint8_t calendar_filter;   /**< Sync FilterType for calendar (0 = all, 4 = 2 weeks…) */
+    uint8_t email_filter;      /**< Sync FilterType for email (0 = all, 3 = 3 days…) */
+    uint32_t ping_interval_s;  /**< fixed heartbeat (0 = 480 s) */
+    /** Namespace of the store records ("acct0"): 1..16 chars of [A-Za-z0-9_-]. */
+    const char *store_prefix;
+} eas_account_cfg_t;
+
+/** Flags of an ::eas_folder_t. */
+#define EAS_FOLDER_F_SELECTED 0x01u /**< synced (class selected in the configuration) */
+#define EAS_FOLDER_F_SYNCED 0x02u   /**< a complete initial sync has been committed */
+#define EAS_FOLDER_F_DIRTY 0x04u    /**< server reported changes (Ping 2) / sync requested */
+#define EAS_FOLDER_F_NO_PING 0x08u  /**< rejected by the server in Ping; never pinged again */
+#define EAS_FOLDER_F_RESYNC 0x10u   /**< recovering with SyncKey 0 (status 3/12/135) */
+
+/** One folder of the hierarchy. The application provides the array; the engine fills it. */
+typedef struct eas_folder {
+    char server_id[EAS_ID_CAP];
+    char parent_id[EAS_ID_CAP];
+    char sync_key[EAS_ID_CAP]; /**< "0" until the first Sync */
+    uint8_t type;              /**< FolderHierarchy Type (1..19) */
+    uint8_t cls;               /**< EAS_CLASS_* derived from the type, 0 if not syncable */
+    uint8_t flags;             /**< EAS_FOLDER_F_* */
+    uint8_t last_status;       /**< last collection Status from the server */
+    uint16_t repeat_count;     /**< consecutive MoreAvailable responses with the same key */
+    uint16_t used;             /**< nonzero when the entry is in use */
+} eas_folder_t;
+
+/** Kinds of outbox entries. */
+typedef enum eas_outbox_kind {
+    EAS_OUTBOX_NONE = 0,
+    EAS_OUTBOX_ADD = 1,
+    EAS_OUTBOX_CHANGE = 2,
+    EAS_OUTBOX_DELETE = 3,
+    EAS_OUTBOX_MEETING_RESPONSE = 4
+} eas_outbox_kind_t;
+
+/** In-memory index of one outbox slot; the record itself lives in the store. */
+typedef struct eas_outbox_slot {
+    uint32_t seq;      /**< queue order; 0 = slot free */
+    uint8_t kind;      /**< ::eas_outbox_kind_t */
+    uint8_t in_flight; /**< part of the request being exchanged */
+    uint16_t attempts; /**< sends that got no per-item answer */
+    uint16_t folder;   /**< index into the folder table */
+    uint16_t reserved;
+} eas_outbox_slot_t;
+
+/** Memory the application lends to the engine for its lifetime. */
+typedef struct eas_engine_mem {
+    eas_folder_t *folders;
+    size_t folder_cap; /**< at most CONFIG_EAS_MAX_FOLDERS are used */
+    eas_outbox_slot_t *outbox;
+    size_t outbox_cap;  /**< at most CONFIG_EAS_OUTBOX_SLOTS are used */
+    eas_arena_t *arena; /**< reset per command; CONFIG_EAS_ARENA_SIZE is the recommended size */
+    uint8_t *http_work; /**< HTTP client buffers: at least EAS_HTTP_CLIENT_WORK_SIZE bytes */
+    size_t http_work_len;
+} eas_engine_mem_t;
+
+/** Engine states (reported with ::EAS_EV_STATE). */
+typedef enum eas_engine_state {
+    EAS_STATE_IDLE = 0,     /**< initialised, nothing started */
+    EAS_STATE_OPTIONS,      /**< negotiating the protocol version */
+    EAS_STATE_PROVISIONING, /**< Provision phase 1 or 2 */
+    EAS_STATE_FOLDERSYNC,
+    EAS_STATE_SYNCING,
+    EAS_STATE_PINGING,
+    EAS_STATE_BACKOFF, /**< waiting before a retry (deadline returned by eas_step) */
+    /* Stopped states: eas_step returns the error until eas_engine_restart(). */
+    EAS_STATE_AUTH_FAILED,    /**< HTTP 401: credentials must be fixed by the user */
+    EAS_STATE_POLICY_REFUSED, /**< the device cannot meet the server's policy [S 2.1] */
+    EAS_STATE_BLOCKED,        /**< 403 / device blocked / quarantined / not enabled */
+    EAS_STATE_WIPED,          /**< remote wipe acknowledged */
+    EAS_STATE_FAILED          /**< unrecoverable (corrupt state, no common version, ...) */
+} eas_engine_state_t;
+
+/** Event types delivered to the application. */
+typedef enum eas_event_type {
+    EAS_EV_STATE = 1,     /**< u.state */
+    EAS_EV_ERROR,         /**< u.error: something failed (also per-item failures) */
+    EAS_EV_FOLDER,        /**< u.folder: hierarchy add/change/delete */
+    EAS_EV_ITEM_BEGIN,    /**< u.item: an item add/change/delete starts (delete: complete) */
+    EAS_EV_ITEM_FIELD,    /**< u.field: one piece of the item's ApplicationData */
+    EAS_EV_ITEM_END,      /**< u.item: the item is complete: apply it now */
+    EAS_EV_RESYNC_BEGIN,  /**< u.folder: folder restarts from SyncKey 0 [S 2.13] */
+    EAS_EV_RESYNC_END,    /**< u.folder: items not upserted since BEGIN are gone */
+    EAS_EV_FOLDER_SYNCED, /**< u.folder: folder is up to date (no MoreAvailable) */
+    EAS_EV_OUTBOX_RESULT, /**< u.outbox: the server answered a local change */
+    EAS_EV_POLICY_SETTING, /**< u.policy: one setting of the EASProvisionDoc */
+    EAS_EV_POLICY_DECIDE,  /**< u.policy: the application sets u.policy.decision */
+    EAS_EV_WIPE,           /**< remote wipe: wipe now; the engine acknowledges after return */
+    EAS_EV_PING_REJECTED,  /**< u.folder: removed from the Ping set [S 2.15] */
+    EAS_EV_SYNC_COMPLETE   /**< every selected folder is synced; Ping starts next */
+} eas_event_type_t;
+
+/** Item operations. */
+typedef enum eas_item_op { EAS_ITEM_ADD = 1, EAS_ITEM_CHANGE, EAS_ITEM_DELETE } eas_item_op_t;
+
+/** Field piece kinds (u.field.kind). */
+typedef enum eas_field_kind {
+    EAS_FIELD_START = 1, /**< container or element opens (e.g. Attendees, Body) */
+    EAS_FIELD_END,       /**< it closes */
+    EAS_FIELD_TEXT,      /**< a piece of UTF-8 text of the innermost element */
+    EAS_FIELD_OPAQUE     /**< a piece of binary data (e.g. TimeZone when opaque, MIME) */
+} eas_field_kind_t;
+
+/** Piece flags for TEXT / OPAQUE fields: large values arrive in several pieces. */
+#define EAS_FIELD_MORE 0x01u  /**< more pieces of this value follow */
+#define EAS_FIELD_FINAL 0x02u /**< last piece of this value */
+
+/** Policy decisions the application returns for ::EAS_EV_POLICY_DECIDE. */
+typedef enum eas_policy_decision {
+    EAS_POLICY_ENFORCE_ALL = 1, /**< the device enforces every setting (ack Status 1) */
+    EAS_POLICY_PARTIAL = 2,     /**< some settings cannot be enforced (ack Status 2) */
+    EAS_POLICY_REFUSE = 3       /**< do not acknowledge: stop in EAS_STATE_POLICY_REFUSED */
+} eas_policy_decision_t;
+
+/** One event. Pointers are valid only during the callback. */
+typedef struct eas_event {
+    eas_event_type_t type;
+    union {
+        struct {
+            eas_engine_state_t state;
+            eas_engine_state_t previous;
+        } state;
+        struct {
+            int err;            /**< eas_err_t */
+            uint16_t status;    /**< EAS Status or HTTP status involved, 0 if none */
+            const char *what;   /**< short static description ("Sync", "outbox add") */
+            const char *folder; /**< folder ServerId or NULL */
+        } error;
+        struct {
+            eas_item_op_t op;          /**< ADD / CHANGE / DELETE for EAS_EV_FOLDER */
+            const eas_folder_t *entry; /**< the table entry (DELETE: before removal) */
+            const char *display_name;  /**< FolderSync DisplayName (ADD/CHANGE), else NULL */
+            uint16_t status;           /**< PING_REJECTED / RESYNC: the status that caused it */
+        } folder;
+        struct {
+            eas_item_op_t op;
+            const char *folder;    /**< CollectionId */
+            const char *server_id; /**< ServerId (for an echoed local add: the new id) */
+            uint8_t cls;           /**< EAS_CLASS_* of the folder */
+            bool soft_delete;      /**< DELETE came as SoftDelete (out of the filter window) */
+        } item;
+        struct {
+            uint16_t tag;   /**< WBXML tag (eas_wbxml_tags.h), e.g. EAS_CALENDAR_SUBJECT */
+            uint16_t depth; /**< 1 = direct child of ApplicationData */
+            eas_field_kind_t kind;
+            uint8_t flags; /**< TEXT/OPAQUE: EAS_FIELD_MORE or EAS_FIELD_FINAL */
+            const uint8_t *data;
+            size_t len;
+        } field;
+        struct {
+            eas_outbox_kind_t kind;
+            uint32_t id;           /**< the id returned when the change was queued */
+            uint16_t status;       /**< server Status for the item (1 = success) */
+            const char *server_id; /**< ADD: the server's ServerId for the new item */
+            bool final;            /**< entry removed from the outbox (success or given up) */
+        } outbox;
+        struct {
+            uint16_t tag;      /**< setting tag (EAS_PROVISION_*), SETTING only */
+            const char *value; /**< its text value ("" for containers/empty), SETTING only */
+            /** DECIDE: set by the application; defaults to EAS_POLICY_REFUSE. */
+            eas_policy_decision_t decision;
+        } policy;
+    } u;
+} eas_event_t;
+
+/**
+ * Event callback. Return EAS_OK. A negative return while items are delivered aborts the
+ * current response: nothing of it is committed and the request is retried after back-off.
+ */
+typedef int (*eas_event_cb_t)(void *user, eas_event_t *ev);
+
+/** Why eas_step() is called. */
+typedef enum eas_step_event {
+    EAS_STEP_TICK = 0,  /**< time passed (a deadline was reached) or nothing in particular */
+    EAS_STEP_READABLE,  /**< the connection can be read */
+    EAS_STEP_WRITABLE,  /**< the connection can be written */
+    EAS_STEP_COMMAND    /**< the application queued something (eas_item_*, eas_sync_now) */
+} eas_step_event_t;
+
+/** What the port should wait for (eas_engine_wait_io()). */
+#define EAS_IO_READ 0x01u
+#define EAS_IO_WRITE 0x02u
+
+/** Opaque engine internals; fixed layout, see eas_engine_t. */
+struct eas_engine_priv;
+
+/**
+ * The engine context. The application owns it; treat every member as private.
+ * Its layout does not depend on the configuration.
+ */
+typedef struct eas_engine {
+    const eas_account_cfg_t *cfg;
+    eas_engine_mem_t mem;
+    hal_net_t net;
+    eas_event_cb_t cb;
+    void *cb_user;
+    eas_engine_state_t state;
+    eas_proto_ver_t version;
+    char policy_key[EAS_ID_CAP];
+    char hierarchy_key[EAS_ID_CAP];
+    /** Private working state (request in progress, parser, back-off). */
+    uint64_t priv[512];
+} eas_engine_t;
+
+/**
+ * @brief Initialise the engine and load the account's persisted state from the store.
+ *
+ * A missing state is a new account. A corrupt record is reported (EAS_ERR_STORE_CORRUPT)
+ * and, for per-folder records, recovered (the folder resyncs from key 0); for the account
+ * record it is returned and the engine stays in EAS_STATE_FAILED — never a crash.
+ * @return EAS_OK or a negative error.
+ */
+int eas_engine_init(eas_engine_t *eng, const eas_account_cfg_t *cfg, const eas_engine_mem_t *mem,
+                    const hal_net_t *net, eas_event_cb_t cb, void *cb_user);
+
+/**
+ * @brief Advance the engine. Never blocks.
+ * @param[in]  ev       why it is called.
+ * @param[in]  now_ms   monotonic milliseconds (hal_time_monotonic_ms()).
+ * @param[out] next_deadline_ms when to call again at the latest (UINT64_MAX: no deadline).
+ * @return EAS_OK (progress made or waiting), or the error of a stopped state
+ *         (EAS_ERR_AUTH, EAS_ERR_POLICY, EAS_ERR_FORBIDDEN, EAS_ERR_WIPED, ...).
+ */
+int eas_step(eas_engine_t *eng, eas_step_event_t ev, uint64_t now_ms, uint64_t *next_deadline_ms);
+
+/** @brief I/O the port should wait for before calling eas_step() (EAS_IO_* mask, 0 = none). */
+unsigned eas_engine_wait_io(const eas_engine_t *eng);
+
+/** @brief Current state. */
+eas_engine_state_t eas_engine_state(const eas_engine_t *eng);
+
+/** @brief Leave a stopped state (e.g. after the user fixed the password) and start over. */
+int eas_engine_restart(eas_engine_t *eng);
+
+/** @brief Close the connection (if any). The persisted state stays. */
+void eas_engine_close(eas_engine_t *eng);
+
+/** @brief Request a sync of every selected folder (or of @p folder_id only, if not NULL). */
+int eas_sync_now(eas_engine_t *eng, const char *folder_id);
+
+/** @brief Find a folder by ServerId. @return the entry or NULL. */
+const eas_folder_t *eas_engine_folder(const eas_engine_t *eng, const char *server_id);
+
+/** One field of a local item for eas_item_add() / eas_item_change(). */
+typedef struct eas_field {
+    uint16_t tag;          /**< WBXML tag of the element */
+    eas_field_kind_t kind; /**< START/END for containers, TEXT or OPAQUE for values */
+    const void *data;      /**< value bytes (TEXT: UTF-8, no NUL needed) */
+    size_t len;
+} eas_field_t;
+
+/** Why a local change is made; decides what may be sent (PROTOCOL.md, Calendar). */
+typedef enum eas_change_reason {
+    EAS_CHANGE_EDIT = 0,         /**< the user edited the item */
+    EAS_CHANGE_REMINDER_FIRED,   /**< local only: never sent [S 1.14] */
+    EAS_CHANGE_REMINDER_DISMISS, /**< local only: never sent [S 1.16] */
+    EAS_CHANGE_REMINDER_SNOOZE   /**< local only: never sent [S 1.17] */
+} eas_change_reason_t;
+
+/** Flags for eas_item_change(). */
+/** The user is an attendee, not the organizer: only attendee-owned properties go out
+    (Reminder, BusyStatus, Categories) [S 1.2]. */
+#define EAS_CHANGE_F_ATTENDEE 0x01u
+/** The body the user edited was received complete and in the type the device edits. Without
+    this flag any Body element is removed from the change [S 1.11]. */
+#define EAS_CHANGE_F_BODY_COMPLETE 0x02u
+
+/**
+ * @brief Queue a new local item; persisted before returning.
+ * @param[out] id outbox id, reported back in ::EAS_EV_OUTBOX_RESULT (also the ClientId).
+ * @return EAS_OK, EAS_ERR_OUTBOX_FULL, EAS_ERR_LIMIT (record too large), EAS_ERR_STORE...
+ */
+int eas_item_add(eas_engine_t *eng, const char *folder_id, const eas_field_t *fields, size_t n,
+                 uint32_t *id);
+
+/**
+ * @brief Queue a change of a server item; persisted before returning. Reminder
+ *        reasons return EAS_OK with *id = 0 and queue nothing.
+ */
+int eas_item_change(eas_engine_t *eng, const char *folder_id, const char *server_id,
+                    eas_change_reason_t reason, unsigned flags, const eas_field_t *fields,
+                    size_t n, uint32_t *id);
+
+/** @brief Queue a delete of a server item; persisted before returning. */
+int eas_item_delete(eas_engine_t *eng, const char *folder_id, const char *server_id,
+                    uint32_t *id);
+
+/** Meeting response values (MeetingResponse UserResponse). */
+typedef enum eas_meeting_reply {
+    EAS_MEETING_ACCEPT = 1,
+    EAS_MEETING_TENTATIVE = 2,
+    EAS_MEETING_DECLINE = 3
+} eas_meeting_reply_t;
+
+/**
+ * @brief Queue a meeting response. Idempotent [S 1.15]: a second call for the same
+ *        (folder, item, instance) replaces the queued one instead of adding another, so
+ *        exactly one MeetingResponse is sent per decision, across retries and restarts.
+ * @param instance_id occurrence start (14.1+ InstanceId, "2024-05-01T09:00:00.000Z") or NULL.
+ */
+int eas_meeting_respond(eas_engine_t *eng, const char *folder_id, const char *server_id,
+                        const char *instance_id, eas_meeting_reply_t reply, uint32_t *id);
+
+/**
+ * @brief Remove the user's own address from a comma-separated recipient list in place
+ *        (reply-all) [S 2.14]. Compares the addr-spec case-insensitively, keeps the rest.
+ * @return the number of recipients removed.
+ */
+size_t eas_recipients_drop_self(char *list, const char *self);
+
+/** @brief Text of a state ("syncing"). */
+const char *eas_engine_state_name(eas_engine_state_t s);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* EAS_ENGINE_H */

@@ -1,0 +1,145 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Private: persistent records of the engine (account, folder list, per-folder sync keys,
+ * outbox entries). Every record is framed as
+ *
+ *   'E' 'A' type version | payload length (u32 LE) | CRC-32 of payload (u32 LE) | payload
+ *
+ * so a record that is truncated, from another version or bit-flipped is detected and turned
+ * into EAS_ERR_STORE_CORRUPT instead of being trusted.
+ *
+ * Keys: "<prefix>.acct", "<prefix>.fold", "<prefix>.k<index>" (sync key of folder table
+ * entry <index>, which also names the folder's ServerId so a reused index is recognised)
+ * and "<prefix>.o<slot>" (outbox).
+ */
+#ifndef EAS_STATE_H
+#define EAS_STATE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "eas/eas_engine.h"
+
+#define EAS_REC_HDR 12u
+#define EAS_REC_ACCT 1u
+#define EAS_REC_FOLD 2u
+#define EAS_REC_SKEY 3u
+#define EAS_REC_OUTBOX 4u
+#define EAS_REC_VERSION 1u
+
+/** Longest store key the engine builds ("<prefix 16>.o<5 digits>"). */
+#define EAS_STATE_KEY_CAP 32
+
+/** Persisted account values. */
+typedef struct eas_state_acct {
+    uint16_t version;
+    char policy_key[EAS_ID_CAP];
+} eas_state_acct_t;
+
+/** CRC-32 (IEEE, reflected), for record checksums. */
+uint32_t eas_crc32(uint32_t crc, const uint8_t *data, size_t len);
+
+/** Build "<prefix>.<suffix>"; EAS_ERR_STORE_KEY if the prefix is invalid or too long. */
+int eas_state_key(char *out, size_t cap, const char *prefix, const char *suffix);
+
+/** Frame @p payload of @p len into @p out (EAS_REC_HDR + len bytes) and store it. */
+int eas_state_put(const char *key, uint8_t type, uint8_t *buf, size_t payload_len);
+
+/**
+ * Load and verify a record: on success *payload points into @p buf and *len is the payload
+ * length. EAS_ERR_STORE_NOT_FOUND, EAS_ERR_STORE_CORRUPT, EAS_ERR_NOMEM, EAS_ERR_STORE.
+ */
+int eas_state_get(const char *key, uint8_t type, uint8_t *buf, size_t cap,
+                  const uint8_t **payload, size_t *len);
+
+/* ---- account ---- */
+int eas_state_acct_save(const char *prefix, const eas_state_acct_t *a, eas_arena_t *arena);
+int eas_state_acct_load(const char *prefix, eas_state_acct_t *a, eas_arena_t *arena);
+
+/* ---- folder list (with the hierarchy SyncKey) ---- */
+int eas_state_folders_save(const char *prefix, const char *hierarchy_key,
+                           const eas_folder_t *folders, size_t cap, eas_arena_t *arena);
+/** Loads entries into @p folders (sync keys set to "0"; load them with _skey_load). */
+int eas_state_folders_load(const char *prefix, char *hierarchy_key, eas_folder_t *folders,
+                           size_t cap, eas_arena_t *arena);
+
+/* ---- per-folder sync key ---- */
+int eas_state_skey_save(const char *prefix, size_t index, const eas_folder_t *f);
+/** Sets f->sync_key (and the SYNCED/RESYNC flags); "0" when absent or of another folder. */
+int eas_state_skey_load(const char *prefix, size_t index, eas_folder_t *f);
+int eas_state_skey_del(const char *prefix, size_t index);
+
+/** Remove every record of the account (remote wipe, account removal). */
+int eas_state_wipe(const char *prefix, size_t folder_cap, size_t outbox_cap);
+
+/* ---- outbox ---- */
+
+/** One decoded outbox entry (strings point into the record buffer). */
+typedef struct eas_outbox_entry {
+    uint8_t kind; /**< eas_outbox_kind_t */
+    uint8_t reply;
+    uint16_t attempts;
+    uint32_t seq;
+    const char *folder_id;
+    const char *server_id;   /**< CHANGE/DELETE/MEETING_RESPONSE; "" for ADD */
+    const char *instance_id; /**< MEETING_RESPONSE occurrence, "" for the series */
+    const uint8_t *fields;   /**< serialised eas_field_t list (ADD/CHANGE) */
+    size_t fields_len;
+} eas_outbox_entry_t;
+
+/** Outbox in the caller's slot table plus the store. */
+typedef struct eas_outbox {
+    eas_outbox_slot_t *slots;
+    size_t cap;
+    const char *prefix;
+    uint32_t next_seq;
+} eas_outbox_t;
+
+/** Load every persisted entry into the slot table (corrupt entries are dropped and counted). */
+int eas_outbox_load(eas_outbox_t *ob, eas_outbox_slot_t *slots, size_t cap, const char *prefix,
+                    eas_arena_t *arena, size_t *corrupt);
+
+/**
+ * Persist a new entry; returns its id (= seq) in *id. For MEETING_RESPONSE an entry for the
+ * same folder/server_id/instance is replaced in place (idempotent [S 1.15]).
+ * @p fields are serialised as given (filtering happens before, in eas_outbox_filter()).
+ */
+int eas_outbox_put(eas_outbox_t *ob, eas_arena_t *arena, eas_outbox_kind_t kind,
+                   uint16_t folder_index, const char *folder_id, const char *server_id,
+                   const char *instance_id, uint8_t reply, const eas_field_t *fields, size_t n,
+                   uint32_t *id);
+
+/** Read slot @p slot's record into arena memory and decode it. */
+int eas_outbox_read(const eas_outbox_t *ob, size_t slot, eas_arena_t *arena,
+                    eas_outbox_entry_t *e);
+
+/** Remove the entry of slot @p slot (store first, then the index). */
+int eas_outbox_remove(eas_outbox_t *ob, size_t slot);
+
+/** Persist a new attempt count for slot @p slot (give-up must survive restarts). */
+int eas_outbox_set_attempts(eas_outbox_t *ob, size_t slot, eas_arena_t *arena,
+                            uint16_t attempts);
+
+/** Find the slot holding entry @p id; -1 if none. */
+int eas_outbox_find(const eas_outbox_t *ob, uint32_t id);
+
+/** Number of queued entries. */
+size_t eas_outbox_count(const eas_outbox_t *ob);
+
+/**
+ * Iterate a serialised field list: sets *f to the next field and advances *pos.
+ * @return 1 with a field, 0 at the end, EAS_ERR_FORMAT on a damaged list.
+ */
+int eas_outbox_field_next(const uint8_t *buf, size_t len, size_t *pos, eas_field_t *f);
+
+/**
+ * Apply the sending rules to a local change before it is queued:
+ * - EAS_CHANGE_F_ATTENDEE: keep only attendee-owned calendar properties [S 1.2];
+ * - without EAS_CHANGE_F_BODY_COMPLETE: drop Body containers [S 1.11].
+ * @p out must hold @p n entries; *out_n receives the kept count. Containers are kept or
+ * dropped as a whole; an unbalanced list is EAS_ERR_PARAM.
+ */
+int eas_outbox_filter(const eas_field_t *in, size_t n, unsigned flags, eas_field_t *out,
+                      size_t *out_n);
+
+#endif /* EAS_STATE_H */

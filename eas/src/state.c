@@ -1,0 +1,874 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Persistent engine records: framing, checksums, account / folder / sync-key records. */
+#include <stdio.h>
+#include <string.h>
+
+#include "eas/eas_config_defaults.h"
+#include "eas/eas_wbxml.h"
+#include "eas_log.h"
+#include "eas_state.h"
+#include "hal/hal_store.h"
+
+#define MOD "state"
+
+uint32_t eas_crc32(uint32_t crc, const uint8_t *data, size_t len)
+{
+    /* Bitwise: records are small and written once per response; no 1 KB table in flash. */
+    crc = ~crc;
+    for (size_t i = 0; i < len; i++) {
+        crc ^= data[i];
+        for (int b = 0; b < 8; b++) {
+            crc = (crc >> 1) ^ (0xEDB88320u & (0u - (crc & 1u)));
+        }
+    }
+    return ~crc;
+}
+
+static void put_u32(uint8_t *p, uint32_t v)
+{
+    p[0] = (uint8_t)v;
+    p[1] = (uint8_t)(v >> 8);
+    p[2] = (uint8_t)(v >> 16);
+    p[3] = (uint8_t)(v >> 24);
+}
+
+static uint32_t get_u32(const uint8_t *p)
+{
+    return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) |
+           ((uint32_t)p[3] << 24);
+}
+
+int eas_state_key(char *out, size_t cap, const char *prefix, const char *suffix)
+{
+    int err = EAS_ERR_STORE_KEY;
+    size_t plen = prefix ? strlen(prefix) : 0;
+
+    if (plen == 0 || plen > 16 || !suffix) {
+        goto out;
+    }
+    for (size_t i = 0; i < plen; i++) {
+        char c = prefix[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '_' || c == '-')) {
+            goto out;
+        }
+    }
+    int n = snprintf(out, cap, "%s.%s", prefix, suffix);
+    if (n < 0 || (size_t)n >= cap || (size_t)n > HAL_STORE_KEY_MAX) {
+        goto out;
+    }
+    err = EAS_OK;
+out:
+    return err;
+}
+
+int eas_state_put(const char *key, uint8_t type, uint8_t *buf, size_t payload_len)
+{
+    buf[0] = 'E';
+    buf[1] = 'A';
+    buf[2] = type;
+    buf[3] = EAS_REC_VERSION;
+    put_u32(buf + 4, (uint32_t)payload_len);
+    put_u32(buf + 8, eas_crc32(0, buf + EAS_REC_HDR, payload_len));
+    return hal_store_put(key, buf, EAS_REC_HDR + payload_len);
+}
+
+int eas_state_get(const char *key, uint8_t type, uint8_t *buf, size_t cap,
+                  const uint8_t **payload, size_t *len)
+{
+    size_t got = 0;
+    int err = hal_store_get(key, buf, cap, &got);
+
+    if (err != EAS_OK) {
+        goto out;
+    }
+    err = EAS_ERR_STORE_CORRUPT;
+    if (got < EAS_REC_HDR || buf[0] != 'E' || buf[1] != 'A' || buf[2] != type ||
+        buf[3] != EAS_REC_VERSION) {
+        goto out;
+    }
+    uint32_t plen = get_u32(buf + 4);
+    if ((size_t)plen != got - EAS_REC_HDR) {
+        goto out;
+    }
+    if (eas_crc32(0, buf + EAS_REC_HDR, plen) != get_u32(buf + 8)) {
+        goto out;
+    }
+    *payload = buf + EAS_REC_HDR;
+    *len = plen;
+    err = EAS_OK;
+out:
+    if (err == EAS_ERR_STORE_CORRUPT) {
+        EAS_LOGE(MOD, "record %s corrupt", key);
+    }
+    return err;
+}
+
+/* ---- tiny writer/reader for payloads: u8-length-prefixed strings, LE integers ---- */
+
+typedef struct wr {
+    uint8_t *p;
+    size_t cap;
+    size_t len;
+    int err;
+} wr_t;
+
+static void wr_bytes(wr_t *w, const void *d, size_t n)
+{
+    if (w->err == EAS_OK && n > w->cap - w->len) {
+        w->err = EAS_ERR_NOMEM;
+    }
+    if (w->err == EAS_OK) {
+        memcpy(w->p + w->len, d, n);
+        w->len += n;
+    }
+}
+
+static void wr_u8(wr_t *w, uint8_t v)
+{
+    wr_bytes(w, &v, 1);
+}
+
+static void wr_u16(wr_t *w, uint16_t v)
+{
+    uint8_t b[2] = {(uint8_t)v, (uint8_t)(v >> 8)};
+    wr_bytes(w, b, 2);
+}
+
+static void wr_u32(wr_t *w, uint32_t v)
+{
+    uint8_t b[4];
+    put_u32(b, v);
+    wr_bytes(w, b, 4);
+}
+
+static void wr_str(wr_t *w, const char *s)
+{
+    size_t n = s ? strlen(s) : 0;
+    if (n > 255) {
+        w->err = EAS_ERR_LIMIT;
+        return;
+    }
+    wr_u8(w, (uint8_t)n);
+    wr_bytes(w, s, n);
+}
+
+typedef struct rd {
+    const uint8_t *p;
+    size_t len;
+    size_t pos;
+    int err;
+} rd_t;
+
+static const uint8_t *rd_bytes(rd_t *r, size_t n)
+{
+    const uint8_t *q = NULL;
+    if (r->err == EAS_OK && n > r->len - r->pos) {
+        r->err = EAS_ERR_STORE_CORRUPT;
+    }
+    if (r->err == EAS_OK) {
+        q = r->p + r->pos;
+        r->pos += n;
+    }
+    return q;
+}
+
+static uint8_t rd_u8(rd_t *r)
+{
+    const uint8_t *q = rd_bytes(r, 1);
+    return q ? q[0] : 0;
+}
+
+static uint16_t rd_u16(rd_t *r)
+{
+    const uint8_t *q = rd_bytes(r, 2);
+    return q ? (uint16_t)(q[0] | (q[1] << 8)) : 0;
+}
+
+static uint32_t rd_u32(rd_t *r)
+{
+    const uint8_t *q = rd_bytes(r, 4);
+    return q ? get_u32(q) : 0;
+}
+
+/* Copy a string into a fixed field; longer than the field is corruption, not truncation. */
+static void rd_str(rd_t *r, char *out, size_t cap)
+{
+    uint8_t n = rd_u8(r);
+    const uint8_t *q = rd_bytes(r, n);
+    if (q && (size_t)n >= cap) {
+        r->err = EAS_ERR_STORE_CORRUPT;
+        q = NULL;
+    }
+    if (q) {
+        memcpy(out, q, n);
+        out[n] = '\0';
+    } else if (cap > 0) {
+        out[0] = '\0';
+    }
+}
+
+/* ---- account ---- */
+
+int eas_state_acct_save(const char *prefix, const eas_state_acct_t *a, eas_arena_t *arena)
+{
+    char key[EAS_STATE_KEY_CAP];
+    size_t mark = eas_arena_mark(arena);
+    size_t cap = EAS_REC_HDR + 8 + EAS_ID_CAP;
+    uint8_t *buf = eas_arena_alloc(arena, cap, 4);
+    int err = eas_state_key(key, sizeof(key), prefix, "acct");
+
+    if (err == EAS_OK && !buf) {
+        err = EAS_ERR_NOMEM;
+    }
+    if (err == EAS_OK) {
+        wr_t w = {buf + EAS_REC_HDR, cap - EAS_REC_HDR, 0, EAS_OK};
+        wr_u16(&w, a->version);
+        wr_str(&w, a->policy_key);
+        err = w.err;
+        if (err == EAS_OK) {
+            err = eas_state_put(key, EAS_REC_ACCT, buf, w.len);
+        }
+    }
+    eas_arena_release(arena, mark);
+    return err;
+}
+
+int eas_state_acct_load(const char *prefix, eas_state_acct_t *a, eas_arena_t *arena)
+{
+    char key[EAS_STATE_KEY_CAP];
+    size_t mark = eas_arena_mark(arena);
+    size_t cap = EAS_REC_HDR + 8 + EAS_ID_CAP;
+    uint8_t *buf = eas_arena_alloc(arena, cap, 4);
+    const uint8_t *pl = NULL;
+    size_t plen = 0;
+    int err = eas_state_key(key, sizeof(key), prefix, "acct");
+
+    memset(a, 0, sizeof(*a));
+    if (err == EAS_OK && !buf) {
+        err = EAS_ERR_NOMEM;
+    }
+    if (err == EAS_OK) {
+        err = eas_state_get(key, EAS_REC_ACCT, buf, cap, &pl, &plen);
+        if (err == EAS_ERR_NOMEM) {
+            err = EAS_ERR_STORE_CORRUPT; /* longer than any valid account record */
+        }
+    }
+    if (err == EAS_OK) {
+        rd_t r = {pl, plen, 0, EAS_OK};
+        a->version = rd_u16(&r);
+        rd_str(&r, a->policy_key, sizeof(a->policy_key));
+        err = r.err;
+    }
+    if (err != EAS_OK) {
+        memset(a, 0, sizeof(*a));
+    }
+    eas_arena_release(arena, mark);
+    return err;
+}
+
+/* ---- folder list ---- */
+
+#define FOLD_PERSIST_FLAGS (EAS_FOLDER_F_NO_PING)
+
+static size_t folders_cap_bytes(size_t cap)
+{
+    return EAS_REC_HDR + 1 + EAS_ID_CAP + 2 + cap * (2 + 2 * EAS_ID_CAP + 2);
+}
+
+int eas_state_folders_save(const char *prefix, const char *hierarchy_key,
+                           const eas_folder_t *folders, size_t cap, eas_arena_t *arena)
+{
+    char key[EAS_STATE_KEY_CAP];
+    size_t mark = eas_arena_mark(arena);
+    uint16_t count = 0;
+    int err = eas_state_key(key, sizeof(key), prefix, "fold");
+    uint8_t *buf = NULL;
+    size_t bcap = 0;
+
+    for (size_t i = 0; i < cap; i++) {
+        count += folders[i].used ? 1 : 0;
+    }
+    /* Only used entries are written; size the buffer for them, compactly. */
+    bcap = EAS_REC_HDR + 1 + EAS_ID_CAP + 2;
+    for (size_t i = 0; i < cap; i++) {
+        if (folders[i].used) {
+            bcap += 2 + 2 + strlen(folders[i].server_id) + strlen(folders[i].parent_id) + 2;
+        }
+    }
+    buf = eas_arena_alloc(arena, bcap, 4);
+    if (err == EAS_OK && !buf) {
+        err = EAS_ERR_NOMEM;
+    }
+    if (err == EAS_OK) {
+        wr_t w = {buf + EAS_REC_HDR, bcap - EAS_REC_HDR, 0, EAS_OK};
+        wr_str(&w, hierarchy_key);
+        wr_u16(&w, count);
+        for (size_t i = 0; i < cap; i++) {
+            if (!folders[i].used) {
+                continue;
+            }
+            /* The index is stored so sync-key records ("k<index>") stay attached. */
+            wr_u16(&w, (uint16_t)i);
+            wr_str(&w, folders[i].server_id);
+            wr_str(&w, folders[i].parent_id);
+            wr_u8(&w, folders[i].type);
+            wr_u8(&w, (uint8_t)(folders[i].flags & FOLD_PERSIST_FLAGS));
+        }
+        err = w.err;
+        if (err == EAS_OK) {
+            err = eas_state_put(key, EAS_REC_FOLD, buf, w.len);
+        }
+    }
+    eas_arena_release(arena, mark);
+    return err;
+}
+
+int eas_state_folders_load(const char *prefix, char *hierarchy_key, eas_folder_t *folders,
+                           size_t cap, eas_arena_t *arena)
+{
+    char key[EAS_STATE_KEY_CAP];
+    size_t mark = eas_arena_mark(arena);
+    size_t bcap = folders_cap_bytes(cap);
+    uint8_t *buf = eas_arena_alloc(arena, bcap, 4);
+    const uint8_t *pl = NULL;
+    size_t plen = 0;
+    int err = eas_state_key(key, sizeof(key), prefix, "fold");
+
+    memset(folders, 0, cap * sizeof(*folders));
+    strcpy(hierarchy_key, "0");
+    if (err == EAS_OK && !buf) {
+        err = EAS_ERR_NOMEM;
+    }
+    if (err == EAS_OK) {
+        err = eas_state_get(key, EAS_REC_FOLD, buf, bcap, &pl, &plen);
+        if (err == EAS_ERR_NOMEM) {
+            err = EAS_ERR_STORE_CORRUPT; /* more folders than this build can hold */
+        }
+    }
+    if (err == EAS_OK) {
+        rd_t r = {pl, plen, 0, EAS_OK};
+        rd_str(&r, hierarchy_key, EAS_ID_CAP);
+        uint16_t count = rd_u16(&r);
+        for (uint16_t n = 0; n < count && r.err == EAS_OK; n++) {
+            uint16_t idx = rd_u16(&r);
+            if (idx >= cap || folders[idx].used) {
+                r.err = EAS_ERR_STORE_CORRUPT;
+                break;
+            }
+            eas_folder_t *f = &folders[idx];
+            rd_str(&r, f->server_id, sizeof(f->server_id));
+            rd_str(&r, f->parent_id, sizeof(f->parent_id));
+            f->type = rd_u8(&r);
+            f->flags = (uint8_t)(rd_u8(&r) & FOLD_PERSIST_FLAGS);
+            strcpy(f->sync_key, "0");
+            f->used = 1;
+            if (f->server_id[0] == '\0') {
+                r.err = EAS_ERR_STORE_CORRUPT;
+            }
+        }
+        if (r.err == EAS_OK && r.pos != plen) {
+            r.err = EAS_ERR_STORE_CORRUPT;
+        }
+        err = r.err;
+    }
+    if (err != EAS_OK) {
+        memset(folders, 0, cap * sizeof(*folders));
+        strcpy(hierarchy_key, "0");
+    }
+    eas_arena_release(arena, mark);
+    return err;
+}
+
+/* ---- per-folder sync keys ---- */
+
+#define SKEY_PERSIST_FLAGS (EAS_FOLDER_F_SYNCED | EAS_FOLDER_F_RESYNC)
+
+static int skey_key(char *key, size_t cap, const char *prefix, size_t index)
+{
+    char suffix[16];
+    snprintf(suffix, sizeof(suffix), "k%u", (unsigned)index);
+    return eas_state_key(key, cap, prefix, suffix);
+}
+
+int eas_state_skey_save(const char *prefix, size_t index, const eas_folder_t *f)
+{
+    char key[EAS_STATE_KEY_CAP];
+    uint8_t buf[EAS_REC_HDR + 2 * EAS_ID_CAP + 4];
+    int err = skey_key(key, sizeof(key), prefix, index);
+
+    if (err == EAS_OK) {
+        wr_t w = {buf + EAS_REC_HDR, sizeof(buf) - EAS_REC_HDR, 0, EAS_OK};
+        wr_str(&w, f->server_id);
+        wr_str(&w, f->sync_key);
+        wr_u8(&w, (uint8_t)(f->flags & SKEY_PERSIST_FLAGS));
+        err = w.err;
+        if (err == EAS_OK) {
+            err = eas_state_put(key, EAS_REC_SKEY, buf, w.len);
+        }
+    }
+    return err;
+}
+
+int eas_state_skey_load(const char *prefix, size_t index, eas_folder_t *f)
+{
+    char key[EAS_STATE_KEY_CAP];
+    uint8_t buf[EAS_REC_HDR + 2 * EAS_ID_CAP + 4];
+    char sid[EAS_ID_CAP];
+    char skey[EAS_ID_CAP];
+    const uint8_t *pl = NULL;
+    size_t plen = 0;
+    uint8_t flags = 0;
+    int err = skey_key(key, sizeof(key), prefix, index);
+
+    if (err == EAS_OK) {
+        err = eas_state_get(key, EAS_REC_SKEY, buf, sizeof(buf), &pl, &plen);
+        if (err == EAS_ERR_NOMEM) {
+            err = EAS_ERR_STORE_CORRUPT;
+        }
+    }
+    if (err == EAS_OK) {
+        rd_t r = {pl, plen, 0, EAS_OK};
+        rd_str(&r, sid, sizeof(sid));
+        rd_str(&r, skey, sizeof(skey));
+        flags = rd_u8(&r);
+        err = r.err;
+        if (err == EAS_OK && (skey[0] == '\0' || r.pos != plen)) {
+            err = EAS_ERR_STORE_CORRUPT;
+        }
+    }
+    /* A key of a folder that used to have this index belongs to nobody now. */
+    if (err == EAS_OK && strcmp(sid, f->server_id) != 0) {
+        err = EAS_ERR_STORE_NOT_FOUND;
+    }
+    f->flags = (uint8_t)(f->flags & ~SKEY_PERSIST_FLAGS);
+    if (err == EAS_OK) {
+        strcpy(f->sync_key, skey);
+        f->flags |= (uint8_t)(flags & SKEY_PERSIST_FLAGS);
+    } else {
+        strcpy(f->sync_key, "0");
+    }
+    return err;
+}
+
+int eas_state_skey_del(const char *prefix, size_t index)
+{
+    char key[EAS_STATE_KEY_CAP];
+    int err = skey_key(key, sizeof(key), prefix, index);
+    if (err == EAS_OK) {
+        err = hal_store_del(key);
+    }
+    return err;
+}
+
+int eas_state_wipe(const char *prefix, size_t folder_cap, size_t outbox_cap)
+{
+    char key[EAS_STATE_KEY_CAP];
+    char suffix[16];
+    int err = EAS_OK;
+    int e;
+
+    /* Folder list first: without it nothing else is reachable even if we stop midway. */
+    if (eas_state_key(key, sizeof(key), prefix, "fold") == EAS_OK) {
+        e = hal_store_del(key);
+        err = err ? err : e;
+    }
+    for (size_t i = 0; i < folder_cap; i++) {
+        e = eas_state_skey_del(prefix, i);
+        err = err ? err : e;
+    }
+    for (size_t i = 0; i < outbox_cap; i++) {
+        snprintf(suffix, sizeof(suffix), "o%u", (unsigned)i);
+        if (eas_state_key(key, sizeof(key), prefix, suffix) == EAS_OK) {
+            e = hal_store_del(key);
+            err = err ? err : e;
+        }
+    }
+    if (eas_state_key(key, sizeof(key), prefix, "acct") == EAS_OK) {
+        e = hal_store_del(key);
+        err = err ? err : e;
+    }
+    return err;
+}
+
+/* ---- outbox records (kept here because they share the payload reader/writer) ---- */
+
+static int outbox_key(char *key, size_t cap, const char *prefix, size_t slot)
+{
+    char suffix[16];
+    snprintf(suffix, sizeof(suffix), "o%u", (unsigned)slot);
+    return eas_state_key(key, cap, prefix, suffix);
+}
+
+static int outbox_write(const eas_outbox_t *ob, size_t slot, eas_arena_t *arena,
+                        const eas_outbox_entry_t *e, const eas_field_t *fields, size_t n)
+{
+    char key[EAS_STATE_KEY_CAP];
+    size_t mark = eas_arena_mark(arena);
+    size_t cap = CONFIG_EAS_OUTBOX_RECORD_MAX;
+    uint8_t *buf = eas_arena_alloc(arena, cap, 4);
+    int err = outbox_key(key, sizeof(key), ob->prefix, slot);
+
+    if (err == EAS_OK && !buf) {
+        err = EAS_ERR_NOMEM;
+    }
+    if (err == EAS_OK) {
+        wr_t w = {buf + EAS_REC_HDR, cap - EAS_REC_HDR, 0, EAS_OK};
+        wr_u8(&w, e->kind);
+        wr_u8(&w, e->reply);
+        wr_u16(&w, e->attempts);
+        wr_u32(&w, e->seq);
+        wr_str(&w, e->folder_id);
+        wr_str(&w, e->server_id);
+        wr_str(&w, e->instance_id);
+        if (fields) {
+            for (size_t i = 0; i < n; i++) {
+                if (fields[i].len > 0xFFFFu) {
+                    w.err = EAS_ERR_LIMIT;
+                }
+                wr_u16(&w, fields[i].tag);
+                wr_u8(&w, (uint8_t)fields[i].kind);
+                wr_u16(&w, (uint16_t)fields[i].len);
+                wr_bytes(&w, fields[i].data, fields[i].len);
+            }
+        } else if (e->fields_len > 0) {
+            wr_bytes(&w, e->fields, e->fields_len);
+        }
+        /* A full writer means the entry is larger than a record may be. */
+        err = w.err == EAS_ERR_NOMEM ? EAS_ERR_LIMIT : w.err;
+        if (err == EAS_OK) {
+            err = eas_state_put(key, EAS_REC_OUTBOX, buf, w.len);
+        }
+    }
+    eas_arena_release(arena, mark);
+    return err;
+}
+
+static int outbox_decode(const uint8_t *pl, size_t plen, eas_outbox_entry_t *e, char *strs,
+                         size_t strs_cap)
+{
+    rd_t r = {pl, plen, 0, EAS_OK};
+    size_t third = strs_cap / 3;
+
+    memset(e, 0, sizeof(*e));
+    e->kind = rd_u8(&r);
+    e->reply = rd_u8(&r);
+    e->attempts = rd_u16(&r);
+    e->seq = rd_u32(&r);
+    rd_str(&r, strs, third);
+    rd_str(&r, strs + third, third);
+    rd_str(&r, strs + 2 * third, third);
+    e->folder_id = strs;
+    e->server_id = strs + third;
+    e->instance_id = strs + 2 * third;
+    if (r.err == EAS_OK) {
+        e->fields = pl + r.pos;
+        e->fields_len = plen - r.pos;
+        size_t pos = 0;
+        eas_field_t f;
+        int rc;
+        while ((rc = eas_outbox_field_next(e->fields, e->fields_len, &pos, &f)) == 1) {
+        }
+        if (rc < 0) {
+            r.err = EAS_ERR_STORE_CORRUPT;
+        }
+    }
+    if (r.err == EAS_OK && (e->kind < EAS_OUTBOX_ADD || e->kind > EAS_OUTBOX_MEETING_RESPONSE ||
+                            e->seq == 0 || e->folder_id[0] == '\0')) {
+        r.err = EAS_ERR_STORE_CORRUPT;
+    }
+    return r.err;
+}
+
+int eas_outbox_field_next(const uint8_t *buf, size_t len, size_t *pos, eas_field_t *f)
+{
+    int rc = EAS_ERR_FORMAT;
+    size_t p = *pos;
+
+    if (p == len) {
+        rc = 0;
+    } else if (len - p >= 5) {
+        uint16_t tag = (uint16_t)(buf[p] | (buf[p + 1] << 8));
+        uint8_t kind = buf[p + 2];
+        size_t n = (size_t)(buf[p + 3] | (buf[p + 4] << 8));
+        if (kind >= EAS_FIELD_START && kind <= EAS_FIELD_OPAQUE && n <= len - p - 5) {
+            f->tag = tag;
+            f->kind = (eas_field_kind_t)kind;
+            f->data = buf + p + 5;
+            f->len = n;
+            *pos = p + 5 + n;
+            rc = 1;
+        }
+    }
+    return rc;
+}
+
+/* Strings of a decoded entry live right after the record in the same arena block. */
+#define OUTBOX_STRS (3 * EAS_ID_CAP)
+
+int eas_outbox_read(const eas_outbox_t *ob, size_t slot, eas_arena_t *arena,
+                    eas_outbox_entry_t *e)
+{
+    char key[EAS_STATE_KEY_CAP];
+    size_t cap = CONFIG_EAS_OUTBOX_RECORD_MAX;
+    uint8_t *buf = eas_arena_alloc(arena, cap + OUTBOX_STRS, 4);
+    const uint8_t *pl = NULL;
+    size_t plen = 0;
+    int err = outbox_key(key, sizeof(key), ob->prefix, slot);
+
+    if (err == EAS_OK && !buf) {
+        err = EAS_ERR_NOMEM;
+    }
+    if (err == EAS_OK) {
+        err = eas_state_get(key, EAS_REC_OUTBOX, buf, cap, &pl, &plen);
+        if (err == EAS_ERR_NOMEM) {
+            err = EAS_ERR_STORE_CORRUPT;
+        }
+    }
+    if (err == EAS_OK) {
+        err = outbox_decode(pl, plen, e, (char *)buf + cap, OUTBOX_STRS);
+    }
+    return err;
+}
+
+int eas_outbox_load(eas_outbox_t *ob, eas_outbox_slot_t *slots, size_t cap, const char *prefix,
+                    eas_arena_t *arena, size_t *corrupt)
+{
+    int err = EAS_OK;
+    size_t bad = 0;
+
+    ob->slots = slots;
+    ob->cap = cap;
+    ob->prefix = prefix;
+    ob->next_seq = 1;
+    memset(slots, 0, cap * sizeof(*slots));
+    for (size_t i = 0; i < cap && err == EAS_OK; i++) {
+        size_t mark = eas_arena_mark(arena);
+        eas_outbox_entry_t e;
+        int rc = eas_outbox_read(ob, i, arena, &e);
+        if (rc == EAS_OK) {
+            slots[i].seq = e.seq;
+            slots[i].kind = e.kind;
+            slots[i].attempts = e.attempts;
+            slots[i].folder = 0xFFFFu; /* resolved by the engine against the folder table */
+            if (e.seq >= ob->next_seq) {
+                ob->next_seq = e.seq + 1;
+            }
+        } else if (rc == EAS_ERR_STORE_CORRUPT) {
+            /* A damaged entry cannot be sent correctly; drop it and tell the caller. */
+            char key[EAS_STATE_KEY_CAP];
+            bad++;
+            if (outbox_key(key, sizeof(key), prefix, i) == EAS_OK) {
+                (void)hal_store_del(key);
+            }
+        } else if (rc != EAS_ERR_STORE_NOT_FOUND) {
+            err = rc;
+        }
+        eas_arena_release(arena, mark);
+    }
+    if (corrupt) {
+        *corrupt = bad;
+    }
+    return err;
+}
+
+int eas_outbox_find(const eas_outbox_t *ob, uint32_t id)
+{
+    for (size_t i = 0; i < ob->cap; i++) {
+        if (ob->slots[i].seq == id && id != 0) {
+            return (int)i;
+        }
+    }
+    return -1;
+}
+
+size_t eas_outbox_count(const eas_outbox_t *ob)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < ob->cap; i++) {
+        n += ob->slots[i].seq ? 1 : 0;
+    }
+    return n;
+}
+
+int eas_outbox_put(eas_outbox_t *ob, eas_arena_t *arena, eas_outbox_kind_t kind,
+                   uint16_t folder_index, const char *folder_id, const char *server_id,
+                   const char *instance_id, uint8_t reply, const eas_field_t *fields, size_t n,
+                   uint32_t *id)
+{
+    int err = EAS_OK;
+    long slot = -1;
+    eas_outbox_entry_t e;
+
+    memset(&e, 0, sizeof(e));
+    if (!folder_id || folder_id[0] == '\0' || strlen(folder_id) > CONFIG_EAS_SERVER_ID_MAX ||
+        (server_id && strlen(server_id) > CONFIG_EAS_SERVER_ID_MAX) ||
+        (instance_id && strlen(instance_id) >= EAS_ID_CAP)) {
+        err = EAS_ERR_PARAM;
+        goto out;
+    }
+    if (kind == EAS_OUTBOX_MEETING_RESPONSE) {
+        /* Idempotence: one queued response per (folder, item, occurrence). */
+        for (size_t i = 0; i < ob->cap && slot < 0; i++) {
+            if (ob->slots[i].seq == 0 || ob->slots[i].kind != EAS_OUTBOX_MEETING_RESPONSE) {
+                continue;
+            }
+            size_t mark = eas_arena_mark(arena);
+            eas_outbox_entry_t old;
+            if (eas_outbox_read(ob, i, arena, &old) == EAS_OK &&
+                strcmp(old.folder_id, folder_id) == 0 &&
+                strcmp(old.server_id, server_id ? server_id : "") == 0 &&
+                strcmp(old.instance_id, instance_id ? instance_id : "") == 0) {
+                slot = (long)i;
+                e.seq = old.seq; /* keeps its id and queue position */
+            }
+            eas_arena_release(arena, mark);
+        }
+    }
+    for (size_t i = 0; i < ob->cap && slot < 0; i++) {
+        if (ob->slots[i].seq == 0) {
+            slot = (long)i;
+        }
+    }
+    if (slot < 0) {
+        err = EAS_ERR_OUTBOX_FULL;
+        goto out;
+    }
+    if (e.seq == 0) {
+        e.seq = ob->next_seq;
+    }
+    e.kind = (uint8_t)kind;
+    e.reply = reply;
+    e.folder_id = folder_id;
+    e.server_id = server_id ? server_id : "";
+    e.instance_id = instance_id ? instance_id : "";
+    err = outbox_write(ob, (size_t)slot, arena, &e, fields, n);
+    if (err == EAS_OK) {
+        eas_outbox_slot_t *s = &ob->slots[slot];
+        if (s->seq != e.seq) {
+            ob->next_seq++;
+        }
+        s->seq = e.seq;
+        s->kind = (uint8_t)kind;
+        s->in_flight = 0;
+        s->attempts = 0;
+        s->folder = folder_index;
+        *id = e.seq;
+    }
+out:
+    return err;
+}
+
+int eas_outbox_remove(eas_outbox_t *ob, size_t slot)
+{
+    char key[EAS_STATE_KEY_CAP];
+    int err = EAS_ERR_PARAM;
+
+    if (slot < ob->cap) {
+        err = outbox_key(key, sizeof(key), ob->prefix, slot);
+    }
+    if (err == EAS_OK) {
+        err = hal_store_del(key);
+    }
+    if (err == EAS_OK) {
+        memset(&ob->slots[slot], 0, sizeof(ob->slots[slot]));
+    }
+    return err;
+}
+
+/* Rewrite an entry with a new attempt count so give-up survives restarts. */
+int eas_outbox_set_attempts(eas_outbox_t *ob, size_t slot, eas_arena_t *arena, uint16_t attempts)
+{
+    size_t mark = eas_arena_mark(arena);
+    eas_outbox_entry_t e;
+    int err = eas_outbox_read(ob, slot, arena, &e);
+    if (err == EAS_OK) {
+        e.attempts = attempts;
+        err = outbox_write(ob, slot, arena, &e, NULL, 0);
+    }
+    if (err == EAS_OK) {
+        ob->slots[slot].attempts = attempts;
+    }
+    eas_arena_release(arena, mark);
+    return err;
+}
+
+/* ---- sending rules ---- */
+
+static int attendee_allowed(uint16_t tag)
+{
+    switch (tag) {
+    case EAS_CALENDAR_REMINDER:
+    case EAS_CALENDAR_BUSY_STATUS:
+    case EAS_CALENDAR_CATEGORIES:
+    case EAS_CALENDAR_CATEGORY:
+    case EAS_CALENDAR_EXCEPTIONS:
+    case EAS_CALENDAR_EXCEPTION:
+    case EAS_CALENDAR_EXCEPTION_START_TIME:
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+static int is_body(uint16_t tag)
+{
+    return tag == EAS_AIRSYNCBASE_BODY || tag == EAS_CALENDAR_BODY ||
+           tag == EAS_CALENDAR_BODY_TRUNCATED || tag == EAS_CALENDAR_COMPRESSED_RTF;
+}
+
+int eas_outbox_filter(const eas_field_t *in, size_t n, unsigned flags, eas_field_t *out,
+                      size_t *out_n)
+{
+    int err = EAS_OK;
+    size_t k = 0;
+    size_t depth = 0;
+    size_t skip_depth = 0; /* > 0: inside a dropped container opened at this depth */
+
+    for (size_t i = 0; i < n && err == EAS_OK; i++) {
+        const eas_field_t *f = &in[i];
+        int keep = 1;
+        if (f->kind == EAS_FIELD_START) {
+            depth++;
+        } else if (f->kind == EAS_FIELD_END && depth == 0) {
+            err = EAS_ERR_PARAM;
+            break;
+        }
+        if (skip_depth) {
+            keep = 0;
+        } else if (f->kind != EAS_FIELD_END) {
+            int drop = 0;
+            if ((flags & EAS_CHANGE_F_ATTENDEE) && EAS_TAG_PAGE(f->tag) == EAS_PAGE_CALENDAR &&
+                !attendee_allowed(f->tag)) {
+                drop = 1;
+            }
+            if ((flags & EAS_CHANGE_F_ATTENDEE) && EAS_TAG_PAGE(f->tag) != EAS_PAGE_CALENDAR) {
+                drop = 1; /* Body, attachments, ... belong to the organizer's copy */
+            }
+            if (!(flags & EAS_CHANGE_F_BODY_COMPLETE) && is_body(f->tag)) {
+                drop = 1;
+            }
+            if (drop) {
+                keep = 0;
+                if (f->kind == EAS_FIELD_START) {
+                    skip_depth = depth;
+                }
+            }
+        }
+        if (f->kind == EAS_FIELD_END) {
+            if (skip_depth == depth) {
+                keep = 0;
+                skip_depth = 0;
+            }
+            depth--;
+        }
+        if (keep) {
+            out[k++] = *f;
+        }
+    }
+    if (err == EAS_OK && depth != 0) {
+        err = EAS_ERR_PARAM;
+    }
+    *out_n = err == EAS_OK ? k : 0;
+    return err;
+}
