@@ -1,0 +1,156 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
+"""Markdown tables for tools/footprint/footprint.sh (stdlib only).
+
+objects: reads `arm-none-eabi-size -B libeas.a` on stdin; one row per object.
+image:   sizes of the firmware image, and which part of it is the core, the firmware
+         (board + self-test) and the C library, from the GNU ld map file.
+"""
+import argparse
+import re
+import subprocess
+import sys
+
+
+def objects(args):
+    rows = []
+    for line in sys.stdin:
+        f = line.split()
+        if len(f) < 6 or not f[0].isdigit():
+            continue
+        name = f[5]
+        name = re.sub(r"\.c\.obj$|\.obj$|\.o$", "", name)
+        rows.append((name, int(f[0]), int(f[1]), int(f[2])))
+    if args.module:
+        rows = [r for r in rows if r[0].startswith(args.module)]
+    rows.sort()
+    present = [r for r in rows if r[1] or r[2] or r[3]]
+    absent = [r[0] for r in rows if not (r[1] or r[2] or r[3])]
+    title = f"`{args.module}*` objects of libeas.a" if args.module else "libeas.a (the core)"
+    print(f"| {title} | text | data | bss |")
+    print("|---|---:|---:|---:|")
+    for name, t, d, b in present:
+        print(f"| {name} | {t} | {d} | {b} |")
+    tt = sum(r[1] for r in present)
+    td = sum(r[2] for r in present)
+    tb = sum(r[3] for r in present)
+    print(f"| **total** | **{tt}** | **{td}** | **{tb}** |")
+    if absent:
+        print()
+        print("Compiled out by this preset (empty objects): " + ", ".join(absent) + ".")
+    if not rows:
+        print()
+        print("(no matching objects)")
+
+
+# Output sections of an385.ld and the column they count towards.
+SECTION_KIND = {
+    ".isr_vector": "text",
+    ".text": "text",
+    ".ARM.extab": "text",
+    ".ARM.exidx": "text",
+    ".data": "data",
+    ".bss": "bss",
+    ".stack": "stack",
+}
+
+
+def owner(path):
+    if "libeas.a(" in path:
+        return "core (libeas.a)"
+    if "libeasd_fw_common.a(" in path:
+        return "firmware: self-test"
+    if "/firmware/" in path or path.startswith("firmware/") or "CMakeFiles" in path:
+        return "firmware: board"
+    if re.search(r"/lib(c|g|gcc|m|nosys)(_nano)?\.a\(", path):
+        return "libc + libgcc (newlib-nano)"
+    return "other (linker)"
+
+
+def parse_map(path):
+    """Returns {owner: {kind: bytes}} for the sections kept in the image."""
+    sizes = {}
+    with open(path, encoding="utf-8", errors="replace") as f:
+        lines = f.read().splitlines()
+    try:
+        start = lines.index("Linker script and memory map")
+    except ValueError:
+        return sizes
+    out_sec = None
+    pending = None  # input section name whose address/size is on the next line
+    for line in lines[start + 1:]:
+        m = re.match(r"^(\.[\w.]+|/DISCARD/)(?:\s+0x([0-9a-f]+)\s+0x([0-9a-f]+))?", line)
+        if m:
+            out_sec = m.group(1)
+            pending = None
+            # The stack is an empty NOLOAD output section: count the section itself.
+            if SECTION_KIND.get(out_sec) == "stack" and m.group(3):
+                d = sizes.setdefault("stack", {})
+                d["stack"] = d.get("stack", 0) + int(m.group(3), 16)
+            continue
+        kind = SECTION_KIND.get(out_sec)
+        if kind is None:
+            continue
+        m = re.match(r"^ (\.\S+|COMMON)\s+0x([0-9a-f]+)\s+0x([0-9a-f]+)\s+(.+)$", line)
+        if m:
+            size, obj = int(m.group(3), 16), m.group(4).strip()
+        else:
+            if re.match(r"^ (\.\S+|COMMON)$", line):
+                pending = True
+                continue
+            m = re.match(r"^\s+0x([0-9a-f]+)\s+0x([0-9a-f]+)\s+(\S.*)$", line)
+            if not (m and pending):
+                pending = None
+                continue
+            size, obj = int(m.group(2), 16), m.group(3).strip()
+            pending = None
+        if size == 0:
+            continue
+        d = sizes.setdefault(owner(obj), {})
+        d[kind] = d.get(kind, 0) + size
+    return sizes
+
+
+def image(args):
+    out = subprocess.run([args.size_cmd, "-B", args.elf], check=True, capture_output=True,
+                         text=True).stdout.splitlines()
+    t, d, b = (int(x) for x in out[1].split()[:3])
+    name = args.elf.rsplit("/", 1)[-1]
+    parts = parse_map(args.map)
+    stack = sum(p.get("stack", 0) for p in parts.values())
+    print(f"| image {name} | text | data | bss |")
+    print("|---|---:|---:|---:|")
+    order = ["core (libeas.a)", "firmware: self-test", "firmware: board",
+             "libc + libgcc (newlib-nano)", "other (linker)"]
+    for o in order:
+        if o in parts:
+            p = parts[o]
+            print(f"| {o} | {p.get('text', 0)} | {p.get('data', 0)} | {p.get('bss', 0)} |")
+    if stack:
+        print(f"| stack (reserved, an385.ld) | 0 | 0 | {stack} |")
+    print(f"| **total (arm-none-eabi-size)** | **{t}** | **{d}** | **{b}** |")
+    print()
+    print(f"Flash (text + data): {t + d} B. RAM (data + bss): {d + b} B, of which "
+          f"{stack} B stack. The image links libeas.a whole and the linker drops what "
+          "the self-test does not call, so its core share is what the self-test uses.")
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__)
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    o = sub.add_parser("objects")
+    o.add_argument("--module", default="")
+    i = sub.add_parser("image")
+    i.add_argument("--size-cmd", required=True)
+    i.add_argument("--elf", required=True)
+    i.add_argument("--map", required=True)
+    args = ap.parse_args()
+    if args.cmd == "objects":
+        objects(args)
+    else:
+        image(args)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
