@@ -13,6 +13,8 @@
  *   *now* (socket would block, TCP connect or TLS handshake still in progress), or a
  *   negative ::eas_err_t (EAS_ERR_CLOSED, EAS_ERR_RESET, EAS_ERR_TLS_CERT_..., ...).
  * - A partial count is normal; the caller keeps the rest and calls again.
+ * - After send returned 0 the caller retries with the same leading bytes (it may offer more,
+ *   never different ones): a TLS layer may already have encrypted them into a queued record.
  * - After a connection is closed by the peer or failed, every further call returns the same
  *   negative error: 0 is never returned after a disconnect (so the core cannot spin on it).
  * - recv returning EAS_ERR_CLOSED means an orderly end of stream (TCP FIN, TLS close_notify).
@@ -66,7 +68,8 @@ typedef struct hal_net {
      *
      * Must not block on the network: the TCP connect and TLS handshake continue inside the
      * first send/recv calls, which return 0 until the connection is usable. (A port may
-     * resolve the name synchronously; the Linux port does so with a short timeout.)
+     * resolve the name synchronously; the Linux port calls getaddrinfo(), bounded by the
+     * system resolver's timeout and attempts, and skips the lookup for literal addresses.)
      * With ::HAL_NET_TLS the certificate chain and host name (@p host, also sent as SNI)
      * are verified; a failure surfaces as a distinct negative error from send/recv (or
      * from open when it is known at once). There is never a fallback to plain TCP.

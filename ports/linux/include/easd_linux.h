@@ -1,0 +1,279 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/**
+ * @file easd_linux.h
+ * @brief The Linux port: what applications, tools and tests call beyond the HAL itself.
+ *
+ * The port implements every link-time HAL function (hal_time_*, hal_store_*, hal_rng_fill,
+ * hal_log_write) and provides:
+ * - a connector (::hal_net_t) for plain TCP and TLS (mbedtls 2.28) connections,
+ * - the file store's setup (a directory of records),
+ * - log sink configuration (stderr or syslog, minimum level),
+ * - a poll()-based event loop that drives a step function by its deadline.
+ *
+ * Unlike the core, the port may allocate (one context per connection) and use the OS.
+ * Everything here is meant for one thread (the loop's) except where a function says it is
+ * thread-safe or async-signal-safe.
+ */
+#ifndef EASD_LINUX_H
+#define EASD_LINUX_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "hal/hal.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ----------------------------------------------------------------------------------------- */
+/* Connections                                                                               */
+/* ----------------------------------------------------------------------------------------- */
+
+/** The system CA bundle used when ::easd_linux_net_config_t::ca_file is NULL. */
+#define EASD_LINUX_SYSTEM_CA_FILE "/etc/ssl/certs/ca-certificates.crt"
+
+/** Default limit for TCP connect plus TLS handshake, when the config says 0. */
+#define EASD_LINUX_CONNECT_TIMEOUT_MS_DEFAULT 15000u
+
+/** Connector settings. Strings are copied by easd_linux_net_init(). */
+typedef struct easd_linux_net_config {
+    /** PEM file (or directory of PEM files) of trusted CAs; NULL = the system bundle. */
+    const char *ca_file;
+    /**
+     * Time allowed from open() until the connection is usable (TCP connect of every
+     * resolved address in turn, plus the TLS handshake); 0 = the default. When it passes,
+     * send/recv return EAS_ERR_TIMEOUT.
+     */
+    uint32_t connect_timeout_ms;
+} easd_linux_net_config_t;
+
+/**
+ * Connector state. Caller-owned; must outlive every connection it opened (TLS connections
+ * point at its configuration and trusted CA chain). Treat the members as private.
+ */
+typedef struct easd_linux_net {
+    /** The CA path as configured; empty = the system bundle. */
+    char ca_file[4096];
+    /** See ::easd_linux_net_config_t::connect_timeout_ms (already defaulted). */
+    uint32_t connect_timeout_ms;
+    /** Loaded TLS configuration and CA chain (created on the first TLS open); private. */
+    void *tls;
+} easd_linux_net_t;
+
+/**
+ * @brief Set up a connector and the ::hal_net_t the core calls.
+ *
+ * Does not touch the network or the CA file: the trust store is loaded by the first TLS
+ * open(), which returns EAS_ERR_TLS_CA when it cannot be read or holds no certificate.
+ * @param[out] net  connector state.
+ * @param[in]  cfg  settings, or NULL for defaults.
+ * @param[out] hal  filled with open() and @p net as its context.
+ * @return EAS_OK or EAS_ERR_PARAM (NULL pointers, CA path too long).
+ */
+int easd_linux_net_init(easd_linux_net_t *net, const easd_linux_net_config_t *cfg, hal_net_t *hal);
+
+/** @brief Release what the connector holds. Every connection must be closed first. */
+void easd_linux_net_deinit(easd_linux_net_t *net);
+
+/**
+ * @brief The socket of an open connection (plain or TLS), for poll().
+ * @return the file descriptor, or -1 when @p io is not a Linux port connection or has none.
+ */
+int easd_linux_io_fd(const hal_io_t *io);
+
+/** No deadline: wait for I/O or a command only. */
+#define EASD_LINUX_NO_DEADLINE UINT64_MAX
+
+/** What an event loop must wait for before calling the step function again. */
+typedef struct easd_linux_wait {
+    /** File descriptor to poll, or -1 for none (deadline / commands only). */
+    int fd;
+    /** Wake up when @ref fd is readable. */
+    bool readable;
+    /** Wake up when @ref fd is writable. */
+    bool writable;
+    /**
+     * Data is already buffered above the socket (a TLS record partly consumed): do not
+     * wait, report "readable" at once. poll() would not see these bytes.
+     */
+    bool pending;
+    /**
+     * The connection's own time limit (TCP connect or TLS handshake timeout), absolute
+     * monotonic ms, or ::EASD_LINUX_NO_DEADLINE. When it passes, the loop reports the fd
+     * event it waited for, and the next send/recv returns EAS_ERR_TIMEOUT.
+     */
+    uint64_t deadline_ms;
+} easd_linux_wait_t;
+
+/**
+ * @brief Translate what the core waits for on a connection into what the OS must report.
+ *
+ * The core knows only that send or recv returned 0. Underneath, a connection may be
+ * waiting for something else: a TCP connect in progress needs writability, a TLS handshake
+ * may need to read while the core wants to write (and the reverse), and TLS may hold
+ * decrypted bytes the socket no longer shows. Call this after every step that left the
+ * core waiting on @p io.
+ * @param[in]  io         the connection (may be NULL: then @p out waits for nothing).
+ * @param[in]  want_read  the core waits for incoming data.
+ * @param[in]  want_write the core waits to send.
+ * @param[out] out        fd and events for poll().
+ */
+void easd_linux_io_wait(const hal_io_t *io, bool want_read, bool want_write,
+                        easd_linux_wait_t *out);
+
+/* ----------------------------------------------------------------------------------------- */
+/* Store                                                                                     */
+/* ----------------------------------------------------------------------------------------- */
+
+/**
+ * @brief Open (creating it with mode 0700 if needed) the directory that holds the records.
+ *
+ * Record "k" is the file "r.k"; a put writes "t.k", fsyncs it, renames it over "r.k" and
+ * fsyncs the directory. Leftover "t.*" files of an interrupted put are removed here, so an
+ * interrupted put leaves the previous record. Calling it again switches directories.
+ * Before the first successful call every hal_store_* function returns EAS_ERR_STORE.
+ * @return EAS_OK, EAS_ERR_PARAM (NULL) or EAS_ERR_STORE (cannot create or open).
+ */
+int easd_linux_store_init(const char *dir);
+
+/** @brief Close the store directory; hal_store_* return EAS_ERR_STORE until the next init. */
+void easd_linux_store_deinit(void);
+
+/** Points inside hal_store_put() where a test can simulate a crash. */
+typedef enum easd_linux_store_point {
+    /** The temporary file is written but not yet fsynced. */
+    EASD_LINUX_STORE_AFTER_WRITE = 1,
+    /** The temporary file is durable; the rename has not happened. */
+    EASD_LINUX_STORE_BEFORE_RENAME = 2,
+    /** Renamed; the directory is not yet fsynced. */
+    EASD_LINUX_STORE_BEFORE_DIR_SYNC = 3
+} easd_linux_store_point_t;
+
+/**
+ * Fault hook for tests: called at each ::easd_linux_store_point_t of every put. Returning
+ * non-zero makes the put stop right there as if the process had died (nothing is cleaned
+ * up) and return EAS_ERR_STORE. The hook may also _exit() or raise(SIGKILL).
+ */
+typedef int (*easd_linux_store_fault_fn)(const char *key, easd_linux_store_point_t point);
+
+/** @brief Install (or with NULL remove) the fault hook. For tests only. */
+void easd_linux_store_set_fault_hook(easd_linux_store_fault_fn hook);
+
+/* ----------------------------------------------------------------------------------------- */
+/* Log                                                                                       */
+/* ----------------------------------------------------------------------------------------- */
+
+/** Where log lines go. */
+typedef enum easd_linux_log_sink {
+    /** One line per message on stderr: "2024-05-01T12:00:00.123Z E engine: text". */
+    EASD_LINUX_LOG_STDERR = 0,
+    /** syslog(3), facility LOG_DAEMON, priority from the level. */
+    EASD_LINUX_LOG_SYSLOG = 1,
+    /** Drop every line. */
+    EASD_LINUX_LOG_NONE = 2
+} easd_linux_log_sink_t;
+
+/** Log settings. */
+typedef struct easd_linux_log_config {
+    /** Destination. */
+    easd_linux_log_sink_t sink;
+    /** Lines less severe than this are dropped (HAL_LOG_ERROR keeps errors only). */
+    hal_log_level_t min_level;
+    /** syslog identity (static storage); NULL = "easd". */
+    const char *ident;
+} easd_linux_log_config_t;
+
+/**
+ * @brief Select the sink and minimum level. The default, without a call, is stderr at
+ * HAL_LOG_INFO. Not thread-safe with concurrent hal_log_write() calls.
+ */
+void easd_linux_log_config(const easd_linux_log_config_t *cfg);
+
+/* ----------------------------------------------------------------------------------------- */
+/* Event loop                                                                                */
+/* ----------------------------------------------------------------------------------------- */
+
+/** Why the loop calls the step function. Same meaning as the core's eas_step() events. */
+typedef enum easd_linux_event {
+    /** First call, or the deadline the step returned has passed. */
+    EASD_LINUX_EV_TICK = 0,
+    /** The fd the step asked for is readable (or hung up / in error: recv will tell). */
+    EASD_LINUX_EV_READABLE = 1,
+    /** The fd the step asked for is writable (or in error: send will tell). */
+    EASD_LINUX_EV_WRITABLE = 2,
+    /** easd_linux_loop_wake() was called: the application queued a command. */
+    EASD_LINUX_EV_COMMAND = 3
+} easd_linux_event_t;
+
+/**
+ * The step function the loop drives (an adapter around eas_step()).
+ *
+ * @param ctx           the context given to easd_linux_loop_run().
+ * @param ev            why it is called.
+ * @param now_ms        hal_time_monotonic_ms() at the wake-up.
+ * @param[in,out] next_deadline_ms  absolute monotonic time of the next TICK, or
+ *                      ::EASD_LINUX_NO_DEADLINE. Preset to the previous value.
+ * @param[in,out] wait  what to wait for (see easd_linux_io_wait()); preset to the previous
+ *                      value.
+ * @return 0 to go on; any other value stops the loop, which returns it.
+ */
+typedef int (*easd_linux_step_fn)(void *ctx, easd_linux_event_t ev, uint64_t now_ms,
+                                  uint64_t *next_deadline_ms, easd_linux_wait_t *wait);
+
+/** Loop state. Caller-owned; treat the members as private. */
+typedef struct easd_linux_loop {
+    /** eventfd that wake() and stop() write to. */
+    int wake_fd;
+    /** Set by stop() / a signal. */
+    volatile sig_atomic_t stop;
+    /** The signal that stopped the loop, or 0. */
+    volatile sig_atomic_t signo;
+    /** EASD_LINUX_LOOP_* flags from init. */
+    unsigned flags;
+} easd_linux_loop_t;
+
+/** Flag for easd_linux_loop_init(): SIGINT and SIGTERM stop the loop while it runs. */
+#define EASD_LINUX_LOOP_SIGNALS 1u
+
+/** Value returned by easd_linux_loop_run() when stopped by stop() or a signal. */
+#define EASD_LINUX_LOOP_STOPPED 0
+
+/**
+ * @brief Prepare a loop.
+ * @param flags 0 or ::EASD_LINUX_LOOP_SIGNALS. Only one loop at a time may use signals.
+ * @return EAS_OK, EAS_ERR_PARAM or EAS_ERR_IO (eventfd failed).
+ */
+int easd_linux_loop_init(easd_linux_loop_t *loop, unsigned flags);
+
+/**
+ * @brief Run until the step function returns non-zero, stop() is called or (with
+ * ::EASD_LINUX_LOOP_SIGNALS) SIGINT/SIGTERM arrives.
+ *
+ * Calls @p step once with ::EASD_LINUX_EV_TICK, then waits in poll() for the fd events,
+ * the deadline and wake-ups it asked for, and calls it again with the reason. A deadline
+ * never fires early. Signal handlers installed by the loop are restored on return.
+ * @return the step's non-zero value, ::EASD_LINUX_LOOP_STOPPED, or EAS_ERR_IO if poll()
+ *         failed.
+ */
+int easd_linux_loop_run(easd_linux_loop_t *loop, easd_linux_step_fn step, void *ctx);
+
+/**
+ * @brief Wake the loop with ::EASD_LINUX_EV_COMMAND. Thread-safe and async-signal-safe.
+ * Several wake-ups before the loop runs are delivered as one COMMAND event.
+ */
+void easd_linux_loop_wake(easd_linux_loop_t *loop);
+
+/** @brief Make run() return ::EASD_LINUX_LOOP_STOPPED. Thread- and async-signal-safe. */
+void easd_linux_loop_stop(easd_linux_loop_t *loop);
+
+/** @brief Release the loop's eventfd. */
+void easd_linux_loop_deinit(easd_linux_loop_t *loop);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* EASD_LINUX_H */
