@@ -34,6 +34,13 @@
 #define FW_HAVE_WBXML_H 0
 #endif
 
+#if __has_include("eas/eas_http.h")
+#include "eas/eas_http.h"
+#define FW_HAVE_HTTP_H 1
+#else
+#define FW_HAVE_HTTP_H 0
+#endif
+
 #if __has_include("fw_vectors.h")
 #include "fw_vectors.h"
 #define FW_HAVE_VECTORS (FW_VECTOR_COUNT > 0)
@@ -49,6 +56,7 @@ typedef struct fw_st {
     unsigned failed;
     unsigned skipped;
     size_t stack_peak;
+    size_t check_peak;
     /* First failing assertion of the running check. */
     bool ok;
     char why[112];
@@ -76,17 +84,24 @@ typedef void (*fw_check_fn_t)(fw_st_t *st);
 static void fw_run(fw_st_t *st, const char *name, fw_check_fn_t fn)
 {
     char line[192];
+    size_t base;
     size_t peak;
 
     st->ok = true;
     st->why[0] = '\0';
     fw_stack_paint();
+    base = fw_stack_now();
     fn(st);
     peak = fw_stack_peak();
     st->stack_peak = (peak > st->stack_peak) ? peak : st->stack_peak;
+    if (peak > st->check_peak + base) {
+        st->check_peak = peak - base;
+    }
     if (st->ok) {
         st->passed++;
-        (void)snprintf(line, sizeof(line), "PASS %s (stack %u B)\n", name, (unsigned)peak);
+        /* "check" is what the check itself (the core call chain) needed below the runner. */
+        (void)snprintf(line, sizeof(line), "PASS %s (stack: check %u B, total %u B)\n", name,
+                       (unsigned)(peak - base), (unsigned)peak);
     } else {
         st->failed++;
         (void)snprintf(line, sizeof(line), "FAIL %s: %s\n", name, st->why);
@@ -323,12 +338,15 @@ static int fw_trace_cb(void *user, const eas_wbxml_event_t *ev)
 /* Feeds @p doc in @p chunk-byte pieces (1 = byte by byte, the decoder's hardest case). */
 static int fw_decode(const uint8_t *doc, size_t len, size_t chunk, fw_trace_t *t)
 {
+    /* EAS servers do not send string tables, but valid WBXML may (a hand vector does). */
+    static uint8_t strtbl[128];
     eas_wbxml_dec_t dec;
     int err = EAS_OK;
 
     memset(t, 0, sizeof(*t));
     t->hash = 2166136261u;
     eas_wbxml_dec_init(&dec, fw_trace_cb, t);
+    eas_wbxml_dec_set_strtbl(&dec, strtbl, (uint32_t)sizeof(strtbl));
     for (size_t off = 0; err == EAS_OK && off < len; off += chunk) {
         size_t n = (len - off < chunk) ? (len - off) : chunk;
         err = eas_wbxml_dec_feed(&dec, doc + off, n);
@@ -366,9 +384,110 @@ static void check_wbxml_decode(fw_st_t *st)
 }
 
 #if FW_HAVE_VECTORS
+/* Re-encodes decoder events: the on-target encoder must reproduce what the reference
+ * encoder (libwbxml's xml2wbxml) produced, byte for byte. */
+typedef struct fw_reenc {
+    eas_wbxml_enc_t enc;
+    uint8_t text[512]; /* one STR_I, collected from its pieces */
+    size_t text_len;
+    int err;
+} fw_reenc_t;
+
+typedef struct fw_out {
+    uint8_t data[2048];
+    size_t len;
+} fw_out_t;
+
+static int fw_out_flush(void *user, const uint8_t *data, size_t len)
+{
+    fw_out_t *o = user;
+    int err = EAS_ERR_NOMEM;
+
+    if (len <= sizeof(o->data) - o->len) {
+        memcpy(o->data + o->len, data, len);
+        o->len += len;
+        err = EAS_OK;
+    }
+    return err;
+}
+
+static int fw_reenc_cb(void *user, const eas_wbxml_event_t *ev)
+{
+    fw_reenc_t *r = user;
+    int err = EAS_OK;
+
+    switch (ev->type) {
+    case EAS_WBXML_EV_START:
+        err = eas_wbxml_enc_start(&r->enc, ev->tag);
+        break;
+    case EAS_WBXML_EV_END:
+        err = eas_wbxml_enc_end(&r->enc);
+        break;
+    case EAS_WBXML_EV_TEXT:
+        if ((ev->piece & EAS_WBXML_PIECE_FIRST) != 0u) {
+            r->text_len = 0;
+        }
+        if (ev->len > sizeof(r->text) - r->text_len) {
+            err = EAS_ERR_NOMEM;
+        } else {
+            if (ev->len != 0u) {
+                memcpy(r->text + r->text_len, ev->data, ev->len);
+            }
+            r->text_len += ev->len;
+            if ((ev->piece & EAS_WBXML_PIECE_LAST) != 0u) {
+                err = eas_wbxml_enc_text(&r->enc, (const char *)r->text, r->text_len);
+            }
+        }
+        break;
+    case EAS_WBXML_EV_OPAQUE:
+        if ((ev->piece & EAS_WBXML_PIECE_FIRST) != 0u) {
+            err = eas_wbxml_enc_opaque_begin(&r->enc, ev->total_len);
+        }
+        if (err == EAS_OK && ev->len != 0u) {
+            err = eas_wbxml_enc_opaque_piece(&r->enc, ev->data, ev->len);
+        }
+        break;
+    default:
+        err = EAS_ERR_INTERNAL;
+        break;
+    }
+    r->err = (r->err == EAS_OK) ? err : r->err;
+    return err;
+}
+
+/* Decodes @p v in @p chunk-byte pieces and re-encodes the events.
+ * @return EAS_OK and whether the result equals the vector (and where it first differs). */
+static int fw_roundtrip(const fw_vector_t *v, size_t chunk, bool *same, size_t *diff_at)
+{
+    static fw_reenc_t r;
+    static fw_out_t out;
+    static uint8_t buf[64];
+    eas_wbxml_dec_t dec;
+    int err = EAS_OK;
+    size_t i = 0;
+
+    memset(&r, 0, sizeof(r));
+    out.len = 0;
+    eas_wbxml_enc_init(&r.enc, buf, sizeof(buf), fw_out_flush, &out);
+    eas_wbxml_dec_init(&dec, fw_reenc_cb, &r);
+    for (size_t off = 0; err == EAS_OK && off < v->len; off += chunk) {
+        size_t n = (v->len - off < chunk) ? (v->len - off) : chunk;
+        err = eas_wbxml_dec_feed(&dec, v->data + off, n);
+    }
+    err = (err == EAS_OK) ? eas_wbxml_dec_finish(&dec) : err;
+    err = (err == EAS_OK) ? eas_wbxml_enc_finish(&r.enc) : err;
+    while (i < v->len && i < out.len && out.data[i] == v->data[i]) {
+        i++;
+    }
+    *same = (err == EAS_OK && out.len == v->len && i == v->len);
+    *diff_at = i;
+    return err;
+}
+
 static void check_wbxml_vectors(fw_st_t *st)
 {
     char line[160];
+    unsigned roundtrips = 0;
 
     for (size_t i = 0; i < FW_VECTOR_COUNT; i++) {
         const fw_vector_t *v = &fw_vectors[i];
@@ -388,10 +507,125 @@ static void check_wbxml_vectors(fw_st_t *st)
             fw_print(line);
         }
         FW_CHECK(st, ok);
+        if (ok && v->roundtrip && eas_wbxml_enc_init != NULL) {
+            bool same = false;
+            size_t at = 0;
+            int e3 = fw_roundtrip(v, 5u, &same, &at);
+            if (!same) {
+                (void)snprintf(line, sizeof(line),
+                               "  vector %s: re-encoding differs from the reference at byte "
+                               "%u of %u (%d)\n",
+                               v->name, (unsigned)at, (unsigned)v->len, e3);
+                fw_print(line);
+            }
+            FW_CHECK(st, same);
+            roundtrips++;
+        }
     }
+    (void)snprintf(line, sizeof(line), "  %u vectors decoded, %u re-encoded byte-identical\n",
+                   (unsigned)FW_VECTOR_COUNT, roundtrips);
+    fw_print(line);
 }
 #endif
 #endif /* FW_HAVE_WBXML_H */
+
+/* -------------------------------------------------------------- HTTP ---- */
+
+#if FW_HAVE_HTTP_H
+FW_WEAK(eas_http_framer_init);
+FW_WEAK(eas_url_parse);
+
+static void check_url(fw_st_t *st)
+{
+    static const char url[] = "https://mail.example.org/Microsoft-Server-ActiveSync";
+    eas_url_t u;
+
+    FW_CHECK(st, eas_url_parse(url, &u) == EAS_OK);
+    FW_CHECK(st, u.tls == 1u && u.port == 443u && u.host_len == 16u);
+    FW_CHECK(st, memcmp(url + u.host_off, "mail.example.org", 16u) == 0);
+    FW_CHECK(st, eas_url_parse("ftp://x/", &u) == EAS_ERR_HTTP_URL);
+    FW_CHECK(st, eas_url_parse("https://user:pw@x/", &u) == EAS_ERR_HTTP_URL);
+}
+
+typedef struct fw_body {
+    uint8_t data[64];
+    size_t len;
+    bool overflow;
+} fw_body_t;
+
+static int fw_body_sink(void *user, const eas_http_response_t *rsp, const uint8_t *data, size_t len)
+{
+    fw_body_t *b = user;
+
+    (void)rsp;
+    if (len > sizeof(b->data) - b->len) {
+        b->overflow = true;
+        return EAS_ERR_NOMEM;
+    }
+    memcpy(b->data + b->len, data, len);
+    b->len += len;
+    return EAS_OK;
+}
+
+/* Frames the @p len bytes at @p msg fed @p chunk bytes at a time; the body lands in @p body. */
+static int fw_frame(const char *msg, size_t len, size_t chunk, eas_http_response_t *rsp,
+                    fw_body_t *body, bool *done)
+{
+    static char line[CONFIG_EAS_HTTP_MAX_HEADER];
+    static char loc[CONFIG_EAS_URL_MAX + 1];
+    eas_http_framer_t fr;
+    int err = EAS_OK;
+
+    memset(body, 0, sizeof(*body));
+    eas_http_framer_init(&fr, rsp, line, sizeof(line), loc, sizeof(loc), fw_body_sink, body,
+                         1700000000, false);
+    for (size_t off = 0; err == EAS_OK && off < len; off += chunk) {
+        size_t n = (len - off < chunk) ? (len - off) : chunk;
+        size_t used = 0;
+        err = eas_http_framer_feed(&fr, (const uint8_t *)msg + off, n, &used);
+        if (err == EAS_OK && used != n) {
+            err = EAS_ERR_INTERNAL; /* bytes left over inside one response */
+        }
+    }
+    *done = eas_http_framer_done(&fr);
+    return err;
+}
+
+static void check_http_framer(fw_st_t *st)
+{
+    /* A chunked WBXML response carrying the FolderSync document of the WBXML checks. */
+    static const char ok_rsp[] = "HTTP/1.1 200 OK\r\n"
+                                 "Content-Type: application/vnd.ms-sync.wbxml\r\n"
+                                 "Transfer-Encoding: chunked\r\n"
+                                 "MS-Server-ActiveSync: 14.1\r\n"
+                                 "\r\n"
+                                 "5\r\n\x03\x01\x6a\x00\x00\r\n"
+                                 "8\r\n\x07\x56\x52\x03\x30\x00\x01\x01\r\n"
+                                 "0\r\n\r\n";
+    static const char busy_rsp[] = "HTTP/1.1 503 Service Unavailable\r\n"
+                                   "Retry-After: 30\r\n"
+                                   "Content-Length: 4\r\n"
+                                   "\r\n"
+                                   "busy";
+    static const uint8_t want_body[] = {0x03, 0x01, 0x6A, 0x00, 0x00, 0x07, 0x56,
+                                        0x52, 0x03, 0x30, 0x00, 0x01, 0x01};
+    static const char bad_rsp[] = "HTTP/1.1 2OO OK\r\n\r\n";
+    eas_http_response_t rsp;
+    fw_body_t body;
+    bool done = false;
+
+    /* Byte by byte: every parser state must survive a split anywhere. */
+    FW_CHECK(st, fw_frame(ok_rsp, sizeof(ok_rsp) - 1u, 1u, &rsp, &body, &done) == EAS_OK);
+    FW_CHECK(st, done && rsp.status == 200u && rsp.chunked);
+    FW_CHECK(st, rsp.content_type == EAS_HTTP_CTYPE_WBXML);
+    FW_CHECK(st, rsp.server_version == (uint8_t)EAS_VER_14_1);
+    FW_CHECK(st, body.len == sizeof(want_body) && memcmp(body.data, want_body, body.len) == 0);
+    FW_CHECK(st, fw_frame(busy_rsp, sizeof(busy_rsp) - 1u, 7u, &rsp, &body, &done) == EAS_OK);
+    FW_CHECK(st, done && rsp.status == 503u && rsp.has_retry_after && rsp.retry_after_s == 30u);
+    FW_CHECK(st, body.len == 4u && memcmp(body.data, "busy", 4u) == 0);
+    FW_CHECK(st, fw_frame(bad_rsp, sizeof(bad_rsp) - 1u, 3u, &rsp, &body, &done) < 0);
+}
+#endif /* FW_HAVE_HTTP_H */
 
 /* -------------------------------------------------------------- heap ---- */
 
@@ -442,11 +676,27 @@ unsigned fw_selftest_run(unsigned flags)
     if ((flags & FW_SELFTEST_FORCE_FAIL) != 0u) {
         fw_run(&st, "forced-failure", check_forced_failure);
     }
+#if FW_HAVE_HTTP_H
+    if (eas_url_parse != NULL) {
+        fw_run(&st, "http.url", check_url);
+    } else {
+        fw_skip(&st, "http.url", "URL parser not in this build");
+    }
+    if (eas_http_framer_init != NULL) {
+        fw_run(&st, "http.framer", check_http_framer);
+    } else {
+        fw_skip(&st, "http.framer", "framer not in this build");
+    }
+#else
+    fw_skip(&st, "http", "no eas_http.h");
+#endif
     fw_run(&st, "no-heap", check_no_heap);
 
-    (void)snprintf(
-        line, sizeof(line), "SELFTEST: %u passed, %u failed, %u skipped; peak stack %u B of %u B\n",
-        st.passed, st.failed, st.skipped, (unsigned)st.stack_peak, (unsigned)fw_stack_size());
+    (void)snprintf(line, sizeof(line),
+                   "SELFTEST: %u passed, %u failed, %u skipped; peak stack %u B of %u B "
+                   "(deepest check %u B)\n",
+                   st.passed, st.failed, st.skipped, (unsigned)st.stack_peak,
+                   (unsigned)fw_stack_size(), (unsigned)st.check_peak);
     fw_print(line);
     return st.failed;
 }

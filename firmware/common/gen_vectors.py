@@ -5,7 +5,9 @@
 A vector is a file `<name>.hex` (or `.wbxml.hex`): hexadecimal bytes, whitespace and
 `#` comments ignored (the comments say how the vector was produced). Vectors whose name
 starts with bad_, invalid_, malformed_ or err_ must be rejected by the decoder; all others
-must decode. The output header is rewritten only when its content changes, so unchanged
+must decode. A vector produced by an encoder (its comment says "produced by: xml2wbxml"
+or "produced by: eas-wbxml encode") is in canonical EAS form, so the firmware also
+re-encodes its decoded events and expects the same bytes back. The output header is rewritten only when its content changes, so unchanged
 vectors do not rebuild the firmware.
 """
 import argparse
@@ -50,7 +52,8 @@ def main():
                     name = name[: -len(".wbxml")]
                 try:
                     with open(path, encoding="utf-8") as f:
-                        data = parse_hex(f.read())
+                        text = f.read()
+                    data = parse_hex(text)
                 except (ValueError, UnicodeDecodeError) as e:
                     print(f"gen_vectors: skipping {rel}: {e}", file=sys.stderr)
                     continue
@@ -59,7 +62,12 @@ def main():
                     continue
                 base = os.path.basename(name).lower()
                 expect_ok = not base.startswith(BAD_PREFIXES)
-                vectors.append((name, data, expect_ok))
+                canonical = (
+                    re.search(r"^#\s*produced by:\s*(xml2wbxml|eas-wbxml encode)", text, re.M)
+                    is not None
+                    and data[:4] == b"\x03\x01\x6a\x00"
+                )
+                vectors.append((name, data, expect_ok, expect_ok and canonical))
 
     out = []
     out.append("/* SPDX-License-Identifier: Apache-2.0 */")
@@ -74,9 +82,10 @@ def main():
     out.append("    const uint8_t *data;")
     out.append("    size_t len;")
     out.append("    bool expect_ok;")
+    out.append("    bool roundtrip; /* re-encoding the events must give the same bytes */")
     out.append("} fw_vector_t;")
     out.append(f"#define FW_VECTOR_COUNT {len(vectors)}u")
-    for i, (name, data, _ok) in enumerate(vectors):
+    for i, (name, data, _ok, _rt) in enumerate(vectors):
         out.append(f"/* {name} */")
         out.append(f"static const uint8_t fw_vec_{i}_{c_ident(name)}[] = {{")
         for off in range(0, len(data), 12):
@@ -87,10 +96,11 @@ def main():
         out.append("};")
     if vectors:
         out.append("static const fw_vector_t fw_vectors[] = {")
-        for i, (name, data, ok) in enumerate(vectors):
+        for i, (name, data, ok, rt) in enumerate(vectors):
             ok_s = "true" if ok else "false"
+            rt_s = "true" if rt else "false"
             out.append(
-                f'    {{"{name}", fw_vec_{i}_{c_ident(name)}, {len(data)}u, {ok_s}}},'
+                f'    {{"{name}", fw_vec_{i}_{c_ident(name)}, {len(data)}u, {ok_s}, {rt_s}}},'
             )
         out.append("};")
     out.append("#endif /* FW_VECTORS_H */")
