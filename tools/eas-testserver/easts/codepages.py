@@ -9,9 +9,10 @@ names to ours so tests can compare both codecs token by token.
 _PAGES = {
     0: ("AirSync", """
         05 Sync 06 Responses 07 Add 08 Change 09 Delete 0A Fetch 0B SyncKey 0C ClientId
-        0D ServerId 0E Status 0F Collection 10 Class 12 CollectionId 13 GetChanges
+        0D ServerId 0E Status 0F Collection 10 Class 11 Version 12 CollectionId 13 GetChanges
         14 MoreAvailable 15 WindowSize 16 Commands 17 Options 18 FilterType 19 Truncation
-        1B Conflict 1C Collections 1D ApplicationData 1E DeletesAsMoves 20 Supported
+        1A RtfTruncation 1B Conflict 1C Collections 1D ApplicationData 1E DeletesAsMoves
+        1F NotifyGUID 20 Supported
         21 SoftDelete 22 MIMESupport 23 MIMETruncation 24 Wait 25 Limit 26 Partial
         27 ConversationMode 28 MaxItems 29 HeartbeatInterval"""),
     1: ("Contacts", """
@@ -26,10 +27,10 @@ _PAGES = {
         29 LastName 2A MiddleName 2B MobilePhoneNumber 2C OfficeLocation 2D OtherAddressCity
         2E OtherAddressCountry 2F OtherAddressPostalCode 30 OtherAddressState
         31 OtherAddressStreet 32 PagerNumber 33 RadioPhoneNumber 34 Spouse 35 Suffix 36 Title
-        37 WebPage 38 YomiCompanyName 39 YomiFirstName 3A YomiLastName 3C Picture 3D Alias
+        37 WebPage 38 YomiCompanyName 39 YomiFirstName 3A YomiLastName 3B CompressedRTF 3C Picture 3D Alias
         3E WeightedRank"""),
     2: ("Email", """
-        05 Attachment 06 Attachments 07 AttName 08 AttSize 09 Att0Id 0A AttMethod 0B AttRemoved
+        05 Attachment 06 Attachments 07 AttName 08 AttSize 09 AttOid 0A AttMethod 0B AttRemoved
         0C Body 0D BodySize 0E BodyTruncated 0F DateReceived 10 DisplayName 11 DisplayTo
         12 Importance 13 MessageClass 14 Subject 15 Read 16 To 17 Cc 18 From 19 ReplyTo
         1A AllDayEvent 1B Categories 1C Category 1D DtStamp 1E EndTime 1F InstanceType
@@ -39,10 +40,14 @@ _PAGES = {
         32 Sensitivity 33 TimeZone 34 GlobalObjId 35 ThreadTopic 36 MIMEData 37 MIMETruncated
         38 MIMESize 39 InternetCPID 3A Flag 3B FlagStatus 3C ContentClass 3D FlagType
         3E CompleteTime 3F DisallowNewTimeProposal"""),
-    3: ("AirNotify", ""),
+    3: ("AirNotify", """
+        05 Notify 06 Notification 07 Version 08 LifeTime 09 DeviceInfo 0A Enable 0B Folder
+        0C ServerId 0D DeviceAddress 0E ValidCarrierProfiles 0F CarrierProfile 10 Status
+        11 Responses 12 Devices 13 Device 14 Id 15 Expiry 16 NotifyGUID
+        17 DeviceFriendlyName"""),
     4: ("Calendar", """
         05 Timezone 06 AllDayEvent 07 Attendees 08 Attendee 09 Email 0A Name 0B Body
-        0C BodyTruncated 0D BusyStatus 0E Categories 0F Category 11 DtStamp 12 EndTime
+        0C BodyTruncated 0D BusyStatus 0E Categories 0F Category 10 Rtf 11 DtStamp 12 EndTime
         13 Exception 14 Exceptions 15 Deleted 16 ExceptionStartTime 17 Location 18 MeetingStatus
         19 OrganizerEmail 1A OrganizerName 1B Recurrence 1C Type 1D Until 1E Occurrences
         1F Interval 20 DayOfWeek 21 DayOfMonth 22 WeekOfMonth 23 MonthOfYear 24 Reminder
@@ -57,19 +62,19 @@ _PAGES = {
         05 GetItemEstimate 06 Version 07 Collections 08 Collection 09 Class 0A CollectionId
         0B DateTime 0C Estimate 0D Response 0E Status"""),
     7: ("FolderHierarchy", """
-        07 DisplayName 08 ServerId 09 ParentId 0A Type 0C Status 0E Changes 0F Add 10 Delete
-        11 Update 12 SyncKey 13 FolderCreate 14 FolderDelete 15 FolderUpdate 16 FolderSync
-        17 Count"""),
+        05 Folders 06 Folder 07 DisplayName 08 ServerId 09 ParentId 0A Type 0B Response
+        0C Status 0D ContentClass 0E Changes 0F Add 10 Delete 11 Update 12 SyncKey
+        13 FolderCreate 14 FolderDelete 15 FolderUpdate 16 FolderSync 17 Count 18 Version"""),
     8: ("MeetingResponse", """
         05 CalendarId 06 CollectionId 07 MeetingResponse 08 RequestId 09 Request 0A Result
-        0B Status 0C UserResponse 0E InstanceId 10 ProposedStartTime 11 ProposedEndTime
+        0B Status 0C UserResponse 0D Version 0E InstanceId 10 ProposedStartTime 11 ProposedEndTime
         12 SendResponse"""),
     9: ("Tasks", """
         05 Body 06 BodySize 07 BodyTruncated 08 Categories 09 Category 0A Complete
         0B DateCompleted 0C DueDate 0D UtcDueDate 0E Importance 0F Recurrence 10 Type 11 Start
         12 Until 13 Occurrences 14 Interval 15 DayOfMonth 16 DayOfWeek 17 WeekOfMonth
         18 MonthOfYear 19 Regenerate 1A DeadOccur 1B ReminderSet 1C ReminderTime
-        1D Sensitivity 1E StartDate 1F UtcStartDate 20 Subject 22 OrdinalDate
+        1D Sensitivity 1E StartDate 1F UtcStartDate 20 Subject 21 Rtf 22 OrdinalDate
         23 SubOrdinalDate 24 CalendarType 25 IsLeapMonth 26 FirstDayOfWeek"""),
     10: ("ResolveRecipients", """
         05 ResolveRecipients 06 Response 07 Status 08 Type 09 Recipient 0A DisplayName
@@ -90,7 +95,7 @@ _PAGES = {
         05 Provision 06 Policies 07 Policy 08 PolicyType 09 PolicyKey 0A Data 0B Status
         0C RemoteWipe 0D EASProvisionDoc 0E DevicePasswordEnabled
         0F AlphanumericDevicePasswordRequired 10 RequireStorageCardEncryption
-        11 PasswordRecoveryEnabled 13 AttachmentsEnabled 14 MinDevicePasswordLength
+        11 PasswordRecoveryEnabled 12 DocumentBrowseEnabled 13 AttachmentsEnabled 14 MinDevicePasswordLength
         15 MaxInactivityTimeDeviceLock 16 MaxDevicePasswordFailedAttempts 17 MaxAttachmentSize
         18 AllowSimpleDevicePassword 19 DevicePasswordExpiration 1A DevicePasswordHistory
         1B AllowStorageCard 1C AllowCamera 1D RequireDeviceEncryption
@@ -108,7 +113,8 @@ _PAGES = {
     15: ("Search", """
         05 Search 07 Store 08 Name 09 Query 0A Options 0B Range 0C Status 0D Response 0E Result
         0F Properties 10 Total 11 EqualTo 12 Value 13 And 14 Or 15 FreeText 17 DeepTraversal
-        18 LongId 19 RebuildResults 1A LessThan 1B GreaterThan 1E UserName 1F Password
+        18 LongId 19 RebuildResults 1A LessThan 1B GreaterThan 1C Schema
+        1D Supported 1E UserName 1F Password
         20 ConversationId 21 Picture 22 MaxSize 23 MaxPictures"""),
     16: ("GAL", """
         05 DisplayName 06 Phone 07 Office 08 Title 09 Company 0A Alias 0B FirstName 0C LastName
@@ -169,19 +175,47 @@ OPAQUE_TAGS = frozenset({
     ("Email2", "ConversationIndex"),
     ("Search", "ConversationId"),
     ("ItemOperations", "ConversationId"),
-    ("Contacts", "Picture"),
+    ("AirSyncBase", "Content"),
+    ("GAL", "Data"),
+    ("ResolveRecipients", "Data"),
 })
 
 # libwbxml's (wbxml2xml -l ACTIVESYNC) names where they differ from MS-ASWBXML's.
 LIBWBXML_ALIASES = {
+    ("AirSync", "RTFTruncation"): "RtfTruncation",
+    ("Contacts", "AssistantTelephoneNumber"): "AssistantPhoneNumber",
+    ("Contacts", "BusinessCity"): "BusinessAddressCity",
+    ("Contacts", "BusinessCountry"): "BusinessAddressCountry",
+    ("Contacts", "BusinessPostalCode"): "BusinessAddressPostalCode",
+    ("Contacts", "BusinessState"): "BusinessAddressState",
+    ("Contacts", "BusinessStreet"): "BusinessAddressStreet",
+    ("Contacts", "HomeCity"): "HomeAddressCity",
+    ("Contacts", "HomeCountry"): "HomeAddressCountry",
+    ("Contacts", "HomePostalCode"): "HomeAddressPostalCode",
+    ("Contacts", "HomeState"): "HomeAddressState",
+    ("Contacts", "HomeStreet"): "HomeAddressStreet",
+    ("Contacts", "OtherCity"): "OtherAddressCity",
+    ("Contacts", "OtherCountry"): "OtherAddressCountry",
+    ("Contacts", "OtherPostalCode"): "OtherAddressPostalCode",
+    ("Contacts", "OtherState"): "OtherAddressState",
+    ("Contacts", "OtherStreet"): "OtherAddressStreet",
+    ("Email", "AttOId"): "AttOid",
+    ("Email", "Reply-To"): "ReplyTo",
+    ("Email", "DTStamp"): "DtStamp",
+    ("Email", "Recurrence_Type"): "Type",
+    ("Email", "Recurrence_Until"): "Until",
+    ("Email", "Recurrence_Occurrences"): "Occurrences",
+    ("Email", "Recurrence_Interval"): "Interval",
+    ("Email", "Recurrence_DayOfWeek"): "DayOfWeek",
+    ("Email", "Recurrence_DayOfMonth"): "DayOfMonth",
+    ("Email", "Recurrence_WeekOfMonth"): "WeekOfMonth",
+    ("Email", "Recurrence_MonthOfYear"): "MonthOfYear",
     ("Calendar", "TimeZone"): "Timezone",
-    ("Calendar", "DTStamp"): "DtStamp",
     ("Calendar", "Attendee_Email"): "Email",
     ("Calendar", "Attendee_Name"): "Name",
-    ("Calendar", "Attendee_Status"): "AttendeeStatus",
-    ("Calendar", "Attendee_Type"): "AttendeeType",
+    ("Calendar", "Compressed_RTF"): "Rtf",
+    ("Calendar", "DTStamp"): "DtStamp",
     ("Calendar", "Exception_Deleted"): "Deleted",
-    ("Calendar", "Exception_IsDeleted"): "Deleted",
     ("Calendar", "Exception_StartTime"): "ExceptionStartTime",
     ("Calendar", "Organizer_Email"): "OrganizerEmail",
     ("Calendar", "Organizer_Name"): "OrganizerName",
@@ -193,22 +227,9 @@ LIBWBXML_ALIASES = {
     ("Calendar", "Recurrence_DayOfMonth"): "DayOfMonth",
     ("Calendar", "Recurrence_WeekOfMonth"): "WeekOfMonth",
     ("Calendar", "Recurrence_MonthOfYear"): "MonthOfYear",
-    ("Calendar", "Reminder_MinsBefore"): "Reminder",
-    ("Email", "DTStamp"): "DtStamp",
-    ("Email", "Recurrence_Type"): "Type",
-    ("Email", "Recurrence_Until"): "Until",
-    ("Email", "Recurrence_Occurrences"): "Occurrences",
-    ("Email", "Recurrence_Interval"): "Interval",
-    ("Email", "Recurrence_DayOfWeek"): "DayOfWeek",
-    ("Email", "Recurrence_DayOfMonth"): "DayOfMonth",
-    ("Email", "Recurrence_WeekOfMonth"): "WeekOfMonth",
-    ("Email", "Recurrence_MonthOfYear"): "MonthOfYear",
-    ("Email", "Reply-To"): "ReplyTo",
-    ("Email", "Status"): "FlagStatus",
-    ("Email", "Timezone"): "TimeZone",
-    ("Email", "Attachment_Name"): "AttName",
+    ("Calendar", "Attendee_Status"): "AttendeeStatus",
+    ("Calendar", "Attendee_Type"): "AttendeeType",
     ("Tasks", "UTCDueDate"): "UtcDueDate",
-    ("Tasks", "UTCStartDate"): "UtcStartDate",
     ("Tasks", "Recurrence_Type"): "Type",
     ("Tasks", "Recurrence_Start"): "Start",
     ("Tasks", "Recurrence_Until"): "Until",
@@ -220,14 +241,16 @@ LIBWBXML_ALIASES = {
     ("Tasks", "Recurrence_MonthOfYear"): "MonthOfYear",
     ("Tasks", "Recurrence_Regenerate"): "Regenerate",
     ("Tasks", "Recurrence_DeadOccur"): "DeadOccur",
-    ("ComposeMail", "MIME"): "Mime",
-    ("ComposeMail", "SaveInSentItems"): "SaveInSentItems",
-    ("Contacts", "AssistnamePhoneNumber"): "AssistantPhoneNumber",
-    ("Contacts", "Compressed_RTF"): "CompressedRTF",
+    ("Tasks", "UTCStartDate"): "UtcStartDate",
+    ("Tasks", "CompressedRTF"): "Rtf",
     ("Provision", "DeviceEncryptionEnabled"): "RequireStorageCardEncryption",
-    ("Provision", "AllowSMIMEEncryptionAlgorithmNegociation"):
-        "AllowSMIMEEncryptionAlgorithmNegotiation",
+    ("Settings", "ihsManagementInformation"): "RightsManagementInformation",
+    ("ComposeMail", "MIME"): "Mime",
+    ("RightsManagement", "RMOwner"): "Owner",
 }
+
+# libwbxml's namespace spellings where they differ.
+NS_ALIASES = {"Gal": "GAL"}
 
 PAGE_BY_NUM = {}
 PAGE_BY_NS = {}
@@ -245,6 +268,15 @@ for _num, (_ns, _spec) in _PAGES.items():
         NAME_BY_TOKEN[(_num, _tok)] = (_ns, _name)
     PAGE_BY_NUM[_num] = (_ns, _table)
     PAGE_BY_NS[_ns] = _num
+
+
+# our name -> libwbxml's name (for XML that xml2wbxml must read back)
+LIBWBXML_NAMES = {(ns, ours): theirs for (ns, theirs), ours in LIBWBXML_ALIASES.items()}
+LIBWBXML_NS = {v: k for k, v in NS_ALIASES.items()}
+
+
+def canonical_ns(ns):
+    return NS_ALIASES.get(ns, ns)
 
 
 def canonical_name(ns, name):

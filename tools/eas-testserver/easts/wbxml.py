@@ -277,8 +277,11 @@ def _prefix(ns):
     return ns.lower()
 
 
-def to_xml(root, pretty=True):
-    """Render the tree as XML (MS-ASWBXML names, namespaces 'Page:'); opaque as base64."""
+def to_xml(root, pretty=True, libwbxml=False):
+    """Render the tree as XML (MS-ASWBXML names, namespaces 'Page:'); opaque as base64.
+
+    libwbxml=True uses libwbxml's tag and namespace spellings and adds its DOCTYPE, so that
+    `xml2wbxml` encodes the output to the same tokens."""
     used = []
 
     def collect(el):
@@ -289,22 +292,29 @@ def to_xml(root, pretty=True):
 
     collect(root)
     lines = ['<?xml version="1.0" encoding="utf-8"?>']
+    if libwbxml:
+        lines.append('<!DOCTYPE ActiveSync PUBLIC "-//MICROSOFT//DTD ActiveSync//EN" '
+                     '"http://www.microsoft.com/">')
+
+    def nsname(ns):
+        return cp.LIBWBXML_NS.get(ns, ns) if libwbxml else ns
 
     def esc(s):
         return (s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
                 .replace("\r", "&#13;"))
 
     def qname(el):
-        return el.name if el.ns == root.ns else "%s:%s" % (_prefix(el.ns), el.name)
+        name = cp.LIBWBXML_NAMES.get((el.ns, el.name), el.name) if libwbxml else el.name
+        return name if el.ns == root.ns else "%s:%s" % (_prefix(el.ns), name)
 
     def render(el, depth):
         ind = "  " * depth if pretty else ""
         attrs = ""
         if el is root:
-            attrs = ' xmlns="%s:"' % root.ns
+            attrs = ' xmlns="%s:"' % nsname(root.ns)
             for ns in used:
                 if ns != root.ns:
-                    attrs += ' xmlns:%s="%s:"' % (_prefix(ns), ns)
+                    attrs += ' xmlns:%s="%s:"' % (_prefix(ns), nsname(ns))
         q = qname(el)
         if el.children:
             lines.append("%s<%s%s>" % (ind, q, attrs))
@@ -338,7 +348,7 @@ def from_xml(text):
         if not n.tag.startswith("{"):
             raise WbxmlError("element %s has no namespace" % n.tag)
         ns, name = n.tag[1:].split("}", 1)
-        ns = ns.rstrip(":")
+        ns = cp.canonical_ns(ns.rstrip(":"))
         name = cp.canonical_name(ns, name)
         if (ns, name) not in cp.TOKEN_BY_NAME:
             raise WbxmlError("unknown tag %s:%s" % (ns, name))
