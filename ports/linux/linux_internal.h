@@ -29,6 +29,11 @@ bool lx_tls_is(const hal_io_t *io);
 /* The transport under a TLS connection. */
 const hal_io_t *lx_tls_inner(const hal_io_t *io);
 void lx_tls_wait(const hal_io_t *io, bool want_read, bool want_write, easd_linux_wait_t *out);
+/* Tell a connection which connector tracks it (easd_linux_net_t::current). */
+void lx_tcp_set_owner(const hal_io_t *io, easd_linux_net_t *owner);
+void lx_tls_set_owner(const hal_io_t *io, easd_linux_net_t *owner);
+/* Called by a connection's close(): forget it if it is the tracked one. */
+void lx_net_forget(easd_linux_net_t *owner, const void *conn);
 /* Free the connector's shared TLS state. */
 void lx_tls_shared_free(easd_linux_net_t *net);
 

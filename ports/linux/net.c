@@ -32,6 +32,9 @@ static int net_open(void *ctx, const char *host, uint16_t port, hal_net_security
             goto done;
         }
     }
+    lx_tcp_set_owner(&out, net);
+    lx_tls_set_owner(&out, net);
+    net->current = out;
     *io = out;
 done:
     return rc;
@@ -110,4 +113,18 @@ void easd_linux_io_wait(const hal_io_t *io, bool want_read, bool want_write, eas
     } else {
         /* Not ours: nothing the loop can poll. */
     }
+}
+
+void lx_net_forget(easd_linux_net_t *owner, const void *conn)
+{
+    if (owner->current.ctx == conn) {
+        memset(&owner->current, 0, sizeof(owner->current));
+    }
+}
+
+void easd_linux_net_wait(const easd_linux_net_t *net, bool want_read, bool want_write,
+                         easd_linux_wait_t *out)
+{
+    easd_linux_io_wait((net != NULL && net->current.ctx != NULL) ? &net->current : NULL, want_read,
+                       want_write, out);
 }

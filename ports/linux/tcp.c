@@ -28,6 +28,7 @@ struct lx_tcp {
     struct addrinfo *ai_next;
     int last_errno; /* of the last failed address, for the final error */
     uint64_t deadline_ms;
+    easd_linux_net_t *owner; /* connector tracking this connection, or NULL */
 };
 
 static int32_t tcp_send(void *ctx, const uint8_t *buf, size_t len);
@@ -240,6 +241,9 @@ static void tcp_close(void *ctx)
     struct lx_tcp *c = ctx;
 
     if (c != NULL) {
+        if (c->owner != NULL) {
+            lx_net_forget(c->owner, c);
+        }
         if (c->fd >= 0) {
             (void)close(c->fd);
         }
@@ -342,4 +346,11 @@ uint64_t lx_tcp_deadline(const hal_io_t *io)
         d = ((const struct lx_tcp *)io->ctx)->deadline_ms;
     }
     return d;
+}
+
+void lx_tcp_set_owner(const hal_io_t *io, easd_linux_net_t *owner)
+{
+    if (lx_tcp_is(io)) {
+        ((struct lx_tcp *)io->ctx)->owner = owner;
+    }
 }

@@ -33,6 +33,7 @@ struct lx_tls {
     enum lx_want want;
     size_t queued; /* plaintext bytes in a record mbedtls has queued but not yet sent */
     uint64_t deadline_ms;
+    easd_linux_net_t *owner; /* connector tracking this connection, or NULL */
 };
 
 static int32_t tls_send(void *ctx, const uint8_t *buf, size_t len);
@@ -239,6 +240,9 @@ static void tls_close(void *ctx)
     struct lx_tls *t = ctx;
 
     if (t != NULL) {
+        if (t->owner != NULL) {
+            lx_net_forget(t->owner, t);
+        }
         if (t->state == LX_TLS_OPEN) {
             /* One non-blocking attempt; a peer that cannot take it gets a plain close. */
             (void)mbedtls_ssl_close_notify(&t->ssl);
@@ -404,5 +408,12 @@ void lx_tls_wait(const hal_io_t *io, bool want_read, bool want_write, easd_linux
         /* Failed: the next call returns the error at once; let the loop call it. */
         out->readable = want_read;
         out->writable = want_write;
+    }
+}
+
+void lx_tls_set_owner(const hal_io_t *io, easd_linux_net_t *owner)
+{
+    if (lx_tls_is(io)) {
+        ((struct lx_tls *)io->ctx)->owner = owner;
     }
 }

@@ -61,6 +61,8 @@ typedef struct easd_linux_net {
     uint32_t connect_timeout_ms;
     /** Loaded TLS configuration and CA chain (created on the first TLS open); private. */
     void *tls;
+    /** The newest connection opened through this connector while it is open; private. */
+    hal_io_t current;
 } easd_linux_net_t;
 
 /**
@@ -123,6 +125,27 @@ typedef struct easd_linux_wait {
  */
 void easd_linux_io_wait(const hal_io_t *io, bool want_read, bool want_write,
                         easd_linux_wait_t *out);
+
+/**
+ * @brief easd_linux_io_wait() for the newest connection opened through @p net that is
+ * still open (the core keeps its ::hal_io_t to itself; the port remembers what it handed
+ * out). With no open connection, @p out waits for nothing (fd -1).
+ *
+ * The adapter that plugs the engine into easd_linux_loop_run() is then:
+ * @code
+ * static int app_step(void *ctx, easd_linux_event_t ev, uint64_t now_ms, uint64_t *deadline,
+ *                     easd_linux_wait_t *wait)
+ * {
+ *     struct app *a = ctx;   // holds eas_engine_t eng and easd_linux_net_t net
+ *     int rc = eas_step(&a->eng, (eas_step_event_t)ev, now_ms, deadline);
+ *     unsigned io = eas_engine_wait_io(&a->eng);
+ *     easd_linux_net_wait(&a->net, (io & EAS_IO_READ) != 0u, (io & EAS_IO_WRITE) != 0u, wait);
+ *     return rc;   // non-zero (a stopped state) ends the loop
+ * }
+ * @endcode
+ */
+void easd_linux_net_wait(const easd_linux_net_t *net, bool want_read, bool want_write,
+                         easd_linux_wait_t *out);
 
 /* ----------------------------------------------------------------------------------------- */
 /* Store                                                                                     */

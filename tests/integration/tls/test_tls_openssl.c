@@ -159,6 +159,13 @@ static int exchange(const char *ca, const char *host, uint16_t port, uint32_t ti
     if (rc != EAS_OK) {
         goto out;
     }
+    {
+        /* The loop finds the TLS connection's socket through the connector. */
+        easd_linux_wait_t w;
+        easd_linux_net_wait(&net, false, true, &w);
+        assert_int_equal(w.fd, easd_linux_io_fd(&io));
+        assert_true(w.fd >= 0);
+    }
     while (off < len) {
         int32_t n = io.send(io.ctx, (const uint8_t *)msg + off, len - off);
         if (n < 0) {

@@ -130,10 +130,16 @@ static void echo_roundtrip(int family, const char *host)
     int lfd = listen_on(family, &port, 4);
     int sfd;
     char buf[16];
+    easd_linux_wait_t w;
 
     assert_int_equal(easd_linux_net_init(&net, NULL, &hal), EAS_OK);
+    easd_linux_net_wait(&net, true, false, &w);
+    assert_int_equal(w.fd, -1); /* nothing open yet */
     assert_int_equal(hal.open(hal.ctx, host, port, HAL_NET_PLAIN, &io), EAS_OK);
     assert_true(easd_linux_io_fd(&io) >= 0);
+    /* The connector knows the connection the core holds, for the event loop. */
+    easd_linux_net_wait(&net, true, false, &w);
+    assert_int_equal(w.fd, easd_linux_io_fd(&io));
     assert_int_equal(send_all(&io, "ping", 4), 4);
     sfd = accept(lfd, NULL, NULL);
     assert_true(sfd >= 0);
@@ -149,6 +155,8 @@ static void echo_roundtrip(int family, const char *host)
     assert_int_equal(io.recv(io.ctx, (uint8_t *)buf, sizeof(buf)), EAS_ERR_CLOSED);
     assert_int_equal(io.send(io.ctx, (const uint8_t *)"x", 1), EAS_ERR_CLOSED);
     io.close(io.ctx);
+    easd_linux_net_wait(&net, true, false, &w);
+    assert_int_equal(w.fd, -1); /* forgotten on close */
     close(lfd);
     easd_linux_net_deinit(&net);
 }
