@@ -1,0 +1,1521 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The account engine: OPTIONS → Provision → FolderSync → Sync → Ping, driven by eas_step().
+ *
+ * One request at a time. Each operation (op) builds its body with a proto_* module, streams
+ * the response into that module's parser and, once the response is complete and parsed,
+ * applies it and commits the state it carries. Every failure goes through fail_backoff(),
+ * the only place that schedules a retry, so no failure path can resend in a tight loop.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "eas/eas_config_defaults.h"
+#include "eas/eas_engine.h"
+#include "eas/eas_http.h"
+#include "eas/eas_wbxml.h"
+#include "eas_log.h"
+#include "eas_proto.h"
+#include "eas_state.h"
+#include "hal/hal_rng.h"
+
+#define MOD "engine"
+
+enum op {
+    OP_NONE = 0,
+    OP_OPTIONS,
+    OP_PROV_POLICY,
+    OP_PROV_ACK,
+    OP_PROV_WIPE_ACK,
+    OP_FOLDERSYNC,
+    OP_SYNC,
+    OP_PING
+};
+
+/* Engine-private folder flag: not (yet) seen in a FolderSync restarted from key 0. */
+#define FOLDER_F_UNSEEN 0x80u
+
+/* Outbox in-flight states (slot.in_flight). */
+#define OB_SENT 1u
+#define OB_DONE 2u /* answered: remove before committing the new sync key */
+
+#define SUPPORTED_VERSIONS                                                                         \
+    (EAS_HTTP_VER_BIT_12_1 | EAS_HTTP_VER_BIT_14_0 | EAS_HTTP_VER_BIT_14_1 |                       \
+     EAS_HTTP_VER_BIT_16_0 | EAS_HTTP_VER_BIT_16_1)
+
+typedef struct eng_priv {
+    eas_http_client_t http;
+    eas_http_request_t req;
+    eas_http_param_t param;
+    eas_wbxml_dec_t dec;
+    union {
+        eas_prov_parser_t prov;
+        eas_fs_parser_t fs;
+        eas_sync_parser_t sync;
+        eas_ping_parser_t ping;
+    } u;
+    eas_outbox_t ob;
+    uint8_t encbuf[96];
+    char temp_key[EAS_ID_CAP];
+    uint64_t wake_ms;        /* back-off end / next Ping; 0 = none */
+    uint64_t now_ms;
+    uint32_t failures;       /* consecutive failures: the back-off exponent */
+    uint32_t ping_interval;  /* seconds */
+    uint32_t ping_max_folders;
+    int parse_err;
+    unsigned wait_io;
+    int stop_err;            /* error of a stopped state */
+    uint8_t op;
+    uint8_t running;         /* an HTTP request is in progress */
+    uint8_t replay_op;       /* op to replay after re-provisioning [S 2.12] */
+    uint8_t prov_attempts;
+    uint8_t ack_status;
+    uint8_t fs_reset;        /* FolderSync restarted from key 0 (status 9) */
+    uint8_t cmds_sent;
+    uint8_t got_body;
+    int16_t cur;             /* folder being synced */
+    uint16_t items;          /* items applied from the current response */
+    uint8_t item_open;
+    uint8_t ping_rejected;   /* consecutive Ping 3/4 answers */
+} eng_priv_t;
+
+_Static_assert(sizeof(eng_priv_t) <= sizeof(((eas_engine_t *)0)->priv),
+               "eas_engine_t::priv too small for the engine's private state");
+
+static eng_priv_t *P(eas_engine_t *e)
+{
+    return (eng_priv_t *)(void *)e->priv;
+}
+
+static const char *const k_state_names[] = {
+    "idle",    "options",   "provisioning", "foldersync",     "syncing", "pinging",
+    "backoff", "auth-failed", "policy-refused", "blocked",     "wiped",   "failed"};
+
+const char *eas_engine_state_name(eas_engine_state_t s)
+{
+    return (unsigned)s < sizeof(k_state_names) / sizeof(k_state_names[0]) ? k_state_names[s]
+                                                                           : "?";
+}
+
+/* ---- events ---- */
+
+static int emit(eas_engine_t *e, eas_event_t *ev)
+{
+    return e->cb ? e->cb(e->cb_user, ev) : EAS_OK;
+}
+
+static void set_state(eas_engine_t *e, eas_engine_state_t s)
+{
+    if (e->state != s) {
+        eas_event_t ev = {.type = EAS_EV_STATE};
+        ev.u.state.state = s;
+        ev.u.state.previous = e->state;
+        e->state = s;
+        EAS_LOGI(MOD, "state %s", eas_engine_state_name(s));
+        (void)emit(e, &ev);
+    }
+}
+
+static void report(eas_engine_t *e, int err, uint16_t status, const char *what,
+                   const char *folder)
+{
+    eas_event_t ev = {.type = EAS_EV_ERROR};
+    ev.u.error.err = err;
+    ev.u.error.status = status;
+    ev.u.error.what = what;
+    ev.u.error.folder = folder;
+    EAS_LOGW(MOD, "%s: %s (status %u)", what, eas_strerror(err), (unsigned)status);
+    (void)emit(e, &ev);
+}
+
+static void stop(eas_engine_t *e, eas_engine_state_t s, int err, uint16_t status,
+                 const char *what)
+{
+    eng_priv_t *p = P(e);
+    report(e, err, status, what, NULL);
+    p->stop_err = err;
+    p->wake_ms = 0;
+    set_state(e, s);
+}
+
+/* ---- back-off: the one retry policy [S 2.9, 2.2] ---- */
+
+static void fail_backoff(eas_engine_t *e, int err, uint16_t status, const char *what,
+                         uint32_t retry_after_s)
+{
+    eng_priv_t *p = P(e);
+    uint64_t delay = CONFIG_EAS_BACKOFF_MIN_MS;
+    uint32_t r = 0;
+
+    for (uint32_t i = 0; i < p->failures && delay < CONFIG_EAS_BACKOFF_MAX_MS; i++) {
+        delay *= 2;
+    }
+    if (delay > CONFIG_EAS_BACKOFF_MAX_MS) {
+        delay = CONFIG_EAS_BACKOFF_MAX_MS;
+    }
+    /* Jitter in [delay/2, delay): devices that failed together do not retry together. */
+    if (hal_rng_fill((uint8_t *)&r, sizeof(r)) != EAS_OK) {
+        r = 0;
+    }
+    delay = delay / 2 + (delay / 2 > 0 ? r % (delay / 2) : 0);
+    if ((uint64_t)retry_after_s * 1000u > delay) {
+        delay = (uint64_t)retry_after_s * 1000u;
+    }
+    p->failures++;
+    p->wake_ms = p->now_ms + delay;
+    report(e, err, status, what, p->cur >= 0 ? e->mem.folders[p->cur].server_id : NULL);
+    set_state(e, EAS_STATE_BACKOFF);
+}
+
+/* ---- folder helpers ---- */
+
+static int folder_find(const eas_engine_t *e, const char *id)
+{
+    for (size_t i = 0; i < e->mem.folder_cap; i++) {
+        if (e->mem.folders[i].used && strcmp(e->mem.folders[i].server_id, id) == 0) {
+            return (int)i;
+        }
+    }
+    return -1;
+}
+
+static bool folder_needs_sync(const eas_engine_t *e, size_t i)
+{
+    const eas_folder_t *f = &e->mem.folders[i];
+    const eng_priv_t *p = (const eng_priv_t *)(const void *)e->priv;
+    if (!f->used || !(f->flags & EAS_FOLDER_F_SELECTED)) {
+        return false;
+    }
+    if (!(f->flags & EAS_FOLDER_F_SYNCED) || (f->flags & EAS_FOLDER_F_DIRTY)) {
+        return true;
+    }
+    for (size_t s = 0; s < p->ob.cap; s++) {
+        if (p->ob.slots[s].seq && p->ob.slots[s].folder == i &&
+            p->ob.slots[s].kind != EAS_OUTBOX_MEETING_RESPONSE) {
+            return true;
+        }
+    }
+    return false;
+}
+
+static void folder_select(eas_engine_t *e, eas_folder_t *f)
+{
+    f->cls = eas_proto_folder_class(f->type);
+    if (f->cls & e->cfg->classes) {
+        f->flags |= EAS_FOLDER_F_SELECTED;
+    } else {
+        f->flags &= (uint8_t)~EAS_FOLDER_F_SELECTED;
+    }
+}
+
+static void outbox_resolve_folders(eas_engine_t *e)
+{
+    eng_priv_t *p = P(e);
+    for (size_t s = 0; s < p->ob.cap; s++) {
+        if (!p->ob.slots[s].seq) {
+            continue;
+        }
+        size_t mark = eas_arena_mark(e->mem.arena);
+        eas_outbox_entry_t ent;
+        if (eas_outbox_read(&p->ob, s, e->mem.arena, &ent) == EAS_OK) {
+            int fi = folder_find(e, ent.folder_id);
+            p->ob.slots[s].folder = fi >= 0 ? (uint16_t)fi : 0xFFFFu;
+        }
+        eas_arena_release(e->mem.arena, mark);
+    }
+}
+
+/* ---- request plumbing ---- */
+
+static int body_fn(void *user, eas_http_write_fn write, void *wctx);
+static int sink_fn(void *user, const eas_http_response_t *rsp, const uint8_t *d, size_t n);
+static int start_op(eas_engine_t *e, uint8_t op);
+
+static const char *eng_url(const eas_engine_t *e)
+{
+    return e->cfg->url;
+}
+
+static uint32_t policy_key_u32(const char *k)
+{
+    uint32_t v = 0;
+    for (const char *c = k; *c; c++) {
+        if (*c < '0' || *c > '9') {
+            return 0;
+        }
+        v = v * 10u + (uint32_t)(*c - '0');
+    }
+    return v;
+}
+
+/* ---- parser callbacks ---- */
+
+static int on_setting(void *user, uint16_t tag, const char *value)
+{
+    eas_engine_t *e = user;
+    eas_event_t ev = {.type = EAS_EV_POLICY_SETTING};
+    ev.u.policy.tag = tag;
+    ev.u.policy.value = value;
+    return emit(e, &ev);
+}
+
+static int on_fs_change(void *user, const eas_proto_folder_t *c)
+{
+    eas_engine_t *e = user;
+    eng_priv_t *p = P(e);
+    eas_event_t ev = {.type = EAS_EV_FOLDER};
+    int i = folder_find(e, c->server_id);
+    int err = EAS_OK;
+
+    ev.u.folder.op = c->op;
+    ev.u.folder.display_name = c->display_name;
+    if (c->op == EAS_ITEM_DELETE) {
+        if (i >= 0) {
+            ev.u.folder.entry = &e->mem.folders[i];
+            err = emit(e, &ev);
+            e->mem.folders[i].used = 0;
+        }
+        return err;
+    }
+    if (i < 0 && c->op == EAS_ITEM_ADD) {
+        for (size_t k = 0; k < e->mem.folder_cap && k < CONFIG_EAS_MAX_FOLDERS && i < 0; k++) {
+            if (!e->mem.folders[k].used) {
+                i = (int)k;
+                memset(&e->mem.folders[k], 0, sizeof(e->mem.folders[k]));
+                strcpy(e->mem.folders[k].sync_key, "0");
+            }
+        }
+        if (i < 0) {
+            /* The hierarchy goes on; this folder is reported and left out. */
+            report(e, EAS_ERR_LIMIT, 0, "folder table full", c->server_id);
+            return EAS_OK;
+        }
+    } else if (i < 0) {
+        return EAS_OK; /* update of a folder we never had: ignore */
+    }
+    eas_folder_t *f = &e->mem.folders[i];
+    bool existed = f->used != 0;
+    strcpy(f->server_id, c->server_id);
+    strcpy(f->parent_id, c->parent_id[0] ? c->parent_id : "0");
+    if (c->type) {
+        f->type = c->type;
+    }
+    f->used = 1;
+    f->flags &= (uint8_t)~FOLDER_F_UNSEEN;
+    folder_select(e, f);
+    (void)p;
+    /* Re-adding a known folder after FolderSync key 0 is an update: keep its sync key. */
+    ev.u.folder.op = existed ? EAS_ITEM_CHANGE : c->op;
+    ev.u.folder.entry = f;
+    return emit(e, &ev);
+}
+
+static int on_sync_collection(void *user, const char *cid, const char *key, uint32_t status)
+{
+    eas_engine_t *e = user;
+    eng_priv_t *p = P(e);
+    (void)key;
+    if (status == 1 && strcmp(cid, e->mem.folders[p->cur].server_id) != 0) {
+        return EAS_ERR_PROTO; /* items of a folder we did not ask for */
+    }
+    return EAS_OK;
+}
+
+static int on_item_begin(void *user, eas_item_op_t op, const char *sid, bool soft)
+{
+    eas_engine_t *e = user;
+    eng_priv_t *p = P(e);
+    eas_folder_t *f = &e->mem.folders[p->cur];
+    eas_event_t ev = {.type = EAS_EV_ITEM_BEGIN};
+    if (p->u.sync.coll_status != 1) {
+        return EAS_ERR_PROTO;
+    }
+    ev.u.item.op = op;
+    ev.u.item.folder = f->server_id;
+    ev.u.item.server_id = sid;
+    ev.u.item.cls = f->cls;
+    ev.u.item.soft_delete = soft;
+    p->item_open = 1;
+    return emit(e, &ev);
+}
+
+static int on_item_field(void *user, const eas_wbxml_event_t *wev, uint16_t rel)
+{
+    eas_engine_t *e = user;
+    eas_event_t ev = {.type = EAS_EV_ITEM_FIELD};
+    ev.u.field.tag = wev->tag;
+    ev.u.field.depth = rel;
+    ev.u.field.data = wev->data;
+    ev.u.field.len = wev->len;
+    switch (wev->type) {
+    case EAS_WBXML_EV_START:
+        ev.u.field.kind = EAS_FIELD_START;
+        break;
+    case EAS_WBXML_EV_END:
+        ev.u.field.kind = EAS_FIELD_END;
+        break;
+    case EAS_WBXML_EV_TEXT:
+        ev.u.field.kind = EAS_FIELD_TEXT;
+        break;
+    default:
+        ev.u.field.kind = EAS_FIELD_OPAQUE;
+        break;
+    }
+    if (wev->type == EAS_WBXML_EV_TEXT || wev->type == EAS_WBXML_EV_OPAQUE) {
+        ev.u.field.flags = (wev->piece & EAS_WBXML_PIECE_LAST) ? EAS_FIELD_FINAL : EAS_FIELD_MORE;
+    }
+    return emit(e, &ev);
+}
+
+static int on_item_end(void *user, eas_item_op_t op, const char *sid)
+{
+    eas_engine_t *e = user;
+    eng_priv_t *p = P(e);
+    eas_event_t ev = {.type = EAS_EV_ITEM_END};
+    ev.u.item.op = op;
+    ev.u.item.folder = e->mem.folders[p->cur].server_id;
+    ev.u.item.server_id = sid;
+    ev.u.item.cls = e->mem.folders[p->cur].cls;
+    p->item_open = 0;
+    p->items++;
+    return emit(e, &ev);
+}
+
+static void outbox_result(eas_engine_t *e, size_t slot, uint16_t status, const char *sid)
+{
+    eng_priv_t *p = P(e);
+    eas_event_t ev = {.type = EAS_EV_OUTBOX_RESULT};
+    ev.u.outbox.kind = (eas_outbox_kind_t)p->ob.slots[slot].kind;
+    ev.u.outbox.id = p->ob.slots[slot].seq;
+    ev.u.outbox.status = status;
+    ev.u.outbox.server_id = sid;
+    ev.u.outbox.final = true;
+    (void)emit(e, &ev);
+}
+
+static int on_sync_response(void *user, uint16_t kind, const char *cid, const char *sid,
+                            uint32_t status)
+{
+    eas_engine_t *e = user;
+    eng_priv_t *p = P(e);
+    for (size_t s = 0; s < p->ob.cap; s++) {
+        eas_outbox_slot_t *sl = &p->ob.slots[s];
+        if (sl->in_flight != OB_SENT) {
+            continue;
+        }
+        bool match = false;
+        if (kind == EAS_AIRSYNC_ADD && sl->kind == EAS_OUTBOX_ADD) {
+            char buf[16];
+            snprintf(buf, sizeof(buf), "%u", (unsigned)sl->seq);
+            match = strcmp(buf, cid) == 0;
+        } else if ((kind == EAS_AIRSYNC_CHANGE && sl->kind == EAS_OUTBOX_CHANGE) ||
+                   (kind == EAS_AIRSYNC_DELETE && sl->kind == EAS_OUTBOX_DELETE)) {
+            size_t mark = eas_arena_mark(e->mem.arena);
+            eas_outbox_entry_t ent;
+            match = eas_outbox_read(&p->ob, s, e->mem.arena, &ent) == EAS_OK &&
+                    strcmp(ent.server_id, sid) == 0;
+            eas_arena_release(e->mem.arena, mark);
+        }
+        if (match) {
+            /* Success or a per-item failure: either way it is final, never retried
+               forever; the application hears the status [S 1.13]. */
+            outbox_result(e, s, (uint16_t)status, sid);
+            if (status != 1) {
+                report(e, EAS_ERR_SERVER, (uint16_t)status, "outbox item rejected", NULL);
+            }
+            sl->in_flight = OB_DONE;
+            break;
+        }
+    }
+    return EAS_OK;
+}
+
+static const eas_sync_item_cbs_t k_sync_cbs = {on_item_begin, on_item_field, on_item_end,
+                                               on_sync_response, on_sync_collection};
+
+static int on_ping_folder(void *user, const char *id)
+{
+    eas_engine_t *e = user;
+    int i = folder_find(e, id);
+    if (i >= 0) {
+        e->mem.folders[i].flags |= EAS_FOLDER_F_DIRTY;
+    }
+    return EAS_OK;
+}
+
+/* ---- request bodies ---- */
+
+static int sync_commands(void *user, eas_wbxml_enc_t *enc)
+{
+    eas_engine_t *e = user;
+    eng_priv_t *p = P(e);
+    uint32_t last = 0;
+    /* In queue order (seq), so local changes reach the server in the order they were made. */
+    for (;;) {
+        long best = -1;
+        for (size_t s = 0; s < p->ob.cap; s++) {
+            const eas_outbox_slot_t *sl = &p->ob.slots[s];
+            if (sl->in_flight == OB_SENT && sl->seq > last &&
+                (best < 0 || sl->seq < p->ob.slots[best].seq)) {
+                best = (long)s;
+            }
+        }
+        if (best < 0) {
+            break;
+        }
+        last = p->ob.slots[best].seq;
+        size_t mark = eas_arena_mark(e->mem.arena);
+        eas_outbox_entry_t ent;
+        int err = eas_outbox_read(&p->ob, (size_t)best, e->mem.arena, &ent);
+        if (err == EAS_OK) {
+            if (ent.kind == EAS_OUTBOX_ADD) {
+                eas_wbxml_enc_start(enc, EAS_AIRSYNC_ADD);
+                eas_wbxml_enc_elem_uint(enc, EAS_AIRSYNC_CLIENT_ID, ent.seq);
+            } else {
+                eas_wbxml_enc_start(enc, ent.kind == EAS_OUTBOX_CHANGE ? EAS_AIRSYNC_CHANGE
+                                                                       : EAS_AIRSYNC_DELETE);
+                eas_wbxml_enc_elem_text(enc, EAS_AIRSYNC_SERVER_ID, ent.server_id);
+            }
+            if (ent.kind != EAS_OUTBOX_DELETE) {
+                size_t pos = 0;
+                eas_field_t f;
+                eas_wbxml_enc_start(enc, EAS_AIRSYNC_APPLICATION_DATA);
+                while (eas_outbox_field_next(ent.fields, ent.fields_len, &pos, &f) == 1) {
+                    if (f.kind == EAS_FIELD_START) {
+                        eas_wbxml_enc_start(enc, f.tag);
+                    } else if (f.kind == EAS_FIELD_END) {
+                        eas_wbxml_enc_end(enc);
+                    } else {
+                        eas_wbxml_enc_start(enc, f.tag);
+                        if (f.kind == EAS_FIELD_TEXT) {
+                            eas_wbxml_enc_text(enc, f.data, f.len);
+                        } else {
+                            /* Byte-identical (e.g. the TimeZone blob) [S 1.11]. */
+                            eas_wbxml_enc_opaque(enc, f.data, f.len);
+                        }
+                        eas_wbxml_enc_end(enc);
+                    }
+                }
+                eas_wbxml_enc_end(enc);
+            }
+            eas_wbxml_enc_end(enc);
+        }
+        eas_arena_release(e->mem.arena, mark);
+        if (enc->err != EAS_OK) {
+            return enc->err;
+        }
+        if (err != EAS_OK) {
+            return err;
+        }
+    }
+    return EAS_OK;
+}
+
+static int body_fn(void *user, eas_http_write_fn write, void *wctx)
+{
+    eas_engine_t *e = user;
+    eng_priv_t *p = P(e);
+    eas_wbxml_enc_t enc;
+
+    eas_wbxml_enc_init(&enc, p->encbuf, sizeof(p->encbuf), write, wctx);
+    switch (p->op) {
+    case OP_PROV_POLICY:
+    case OP_PROV_ACK:
+    case OP_PROV_WIPE_ACK: {
+        eas_prov_req_t r = {.kind = p->op == OP_PROV_POLICY ? EAS_PROV_REQ_POLICY
+                                    : p->op == OP_PROV_ACK  ? EAS_PROV_REQ_ACK
+                                                            : EAS_PROV_REQ_WIPE_ACK,
+                            .version = e->version,
+                            .policy_key = p->temp_key,
+                            .ack_status = p->ack_status,
+                            .user_agent = e->cfg->user_agent};
+        eas_proto_provision_build(&enc, &r);
+        break;
+    }
+    case OP_FOLDERSYNC:
+        eas_proto_foldersync_build(&enc, e->hierarchy_key);
+        break;
+    case OP_SYNC: {
+        const eas_folder_t *f = &e->mem.folders[p->cur];
+        int filter = -1;
+        if (f->cls == EAS_CLASS_CALENDAR && e->cfg->calendar_filter) {
+            filter = e->cfg->calendar_filter;
+        } else if (f->cls == EAS_CLASS_EMAIL && e->cfg->email_filter) {
+            filter = e->cfg->email_filter;
+        }
+        eas_sync_req_t r = {.collection_id = f->server_id,
+                            .sync_key = f->sync_key,
+                            .cls = f->cls,
+                            .version = e->version,
+                            .window_size = e->cfg->window_size ? e->cfg->window_size : 100,
+                            .get_changes = true,
+                            .filter_type = filter,
+                            .body_type = e->cfg->body_type ? e->cfg->body_type : 1,
+                            .body_truncation = e->cfg->body_truncation,
+                            .commands = p->cmds_sent ? sync_commands : NULL,
+                            .commands_user = e};
+        eas_proto_sync_build(&enc, &r);
+        break;
+    }
+    case OP_PING: {
+        eas_ping_folder_t list[16];
+        size_t n = 0;
+        uint32_t cap = p->ping_max_folders ? p->ping_max_folders : 16;
+        for (size_t i = 0; i < e->mem.folder_cap && n < 16 && n < cap; i++) {
+            const eas_folder_t *f = &e->mem.folders[i];
+            if (f->used && (f->flags & EAS_FOLDER_F_SELECTED) && f->cls &&
+                !(f->flags & EAS_FOLDER_F_NO_PING)) {
+                list[n].id = f->server_id;
+                list[n].cls = f->cls;
+                n++;
+            }
+        }
+        eas_proto_ping_build(&enc, p->ping_interval, list, n);
+        break;
+    }
+    default:
+        break;
+    }
+    return eas_wbxml_enc_finish(&enc);
+}
+
+static int sink_fn(void *user, const eas_http_response_t *rsp, const uint8_t *d, size_t n)
+{
+    eas_engine_t *e = user;
+    eng_priv_t *p = P(e);
+    int err = EAS_OK;
+    if (rsp->status != 200 || p->op == OP_OPTIONS) {
+        return EAS_OK; /* error bodies are not parsed */
+    }
+    /* Some servers answer 200 with an HTML error page (Horde quirk 2): not WBXML. */
+    if (rsp->content_type != EAS_HTTP_CTYPE_WBXML || rsp->content_encoded) {
+        p->parse_err = EAS_ERR_PROTO;
+        return EAS_ERR_PROTO;
+    }
+    p->got_body = 1;
+    err = eas_wbxml_dec_feed(&p->dec, d, n);
+    if (err != EAS_OK && p->parse_err == EAS_OK) {
+        p->parse_err = err;
+    }
+    return err;
+}
+
+static int start_op(eas_engine_t *e, uint8_t op)
+{
+    eng_priv_t *p = P(e);
+    eas_wbxml_cb_t cb = NULL;
+    void *parser = &p->u;
+    int err;
+
+    eas_arena_reset(e->mem.arena);
+    p->op = op;
+    p->parse_err = EAS_OK;
+    p->got_body = 0;
+    p->items = 0;
+    p->item_open = 0;
+    memset(&p->req, 0, sizeof(p->req));
+    p->req.method = EAS_HTTP_POST;
+    p->req.url = eng_url(e);
+    p->req.version = e->version;
+    p->req.user = e->cfg->user;
+    p->req.device_id = e->cfg->device_id;
+    p->req.device_type = e->cfg->device_type ? e->cfg->device_type : "easd";
+    p->req.body = body_fn;
+    p->req.body_user = e;
+    p->req.sink = sink_fn;
+    p->req.sink_user = e;
+    p->req.policy_key = policy_key_u32(e->policy_key);
+
+    switch (op) {
+    case OP_OPTIONS:
+        p->req.method = EAS_HTTP_OPTIONS;
+        p->req.cmd = EAS_CMD_NONE;
+        p->req.version = EAS_VER_NONE;
+        p->req.body = NULL;
+        set_state(e, EAS_STATE_OPTIONS);
+        break;
+    case OP_PROV_POLICY:
+    case OP_PROV_ACK:
+    case OP_PROV_WIPE_ACK:
+        p->req.cmd = EAS_CMD_PROVISION;
+        /* The initial request carries no key; the ack carries the temporary one. */
+        p->req.policy_key = op == OP_PROV_ACK ? policy_key_u32(p->temp_key) : 0;
+        eas_proto_provision_parser_init(&p->u.prov, on_setting, e);
+        cb = eas_proto_provision_event;
+        set_state(e, EAS_STATE_PROVISIONING);
+        break;
+    case OP_FOLDERSYNC:
+        p->req.cmd = EAS_CMD_FOLDERSYNC;
+        eas_proto_foldersync_parser_init(&p->u.fs, on_fs_change, e);
+        cb = eas_proto_foldersync_event;
+        set_state(e, EAS_STATE_FOLDERSYNC);
+        break;
+    case OP_SYNC: {
+        eas_folder_t *f = &e->mem.folders[p->cur];
+        p->req.cmd = EAS_CMD_SYNC;
+        /* Commands only once the folder has a key from a completed GetChanges sync
+           (SOGo quirk 2) and at most a window's worth per request. */
+        p->cmds_sent = 0;
+        size_t budget = e->cfg->window_size ? e->cfg->window_size : 100;
+        for (size_t s = 0; s < p->ob.cap; s++) {
+            eas_outbox_slot_t *sl = &p->ob.slots[s];
+            sl->in_flight = 0;
+            if (sl->seq && sl->folder == (uint16_t)p->cur &&
+                sl->kind != EAS_OUTBOX_MEETING_RESPONSE && (f->flags & EAS_FOLDER_F_SYNCED) &&
+                strcmp(f->sync_key, "0") != 0 && budget > 0) {
+                sl->in_flight = OB_SENT;
+                p->cmds_sent = 1;
+                budget--;
+            }
+        }
+        eas_proto_sync_parser_init(&p->u.sync, &k_sync_cbs, e);
+        cb = eas_proto_sync_event;
+        set_state(e, EAS_STATE_SYNCING);
+        break;
+    }
+    case OP_PING:
+        p->req.cmd = EAS_CMD_PING;
+        p->req.first_byte_timeout_ms = (p->ping_interval + 30u) * 1000u;
+        eas_proto_ping_parser_init(&p->u.ping, on_ping_folder, e);
+        cb = eas_proto_ping_event;
+        set_state(e, EAS_STATE_PINGING);
+        break;
+    default:
+        return EAS_ERR_INTERNAL;
+    }
+    if (cb) {
+        eas_wbxml_dec_init(&p->dec, cb, parser);
+    }
+    err = eas_http_client_start(&p->http, &p->req, p->now_ms);
+    p->running = err == EAS_OK;
+    if (err != EAS_OK) {
+        fail_backoff(e, err, 0, "request", 0);
+    }
+    return err;
+}
+
+/* ---- choosing the next operation ---- */
+
+static void next_op(eas_engine_t *e)
+{
+    eng_priv_t *p = P(e);
+
+    if (p->replay_op) {
+        uint8_t op = p->replay_op;
+        p->replay_op = OP_NONE;
+        (void)start_op(e, op);
+        return;
+    }
+    if (e->version == EAS_VER_NONE) {
+        (void)start_op(e, OP_OPTIONS);
+        return;
+    }
+    if (strcmp(e->hierarchy_key, "0") == 0) {
+        (void)start_op(e, OP_FOLDERSYNC);
+        return;
+    }
+    for (size_t i = 0; i < e->mem.folder_cap; i++) {
+        if (folder_needs_sync(e, i)) {
+            p->cur = (int16_t)i;
+            (void)start_op(e, OP_SYNC);
+            return;
+        }
+    }
+    p->cur = -1;
+    if (e->state == EAS_STATE_SYNCING || e->state == EAS_STATE_FOLDERSYNC) {
+        eas_event_t ev = {.type = EAS_EV_SYNC_COMPLETE};
+        (void)emit(e, &ev);
+    }
+    /* The adaptive heartbeat replaces p->ping_interval here later (ROADMAP 2). */
+    (void)start_op(e, OP_PING);
+}
+
+/* ---- applying responses ---- */
+
+static bool reprovision_status(uint32_t s)
+{
+    return s == EAS_STATUS_NOT_PROVISIONED || s == EAS_STATUS_POLICY_REFRESH ||
+           s == EAS_STATUS_INVALID_POLICY_KEY || s == EAS_STATUS_REMOTE_WIPE ||
+           s == EAS_STATUS_LEGACY_DEVICE;
+}
+
+/* [S 2.12] Re-provision, then replay the failed request with the new key; capped. */
+static void reprovision(eas_engine_t *e, uint8_t failed_op, uint16_t status)
+{
+    eng_priv_t *p = P(e);
+    if (p->prov_attempts >= CONFIG_EAS_PROVISION_RETRIES) {
+        p->prov_attempts = 0;
+        p->replay_op = OP_NONE;
+        fail_backoff(e, EAS_ERR_PROVISION_LOOP, status, "re-provisioning", 0);
+        return;
+    }
+    p->prov_attempts++;
+    if (failed_op < OP_PROV_POLICY || failed_op > OP_PROV_WIPE_ACK) {
+        p->replay_op = failed_op;
+    }
+    e->policy_key[0] = '\0';
+    if (p->prov_attempts > 1) {
+        /* A second round trip in a row is already a loop symptom: slow it down. */
+        uint8_t keep = p->replay_op;
+        fail_backoff(e, EAS_ERR_POLICY, status, "re-provisioning again", 0);
+        p->replay_op = keep;
+        p->wake_ms = p->wake_ms ? p->wake_ms : p->now_ms;
+        p->op = OP_PROV_POLICY; /* what to run when the back-off ends */
+        return;
+    }
+    (void)start_op(e, OP_PROV_POLICY);
+}
+
+static int save_acct(eas_engine_t *e)
+{
+    eas_state_acct_t a;
+    memset(&a, 0, sizeof(a));
+    a.version = (uint16_t)e->version;
+    strcpy(a.policy_key, e->policy_key);
+    return eas_state_acct_save(e->cfg->store_prefix, &a, e->mem.arena);
+}
+
+static void apply_provision(eas_engine_t *e)
+{
+    eng_priv_t *p = P(e);
+    eas_prov_parser_t *pp = &p->u.prov;
+
+    if (p->op == OP_PROV_WIPE_ACK) {
+        (void)eas_state_wipe(e->cfg->store_prefix, e->mem.folder_cap, p->ob.cap);
+        stop(e, EAS_STATE_WIPED, EAS_ERR_WIPED, 0, "remote wipe");
+        return;
+    }
+    if (pp->remote_wipe || pp->account_wipe) {
+        eas_event_t ev = {.type = EAS_EV_WIPE};
+        (void)emit(e, &ev);
+        (void)start_op(e, OP_PROV_WIPE_ACK);
+        return;
+    }
+    if (pp->status != 1) {
+        fail_backoff(e, EAS_ERR_SERVER, (uint16_t)pp->status, "Provision", 0);
+        return;
+    }
+    if (p->op == OP_PROV_POLICY) {
+        if (pp->policy_status == 2 || !pp->has_policy_key) {
+            /* No policy for this device (SOGo, Horde "none"): nothing to enforce or ack. */
+            e->policy_key[0] = '\0';
+        } else if (pp->policy_status != 1) {
+            fail_backoff(e, EAS_ERR_SERVER, (uint16_t)pp->policy_status, "Provision policy", 0);
+            return;
+        } else {
+            eas_event_t ev = {.type = EAS_EV_POLICY_DECIDE};
+            ev.u.policy.decision = EAS_POLICY_REFUSE;
+            (void)emit(e, &ev);
+            if (ev.u.policy.decision != EAS_POLICY_ENFORCE_ALL &&
+                ev.u.policy.decision != EAS_POLICY_PARTIAL) {
+                /* [S 2.1] never claim to enforce what the device cannot: a clear stop. */
+                stop(e, EAS_STATE_POLICY_REFUSED, EAS_ERR_POLICY, 0,
+                     "device cannot meet the server's policy");
+                return;
+            }
+            strcpy(p->temp_key, pp->policy_key);
+            p->ack_status = ev.u.policy.decision == EAS_POLICY_ENFORCE_ALL ? 1 : 2;
+            (void)start_op(e, OP_PROV_ACK);
+            return;
+        }
+    } else {
+        if (pp->policy_status != 1 || !pp->has_policy_key) {
+            fail_backoff(e, EAS_ERR_POLICY, (uint16_t)pp->policy_status, "Provision ack", 0);
+            return;
+        }
+        strcpy(e->policy_key, pp->policy_key);
+    }
+    int err = save_acct(e);
+    if (err != EAS_OK) {
+        fail_backoff(e, err, 0, "saving the policy key", 0);
+        return;
+    }
+    next_op(e);
+}
+
+static void apply_foldersync(eas_engine_t *e)
+{
+    eng_priv_t *p = P(e);
+    eas_fs_parser_t *fp = &p->u.fs;
+
+    if (fp->status == 9) {
+        /* Invalid hierarchy key: start over from 0 and re-match folders by ServerId. */
+        strcpy(e->hierarchy_key, "0");
+        for (size_t i = 0; i < e->mem.folder_cap; i++) {
+            if (e->mem.folders[i].used) {
+                e->mem.folders[i].flags |= FOLDER_F_UNSEEN;
+            }
+        }
+        p->fs_reset = 1;
+        (void)start_op(e, OP_FOLDERSYNC);
+        return;
+    }
+    if (fp->status != 1 || !fp->has_sync_key) {
+        fail_backoff(e, EAS_ERR_SERVER, (uint16_t)fp->status, "FolderSync", 0);
+        return;
+    }
+    if (p->fs_reset) {
+        for (size_t i = 0; i < e->mem.folder_cap; i++) {
+            eas_folder_t *f = &e->mem.folders[i];
+            if (f->used && (f->flags & FOLDER_F_UNSEEN)) {
+                eas_event_t ev = {.type = EAS_EV_FOLDER};
+                ev.u.folder.op = EAS_ITEM_DELETE;
+                ev.u.folder.entry = f;
+                (void)emit(e, &ev);
+                f->used = 0;
+            }
+            f->flags &= (uint8_t)~FOLDER_F_UNSEEN;
+        }
+        p->fs_reset = 0;
+    }
+    int err = eas_state_folders_save(e->cfg->store_prefix, fp->sync_key, e->mem.folders,
+                                     e->mem.folder_cap, e->mem.arena);
+    if (err != EAS_OK) {
+        fail_backoff(e, err, 0, "saving the folder list", 0);
+        return;
+    }
+    strcpy(e->hierarchy_key, fp->sync_key);
+    outbox_resolve_folders(e);
+    p->failures = 0;
+    next_op(e);
+}
+
+/* [S 2.13] Recovery of one folder: key 0, outbox kept, items upserted by ServerId. */
+static void folder_resync(eas_engine_t *e, eas_folder_t *f, uint16_t status)
+{
+    eas_event_t ev = {.type = EAS_EV_RESYNC_BEGIN};
+    strcpy(f->sync_key, "0");
+    f->flags = (uint8_t)((f->flags | EAS_FOLDER_F_RESYNC) & ~EAS_FOLDER_F_SYNCED);
+    f->repeat_count = 0;
+    ev.u.folder.entry = f;
+    ev.u.folder.status = status;
+    (void)emit(e, &ev);
+    (void)eas_state_skey_save(e->cfg->store_prefix, (size_t)(f - e->mem.folders), f);
+}
+
+static void apply_sync(eas_engine_t *e)
+{
+    eng_priv_t *p = P(e);
+    eas_sync_parser_t *sp = &p->u.sync;
+    eas_folder_t *f = &e->mem.folders[p->cur];
+    uint32_t st = sp->coll_status;
+
+    if (!p->got_body) {
+        /* Empty 200 answer: no changes, keep the key (SOGo quirk 4). Commands sent got no
+           answer: count the attempt. */
+        st = 1;
+        sp->more_available = false;
+        strcpy(sp->sync_key, f->sync_key);
+        sp->has_sync_key = true;
+    }
+    if (sp->top_status != 0 && sp->top_status != 1) {
+        st = sp->top_status;
+    }
+    if (reprovision_status(st)) {
+        reprovision(e, OP_SYNC, (uint16_t)st);
+        return;
+    }
+    if (st == 3 || st == 135) {
+        folder_resync(e, f, (uint16_t)st);
+        p->failures = 0;
+        next_op(e);
+        return;
+    }
+    if (st == 12) {
+        strcpy(e->hierarchy_key, "0"); /* hierarchy changed: FolderSync first, keys kept */
+        next_op(e);
+        return;
+    }
+    if (st == 8) {
+        /* Folder gone on the server: the next FolderSync removes it. */
+        f->flags &= (uint8_t)~EAS_FOLDER_F_SELECTED;
+        report(e, EAS_ERR_NOT_FOUND, 8, "Sync: folder not found", f->server_id);
+        strcpy(e->hierarchy_key, "0");
+        next_op(e);
+        return;
+    }
+    if (st != 1 || !sp->has_sync_key) {
+        fail_backoff(e, EAS_ERR_SERVER, (uint16_t)st, "Sync", 0);
+        return;
+    }
+    /* Outbox first, then the key: if power fails in between, the server replays its
+       answer to the old key and no local change is sent twice. */
+    for (size_t s = 0; s < p->ob.cap; s++) {
+        eas_outbox_slot_t *sl = &p->ob.slots[s];
+        if (sl->in_flight == OB_SENT && sl->kind != EAS_OUTBOX_ADD && p->got_body) {
+            /* Successful changes and deletes are not answered individually (MS-ASCMD). */
+            outbox_result(e, s, 1, NULL);
+            sl->in_flight = OB_DONE;
+        }
+        if (sl->in_flight == OB_DONE) {
+            if (eas_outbox_remove(&p->ob, s) != EAS_OK) {
+                fail_backoff(e, EAS_ERR_STORE, 0, "outbox", 0);
+                return;
+            }
+        } else if (sl->in_flight == OB_SENT) {
+            uint16_t a = (uint16_t)(sl->attempts + 1);
+            if (a >= CONFIG_EAS_OUTBOX_MAX_ATTEMPTS) {
+                outbox_result(e, s, 0, NULL);
+                report(e, EAS_ERR_PROTO, 0, "outbox item never answered; dropped", NULL);
+                (void)eas_outbox_remove(&p->ob, s);
+            } else {
+                (void)eas_outbox_set_attempts(&p->ob, s, e->mem.arena, a);
+            }
+        }
+        sl->in_flight = 0;
+    }
+    bool same = strcmp(sp->sync_key, f->sync_key) == 0;
+    if (sp->more_available && same) {
+        /* The server repeats itself: do not loop on it. */
+        f->repeat_count++;
+        if (f->repeat_count >= CONFIG_EAS_SYNC_REPEAT_MAX) {
+            f->repeat_count = 0;
+            f->flags &= (uint8_t)~EAS_FOLDER_F_DIRTY;
+            f->flags |= EAS_FOLDER_F_SYNCED;
+            report(e, EAS_ERR_SYNC_LOOP, 1, "Sync", f->server_id);
+            fail_backoff(e, EAS_ERR_SYNC_LOOP, 1, "Sync repeated its key", 0);
+            return;
+        }
+    } else {
+        f->repeat_count = 0;
+    }
+    bool was_resync = (f->flags & EAS_FOLDER_F_RESYNC) != 0;
+    /* The answer to SyncKey 0 only issues a key; the items come with the next request. */
+    bool complete = !sp->more_available && strcmp(f->sync_key, "0") != 0;
+    strcpy(f->sync_key, sp->sync_key);
+    if (complete) {
+        f->flags |= EAS_FOLDER_F_SYNCED;
+        f->flags &= (uint8_t)~(EAS_FOLDER_F_DIRTY | EAS_FOLDER_F_RESYNC);
+    }
+    int err = eas_state_skey_save(e->cfg->store_prefix, (size_t)p->cur, f);
+    if (err != EAS_OK) {
+        fail_backoff(e, err, 0, "saving the sync key", 0);
+        return;
+    }
+    if (complete) {
+        eas_event_t ev = {.type = was_resync ? EAS_EV_RESYNC_END : EAS_EV_FOLDER_SYNCED};
+        ev.u.folder.entry = f;
+        (void)emit(e, &ev);
+        if (was_resync) {
+            ev.type = EAS_EV_FOLDER_SYNCED;
+            (void)emit(e, &ev);
+        }
+    }
+    p->failures = 0;
+    p->prov_attempts = 0;
+    next_op(e);
+}
+
+static void apply_ping(eas_engine_t *e)
+{
+    eng_priv_t *p = P(e);
+    eas_ping_parser_t *pp = &p->u.ping;
+    uint32_t st = p->got_body ? pp->status : 1;
+
+    if (reprovision_status(st)) {
+        reprovision(e, OP_PING, (uint16_t)st);
+        return;
+    }
+    switch (st) {
+    case 1: /* heartbeat expired without changes */
+        p->ping_rejected = 0;
+        p->failures = 0;
+        next_op(e);
+        break;
+    case 2:
+        p->ping_rejected = 0;
+        p->failures = 0;
+        next_op(e); /* folders marked DIRTY by on_ping_folder */
+        break;
+    case 5:
+        /* Adopt the server's bound: the next request differs, so it is not a resend. */
+        if (pp->heartbeat >= 60 && pp->heartbeat != p->ping_interval) {
+            p->ping_interval = pp->heartbeat;
+            next_op(e);
+        } else {
+            fail_backoff(e, EAS_ERR_PROTO, 5, "Ping heartbeat", 0);
+        }
+        break;
+    case 6:
+        if (pp->max_folders > 0 && pp->max_folders != p->ping_max_folders) {
+            p->ping_max_folders = pp->max_folders;
+            next_op(e);
+        } else {
+            fail_backoff(e, EAS_ERR_PROTO, 6, "Ping folders", 0);
+        }
+        break;
+    case 7:
+    case 3:
+    case 4:
+    case 132:
+        /* [S 2.15] never resend the rejected Ping as it was: refresh the hierarchy first;
+           if the server still rejects it, back off. */
+        p->ping_rejected++;
+        if (p->ping_rejected > 1) {
+            fail_backoff(e, EAS_ERR_PROTO, (uint16_t)st, "Ping rejected", 0);
+        } else {
+            strcpy(e->hierarchy_key, e->hierarchy_key[0] ? e->hierarchy_key : "0");
+            (void)start_op(e, OP_FOLDERSYNC);
+        }
+        break;
+    default:
+        fail_backoff(e, EAS_ERR_SERVER, (uint16_t)st, "Ping", 0);
+        break;
+    }
+}
+
+static void apply_options(eas_engine_t *e, const eas_http_response_t *rsp)
+{
+    uint8_t supported = SUPPORTED_VERSIONS;
+    eas_proto_ver_t max = e->cfg->max_version;
+    if (max != EAS_VER_NONE) {
+        uint8_t bits = 0;
+        for (eas_proto_ver_t v = EAS_VER_12_1; v <= max; v = (eas_proto_ver_t)(v + 1)) {
+            bits |= eas_proto_ver_bit(v);
+        }
+        supported &= bits;
+    }
+    eas_proto_ver_t v = eas_proto_ver_pick(rsp->versions, supported);
+    if (v == EAS_VER_NONE) {
+        stop(e, EAS_STATE_FAILED, EAS_ERR_VERSION, 0, "OPTIONS");
+        return;
+    }
+    e->version = v;
+    EAS_LOGI(MOD, "protocol %s", eas_proto_ver_string(v));
+    if (save_acct(e) != EAS_OK) {
+        fail_backoff(e, EAS_ERR_STORE, 0, "saving the account", 0);
+        return;
+    }
+    (void)start_op(e, OP_PROV_POLICY);
+}
+
+static void on_complete(eas_engine_t *e)
+{
+    eng_priv_t *p = P(e);
+    const eas_http_response_t *rsp = eas_http_client_response(&p->http);
+    eas_http_verdict_t v;
+    uint8_t op = p->op;
+
+    eas_http_classify(rsp, &v);
+    switch (v.cls) {
+    case EAS_HTTP_CLASS_OK:
+        break;
+    case EAS_HTTP_CLASS_PROVISION:
+        reprovision(e, op, 449);
+        return;
+    case EAS_HTTP_CLASS_AUTH:
+        /* One report, then stop: retrying a wrong password locks accounts [S 2.9]. */
+        stop(e, EAS_STATE_AUTH_FAILED, EAS_ERR_AUTH, rsp->status, "credentials rejected");
+        return;
+    case EAS_HTTP_CLASS_FORBIDDEN:
+    case EAS_HTTP_CLASS_BLOCKED:
+    case EAS_HTTP_CLASS_PASSWORD_EXPIRED:
+        stop(e, EAS_STATE_BLOCKED, v.err ? v.err : EAS_ERR_FORBIDDEN, rsp->status,
+             "access denied");
+        return;
+    default:
+        fail_backoff(e, v.err ? v.err : EAS_ERR_HTTP_STATUS, rsp->status,
+                     eas_http_class_name(v.cls), v.has_retry_after ? v.retry_after_s : 0);
+        return;
+    }
+    if (op == OP_OPTIONS) {
+        apply_options(e, rsp);
+        return;
+    }
+    if (p->parse_err == EAS_OK && p->got_body) {
+        p->parse_err = eas_wbxml_dec_finish(&p->dec);
+    }
+    if (p->parse_err == EAS_OK && !p->got_body && op != OP_SYNC && op != OP_PING) {
+        p->parse_err = EAS_ERR_PROTO;
+    }
+    if (p->parse_err != EAS_OK) {
+        if (op == OP_FOLDERSYNC) {
+            /* Drop half-applied hierarchy changes: reload what was committed. */
+            char hk[EAS_ID_CAP];
+            (void)eas_state_folders_load(e->cfg->store_prefix, hk, e->mem.folders,
+                                         e->mem.folder_cap, e->mem.arena);
+            for (size_t i = 0; i < e->mem.folder_cap; i++) {
+                if (e->mem.folders[i].used) {
+                    folder_select(e, &e->mem.folders[i]);
+                    (void)eas_state_skey_load(e->cfg->store_prefix, i, &e->mem.folders[i]);
+                }
+            }
+        }
+        for (size_t s = 0; s < p->ob.cap; s++) {
+            p->ob.slots[s].in_flight = 0; /* nothing of this response is trusted */
+        }
+        fail_backoff(e, p->parse_err, 0, "malformed response", 0);
+        return;
+    }
+    switch (op) {
+    case OP_PROV_POLICY:
+    case OP_PROV_ACK:
+    case OP_PROV_WIPE_ACK:
+        apply_provision(e);
+        break;
+    case OP_FOLDERSYNC:
+        if (reprovision_status(p->u.fs.status)) {
+            reprovision(e, OP_FOLDERSYNC, (uint16_t)p->u.fs.status);
+        } else {
+            apply_foldersync(e);
+        }
+        break;
+    case OP_SYNC:
+        apply_sync(e);
+        break;
+    case OP_PING:
+        apply_ping(e);
+        break;
+    default:
+        break;
+    }
+}
+
+/* ---- public API ---- */
+
+int eas_engine_init(eas_engine_t *eng, const eas_account_cfg_t *cfg, const eas_engine_mem_t *mem,
+                    const hal_net_t *net, eas_event_cb_t cb, void *cb_user)
+{
+    int err = EAS_ERR_PARAM;
+    eng_priv_t *p;
+    eas_state_acct_t acct;
+    char key[EAS_STATE_KEY_CAP];
+
+    if (!eng || !cfg || !mem || !net || !mem->folders || !mem->outbox || !mem->arena ||
+        !mem->http_work || !cfg->url || !cfg->device_id || !cfg->store_prefix ||
+        strlen(cfg->device_id) == 0 ||
+        eas_state_key(key, sizeof(key), cfg->store_prefix, "acct") != EAS_OK) {
+        goto out;
+    }
+    memset(eng, 0, sizeof(*eng));
+    p = P(eng);
+    eng->cfg = cfg;
+    eng->mem = *mem;
+    if (eng->mem.folder_cap > CONFIG_EAS_MAX_FOLDERS) {
+        eng->mem.folder_cap = CONFIG_EAS_MAX_FOLDERS;
+    }
+    if (eng->mem.outbox_cap > CONFIG_EAS_OUTBOX_SLOTS) {
+        eng->mem.outbox_cap = CONFIG_EAS_OUTBOX_SLOTS;
+    }
+    eng->net = *net;
+    eng->cb = cb;
+    eng->cb_user = cb_user;
+    p->cur = -1;
+    p->ping_interval = cfg->ping_interval_s ? cfg->ping_interval_s : 480;
+
+    eas_http_client_config_t hc;
+    memset(&hc, 0, sizeof(hc));
+    hc.net = &eng->net;
+    hc.auth = cfg->auth;
+    hc.user_agent = cfg->user_agent;
+    hc.work = mem->http_work;
+    hc.work_len = mem->http_work_len;
+    err = eas_http_client_init(&p->http, &hc);
+    if (err != EAS_OK) {
+        goto out;
+    }
+    eas_arena_reset(eng->mem.arena);
+    strcpy(eng->hierarchy_key, "0");
+    err = eas_state_acct_load(cfg->store_prefix, &acct, eng->mem.arena);
+    if (err == EAS_OK) {
+        eng->version = (eas_proto_ver_t)acct.version;
+        strcpy(eng->policy_key, acct.policy_key);
+    } else if (err == EAS_ERR_STORE_NOT_FOUND) {
+        err = EAS_OK; /* a new account */
+    } else {
+        eng->state = EAS_STATE_FAILED;
+        p->stop_err = err;
+        goto out;
+    }
+    int ferr = eas_state_folders_load(cfg->store_prefix, eng->hierarchy_key, eng->mem.folders,
+                                      eng->mem.folder_cap, eng->mem.arena);
+    if (ferr == EAS_ERR_STORE_CORRUPT) {
+        /* Lose the hierarchy, not the account: FolderSync from 0 rebuilds it. */
+        report(eng, ferr, 0, "folder list", NULL);
+    }
+    for (size_t i = 0; i < eng->mem.folder_cap; i++) {
+        eas_folder_t *f = &eng->mem.folders[i];
+        if (f->used) {
+            folder_select(eng, f);
+            if (eas_state_skey_load(cfg->store_prefix, i, f) == EAS_ERR_STORE_CORRUPT) {
+                report(eng, EAS_ERR_STORE_CORRUPT, 0, "sync key; folder resyncs", f->server_id);
+            }
+        }
+    }
+    size_t bad = 0;
+    err = eas_outbox_load(&p->ob, eng->mem.outbox, eng->mem.outbox_cap, cfg->store_prefix,
+                          eng->mem.arena, &bad);
+    if (bad > 0) {
+        report(eng, EAS_ERR_STORE_CORRUPT, 0, "outbox entries dropped", NULL);
+    }
+    if (err == EAS_OK) {
+        outbox_resolve_folders(eng);
+    }
+out:
+    if (eng && mem && mem->arena) {
+        eas_arena_reset(mem->arena);
+    }
+    return err;
+}
+
+int eas_step(eas_engine_t *eng, eas_step_event_t ev, uint64_t now_ms, uint64_t *next_deadline_ms)
+{
+    eng_priv_t *p;
+    int err = EAS_OK;
+    uint64_t deadline = UINT64_MAX;
+
+    if (!eng) {
+        return EAS_ERR_PARAM;
+    }
+    p = P(eng);
+    p->now_ms = now_ms;
+    (void)ev;
+    /* A few rounds per call: a response completing can start the next request at once. */
+    for (int round = 0; round < 8; round++) {
+        if (eng->state >= EAS_STATE_AUTH_FAILED) {
+            err = p->stop_err ? p->stop_err : EAS_ERR_STATE;
+            break;
+        }
+        if (p->running) {
+            eas_http_wait_t w = {false, false, UINT64_MAX};
+            int rc = eas_http_client_step(&p->http, now_ms, &w);
+            if (rc == EAS_ERR_AGAIN) {
+                p->wait_io = (w.read ? EAS_IO_READ : 0u) | (w.write ? EAS_IO_WRITE : 0u);
+                deadline = w.deadline_ms;
+                break;
+            }
+            p->running = 0;
+            p->wait_io = 0;
+            if (rc == EAS_OK) {
+                on_complete(eng);
+            } else {
+                for (size_t s = 0; s < p->ob.cap; s++) {
+                    p->ob.slots[s].in_flight = 0;
+                }
+                fail_backoff(eng, rc, 0, eas_http_phase_name(eas_http_client_failed_phase(&p->http)),
+                             0);
+            }
+            continue;
+        }
+        if (eng->state == EAS_STATE_BACKOFF) {
+            if (now_ms < p->wake_ms) {
+                deadline = p->wake_ms;
+                break;
+            }
+            p->wake_ms = 0;
+            if (p->op == OP_PROV_POLICY && p->replay_op) {
+                (void)start_op(eng, OP_PROV_POLICY);
+            } else {
+                next_op(eng);
+            }
+            continue;
+        }
+        next_op(eng);
+    }
+    if (p->running == 0 && eng->state == EAS_STATE_BACKOFF && p->wake_ms) {
+        deadline = p->wake_ms;
+    }
+    if (next_deadline_ms) {
+        *next_deadline_ms = deadline;
+    }
+    return err;
+}
+
+unsigned eas_engine_wait_io(const eas_engine_t *eng)
+{
+    return ((const eng_priv_t *)(const void *)eng->priv)->running
+               ? ((const eng_priv_t *)(const void *)eng->priv)->wait_io
+               : 0u;
+}
+
+eas_engine_state_t eas_engine_state(const eas_engine_t *eng)
+{
+    return eng->state;
+}
+
+int eas_engine_restart(eas_engine_t *eng)
+{
+    eng_priv_t *p = P(eng);
+    if (eng->state == EAS_STATE_WIPED) {
+        return EAS_ERR_STATE;
+    }
+    p->stop_err = EAS_OK;
+    p->failures = 0;
+    p->prov_attempts = 0;
+    eng->state = EAS_STATE_IDLE;
+    return EAS_OK;
+}
+
+void eas_engine_close(eas_engine_t *eng)
+{
+    eng_priv_t *p = P(eng);
+    eas_http_client_cancel(&p->http);
+    eas_http_client_close(&p->http);
+    p->running = 0;
+}
+
+int eas_sync_now(eas_engine_t *eng, const char *folder_id)
+{
+    eng_priv_t *p = P(eng);
+    for (size_t i = 0; i < eng->mem.folder_cap; i++) {
+        eas_folder_t *f = &eng->mem.folders[i];
+        if (f->used && (!folder_id || strcmp(folder_id, f->server_id) == 0)) {
+            f->flags |= EAS_FOLDER_F_DIRTY;
+        }
+    }
+    /* A running Ping is abandoned so the sync starts now. */
+    if (p->running && p->op == OP_PING) {
+        eas_http_client_cancel(&p->http);
+        p->running = 0;
+        eng->state = EAS_STATE_SYNCING;
+    }
+    return EAS_OK;
+}
+
+const eas_folder_t *eas_engine_folder(const eas_engine_t *eng, const char *server_id)
+{
+    int i = folder_find(eng, server_id);
+    return i >= 0 ? &eng->mem.folders[i] : NULL;
+}
+
+static int queue(eas_engine_t *eng, eas_outbox_kind_t kind, const char *folder_id,
+                 const char *server_id, const char *instance, uint8_t reply,
+                 const eas_field_t *fields, size_t n, uint32_t *id)
+{
+    eng_priv_t *p = P(eng);
+    int fi = folder_id ? folder_find(eng, folder_id) : -1;
+    uint32_t tmp = 0;
+    if (fi < 0) {
+        return EAS_ERR_NOT_FOUND;
+    }
+    int err = eas_outbox_put(&p->ob, eng->mem.arena, kind, (uint16_t)fi, folder_id, server_id,
+                             instance, reply, fields, n, id ? id : &tmp);
+    return err;
+}
+
+int eas_item_add(eas_engine_t *eng, const char *folder_id, const eas_field_t *fields, size_t n,
+                 uint32_t *id)
+{
+    return queue(eng, EAS_OUTBOX_ADD, folder_id, NULL, NULL, 0, fields, n, id);
+}
+
+int eas_item_change(eas_engine_t *eng, const char *folder_id, const char *server_id,
+                    eas_change_reason_t reason, unsigned flags, const eas_field_t *fields,
+                    size_t n, uint32_t *id)
+{
+    int err = EAS_OK;
+    if (id) {
+        *id = 0;
+    }
+    if (reason != EAS_CHANGE_EDIT) {
+        return EAS_OK; /* reminders are local: never an update [S 1.14, 1.16, 1.17] */
+    }
+    if (!server_id || (n > 0 && !fields)) {
+        return EAS_ERR_PARAM;
+    }
+    size_t mark = eas_arena_mark(eng->mem.arena);
+    eas_field_t *kept = n ? eas_arena_alloc(eng->mem.arena, n * sizeof(*kept), 8) : NULL;
+    size_t k = 0;
+    if (n && !kept) {
+        err = EAS_ERR_NOMEM;
+    }
+    if (err == EAS_OK && n) {
+        err = eas_outbox_filter(fields, n, flags, kept, &k);
+    }
+    if (err == EAS_OK) {
+        err = queue(eng, EAS_OUTBOX_CHANGE, folder_id, server_id, NULL, 0, kept, k, id);
+    }
+    eas_arena_release(eng->mem.arena, mark);
+    return err;
+}
+
+int eas_item_delete(eas_engine_t *eng, const char *folder_id, const char *server_id,
+                    uint32_t *id)
+{
+    if (!server_id) {
+        return EAS_ERR_PARAM;
+    }
+    return queue(eng, EAS_OUTBOX_DELETE, folder_id, server_id, NULL, 0, NULL, 0, id);
+}
+
+int eas_meeting_respond(eas_engine_t *eng, const char *folder_id, const char *server_id,
+                        const char *instance_id, eas_meeting_reply_t reply, uint32_t *id)
+{
+    if (!server_id || reply < EAS_MEETING_ACCEPT || reply > EAS_MEETING_DECLINE) {
+        return EAS_ERR_PARAM;
+    }
+    return queue(eng, EAS_OUTBOX_MEETING_RESPONSE, folder_id, server_id, instance_id,
+                 (uint8_t)reply, NULL, 0, id);
+}
+
+/* ---- reply-all helper [S 2.14] ---- */
+
+static int ieq(const char *a, size_t an, const char *b, size_t bn)
+{
+    if (an != bn) {
+        return 0;
+    }
+    for (size_t i = 0; i < an; i++) {
+        char x = a[i], y = b[i];
+        x = (x >= 'A' && x <= 'Z') ? (char)(x + 32) : x;
+        y = (y >= 'A' && y <= 'Z') ? (char)(y + 32) : y;
+        if (x != y) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+size_t eas_recipients_drop_self(char *list, const char *self)
+{
+    size_t removed = 0;
+    size_t out = 0;
+    size_t i = 0;
+    size_t len = strlen(list);
+    size_t slen = self ? strlen(self) : 0;
+
+    while (i <= len) {
+        size_t start = i;
+        int quoted = 0;
+        while (i < len && (quoted || list[i] != ',')) {
+            quoted ^= list[i] == '"';
+            i++;
+        }
+        /* addr-spec: inside <...> when present, else the whole trimmed entry. */
+        const char *a = list + start;
+        size_t n = i - start;
+        const char *lt = memchr(a, '<', n);
+        const char *as = a;
+        size_t an = n;
+        if (lt) {
+            const char *gt = memchr(lt, '>', (size_t)(a + n - lt));
+            as = lt + 1;
+            an = gt ? (size_t)(gt - as) : 0;
+        }
+        while (an > 0 && (*as == ' ' || *as == '\t')) {
+            as++;
+            an--;
+        }
+        while (an > 0 && (as[an - 1] == ' ' || as[an - 1] == '\t')) {
+            an--;
+        }
+        if (slen > 0 && ieq(as, an, self, slen)) {
+            removed++;
+        } else if (n > 0) {
+            /* Output never overtakes input: a kept entry moves left by at most the
+               separator it had, so an in-place memmove is safe. */
+            size_t s0 = 0;
+            while (out == 0 && s0 < n && a[s0] == ' ') {
+                s0++;
+            }
+            if (out > 0) {
+                list[out++] = ',';
+            }
+            memmove(list + out, a + s0, n - s0);
+            out += n - s0;
+        }
+        i++;
+    }
+    list[out] = '\0';
+    return removed;
+}

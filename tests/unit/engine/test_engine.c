@@ -1,0 +1,757 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The engine over a fake connector: a scripted server answers each request (decoded back
+ * to a flat "<Tag>text</>" string) with WBXML built by the encoder, delivered in small pieces
+ * with "try again" in between. Time is simulated.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "eas/eas.h"
+#include "eas/eas_wbxml.h"
+#include "test_hal.h"
+
+/* ------------------------------ fake server ------------------------------ */
+
+typedef struct srv_req {
+    char cmd[32];
+    char policy_key[32];
+    char body[4096]; /* flattened WBXML */
+} srv_req_t;
+
+/* The test's handler: fills status, headers and body for a request. */
+typedef void (*handler_fn)(const srv_req_t *rq, int n);
+
+static handler_fn handler;
+static srv_req_t reqs[64];
+static int nreq;
+static uint8_t rx_raw[16384]; /* request bytes as sent */
+static size_t rx_len;
+static uint8_t tx[16384]; /* response bytes to serve */
+static size_t tx_len, tx_pos;
+static int tick; /* alternates "try again" */
+static int opens;
+
+/* Response under construction. */
+static int r_status;
+static char r_headers[512];
+static uint8_t r_body[8192];
+static size_t r_body_len;
+static uint8_t encbuf[64];
+
+static int flush_body(void *u, const uint8_t *d, size_t n)
+{
+    (void)u;
+    memcpy(r_body + r_body_len, d, n);
+    r_body_len += n;
+    return EAS_OK;
+}
+
+static char flatbuf[4096];
+static int flat_cb(void *u, const eas_wbxml_event_t *ev)
+{
+    (void)u;
+    size_t l = strlen(flatbuf);
+    const char *name = eas_wbxml_tag_name(ev->tag);
+    if (ev->type == EAS_WBXML_EV_START) {
+        snprintf(flatbuf + l, sizeof(flatbuf) - l, "<%s>", name ? name : "?");
+    } else if (ev->type == EAS_WBXML_EV_END) {
+        snprintf(flatbuf + l, sizeof(flatbuf) - l, "</>");
+    } else if (ev->type == EAS_WBXML_EV_TEXT) {
+        snprintf(flatbuf + l, sizeof(flatbuf) - l, "%.*s", (int)ev->len, (const char *)ev->data);
+    } else {
+        snprintf(flatbuf + l, sizeof(flatbuf) - l, "[%u]", (unsigned)ev->len);
+    }
+    return EAS_OK;
+}
+
+static void header_value(const char *head, const char *name, char *out, size_t cap)
+{
+    const char *h = strstr(head, name);
+    out[0] = '\0';
+    if (h) {
+        h += strlen(name);
+        size_t n = strcspn(h, "\r\n");
+        if (n >= cap) {
+            n = cap - 1;
+        }
+        memcpy(out, h, n);
+        out[n] = '\0';
+    }
+}
+
+/* When a whole request has arrived, decode it and let the handler answer. */
+static void srv_maybe_answer(void)
+{
+    rx_raw[rx_len] = '\0';
+    char *end = strstr((char *)rx_raw, "\r\n\r\n");
+    if (!end) {
+        return;
+    }
+    size_t head_len = (size_t)(end - (char *)rx_raw) + 4;
+    char cl[16];
+    header_value((char *)rx_raw, "Content-Length: ", cl, sizeof(cl));
+    size_t blen = (size_t)atoi(cl);
+    if (rx_len < head_len + blen) {
+        return;
+    }
+    srv_req_t *rq = &reqs[nreq < 63 ? nreq : 63];
+    memset(rq, 0, sizeof(*rq));
+    if (strncmp((char *)rx_raw, "OPTIONS", 7) == 0) {
+        strcpy(rq->cmd, "OPTIONS");
+    } else {
+        header_value((char *)rx_raw, "Cmd=", rq->cmd, sizeof(rq->cmd));
+        rq->cmd[strcspn(rq->cmd, "& ")] = '\0';
+    }
+    header_value((char *)rx_raw, "X-MS-PolicyKey: ", rq->policy_key, sizeof(rq->policy_key));
+    flatbuf[0] = '\0';
+    if (blen) {
+        eas_wbxml_dec_t dec;
+        eas_wbxml_dec_init(&dec, flat_cb, NULL);
+        assert_int_equal(eas_wbxml_dec_feed(&dec, rx_raw + head_len, blen), EAS_OK);
+        assert_int_equal(eas_wbxml_dec_finish(&dec), EAS_OK);
+    }
+    snprintf(rq->body, sizeof(rq->body), "%s", flatbuf);
+    nreq++;
+    rx_len = 0;
+    r_status = 200;
+    r_headers[0] = '\0';
+    r_body_len = 0;
+    handler(rq, nreq);
+    int n = snprintf((char *)tx, sizeof(tx),
+                     "HTTP/1.1 %d X\r\n%s%sContent-Length: %u\r\nConnection: close\r\n\r\n",
+                     r_status, r_headers,
+                     r_body_len ? "Content-Type: application/vnd.ms-sync.wbxml\r\n" : "",
+                     (unsigned)r_body_len);
+    memcpy(tx + n, r_body, r_body_len);
+    tx_len = (size_t)n + r_body_len;
+    tx_pos = 0;
+}
+
+static int32_t f_send(void *ctx, const uint8_t *buf, size_t len)
+{
+    (void)ctx;
+    if (++tick % 3 == 0) {
+        return 0; /* try again */
+    }
+    size_t n = len > 37 ? 37 : len; /* short writes */
+    memcpy(rx_raw + rx_len, buf, n);
+    rx_len += n;
+    srv_maybe_answer();
+    return (int32_t)n;
+}
+
+static int32_t f_recv(void *ctx, uint8_t *buf, size_t len)
+{
+    (void)ctx;
+    if (++tick % 3 == 0) {
+        return 0;
+    }
+    if (tx_pos == tx_len) {
+        return tx_len ? EAS_ERR_CLOSED : 0;
+    }
+    size_t n = tx_len - tx_pos;
+    n = n > len ? len : n;
+    n = n > 11 ? 11 : n; /* short reads */
+    memcpy(buf, tx + tx_pos, n);
+    tx_pos += n;
+    return (int32_t)n;
+}
+
+static void f_close(void *ctx)
+{
+    (void)ctx;
+    rx_len = 0;
+    tx_len = tx_pos = 0;
+}
+
+static int f_open(void *ctx, const char *host, uint16_t port, hal_net_security_t sec,
+                  hal_io_t *io)
+{
+    (void)ctx;
+    (void)host;
+    (void)port;
+    (void)sec;
+    opens++;
+    rx_len = 0;
+    tx_len = tx_pos = 0;
+    io->send = f_send;
+    io->recv = f_recv;
+    io->close = f_close;
+    io->ctx = NULL;
+    return EAS_OK;
+}
+
+/* ------------------------------ response builders ------------------------------ */
+
+static eas_wbxml_enc_t E;
+static void rb(void)
+{
+    r_body_len = 0;
+    eas_wbxml_enc_init(&E, encbuf, sizeof(encbuf), flush_body, NULL);
+}
+static void rdone(void)
+{
+    assert_int_equal(eas_wbxml_enc_finish(&E), EAS_OK);
+}
+
+static void resp_options(void)
+{
+    strcpy(r_headers, "MS-ASProtocolVersions: 2.5,12.1,14.0,14.1\r\n");
+}
+
+static void resp_provision(int policy_status, const char *key)
+{
+    rb();
+    eas_wbxml_enc_start(&E, EAS_PROVISION_PROVISION);
+    eas_wbxml_enc_elem_uint(&E, EAS_PROVISION_STATUS, 1);
+    eas_wbxml_enc_start(&E, EAS_PROVISION_POLICIES);
+    eas_wbxml_enc_start(&E, EAS_PROVISION_POLICY);
+    eas_wbxml_enc_elem_text(&E, EAS_PROVISION_POLICY_TYPE, "MS-EAS-Provisioning-WBXML");
+    eas_wbxml_enc_elem_uint(&E, EAS_PROVISION_STATUS, (uint32_t)policy_status);
+    if (key) {
+        eas_wbxml_enc_elem_text(&E, EAS_PROVISION_POLICY_KEY, key);
+        eas_wbxml_enc_start(&E, EAS_PROVISION_DATA);
+        eas_wbxml_enc_start(&E, EAS_PROVISION_EAS_PROVISION_DOC);
+        eas_wbxml_enc_elem_uint(&E, EAS_PROVISION_DEVICE_PASSWORD_ENABLED, 1);
+        eas_wbxml_enc_end(&E);
+        eas_wbxml_enc_end(&E);
+    }
+    eas_wbxml_enc_end(&E);
+    eas_wbxml_enc_end(&E);
+    eas_wbxml_enc_end(&E);
+    rdone();
+}
+
+static void resp_foldersync(void)
+{
+    rb();
+    eas_wbxml_enc_start(&E, EAS_FOLDERHIERARCHY_FOLDER_SYNC);
+    eas_wbxml_enc_elem_uint(&E, EAS_FOLDERHIERARCHY_STATUS, 1);
+    eas_wbxml_enc_elem_text(&E, EAS_FOLDERHIERARCHY_SYNC_KEY, "H1");
+    eas_wbxml_enc_start(&E, EAS_FOLDERHIERARCHY_CHANGES);
+    const char *ids[] = {"cal", "RI", "inbox"};
+    const int types[] = {8, 19, 2};
+    for (int i = 0; i < 3; i++) {
+        eas_wbxml_enc_start(&E, EAS_FOLDERHIERARCHY_ADD);
+        eas_wbxml_enc_elem_text(&E, EAS_FOLDERHIERARCHY_SERVER_ID, ids[i]);
+        eas_wbxml_enc_elem_text(&E, EAS_FOLDERHIERARCHY_PARENT_ID, "0");
+        eas_wbxml_enc_elem_text(&E, EAS_FOLDERHIERARCHY_DISPLAY_NAME, ids[i]);
+        eas_wbxml_enc_elem_uint(&E, EAS_FOLDERHIERARCHY_TYPE, (uint32_t)types[i]);
+        eas_wbxml_enc_end(&E);
+    }
+    eas_wbxml_enc_end(&E);
+    eas_wbxml_enc_end(&E);
+    rdone();
+}
+
+/* Sync answer: status, key, optional MoreAvailable, items "id1,id2" as Adds, optional
+ * Responses/Add for ClientId cid. */
+static void resp_sync(int status, const char *key, int more, const char *items, const char *cid,
+                      const char *new_sid)
+{
+    rb();
+    eas_wbxml_enc_start(&E, EAS_AIRSYNC_SYNC);
+    eas_wbxml_enc_start(&E, EAS_AIRSYNC_COLLECTIONS);
+    eas_wbxml_enc_start(&E, EAS_AIRSYNC_COLLECTION);
+    eas_wbxml_enc_elem_text(&E, EAS_AIRSYNC_SYNC_KEY, key);
+    eas_wbxml_enc_elem_text(&E, EAS_AIRSYNC_COLLECTION_ID, "cal");
+    eas_wbxml_enc_elem_uint(&E, EAS_AIRSYNC_STATUS, (uint32_t)status);
+    if (more) {
+        eas_wbxml_enc_elem_empty(&E, EAS_AIRSYNC_MORE_AVAILABLE);
+    }
+    if (items && *items) {
+        char buf[256];
+        snprintf(buf, sizeof(buf), "%s", items);
+        eas_wbxml_enc_start(&E, EAS_AIRSYNC_COMMANDS);
+        for (char *t = strtok(buf, ","); t; t = strtok(NULL, ",")) {
+            eas_wbxml_enc_start(&E, EAS_AIRSYNC_ADD);
+            eas_wbxml_enc_elem_text(&E, EAS_AIRSYNC_SERVER_ID, t);
+            eas_wbxml_enc_start(&E, EAS_AIRSYNC_APPLICATION_DATA);
+            eas_wbxml_enc_elem_text(&E, EAS_CALENDAR_SUBJECT, t);
+            eas_wbxml_enc_end(&E);
+            eas_wbxml_enc_end(&E);
+        }
+        eas_wbxml_enc_end(&E);
+    }
+    if (cid) {
+        eas_wbxml_enc_start(&E, EAS_AIRSYNC_RESPONSES);
+        eas_wbxml_enc_start(&E, EAS_AIRSYNC_ADD);
+        eas_wbxml_enc_elem_text(&E, EAS_AIRSYNC_CLIENT_ID, cid);
+        eas_wbxml_enc_elem_text(&E, EAS_AIRSYNC_SERVER_ID, new_sid);
+        eas_wbxml_enc_elem_uint(&E, EAS_AIRSYNC_STATUS, 1);
+        eas_wbxml_enc_end(&E);
+        eas_wbxml_enc_end(&E);
+    }
+    eas_wbxml_enc_end(&E);
+    eas_wbxml_enc_end(&E);
+    eas_wbxml_enc_end(&E);
+    rdone();
+}
+
+static void resp_ping(int status)
+{
+    rb();
+    eas_wbxml_enc_start(&E, EAS_PING_PING);
+    eas_wbxml_enc_elem_uint(&E, EAS_PING_STATUS, (uint32_t)status);
+    eas_wbxml_enc_end(&E);
+    rdone();
+}
+
+/* ------------------------------ application side ------------------------------ */
+
+static char evlog[8192];
+static int items_added;
+static int decide = EAS_POLICY_ENFORCE_ALL;
+static int sync_complete;
+static uint32_t outbox_ok_id;
+static char outbox_new_sid[64];
+
+static void logev(const char *fmt, ...)
+{
+    va_list ap;
+    size_t l = strlen(evlog);
+    va_start(ap, fmt);
+    vsnprintf(evlog + l, sizeof(evlog) - l, fmt, ap);
+    va_end(ap);
+}
+
+static int on_event(void *user, eas_event_t *ev)
+{
+    (void)user;
+    switch (ev->type) {
+    case EAS_EV_ITEM_BEGIN:
+        if (ev->u.item.op == EAS_ITEM_ADD) {
+            items_added++;
+        }
+        logev("I%d:%s;", (int)ev->u.item.op, ev->u.item.server_id);
+        break;
+    case EAS_EV_POLICY_DECIDE:
+        ev->u.policy.decision = (eas_policy_decision_t)decide;
+        logev("DECIDE;");
+        break;
+    case EAS_EV_RESYNC_BEGIN:
+        logev("RB:%s;", ev->u.folder.entry->server_id);
+        break;
+    case EAS_EV_RESYNC_END:
+        logev("RE:%s;", ev->u.folder.entry->server_id);
+        break;
+    case EAS_EV_SYNC_COMPLETE:
+        sync_complete++;
+        break;
+    case EAS_EV_OUTBOX_RESULT:
+        if (ev->u.outbox.status == 1) {
+            outbox_ok_id = ev->u.outbox.id;
+            snprintf(outbox_new_sid, sizeof(outbox_new_sid), "%s",
+                     ev->u.outbox.server_id ? ev->u.outbox.server_id : "");
+        }
+        logev("OB%u:%u;", (unsigned)ev->u.outbox.id, (unsigned)ev->u.outbox.status);
+        break;
+    case EAS_EV_ERROR:
+        logev("ERR%d;", ev->u.error.err);
+        break;
+    default:
+        break;
+    }
+    return EAS_OK;
+}
+
+static eas_engine_t eng;
+static eas_folder_t folders[8];
+static eas_outbox_slot_t outbox[4];
+static uint8_t arena_mem[CONFIG_EAS_ARENA_SIZE];
+static uint8_t work[EAS_HTTP_CLIENT_WORK_SIZE];
+static eas_arena_t arena;
+static hal_net_t net = {f_open, NULL};
+static eas_account_cfg_t cfg;
+static uint64_t now;
+
+static void engine_start(void)
+{
+    memset(&cfg, 0, sizeof(cfg));
+    cfg.url = "https://mail.example.test/Microsoft-Server-ActiveSync";
+    cfg.user = "testuser";
+    cfg.email = "testuser@example.test";
+    cfg.device_id = "EASD0001";
+    cfg.device_type = "easd";
+    cfg.auth.kind = EAS_HTTP_AUTH_BASIC;
+    cfg.auth.user = "testuser";
+    cfg.auth.password = "testpass";
+    cfg.classes = EAS_CLASS_CALENDAR;
+    cfg.window_size = 2;
+    cfg.ping_interval_s = 300;
+    cfg.store_prefix = "acct0";
+    eas_arena_init(&arena, arena_mem, sizeof(arena_mem));
+    eas_engine_mem_t mem = {folders, 8, outbox, 4, &arena, work, sizeof(work)};
+    assert_int_equal(eas_engine_init(&eng, &cfg, &mem, &net, on_event, NULL), EAS_OK);
+}
+
+/* Run until the handler has seen `until` requests in total or the engine stops; time jumps
+ * to each deadline so back-offs pass instantly. */
+static int run(int until)
+{
+    int rc = EAS_OK;
+    for (int i = 0; i < 200000 && nreq < until; i++) {
+        uint64_t dl = UINT64_MAX;
+        rc = eas_step(&eng, EAS_STEP_TICK, now, &dl);
+        if (rc < 0) {
+            break;
+        }
+        if (eas_engine_wait_io(&eng) == 0 && dl != UINT64_MAX && dl > now) {
+            now = dl;
+        }
+    }
+    return rc;
+}
+
+static int setup(void **st)
+{
+    (void)st;
+    test_hal_reset();
+    memset(reqs, 0, sizeof(reqs));
+    nreq = 0;
+    opens = 0;
+    evlog[0] = '\0';
+    items_added = 0;
+    sync_complete = 0;
+    decide = EAS_POLICY_ENFORCE_ALL;
+    outbox_ok_id = 0;
+    now = 1000;
+    return 0;
+}
+
+/* ------------------------------ scenarios ------------------------------ */
+
+/* First sync: OPTIONS → Provision (no policy) → FolderSync → Sync 0 → paged Sync → Ping. */
+static void h_first(const srv_req_t *rq, int n)
+{
+    (void)n;
+    if (!strcmp(rq->cmd, "OPTIONS")) {
+        resp_options();
+    } else if (!strcmp(rq->cmd, "Provision")) {
+        resp_provision(2, NULL);
+    } else if (!strcmp(rq->cmd, "FolderSync")) {
+        resp_foldersync();
+    } else if (!strcmp(rq->cmd, "Sync")) {
+        if (strstr(rq->body, "<SyncKey>0</>")) {
+            resp_sync(1, "S1", 0, NULL, NULL, NULL);
+        } else if (strstr(rq->body, "<SyncKey>S1</>")) {
+            resp_sync(1, "S2", 1, "e1,e2", NULL, NULL);
+        } else if (strstr(rq->body, "<SyncKey>S2</>")) {
+            resp_sync(1, "S3", 0, "e3", NULL, NULL);
+        } else {
+            resp_sync(1, "S3", 0, NULL, NULL, NULL);
+        }
+    } else if (!strcmp(rq->cmd, "Ping")) {
+        resp_ping(1);
+    }
+}
+
+static void test_first_sync_then_restart(void **st)
+{
+    (void)st;
+    handler = h_first;
+    engine_start();
+    assert_int_equal(run(7), EAS_OK);
+    assert_string_equal(reqs[0].cmd, "OPTIONS");
+    assert_string_equal(reqs[1].cmd, "Provision");
+    assert_string_equal(reqs[2].cmd, "FolderSync");
+    assert_non_null(strstr(reqs[2].body, "<SyncKey>0</>"));
+    assert_string_equal(reqs[3].cmd, "Sync");
+    assert_non_null(strstr(reqs[3].body, "<SyncKey>0</><CollectionId>cal</>"));
+    assert_null(strstr(reqs[3].body, "GetChanges")); /* never with key 0 */
+    assert_non_null(strstr(reqs[4].body, "<SyncKey>S1</><CollectionId>cal</><GetChanges>"));
+    assert_non_null(strstr(reqs[4].body, "<WindowSize>2</>"));
+    assert_non_null(strstr(reqs[5].body, "<SyncKey>S2</>"));
+    assert_string_equal(reqs[6].cmd, "Ping");
+    /* RI (type 19) and the unselected mail folder are neither synced nor pinged [S 2.15]. */
+    assert_null(strstr(reqs[6].body, "RI"));
+    assert_non_null(strstr(reqs[6].body, "<Folder><Id>cal</><Class>Calendar</></>"));
+    assert_int_equal(items_added, 3);
+    assert_int_equal(sync_complete, 1);
+    assert_int_equal(eas_engine_state(&eng), EAS_STATE_PINGING);
+    const eas_folder_t *f = eas_engine_folder(&eng, "cal");
+    assert_non_null(f);
+    assert_string_equal(f->sync_key, "S3");
+    assert_null(strstr(evlog, "ERR"));
+
+    /* Restart from the store: no OPTIONS/Provision/FolderSync, no SyncKey 0 [S 2.13]. */
+    int before = nreq;
+    engine_start();
+    assert_int_equal(run(before + 1), EAS_OK);
+    assert_string_equal(reqs[before].cmd, "Ping");
+    f = eas_engine_folder(&eng, "cal");
+    assert_string_equal(f->sync_key, "S3");
+}
+
+/* [S 2.12] Provision with a policy, then HTTP 449 on Sync: re-provision and replay. */
+static int prov_round;
+static void h_449(const srv_req_t *rq, int n)
+{
+    (void)n;
+    if (!strcmp(rq->cmd, "OPTIONS")) {
+        resp_options();
+    } else if (!strcmp(rq->cmd, "Provision")) {
+        if (strstr(rq->body, "<PolicyKey>")) {
+            prov_round++;
+            resp_provision(1, prov_round == 1 ? "1111" : "2222"); /* final key */
+        } else {
+            resp_provision(1, "999"); /* temporary key */
+        }
+    } else if (!strcmp(rq->cmd, "FolderSync")) {
+        resp_foldersync();
+    } else if (!strcmp(rq->cmd, "Sync")) {
+        if (strstr(rq->body, "<SyncKey>0</>") && !strcmp(rq->policy_key, "1111")) {
+            r_status = 449; /* the server now wants a new policy */
+        } else if (strstr(rq->body, "<SyncKey>0</>")) {
+            resp_sync(1, "S1", 0, NULL, NULL, NULL);
+        } else {
+            resp_sync(1, "S2", 0, "e1", NULL, NULL);
+        }
+    } else {
+        resp_ping(1);
+    }
+}
+
+static void test_449_reprovision_and_replay(void **st)
+{
+    (void)st;
+    prov_round = 0;
+    handler = h_449;
+    engine_start();
+    assert_int_equal(run(10), EAS_OK);
+    /* OPTIONS, Prov, Prov-ack, FolderSync, Sync(449), Prov, Prov-ack, Sync(replayed),
+       Sync(GetChanges), Ping */
+    const char *order[] = {"OPTIONS",   "Provision", "Provision", "FolderSync", "Sync",
+                           "Provision", "Provision", "Sync",      "Sync",       "Ping"};
+    for (int i = 0; i < 10; i++) {
+        assert_string_equal(reqs[i].cmd, order[i]);
+    }
+    assert_non_null(strstr(reqs[2].body, "<PolicyKey>999</><Status>1</>"));
+    assert_string_equal(reqs[2].policy_key, "999");
+    assert_string_equal(reqs[3].policy_key, "1111");
+    assert_string_equal(reqs[4].policy_key, "1111");
+    assert_string_equal(reqs[5].policy_key, ""); /* the initial request carries no key */
+    assert_string_equal(reqs[7].policy_key, "2222");
+    assert_string_equal(reqs[7].body, reqs[4].body); /* the same request, replayed */
+    assert_string_equal(eng.policy_key, "2222");
+    assert_int_equal(items_added, 1);
+}
+
+/* [S 2.1] A policy the device cannot meet: a clear stopped state, no acknowledgement. */
+static void test_policy_refused(void **st)
+{
+    (void)st;
+    prov_round = 0;
+    handler = h_449;
+    decide = EAS_POLICY_REFUSE;
+    engine_start();
+    assert_int_equal(run(3), EAS_ERR_POLICY);
+    assert_int_equal(nreq, 2);
+    assert_int_equal(eas_engine_state(&eng), EAS_STATE_POLICY_REFUSED);
+    now += 3600 * 1000;
+    assert_int_equal(run(3), EAS_ERR_POLICY);
+    assert_int_equal(nreq, 2); /* nothing more is sent */
+}
+
+/* 401: reported once, no retry storm. */
+static void h_401(const srv_req_t *rq, int n)
+{
+    (void)rq;
+    (void)n;
+    r_status = 401;
+    strcpy(r_headers, "WWW-Authenticate: Basic realm=\"x\"\r\n");
+}
+
+static void test_401_no_retry_storm(void **st)
+{
+    (void)st;
+    handler = h_401;
+    engine_start();
+    int rc = run(50);
+    assert_int_equal(rc, EAS_ERR_AUTH);
+    assert_int_equal(eas_engine_state(&eng), EAS_STATE_AUTH_FAILED);
+    int sent = nreq;
+    assert_true(sent <= 2); /* the HTTP client may retry once with fresh credentials */
+    now += 24u * 3600u * 1000u;
+    assert_int_equal(run(50), EAS_ERR_AUTH);
+    assert_int_equal(nreq, sent);
+}
+
+/* [S 2.13] Sync status 3: that folder alone restarts from key 0, the outbox is kept and
+ * reaches the server afterwards; items come back as upserts, not delete+add. */
+static int status3_sent;
+static void h_status3(const srv_req_t *rq, int n)
+{
+    (void)n;
+    if (!strcmp(rq->cmd, "OPTIONS")) {
+        resp_options();
+    } else if (!strcmp(rq->cmd, "Provision")) {
+        resp_provision(2, NULL);
+    } else if (!strcmp(rq->cmd, "FolderSync")) {
+        resp_foldersync();
+    } else if (!strcmp(rq->cmd, "Sync")) {
+        if (strstr(rq->body, "<SyncKey>0</>")) {
+            resp_sync(1, "S1", 0, NULL, NULL, NULL);
+        } else if (strstr(rq->body, "<SyncKey>S1</>") && !status3_sent) {
+            resp_sync(1, "S2", 0, "e1", NULL, NULL);
+        } else if (strstr(rq->body, "<Commands>") && !status3_sent) {
+            status3_sent = 1;
+            resp_sync(3, "0", 0, NULL, NULL, NULL);
+        } else if (strstr(rq->body, "<SyncKey>S1</>")) {
+            resp_sync(1, "S5", 0, "e1", NULL, NULL);
+        } else if (strstr(rq->body, "<Commands>")) {
+            resp_sync(1, "S6", 0, NULL, "1", "new1");
+        } else {
+            resp_sync(1, "S6", 0, NULL, NULL, NULL);
+        }
+    } else {
+        resp_ping(1);
+    }
+}
+
+static void test_status3_recovery_keeps_outbox(void **st)
+{
+    (void)st;
+    status3_sent = 0;
+    handler = h_status3;
+    engine_start();
+    assert_int_equal(run(7), EAS_OK); /* ... first sync done, Ping */
+    assert_string_equal(reqs[6].cmd, "Ping");
+    eas_field_t fields[] = {{EAS_CALENDAR_SUBJECT, EAS_FIELD_TEXT, "Lunch", 5}};
+    uint32_t id = 0;
+    assert_int_equal(eas_item_add(&eng, "cal", fields, 1, &id), EAS_OK);
+    assert_int_equal(id, 1);
+    assert_int_equal(eas_sync_now(&eng, "cal"), EAS_OK);
+    evlog[0] = '\0';
+    assert_int_equal(run(12), EAS_OK);
+    assert_string_equal(reqs[11].cmd, "Ping");
+    /* 7: Sync with the Add → status 3; 8: Sync key 0 (no commands); 9: Sync S1 (e1 again,
+       as an upsert); 10: Sync with the Add again → answered with the new ServerId. */
+    assert_non_null(strstr(reqs[7].body, "<Commands><Add><ClientId>1</><ApplicationData>"
+                                         "<Subject>Lunch</></></></>"));
+    assert_non_null(strstr(reqs[8].body, "<SyncKey>0</>"));
+    assert_null(strstr(reqs[8].body, "<Commands>"));
+    assert_non_null(strstr(reqs[10].body, "<ClientId>1</>"));
+    assert_non_null(strstr(evlog, "RB:cal;"));
+    assert_non_null(strstr(evlog, "RE:cal;"));
+    assert_null(strstr(evlog, "I3:")); /* no delete of the user's items */
+    assert_int_equal(outbox_ok_id, 1);
+    assert_string_equal(outbox_new_sid, "new1");
+    /* Removed from the outbox only after Status 1: nothing left, also after a restart. */
+    engine_start();
+    for (int i = 0; i < 4; i++) {
+        assert_int_equal(outbox[i].seq, 0);
+    }
+}
+
+/* A server that repeats the same key with MoreAvailable is not followed forever. */
+static void h_repeat(const srv_req_t *rq, int n)
+{
+    (void)n;
+    if (!strcmp(rq->cmd, "OPTIONS")) {
+        resp_options();
+    } else if (!strcmp(rq->cmd, "Provision")) {
+        resp_provision(2, NULL);
+    } else if (!strcmp(rq->cmd, "FolderSync")) {
+        resp_foldersync();
+    } else if (!strcmp(rq->cmd, "Sync")) {
+        if (strstr(rq->body, "<SyncKey>0</>")) {
+            resp_sync(1, "S1", 0, NULL, NULL, NULL);
+        } else {
+            resp_sync(1, "S1", 1, NULL, NULL, NULL); /* same key, "more" */
+        }
+    } else {
+        resp_ping(1);
+    }
+}
+
+static void test_repeated_sync_key(void **st)
+{
+    (void)st;
+    handler = h_repeat;
+    engine_start();
+    assert_int_equal(run(12), EAS_OK);
+    int syncs_with_s1 = 0;
+    for (int i = 0; i < 12; i++) {
+        syncs_with_s1 += strstr(reqs[i].body, "<SyncKey>S1</>") != NULL;
+    }
+    /* Bounded by CONFIG_EAS_SYNC_REPEAT_MAX, then back-off and on to Ping. */
+    assert_true(syncs_with_s1 <= CONFIG_EAS_SYNC_REPEAT_MAX + 1);
+    assert_non_null(strstr(evlog, "ERR-209;"));
+    int pings = 0;
+    for (int i = 0; i < 12; i++) {
+        pings += strcmp(reqs[i].cmd, "Ping") == 0;
+    }
+    assert_true(pings > 0);
+}
+
+/* [S 2.9] Server errors are retried only after a growing, jittered delay. */
+static uint64_t req_times[64];
+static void h_503(const srv_req_t *rq, int n)
+{
+    (void)rq;
+    req_times[n - 1] = now;
+    r_status = 503;
+}
+
+static void test_backoff_on_503(void **st)
+{
+    (void)st;
+    handler = h_503;
+    engine_start();
+    assert_int_equal(run(6), EAS_OK);
+    for (int i = 1; i < 6; i++) {
+        assert_true(req_times[i] - req_times[i - 1] >= CONFIG_EAS_BACKOFF_MIN_MS / 2);
+    }
+    assert_true(req_times[5] - req_times[4] > req_times[1] - req_times[0]);
+}
+
+/* [S 1.14, 1.16, 1.17] Reminder changes never reach the outbox. [S 2.14] reply-all. */
+static void test_local_only_changes_and_reply_all(void **st)
+{
+    (void)st;
+    handler = h_first;
+    engine_start();
+    assert_int_equal(run(7), EAS_OK);
+    eas_field_t f[] = {{EAS_CALENDAR_REMINDER, EAS_FIELD_TEXT, "0", 1}};
+    uint32_t id = 77;
+    assert_int_equal(eas_item_change(&eng, "cal", "e1", EAS_CHANGE_REMINDER_DISMISS, 0, f, 1, &id),
+                     EAS_OK);
+    assert_int_equal(id, 0);
+    assert_int_equal(eas_item_change(&eng, "cal", "e1", EAS_CHANGE_REMINDER_FIRED, 0, f, 1, &id),
+                     EAS_OK);
+    assert_int_equal(eas_item_change(&eng, "cal", "e1", EAS_CHANGE_REMINDER_SNOOZE, 0, f, 1, &id),
+                     EAS_OK);
+    for (int i = 0; i < 4; i++) {
+        assert_int_equal(outbox[i].seq, 0);
+    }
+    char to[] = "Boss <boss@example.test>, TestUser@Example.test,\"Doe, J\" <j@x.test>";
+    assert_int_equal(eas_recipients_drop_self(to, "testuser@example.test"), 1);
+    assert_string_equal(to, "Boss <boss@example.test>,\"Doe, J\" <j@x.test>");
+    char to2[] = "testuser@example.test,a@b.c";
+    assert_int_equal(eas_recipients_drop_self(to2, "testuser@example.test"), 1);
+    assert_string_equal(to2, "a@b.c");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup(test_first_sync_then_restart, setup),
+        cmocka_unit_test_setup(test_449_reprovision_and_replay, setup),
+        cmocka_unit_test_setup(test_policy_refused, setup),
+        cmocka_unit_test_setup(test_401_no_retry_storm, setup),
+        cmocka_unit_test_setup(test_status3_recovery_keeps_outbox, setup),
+        cmocka_unit_test_setup(test_repeated_sync_key, setup),
+        cmocka_unit_test_setup(test_backoff_on_503, setup),
+        cmocka_unit_test_setup(test_local_only_changes_and_reply_all, setup),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
