@@ -36,6 +36,11 @@
 #error "easd config: CONFIG_EAS_HTTP_MAX_HEADER must be at least CONFIG_EAS_URL_MAX + 32"
 #endif
 
+/* The total head bound includes at least one full header line. */
+#if CONFIG_EAS_HTTP_MAX_HEADER_TOTAL < CONFIG_EAS_HTTP_MAX_HEADER
+#error "easd config: CONFIG_EAS_HTTP_MAX_HEADER_TOTAL must be >= CONFIG_EAS_HTTP_MAX_HEADER"
+#endif
+
 #if CONFIG_EAS_ARENA_SIZE < 1024
 #error "easd config: CONFIG_EAS_ARENA_SIZE below 1024 cannot hold one command's state"
 #endif
