@@ -16,6 +16,7 @@
 
 #include "eas/eas.h"
 #include "eas/eas_wbxml.h"
+#include "tag_names.h"
 #include "test_hal.h"
 
 /* ------------------------------ fake server ------------------------------ */
@@ -59,7 +60,7 @@ static int flat_cb(void *u, const eas_wbxml_event_t *ev)
 {
     (void)u;
     size_t l = strlen(flatbuf);
-    const char *name = eas_wbxml_tag_name(ev->tag);
+    const char *name = test_tag_name(ev->tag);
     if (ev->type == EAS_WBXML_EV_START) {
         snprintf(flatbuf + l, sizeof(flatbuf) - l, "<%s>", name ? name : "?");
     } else if (ev->type == EAS_WBXML_EV_END) {

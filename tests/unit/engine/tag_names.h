@@ -1,0 +1,67 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Tag names for the engine tests' flattened documents; independent of
+ * CONFIG_EAS_WBXML_NAMES so the tests run in the minimal preset too. */
+#ifndef TEST_TAG_NAMES_H
+#define TEST_TAG_NAMES_H
+
+#include <stdio.h>
+
+#include "eas/eas_wbxml.h"
+
+static inline const char *test_tag_name(uint16_t tag)
+{
+    static char hex[8];
+    switch (tag) {
+#define T(c, n)                                                                                    \
+    case c:                                                                                        \
+        return n;
+        T(EAS_PROVISION_PROVISION, "Provision")
+        T(EAS_PROVISION_POLICIES, "Policies")
+        T(EAS_PROVISION_POLICY, "Policy")
+        T(EAS_PROVISION_POLICY_TYPE, "PolicyType")
+        T(EAS_PROVISION_POLICY_KEY, "PolicyKey")
+        T(EAS_PROVISION_STATUS, "Status")
+        T(EAS_PROVISION_REMOTE_WIPE, "RemoteWipe")
+        T(EAS_SETTINGS_DEVICE_INFORMATION, "DeviceInformation")
+        T(EAS_SETTINGS_SET, "Set")
+        T(EAS_SETTINGS_MODEL, "Model")
+        T(EAS_SETTINGS_USER_AGENT, "UserAgent")
+        T(EAS_FOLDERHIERARCHY_FOLDER_SYNC, "FolderSync")
+        T(EAS_FOLDERHIERARCHY_SYNC_KEY, "SyncKey")
+        T(EAS_AIRSYNC_SYNC, "Sync")
+        T(EAS_AIRSYNC_COLLECTIONS, "Collections")
+        T(EAS_AIRSYNC_COLLECTION, "Collection")
+        T(EAS_AIRSYNC_SYNC_KEY, "SyncKey")
+        T(EAS_AIRSYNC_COLLECTION_ID, "CollectionId")
+        T(EAS_AIRSYNC_WINDOW_SIZE, "WindowSize")
+        T(EAS_AIRSYNC_OPTIONS, "Options")
+        T(EAS_AIRSYNC_GET_CHANGES, "GetChanges")
+        T(EAS_AIRSYNC_CLASS, "Class")
+        T(EAS_AIRSYNC_FILTER_TYPE, "FilterType")
+        T(EAS_AIRSYNC_COMMANDS, "Commands")
+        T(EAS_AIRSYNC_ADD, "Add")
+        T(EAS_AIRSYNC_CHANGE, "Change")
+        T(EAS_AIRSYNC_DELETE, "Delete")
+        T(EAS_AIRSYNC_SERVER_ID, "ServerId")
+        T(EAS_AIRSYNC_CLIENT_ID, "ClientId")
+        T(EAS_AIRSYNC_APPLICATION_DATA, "ApplicationData")
+        T(EAS_AIRSYNCBASE_BODY_PREFERENCE, "BodyPreference")
+        T(EAS_AIRSYNCBASE_TYPE, "Type")
+        T(EAS_AIRSYNCBASE_TRUNCATION_SIZE, "TruncationSize")
+        T(EAS_AIRSYNCBASE_BODY, "Body")
+        T(EAS_AIRSYNCBASE_DATA, "Data")
+        T(EAS_CALENDAR_SUBJECT, "Subject")
+        T(EAS_PING_PING, "Ping")
+        T(EAS_PING_HEARTBEAT_INTERVAL, "HeartbeatInterval")
+        T(EAS_PING_FOLDERS, "Folders")
+        T(EAS_PING_FOLDER, "Folder")
+        T(EAS_PING_ID, "Id")
+        T(EAS_PING_CLASS, "Class")
+#undef T
+    default:
+        snprintf(hex, sizeof(hex), "%04X", tag);
+        return hex;
+    }
+}
+
+#endif
