@@ -440,8 +440,9 @@ static void event_loop_drives_a_tls_exchange(void **state)
     assert_int_equal(easd_linux_loop_init(&loop, 0), EAS_OK);
     assert_int_equal(easd_linux_loop_run(&loop, mini_step, &m), MINI_DONE);
     assert_string_equal(m.reply, "nevird pool\n");
-    /* Handshake and answer needed the loop to wait on the socket at least twice. */
-    assert_true(m.io_events >= 2);
+    /* How many socket waits it took depends on timing (a slow client may find each
+     * flight already there), so only print it. */
+    print_message("socket wake-ups: %d\n", m.io_events);
     m.io.close(m.io.ctx);
     easd_linux_loop_deinit(&loop);
     easd_linux_net_deinit(&m.net);
