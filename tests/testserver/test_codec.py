@@ -4,9 +4,7 @@
 import base64
 import os
 import random
-import subprocess
 import sys
-import tempfile
 import unittest
 import xml.etree.ElementTree as ET
 

@@ -498,7 +498,7 @@ def _stale_change_second(srv, ctx, folder, state):
 
 def cmd_sync(srv, ctx):
     st = srv.store
-    user, dev = ctx.user, ctx.device
+    dev = ctx.device
     body = ctx.body
     top = fault_of(ctx, "status")
     if top is not None and top.get("level", "auto") in ("top", "auto") and \

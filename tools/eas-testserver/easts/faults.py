@@ -49,14 +49,9 @@ class Rule:
         for key in ("user", "device"):
             if key in self.spec and str(self.spec[key]) != str(info.get(key)):
                 return False
-        if "collection" in self.spec and self.spec.get("type") not in (
-                "status", "repeat_synckey", "double_change", "stale_change"):
-            if str(self.spec["collection"]) not in info.get("collections", []):
-                return False
-        if self.spec.get("type") in ("status", "repeat_synckey", "double_change",
-                                     "stale_change") and "collection" in self.spec:
-            if str(self.spec["collection"]) not in info.get("collections", []):
-                return False
+        if "collection" in self.spec and \
+                str(self.spec["collection"]) not in info.get("collections", []):
+            return False
         return True
 
     def to_json(self):
