@@ -17,18 +17,18 @@
 
 /* WBXML global tokens (WAP-192 5.8.4). */
 #define TOK_SWITCH_PAGE 0x00u
-#define TOK_END 0x01u
-#define TOK_ENTITY 0x02u
-#define TOK_STR_I 0x03u
-#define TOK_STR_T 0x83u
-#define TOK_OPAQUE 0xC3u
-#define TAG_CONTENT 0x40u
-#define TAG_ATTRS 0x80u
+#define TOK_END         0x01u
+#define TOK_ENTITY      0x02u
+#define TOK_STR_I       0x03u
+#define TOK_STR_T       0x83u
+#define TOK_OPAQUE      0xC3u
+#define TAG_CONTENT     0x40u
+#define TAG_ATTRS       0x80u
 
 /* EAS sends version 1.3, public id 1 ("unknown"), charset 106 (UTF-8). */
 #define PUBID_UNKNOWN 1u
-#define CHARSET_UTF8 106u
-#define MB_MAX_BYTES 5u
+#define CHARSET_UTF8  106u
+#define MB_MAX_BYTES  5u
 
 enum dec_state {
     ST_VERSION = 0,
@@ -46,8 +46,16 @@ enum dec_state {
     ST_DONE
 };
 
+/* Fuzzing self-test only (tests/fuzz/README.md): plants a known bug so the harnesses can
+ * show they find it. Never defined in a product build. */
+#if defined(EAS_FUZZ_PLANT_BUG)
+#define PLANTED_(n) (EAS_FUZZ_PLANT_BUG == (n))
+#else
+#define PLANTED_(n) 0
+#endif
+
 #define F_STRTBL_STORED 0x01u
-#define F_FIRST_PIECE 0x02u
+#define F_FIRST_PIECE   0x02u
 
 void eas_wbxml_dec_init(eas_wbxml_dec_t *dec, eas_wbxml_cb_t cb, void *user)
 {
@@ -92,8 +100,7 @@ uint64_t eas_wbxml_dec_offset(const eas_wbxml_dec_t *dec)
 }
 
 static int emit(eas_wbxml_dec_t *dec, eas_wbxml_ev_type_t type, uint16_t tag, uint16_t depth,
-                bool has_content, uint8_t piece, const uint8_t *data, size_t len,
-                uint32_t total)
+                bool has_content, uint8_t piece, const uint8_t *data, size_t len, uint32_t total)
 {
     int rc = EAS_OK;
 
@@ -127,6 +134,9 @@ static int mb_step(eas_wbxml_dec_t *dec, uint8_t b)
     } else {
         dec->accum = (dec->accum << 7) | (uint32_t)(b & 0x7Fu);
         dec->accum_bytes++;
+        if (PLANTED_(2) && dec->accum_bytes == 3u) {
+            dec->accum &= 0x3FFFu; /* planted: drops the high bits of 3-byte integers */
+        }
         rc = ((b & 0x80u) != 0u) ? 0 : 1;
     }
     return rc;
@@ -141,8 +151,8 @@ static void mb_begin(eas_wbxml_dec_t *dec, uint8_t next_state)
 
 static int text_event(eas_wbxml_dec_t *dec, uint8_t piece, const uint8_t *data, size_t len)
 {
-    return emit(dec, EAS_WBXML_EV_TEXT, dec->stack[dec->depth - 1u], dec->depth, false, piece,
-                data, len, 0u);
+    return emit(dec, EAS_WBXML_EV_TEXT, dec->stack[dec->depth - 1u], dec->depth, false, piece, data,
+                len, 0u);
 }
 
 /* A body token (state ST_BODY). */
@@ -188,7 +198,7 @@ static int body_token(eas_wbxml_dec_t *dec, uint8_t b)
         bool content = (b & TAG_CONTENT) != 0u;
         if (!eas_wbxml_tag_known(tag)) {
             err = EAS_ERR_WBXML_TOKEN;
-        } else if (dec->depth >= dec->max_depth) {
+        } else if (dec->depth >= dec->max_depth && !PLANTED_(1)) {
             err = EAS_ERR_WBXML_DEPTH;
         } else {
             uint16_t depth = (uint16_t)(dec->depth + 1u);
@@ -253,8 +263,8 @@ static int str_t_done(eas_wbxml_dec_t *dec)
         } else if ((size_t)(nul - s) > dec->max_string) {
             err = EAS_ERR_WBXML_TOO_LONG;
         } else {
-            err = text_event(dec, EAS_WBXML_PIECE_FIRST | EAS_WBXML_PIECE_LAST, s,
-                             (size_t)(nul - s));
+            err =
+                text_event(dec, EAS_WBXML_PIECE_FIRST | EAS_WBXML_PIECE_LAST, s, (size_t)(nul - s));
         }
     }
     return err;
@@ -337,9 +347,9 @@ int eas_wbxml_dec_feed(eas_wbxml_dec_t *dec, const uint8_t *data, size_t len)
                 if (dec->total > dec->max_opaque) {
                     err = EAS_ERR_WBXML_TOO_LONG;
                 } else if (dec->total == 0u) {
-                    err = emit(dec, EAS_WBXML_EV_OPAQUE, dec->stack[dec->depth - 1u], dec->depth,
-                               false, EAS_WBXML_PIECE_FIRST | EAS_WBXML_PIECE_LAST, data + i, 0u,
-                               0u);
+                    err =
+                        emit(dec, EAS_WBXML_EV_OPAQUE, dec->stack[dec->depth - 1u], dec->depth,
+                             false, EAS_WBXML_PIECE_FIRST | EAS_WBXML_PIECE_LAST, data + i, 0u, 0u);
                     dec->state = ST_BODY;
                 } else {
                     dec->flags |= F_FIRST_PIECE;
