@@ -15,8 +15,13 @@ static const struct {
     const char *plain;
     const char *enc;
 } k_rfc4648[] = {
-    {"", ""},         {"f", "Zg=="},         {"fo", "Zm8="},         {"foo", "Zm9v"},
-    {"foob", "Zm9vYg=="}, {"fooba", "Zm9vYmE="}, {"foobar", "Zm9vYmFy"},
+    {"", ""},
+    {"f", "Zg=="},
+    {"fo", "Zm8="},
+    {"foo", "Zm9v"},
+    {"foob", "Zm9vYg=="},
+    {"fooba", "Zm9vYmE="},
+    {"foobar", "Zm9vYmFy"},
 };
 
 static void rfc4648_vectors_both_ways(void **state)
@@ -27,9 +32,9 @@ static void rfc4648_vectors_both_ways(void **state)
         uint8_t dec[32];
         size_t n = 99;
         size_t plen = strlen(k_rfc4648[i].plain);
-        assert_int_equal(eas_base64_encode((const uint8_t *)k_rfc4648[i].plain, plen, enc,
-                                           sizeof enc, &n),
-                         EAS_OK);
+        assert_int_equal(
+            eas_base64_encode((const uint8_t *)k_rfc4648[i].plain, plen, enc, sizeof enc, &n),
+            EAS_OK);
         assert_string_equal(enc, k_rfc4648[i].enc);
         assert_int_equal(n, strlen(k_rfc4648[i].enc));
         assert_int_equal(EAS_BASE64_ENCODED_LEN(plen), n);
