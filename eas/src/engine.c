@@ -77,6 +77,7 @@ typedef struct eng_priv {
     uint16_t items;          /* items applied from the current response */
     uint8_t item_open;
     uint8_t ping_rejected;   /* consecutive Ping 3/4 answers */
+    uint8_t complete_reported;
 } eng_priv_t;
 
 _Static_assert(sizeof(eng_priv_t) <= sizeof(((eas_engine_t *)0)->priv),
@@ -722,8 +723,10 @@ static void next_op(eas_engine_t *e)
         }
     }
     p->cur = -1;
-    if (e->state == EAS_STATE_SYNCING || e->state == EAS_STATE_FOLDERSYNC) {
+    if (!p->complete_reported || e->state == EAS_STATE_SYNCING ||
+        e->state == EAS_STATE_FOLDERSYNC) {
         eas_event_t ev = {.type = EAS_EV_SYNC_COMPLETE};
+        p->complete_reported = 1;
         (void)emit(e, &ev);
     }
     /* The adaptive heartbeat replaces p->ping_interval here later (ROADMAP 2). */
@@ -1229,7 +1232,7 @@ int eas_engine_init(eas_engine_t *eng, const eas_account_cfg_t *cfg, const eas_e
     }
     int ferr = eas_state_folders_load(cfg->store_prefix, eng->hierarchy_key, eng->mem.folders,
                                       eng->mem.folder_cap, eng->mem.arena);
-    if (ferr == EAS_ERR_STORE_CORRUPT) {
+    if (ferr != EAS_OK && ferr != EAS_ERR_STORE_NOT_FOUND) {
         /* Lose the hierarchy, not the account: FolderSync from 0 rebuilds it. */
         report(eng, ferr, 0, "folder list", NULL);
     }
@@ -1240,6 +1243,8 @@ int eas_engine_init(eas_engine_t *eng, const eas_account_cfg_t *cfg, const eas_e
             if (eas_state_skey_load(cfg->store_prefix, i, f) == EAS_ERR_STORE_CORRUPT) {
                 report(eng, EAS_ERR_STORE_CORRUPT, 0, "sync key; folder resyncs", f->server_id);
             }
+            /* What changed while we were not running: one incremental Sync per folder. */
+            f->flags |= EAS_FOLDER_F_DIRTY;
         }
     }
     size_t bad = 0;

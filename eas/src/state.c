@@ -329,16 +329,28 @@ int eas_state_folders_load(const char *prefix, char *hierarchy_key, eas_folder_t
 {
     char key[EAS_STATE_KEY_CAP];
     size_t mark = eas_arena_mark(arena);
-    size_t bcap = folders_cap_bytes(cap);
-    uint8_t *buf = eas_arena_alloc(arena, bcap, 4);
+    size_t bcap = 0;
+    uint8_t probe[1];
+    uint8_t *buf = NULL;
     const uint8_t *pl = NULL;
     size_t plen = 0;
     int err = eas_state_key(key, sizeof(key), prefix, "fold");
 
     memset(folders, 0, cap * sizeof(*folders));
     strcpy(hierarchy_key, "0");
-    if (err == EAS_OK && !buf) {
-        err = EAS_ERR_NOMEM;
+    /* Size the buffer by the record, not by the table: a 256-entry worst case would not
+       fit a small arena although real hierarchies are a few hundred bytes. */
+    if (err == EAS_OK) {
+        err = hal_store_get(key, probe, 0, &bcap);
+        if (err == EAS_ERR_NOMEM || err == EAS_OK) {
+            err = bcap > folders_cap_bytes(cap) ? EAS_ERR_STORE_CORRUPT : EAS_OK;
+        }
+    }
+    if (err == EAS_OK) {
+        buf = eas_arena_alloc(arena, bcap > 0 ? bcap : 1, 4);
+        if (!buf) {
+            err = EAS_ERR_NOMEM;
+        }
     }
     if (err == EAS_OK) {
         err = eas_state_get(key, EAS_REC_FOLD, buf, bcap, &pl, &plen);

@@ -483,11 +483,16 @@ static void test_first_sync_then_restart(void **st)
     assert_string_equal(f->sync_key, "S3");
     assert_null(strstr(evlog, "ERR"));
 
-    /* Restart from the store: no OPTIONS/Provision/FolderSync, no SyncKey 0 [S 2.13]. */
+    /* Restart from the store: no OPTIONS/Provision/FolderSync, no SyncKey 0 [S 2.13];
+       one incremental Sync of the folder, then Ping. */
     int before = nreq;
+    sync_complete = 0;
     engine_start();
-    assert_int_equal(run(before + 1), EAS_OK);
-    assert_string_equal(reqs[before].cmd, "Ping");
+    assert_int_equal(run(before + 2), EAS_OK);
+    assert_string_equal(reqs[before].cmd, "Sync");
+    assert_non_null(strstr(reqs[before].body, "<SyncKey>S3</><CollectionId>cal</><GetChanges>"));
+    assert_string_equal(reqs[before + 1].cmd, "Ping");
+    assert_int_equal(sync_complete, 1);
     f = eas_engine_folder(&eng, "cal");
     assert_string_equal(f->sync_key, "S3");
 }
