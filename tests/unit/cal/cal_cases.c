@@ -128,10 +128,12 @@ const cal_case_t cal_cases[] = {
      "FREQ=DAILY", NULL},
     {"daily_0230_in_the_skipped_hour",
      "02:30 Berlin daily: on Mar 29 02:30 does not exist and is read with the offset before "
-     "the jump (= 03:30 CEST = 01:30Z), as RFC 5545 and Windows do; Mar 30 is 00:30Z",
+     "the jump (= 03:30 CEST = 01:30Z), as RFC 5545 3.3.5 and Python's zoneinfo do; Mar 30 "
+     "is 00:30Z. Not cross-checked: libical 3.0 reads the skipped 02:30 with the daylight "
+     "offset (00:30Z, i.e. 01:30 CET)",
      CAL_TZ_BERLIN, "20260328T013000Z", "20260328T020000Z", 0, "Type=0 Occurrences=3", NULL,
      "20260301T000000Z", "20260401T000000Z", "20260328T013000Z 20260329T013000Z 20260330T003000Z",
-     "FREQ=DAILY;COUNT=3", NULL},
+     NULL, NULL},
     {"until_mid_day",
      "14:00 Berlin daily from Feb 2, Until Feb 5 12:00 local (11:00Z): Until is a date in "
      "Outlook, so Feb 5 14:00 is included (RFC 5545 would stop at Feb 4); the equivalent "
