@@ -237,6 +237,64 @@ int wbxml_ref_canon(const uint8_t *doc, size_t len, wbxml_canon_t *out)
     return err;
 }
 
+/* Counting handlers: the cheapest use of libwbxml's parser (benchmark). */
+static void cnt_start(void *ctx, ref_tag_t *tag, void **atts, unsigned char empty)
+{
+    (void)tag;
+    (void)atts;
+    (void)empty;
+    (*(size_t *)ctx)++;
+}
+
+static void cnt_end(void *ctx, ref_tag_t *tag, unsigned char empty)
+{
+    (void)tag;
+    (void)empty;
+    (*(size_t *)ctx)++;
+}
+
+static void cnt_chars(void *ctx, unsigned char *ch, unsigned int start, unsigned int length)
+{
+    (void)ch;
+    (void)start;
+    (void)length;
+    (*(size_t *)ctx)++;
+}
+
+int wbxml_ref_count(const uint8_t *doc, size_t len, size_t *events)
+{
+    ref_content_handler_t h = {NULL, NULL, cnt_start, cnt_end, cnt_chars, NULL};
+    WBXMLParser *p = wbxml_parser_create();
+    int err = WBXML_ERROR_NOT_ENOUGH_MEMORY;
+
+    *events = 0;
+    if (p != NULL) {
+        wbxml_parser_set_user_data(p, events);
+        wbxml_parser_set_content_handler(p, &h);
+        wbxml_parser_set_language(p, WBXML_LANG_ACTIVESYNC);
+        err = (int)wbxml_parser_parse(p, (WB_UTINY *)(uintptr_t)doc, (WB_ULONG)len);
+        wbxml_parser_destroy(p);
+    }
+    return err;
+}
+
+/* libwbxml's tree builder (what its conversion functions use). */
+typedef struct WBXMLTree_s WBXMLTree;
+WBXMLError wbxml_tree_from_wbxml(WB_UTINY *wbxml, WB_ULONG wbxml_len, WBXMLLanguage lang,
+                                 WBXMLCharsetMIBEnum charset, WBXMLTree **tree);
+void wbxml_tree_destroy(WBXMLTree *tree);
+
+int wbxml_ref_tree(const uint8_t *doc, size_t len)
+{
+    WBXMLTree *tree = NULL;
+    int err = (int)wbxml_tree_from_wbxml((WB_UTINY *)(uintptr_t)doc, (WB_ULONG)len,
+                                         WBXML_LANG_ACTIVESYNC, WBXML_CHARSET_UTF_8, &tree);
+    if (tree != NULL) {
+        wbxml_tree_destroy(tree);
+    }
+    return err;
+}
+
 const wbxml_ref_tag_t *wbxml_ref_tags(void)
 {
     const ref_lang_entry_t *lang = wbxml_tables_get_table(WBXML_LANG_ACTIVESYNC);

@@ -39,6 +39,12 @@ int wbxml_ours_canon_split(const uint8_t *doc, size_t len, size_t split, wbxml_c
  *  Returns libwbxml's WBXMLError (0 = WBXML_OK). */
 int wbxml_ref_canon(const uint8_t *doc, size_t len, wbxml_canon_t *out);
 
+/** libwbxml's parser with handlers that only count events (benchmark baseline). */
+int wbxml_ref_count(const uint8_t *doc, size_t len, size_t *events);
+
+/** libwbxml's tree builder: parse into a tree and free it. */
+int wbxml_ref_tree(const uint8_t *doc, size_t len);
+
 /** One entry of libwbxml's ActiveSync tag table. */
 typedef struct wbxml_ref_tag {
     const char *name;
