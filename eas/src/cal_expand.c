@@ -333,12 +333,22 @@ int eas_cal_rule_resolve(const eas_cal_item_t *item, eas_cal_rule_t *rule)
             goto out;
         }
     }
-    if (r.inferred != 0u) {
-        EAS_LOGI(LOG_MOD,
-                 "recurrence Type %u: inferred from the start: DayOfWeek=%u DayOfMonth=%u "
-                 "WeekOfMonth=%u MonthOfYear=%u (mask 0x%x)",
-                 (unsigned)r.type, (unsigned)r.day_of_week, (unsigned)r.day_of_month,
-                 (unsigned)r.week_of_month, (unsigned)r.month_of_year, (unsigned)r.inferred);
+    /* Servers that omit fields (SOGo 5.8) get the series start's values: say which. */
+    if ((r.inferred & EAS_CAL_RF_DAY_OF_WEEK) != 0u) {
+        EAS_LOGI(LOG_MOD, "recurrence Type %u: no DayOfWeek, inferred %u from the start",
+                 (unsigned)r.type, (unsigned)r.day_of_week);
+    }
+    if ((r.inferred & EAS_CAL_RF_DAY_OF_MONTH) != 0u) {
+        EAS_LOGI(LOG_MOD, "recurrence Type %u: no DayOfMonth, inferred %u from the start",
+                 (unsigned)r.type, (unsigned)r.day_of_month);
+    }
+    if ((r.inferred & EAS_CAL_RF_WEEK_OF_MONTH) != 0u) {
+        EAS_LOGI(LOG_MOD, "recurrence Type %u: no WeekOfMonth, inferred %u from the start",
+                 (unsigned)r.type, (unsigned)r.week_of_month);
+    }
+    if ((r.inferred & EAS_CAL_RF_MONTH_OF_YEAR) != 0u) {
+        EAS_LOGI(LOG_MOD, "recurrence Type %u: no MonthOfYear, inferred %u from the start",
+                 (unsigned)r.type, (unsigned)r.month_of_year);
     }
     if (r.ignored != 0u) {
         EAS_LOGI(LOG_MOD, "recurrence Type %u: ignored fields it does not use (mask 0x%x)",
@@ -619,7 +629,7 @@ static bool in_range(int64_t t)
     return (t >= EAS_CAL_TIME_MIN) && (t <= EAS_CAL_TIME_MAX);
 }
 
-int eas_cal_item_check(const eas_cal_item_t *item)
+static int item_check(const eas_cal_item_t *item, eas_cal_rule_t *rule)
 {
     int err = EAS_ERR_PARAM;
     unsigned i;
@@ -639,8 +649,7 @@ int eas_cal_item_check(const eas_cal_item_t *item)
     }
     err = EAS_OK;
     if ((item->present & EAS_CAL_F_RECURRENCE) != 0u) {
-        eas_cal_rule_t r;
-        err = eas_cal_rule_resolve(item, &r);
+        err = eas_cal_rule_resolve(item, rule);
         if (err != EAS_OK) {
             goto out;
         }
@@ -667,6 +676,13 @@ out:
     return err;
 }
 
+int eas_cal_item_check(const eas_cal_item_t *item)
+{
+    eas_cal_rule_t r;
+
+    return item_check(item, &r);
+}
+
 int eas_cal_expand(const eas_cal_item_t *item, int64_t from, int64_t to, eas_cal_occurrence_cb_t cb,
                    void *user)
 {
@@ -684,7 +700,8 @@ int eas_cal_expand(const eas_cal_item_t *item, int64_t from, int64_t to, eas_cal
     from = (from < EAS_CAL_TIME_MIN) ? EAS_CAL_TIME_MIN : from;
     to = (to > EAS_CAL_TIME_MAX + 1) ? (EAS_CAL_TIME_MAX + 1) : to;
     from = (from > to) ? to : from;
-    err = eas_cal_item_check(item);
+    memset(&rule, 0, sizeof(rule));
+    err = item_check(item, &rule);
     if (err != EAS_OK) {
         goto out;
     }
@@ -721,10 +738,6 @@ int eas_cal_expand(const eas_cal_item_t *item, int64_t from, int64_t to, eas_cal
         goto done;
     }
 
-    err = eas_cal_rule_resolve(item, &rule);
-    if (err != EAS_OK) {
-        goto out;
-    }
     pattern_init(&x.pat, &rule, start_local);
     x.nex = item->exception_count;
     err = match_exceptions(&x);
