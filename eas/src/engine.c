@@ -544,6 +544,12 @@ static int body_fn(void *user, eas_http_write_fn write, void *wctx)
         } else if (f->cls == EAS_CLASS_EMAIL && e->cfg->email_filter) {
             filter = e->cfg->email_filter;
         }
+        /* The decoder refuses strings over CONFIG_EAS_WBXML_MAX_STRING; asking for more
+           would make one long body fail the folder on every retry. */
+        uint32_t trunc = e->cfg->body_truncation;
+        if (trunc == 0 || trunc > CONFIG_EAS_WBXML_MAX_STRING - 16u) {
+            trunc = CONFIG_EAS_WBXML_MAX_STRING - 16u;
+        }
         eas_sync_req_t r = {.collection_id = f->server_id,
                             .sync_key = f->sync_key,
                             .cls = f->cls,
@@ -552,7 +558,7 @@ static int body_fn(void *user, eas_http_write_fn write, void *wctx)
                             .get_changes = true,
                             .filter_type = filter,
                             .body_type = e->cfg->body_type ? e->cfg->body_type : 1,
-                            .body_truncation = e->cfg->body_truncation,
+                            .body_truncation = trunc,
                             .commands = p->cmds_sent ? sync_commands : NULL,
                             .commands_user = e};
         eas_proto_sync_build(&enc, &r);

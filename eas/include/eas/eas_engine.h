@@ -90,7 +90,8 @@ typedef struct eas_account_cfg {
     uint8_t classes;           /**< EAS_CLASS_* to sync */
     uint8_t body_type;         /**< AirSyncBase BodyPreference Type: 1 text, 2 HTML, 4 MIME */
     uint16_t window_size;      /**< Sync WindowSize, 1..512 (0 = 100) */
-    uint32_t body_truncation;  /**< BodyPreference TruncationSize; 0 = whole body */
+    uint32_t body_truncation; /**< BodyPreference TruncationSize; 0 or larger than
+                                   CONFIG_EAS_WBXML_MAX_STRING - 16: that limit */
     uint8_t calendar_filter;   /**< Sync FilterType for calendar (0 = all, 4 = 2 weeks…) */
     uint8_t email_filter;      /**< Sync FilterType for email (0 = all, 3 = 3 days…) */
     uint32_t ping_interval_s;  /**< fixed heartbeat (0 = 480 s) */
