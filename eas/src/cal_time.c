@@ -468,8 +468,12 @@ static void wr_rule(uint8_t *p, const eas_cal_tz_rule_t *r)
 
 static bool rule_ok(const eas_cal_tz_rule_t *r)
 {
-    bool ok = (r->hour <= 23u) && (r->minute <= 59u) && (r->second <= 59u) &&
-              (r->millisecond <= 999u) && (r->month <= 12u);
+    /* wMonth 0 means "no transition" and the other fields carry no meaning. SOGo 5.8 sends
+       UTC blobs whose StandardDate is uninitialised memory apart from wMonth 0, so the rest
+       of such a rule must be ignored, not validated. */
+    bool ok = (r->month == 0u) || ((r->hour <= 23u) && (r->minute <= 59u) &&
+                                   (r->second <= 59u) && (r->millisecond <= 999u) &&
+                                   (r->month <= 12u));
 
     if (ok && (r->month != 0u)) {
         if (r->year == 0u) {

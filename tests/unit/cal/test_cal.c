@@ -214,6 +214,18 @@ static void tz_zero_blob_and_bad_blobs(void **state)
         blob[breaks[i].off] = breaks[i].v;
         assert_int_equal(eas_cal_tz_parse(blob, sizeof blob, &tz), EAS_ERR_CAL_TIMEZONE);
     }
+    /* SOGo 5.8 quirk: a UTC blob whose StandardDate is garbage except wMonth 0. It is UTC
+       (no transitions), not an invalid blob and not "unspecified" (the device zone). */
+    memset(blob, 0, sizeof blob);
+    for (size_t i = 68; i < 84; i++) {
+        blob[i] = (uint8_t)(0xA5u ^ i);
+    }
+    blob[68 + 2] = 0;
+    blob[68 + 3] = 0; /* wMonth = 0 */
+    assert_int_equal(eas_cal_tz_parse(blob, sizeof blob, &tz), EAS_OK);
+    assert_false(tz.unspecified);
+    assert_false(tz.has_dst);
+    assert_int_equal(eas_cal_tz_offset(&tz, 1795942800), 0);
     /* base64 text: good, truncated, junk */
     cal_case_blob(CAL_TZ_NEW_YORK, blob);
     assert_int_equal(eas_base64_encode(blob, sizeof blob, b64, sizeof b64, NULL), EAS_OK);
