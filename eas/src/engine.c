@@ -57,27 +57,30 @@ typedef struct eng_priv {
     eas_outbox_t ob;
     uint8_t encbuf[96];
     char temp_key[EAS_ID_CAP];
-    uint64_t wake_ms;        /* back-off end / next Ping; 0 = none */
+    uint64_t wake_ms; /* back-off end / next Ping; 0 = none */
     uint64_t now_ms;
-    uint32_t failures;       /* consecutive failures: the back-off exponent */
-    uint32_t ping_interval;  /* seconds */
+    uint32_t failures;      /* consecutive failures: the back-off exponent */
+    uint32_t ping_interval; /* seconds */
     uint32_t ping_max_folders;
     int parse_err;
     unsigned wait_io;
-    int stop_err;            /* error of a stopped state */
+    int stop_err; /* error of a stopped state */
     uint8_t op;
-    uint8_t running;         /* an HTTP request is in progress */
-    uint8_t replay_op;       /* op to replay after re-provisioning [S 2.12] */
+    uint8_t running;   /* an HTTP request is in progress */
+    uint8_t replay_op; /* op to replay after re-provisioning [S 2.12] */
     uint8_t prov_attempts;
     uint8_t ack_status;
-    uint8_t fs_reset;        /* FolderSync restarted from key 0 (status 9) */
+    uint8_t fs_reset; /* FolderSync restarted from key 0 (status 9) */
     uint8_t cmds_sent;
     uint8_t got_body;
-    int16_t cur;             /* folder being synced */
-    uint16_t items;          /* items applied from the current response */
+    int16_t cur;    /* folder being synced */
+    uint16_t items; /* items applied from the current response */
     uint8_t item_open;
-    uint8_t ping_rejected;   /* consecutive Ping 3/4 answers */
+    uint8_t ping_rejected; /* consecutive Ping 3/4 answers */
     uint8_t complete_reported;
+    uint8_t cal_active; /* the calendar collector is fed the current item */
+    uint16_t cal_depth; /* depth of the item's ApplicationData */
+    int cal_err;        /* first structural error of the collector */
 } eng_priv_t;
 
 _Static_assert(sizeof(eng_priv_t) <= sizeof(((eas_engine_t *)0)->priv),
@@ -89,13 +92,12 @@ static eng_priv_t *P(eas_engine_t *e)
 }
 
 static const char *const k_state_names[] = {
-    "idle",    "options",   "provisioning", "foldersync",     "syncing", "pinging",
-    "backoff", "auth-failed", "policy-refused", "blocked",     "wiped",   "failed"};
+    "idle",    "options",     "provisioning",   "foldersync", "syncing", "pinging",
+    "backoff", "auth-failed", "policy-refused", "blocked",    "wiped",   "failed"};
 
 const char *eas_engine_state_name(eas_engine_state_t s)
 {
-    return (unsigned)s < sizeof(k_state_names) / sizeof(k_state_names[0]) ? k_state_names[s]
-                                                                           : "?";
+    return (unsigned)s < sizeof(k_state_names) / sizeof(k_state_names[0]) ? k_state_names[s] : "?";
 }
 
 /* ---- events ---- */
@@ -117,8 +119,7 @@ static void set_state(eas_engine_t *e, eas_engine_state_t s)
     }
 }
 
-static void report(eas_engine_t *e, int err, uint16_t status, const char *what,
-                   const char *folder)
+static void report(eas_engine_t *e, int err, uint16_t status, const char *what, const char *folder)
 {
     eas_event_t ev = {.type = EAS_EV_ERROR};
     ev.u.error.err = err;
@@ -129,8 +130,7 @@ static void report(eas_engine_t *e, int err, uint16_t status, const char *what,
     (void)emit(e, &ev);
 }
 
-static void stop(eas_engine_t *e, eas_engine_state_t s, int err, uint16_t status,
-                 const char *what)
+static void stop(eas_engine_t *e, eas_engine_state_t s, int err, uint16_t status, const char *what)
 {
     eng_priv_t *p = P(e);
     report(e, err, status, what, NULL);
@@ -337,6 +337,25 @@ static int on_item_begin(void *user, eas_item_op_t op, const char *sid, bool sof
     ev.u.item.cls = f->cls;
     ev.u.item.soft_delete = soft;
     p->item_open = 1;
+    p->cal_active = 0;
+    p->cal_err = EAS_OK;
+#if CONFIG_EAS_CALENDAR
+    eas_engine_cal_t *c = e->mem.cal;
+    if (c && f->cls == EAS_CLASS_CALENDAR && op != EAS_ITEM_DELETE && p->u.sync.appdata_depth) {
+        /* The collector sees the item's ApplicationData subtree as the decoder produced it,
+           so exceptions land inside their master and nothing is matched by DtStamp. */
+        eas_wbxml_event_t open = {.type = EAS_WBXML_EV_START,
+                                  .tag = EAS_AIRSYNC_APPLICATION_DATA,
+                                  .depth = p->u.sync.appdata_depth,
+                                  .has_content = true};
+        eas_cal_item_init(&c->item, c->exceptions, c->exceptions ? c->exception_cap : 0,
+                          c->attendees, c->attendees ? c->attendee_cap : 0);
+        eas_cal_item_parser_init(&c->parser, &c->item, c->device_tz);
+        p->cal_depth = p->u.sync.appdata_depth;
+        p->cal_err = eas_cal_item_parser_event(&c->parser, &open);
+        p->cal_active = 1;
+    }
+#endif
     return emit(e, &ev);
 }
 
@@ -365,6 +384,12 @@ static int on_item_field(void *user, const eas_wbxml_event_t *wev, uint16_t rel)
     if (wev->type == EAS_WBXML_EV_TEXT || wev->type == EAS_WBXML_EV_OPAQUE) {
         ev.u.field.flags = (wev->piece & EAS_WBXML_PIECE_LAST) ? EAS_FIELD_FINAL : EAS_FIELD_MORE;
     }
+#if CONFIG_EAS_CALENDAR
+    eng_priv_t *p = P(e);
+    if (p->cal_active && p->cal_err == EAS_OK) {
+        p->cal_err = eas_cal_item_parser_event(&e->mem.cal->parser, wev);
+    }
+#endif
     return emit(e, &ev);
 }
 
@@ -379,6 +404,26 @@ static int on_item_end(void *user, eas_item_op_t op, const char *sid)
     ev.u.item.cls = e->mem.folders[p->cur].cls;
     p->item_open = 0;
     p->items++;
+#if CONFIG_EAS_CALENDAR
+    if (p->cal_active) {
+        eas_engine_cal_t *c = e->mem.cal;
+        eas_wbxml_event_t close = {
+            .type = EAS_WBXML_EV_END, .tag = EAS_AIRSYNC_APPLICATION_DATA, .depth = p->cal_depth};
+        int err = p->cal_err;
+        if (err == EAS_OK) {
+            err = eas_cal_item_parser_event(&c->parser, &close);
+        }
+        if (err == EAS_OK) {
+            err = eas_cal_item_parser_finish(&c->parser);
+        }
+        if (err == EAS_OK) {
+            err = eas_cal_item_check(&c->item);
+        }
+        p->cal_active = 0;
+        ev.u.item.cal = &c->item;
+        ev.u.item.cal_err = err;
+    }
+#endif
     return emit(e, &ev);
 }
 
@@ -620,6 +665,7 @@ static int start_op(eas_engine_t *e, uint8_t op)
     p->got_body = 0;
     p->items = 0;
     p->item_open = 0;
+    p->cal_active = 0;
     memset(&p->req, 0, sizeof(p->req));
     p->req.method = EAS_HTTP_POST;
     p->req.url = eng_url(e);
@@ -994,7 +1040,7 @@ static void apply_sync(eas_engine_t *e)
     strcpy(f->sync_key, sp->sync_key);
     if (complete) {
         f->flags |= EAS_FOLDER_F_SYNCED;
-        f->flags &= (uint8_t)~(EAS_FOLDER_F_DIRTY | EAS_FOLDER_F_RESYNC);
+        f->flags &= (uint8_t) ~(EAS_FOLDER_F_DIRTY | EAS_FOLDER_F_RESYNC);
     }
     int err = eas_state_skey_save(e->cfg->store_prefix, (size_t)p->cur, f);
     if (err != EAS_OK) {
@@ -1119,8 +1165,7 @@ static void on_complete(eas_engine_t *e)
     case EAS_HTTP_CLASS_FORBIDDEN:
     case EAS_HTTP_CLASS_BLOCKED:
     case EAS_HTTP_CLASS_PASSWORD_EXPIRED:
-        stop(e, EAS_STATE_BLOCKED, v.err ? v.err : EAS_ERR_FORBIDDEN, rsp->status,
-             "access denied");
+        stop(e, EAS_STATE_BLOCKED, v.err ? v.err : EAS_ERR_FORBIDDEN, rsp->status, "access denied");
         return;
     default:
         fail_backoff(e, v.err ? v.err : EAS_ERR_HTTP_STATUS, rsp->status,
@@ -1303,8 +1348,8 @@ int eas_step(eas_engine_t *eng, eas_step_event_t ev, uint64_t now_ms, uint64_t *
                 for (size_t s = 0; s < p->ob.cap; s++) {
                     p->ob.slots[s].in_flight = 0;
                 }
-                fail_backoff(eng, rc, 0, eas_http_phase_name(eas_http_client_failed_phase(&p->http)),
-                             0);
+                fail_backoff(eng, rc, 0,
+                             eas_http_phase_name(eas_http_client_failed_phase(&p->http)), 0);
             }
             continue;
         }
@@ -1411,8 +1456,8 @@ int eas_item_add(eas_engine_t *eng, const char *folder_id, const eas_field_t *fi
 }
 
 int eas_item_change(eas_engine_t *eng, const char *folder_id, const char *server_id,
-                    eas_change_reason_t reason, unsigned flags, const eas_field_t *fields,
-                    size_t n, uint32_t *id)
+                    eas_change_reason_t reason, unsigned flags, const eas_field_t *fields, size_t n,
+                    uint32_t *id)
 {
     int err = EAS_OK;
     if (id) {
@@ -1440,8 +1485,7 @@ int eas_item_change(eas_engine_t *eng, const char *folder_id, const char *server
     return err;
 }
 
-int eas_item_delete(eas_engine_t *eng, const char *folder_id, const char *server_id,
-                    uint32_t *id)
+int eas_item_delete(eas_engine_t *eng, const char *folder_id, const char *server_id, uint32_t *id)
 {
     if (!server_id) {
         return EAS_ERR_PARAM;

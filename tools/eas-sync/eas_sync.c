@@ -6,6 +6,11 @@
  *   eas-sync --url URL --user USER --password-file FILE --device-id ID --state DIR
  *            [--ca-file FILE] [--classes Calendar,Contacts,Email,Tasks,Notes]
  *            [--max-version 14.1] [--timeout SECONDS]
+ *            [--expand-from 20250101T000000Z --expand-days N]
+ *
+ * Calendar items also carry "calendar": the item as the core's calendar collector parsed it
+ * (recurrence, exceptions attached to their master, attendees) and, with --expand-from, its
+ * occurrences in [from, from + N days) as expanded by eas_cal_expand().
  *
  * Exit status 0 only when the sync completed. Running it again with the same --state syncs
  * incrementally.
@@ -39,6 +44,13 @@ typedef struct app {
 } app_t;
 
 static app_t g_app;
+#if CONFIG_EAS_CALENDAR
+static eas_engine_cal_t g_cal;
+static eas_cal_exception_t g_cal_ex[256];
+static eas_cal_attendee_t g_cal_att[64];
+#endif
+static int64_t g_expand_from;
+static int64_t g_expand_to;
 static eas_folder_t g_folders[CONFIG_EAS_MAX_FOLDERS];
 static eas_outbox_slot_t g_outbox[CONFIG_EAS_OUTBOX_SLOTS];
 static uint8_t g_arena_mem[CONFIG_EAS_ARENA_SIZE];
@@ -73,6 +85,128 @@ static void put_json_str(app_t *a, const char *s, size_t n)
         }
     }
 }
+
+static void print_json_str(const char *s);
+
+#if CONFIG_EAS_CALENDAR
+static void print_time(const char *key, int64_t t)
+{
+    char b[32];
+    if (eas_cal_format_time(t, EAS_CAL_FMT_COMPACT, b, sizeof(b)) != EAS_OK) {
+        snprintf(b, sizeof(b), "invalid");
+    }
+    printf(",\"%s\":\"%s\"", key, b);
+}
+
+typedef struct occ_print {
+    int n;
+    int64_t last;
+} occ_print_t;
+
+static int print_occ(void *user, const eas_cal_occurrence_t *o)
+{
+    occ_print_t *op = user;
+    char b[32];
+    (void)eas_cal_format_time(o->start, EAS_CAL_FMT_COMPACT, b, sizeof(b));
+    printf("%s\"%s%s\"", op->n++ ? "," : "", b, o->exception >= 0 ? "*" : "");
+    op->last = o->start;
+    return op->n >= 5000 ? EAS_CAL_STOP : EAS_OK;
+}
+
+/* The parsed item: what an application stores; occurrences when asked for. */
+static void print_cal(const eas_cal_item_t *it, int err)
+{
+    static const char *const tzsrc[] = {"none", "blob", "device", "zero-utc"};
+    printf(",\"calendar\":{\"subject\":");
+    print_json_str(it->subject);
+    if (it->present & EAS_CAL_F_START) {
+        print_time("start", it->start);
+    }
+    if (it->present & EAS_CAL_F_END) {
+        print_time("end", it->end);
+    }
+    printf(",\"all_day\":%u,\"tz\":\"%s\",\"bias\":%d", it->all_day, tzsrc[it->tz_source & 3u],
+           (int)it->tz.bias);
+    if (it->present & EAS_CAL_F_UID) {
+        printf(",\"uid\":");
+        print_json_str(it->uid);
+    }
+    if (it->present & EAS_CAL_F_DTSTAMP) {
+        print_time("dtstamp", it->dtstamp);
+    }
+    if (it->present & EAS_CAL_F_RECURRENCE) {
+        const eas_cal_recurrence_t *r = &it->recurrence;
+        printf(",\"recurrence\":{\"type\":%u", r->type);
+        if (r->present & EAS_CAL_RF_INTERVAL) {
+            printf(",\"interval\":%u", (unsigned)r->interval);
+        }
+        if (r->present & EAS_CAL_RF_OCCURRENCES) {
+            printf(",\"occurrences\":%u", (unsigned)r->occurrences);
+        }
+        if (r->present & EAS_CAL_RF_UNTIL) {
+            print_time("until", r->until);
+        }
+        if (r->present & EAS_CAL_RF_DAY_OF_WEEK) {
+            printf(",\"day_of_week\":%u", r->day_of_week);
+        }
+        if (r->present & EAS_CAL_RF_DAY_OF_MONTH) {
+            printf(",\"day_of_month\":%u", r->day_of_month);
+        }
+        if (r->present & EAS_CAL_RF_WEEK_OF_MONTH) {
+            printf(",\"week_of_month\":%u", r->week_of_month);
+        }
+        if (r->present & EAS_CAL_RF_MONTH_OF_YEAR) {
+            printf(",\"month_of_year\":%u", r->month_of_year);
+        }
+        if (r->present & EAS_CAL_RF_FIRST_DAY_OF_WEEK) {
+            printf(",\"first_day_of_week\":%u", r->first_day_of_week);
+        }
+        printf("}");
+    }
+    printf(",\"exceptions\":[");
+    for (uint16_t i = 0; i < it->exception_count; i++) {
+        const eas_cal_exception_t *x = &it->exceptions[i];
+        printf("%s{", i ? "," : "");
+        char b[32];
+        (void)eas_cal_format_time(x->exception_start, EAS_CAL_FMT_COMPACT, b, sizeof(b));
+        printf("\"exception_start\":\"%s\",\"deleted\":%u", b, x->deleted);
+        if (x->present & EAS_CAL_F_START) {
+            print_time("start", x->start);
+        }
+        if (x->present & EAS_CAL_F_END) {
+            print_time("end", x->end);
+        }
+        if (x->present & EAS_CAL_F_SUBJECT) {
+            printf(",\"subject\":");
+            print_json_str(x->subject);
+        }
+        printf("}");
+    }
+    printf("],\"exceptions_lost\":%u,\"attendees\":%u", it->exceptions_lost, it->attendee_count);
+    if (err != EAS_OK) {
+        printf(",\"error\":\"%s\"", eas_err_name(err));
+    } else if (g_expand_to > g_expand_from) {
+        occ_print_t op = {0, 0};
+        int64_t from = g_expand_from;
+        int rc;
+        printf(",\"occurrences\":[");
+        /* EAS_ERR_LIMIT: a page is full; go on after its last start. */
+        for (;;) {
+            int before = op.n;
+            rc = eas_cal_expand(it, from, g_expand_to, print_occ, &op);
+            if (rc != EAS_ERR_LIMIT || op.n == before || op.n >= 5000) {
+                break;
+            }
+            from = op.last + 1;
+        }
+        printf("]");
+        if (rc != EAS_OK) {
+            printf(",\"expand_error\":\"%s\"", eas_err_name(rc));
+        }
+    }
+    printf("}");
+}
+#endif
 
 static void print_json_str(const char *s)
 {
@@ -169,8 +303,7 @@ static void field(app_t *a, const eas_event_t *ev)
             while (off < ev->u.field.len) {
                 size_t n = ev->u.field.len - off > 255 ? 255 : ev->u.field.len - off;
                 size_t ol = 0;
-                if (eas_base64_encode(ev->u.field.data + off, n, b64, sizeof(b64), &ol) ==
-                    EAS_OK) {
+                if (eas_base64_encode(ev->u.field.data + off, n, b64, sizeof(b64), &ol) == EAS_OK) {
                     put(a, b64, ol);
                 }
                 off += n;
@@ -191,9 +324,8 @@ static int on_event(void *user, eas_event_t *ev)
         print_json_str(f->server_id);
         printf(",\"parent_id\":");
         print_json_str(f->parent_id);
-        printf(",\"type\":%u,\"class\":\"%s\",\"selected\":%s", f->type,
-               class_name(f->cls), (f->flags & EAS_FOLDER_F_SELECTED) ? "true"
-                                                                                    : "false");
+        printf(",\"type\":%u,\"class\":\"%s\",\"selected\":%s", f->type, class_name(f->cls),
+               (f->flags & EAS_FOLDER_F_SELECTED) ? "true" : "false");
         if (ev->u.folder.display_name) {
             printf(",\"name\":");
             print_json_str(ev->u.folder.display_name);
@@ -224,12 +356,18 @@ static int on_event(void *user, eas_event_t *ev)
         print_json_str(ev->u.item.folder);
         printf(",\"server_id\":");
         print_json_str(ev->u.item.server_id);
-        printf(",\"class\":\"%s\",\"fields\":[%s]}\n", class_name(ev->u.item.cls), a->item);
+        printf(",\"class\":\"%s\",\"fields\":[%s]", class_name(ev->u.item.cls), a->item);
+#if CONFIG_EAS_CALENDAR
+        if (ev->u.item.cal) {
+            print_cal(ev->u.item.cal, ev->u.item.cal_err);
+        }
+#endif
+        printf("}\n");
         break;
     case EAS_EV_ERROR:
         a->errors++;
-        printf("{\"event\":\"error\",\"error\":\"%s\",\"status\":%u,\"what\":", eas_err_name(ev->u.error.err),
-               ev->u.error.status);
+        printf("{\"event\":\"error\",\"error\":\"%s\",\"status\":%u,\"what\":",
+               eas_err_name(ev->u.error.err), ev->u.error.status);
         print_json_str(ev->u.error.what ? ev->u.error.what : "");
         printf("}\n");
         break;
@@ -238,7 +376,8 @@ static int on_event(void *user, eas_event_t *ev)
         ev->u.policy.decision = EAS_POLICY_PARTIAL;
         break;
     case EAS_EV_STATE:
-        printf("{\"event\":\"state\",\"state\":\"%s\"}\n", eas_engine_state_name(ev->u.state.state));
+        printf("{\"event\":\"state\",\"state\":\"%s\"}\n",
+               eas_engine_state_name(ev->u.state.state));
         break;
     case EAS_EV_SYNC_COMPLETE:
         a->done = 1;
@@ -302,7 +441,8 @@ static void usage(void)
 {
     fprintf(stderr, "usage: eas-sync --url URL --user USER --password-file FILE --device-id ID "
                     "--state DIR [--ca-file FILE] [--classes Calendar,Contacts,Email,Tasks] "
-                    "[--max-version 14.1] [--timeout SECONDS]\n");
+                    "[--max-version 14.1] [--timeout SECONDS] "
+                    "[--expand-from 20250101T000000Z --expand-days N]\n");
 }
 
 int main(int argc, char **argv)
@@ -310,6 +450,8 @@ int main(int argc, char **argv)
     const char *url = NULL, *user = NULL, *pwfile = NULL, *devid = NULL, *state = NULL;
     const char *ca = NULL, *classes = "Calendar,Contacts,Email,Tasks", *maxv = NULL;
     unsigned long timeout_s = 300;
+    const char *expand_from = NULL;
+    unsigned long expand_days = 0;
     app_t *a = &g_app;
 
     for (int i = 1; i < argc; i++) {
@@ -336,6 +478,10 @@ int main(int argc, char **argv)
             maxv = v;
         } else if (!strcmp(argv[i], "--timeout")) {
             timeout_s = strtoul(v, NULL, 10);
+        } else if (!strcmp(argv[i], "--expand-from")) {
+            expand_from = v;
+        } else if (!strcmp(argv[i], "--expand-days")) {
+            expand_days = strtoul(v, NULL, 10);
         } else {
             usage();
             return 2;
@@ -345,6 +491,19 @@ int main(int argc, char **argv)
     if (!url || !user || !pwfile || !devid || !state) {
         usage();
         return 2;
+    }
+    if (expand_from) {
+#if CONFIG_EAS_CALENDAR
+        if (eas_cal_parse_time(expand_from, strlen(expand_from), &g_expand_from) != EAS_OK ||
+            expand_days == 0 || expand_days > 36600) {
+            fprintf(stderr, "eas-sync: bad --expand-from/--expand-days\n");
+            return 2;
+        }
+        g_expand_to = g_expand_from + (int64_t)expand_days * 86400;
+#else
+        fprintf(stderr, "eas-sync: built without CONFIG_EAS_CALENDAR\n");
+        return 2;
+#endif
     }
     FILE *pf = fopen(pwfile, "r");
     if (!pf || !fgets(g_password, sizeof(g_password), pf)) {
@@ -381,8 +540,16 @@ int main(int argc, char **argv)
     cfg.window_size = 100;
     cfg.store_prefix = "acct0";
     eas_arena_init(&g_arena, g_arena_mem, sizeof(g_arena_mem));
-    eas_engine_mem_t mem = {g_folders, CONFIG_EAS_MAX_FOLDERS, g_outbox, CONFIG_EAS_OUTBOX_SLOTS,
-                            &g_arena, g_work, sizeof(g_work)};
+    eas_engine_mem_t mem = {
+        g_folders, CONFIG_EAS_MAX_FOLDERS, g_outbox, CONFIG_EAS_OUTBOX_SLOTS, &g_arena,
+        g_work,    sizeof(g_work),         NULL};
+#if CONFIG_EAS_CALENDAR
+    g_cal.exceptions = g_cal_ex;
+    g_cal.exception_cap = (uint16_t)(sizeof(g_cal_ex) / sizeof(g_cal_ex[0]));
+    g_cal.attendees = g_cal_att;
+    g_cal.attendee_cap = (uint16_t)(sizeof(g_cal_att) / sizeof(g_cal_att[0]));
+    mem.cal = &g_cal;
+#endif
     int err = eas_engine_init(&a->eng, &cfg, &mem, &a->net, on_event, a);
     if (err != EAS_OK) {
         fprintf(stderr, "eas-sync: %s\n", eas_strerror(err));

@@ -16,7 +16,10 @@
  * static uint8_t arena_mem[CONFIG_EAS_ARENA_SIZE], work[EAS_HTTP_CLIENT_WORK_SIZE];
  * eas_arena_t arena;
  * eas_arena_init(&arena, arena_mem, sizeof(arena_mem));
- * eas_engine_mem_t mem = {folders, 32, outbox, 16, &arena, work, sizeof(work)};
+ * static eas_engine_cal_t cal;                          // optional: parsed Calendar items
+ * static eas_cal_exception_t ex[64];
+ * cal.exceptions = ex; cal.exception_cap = 64;
+ * eas_engine_mem_t mem = {folders, 32, outbox, 16, &arena, work, sizeof(work), &cal};
  * err = eas_engine_init(&eng, &cfg, &mem, &net, on_event, app);   // loads persisted state
  * for (;;) {
  *     uint64_t deadline;
@@ -54,6 +57,7 @@
 #include <stdint.h>
 
 #include "eas/eas_arena.h"
+#include "eas/eas_cal.h"
 #include "eas/eas_err.h"
 #include "eas/eas_http.h"
 #include "hal/hal_io.h"
@@ -66,11 +70,11 @@ extern "C" {
 #define EAS_ID_CAP 65
 
 /** Content classes (bit mask) for eas_account_cfg_t::classes and eas_folder_t::cls. */
-#define EAS_CLASS_EMAIL 0x01u
+#define EAS_CLASS_EMAIL    0x01u
 #define EAS_CLASS_CALENDAR 0x02u
 #define EAS_CLASS_CONTACTS 0x04u
-#define EAS_CLASS_TASKS 0x08u
-#define EAS_CLASS_NOTES 0x10u
+#define EAS_CLASS_TASKS    0x08u
+#define EAS_CLASS_NOTES    0x10u
 
 /** Account configuration. Strings must stay valid while the engine is used. */
 typedef struct eas_account_cfg {
@@ -87,24 +91,24 @@ typedef struct eas_account_cfg {
         persisted by the engine. */
     eas_http_auth_t auth;
     eas_proto_ver_t max_version; /**< highest version to use (12.1..16.1); NONE = highest */
-    uint8_t classes;           /**< EAS_CLASS_* to sync */
-    uint8_t body_type;         /**< AirSyncBase BodyPreference Type: 1 text, 2 HTML, 4 MIME */
-    uint16_t window_size;      /**< Sync WindowSize, 1..512 (0 = 100) */
-    uint32_t body_truncation; /**< BodyPreference TruncationSize; 0 or larger than
-                                   CONFIG_EAS_WBXML_MAX_STRING - 16: that limit */
-    uint8_t calendar_filter;   /**< Sync FilterType for calendar (0 = all, 4 = 2 weeks…) */
-    uint8_t email_filter;      /**< Sync FilterType for email (0 = all, 3 = 3 days…) */
-    uint32_t ping_interval_s;  /**< fixed heartbeat (0 = 480 s) */
+    uint8_t classes;             /**< EAS_CLASS_* to sync */
+    uint8_t body_type;           /**< AirSyncBase BodyPreference Type: 1 text, 2 HTML, 4 MIME */
+    uint16_t window_size;        /**< Sync WindowSize, 1..512 (0 = 100) */
+    uint32_t body_truncation;    /**< BodyPreference TruncationSize; 0 or larger than
+                                      CONFIG_EAS_WBXML_MAX_STRING - 16: that limit */
+    uint8_t calendar_filter;     /**< Sync FilterType for calendar (0 = all, 4 = 2 weeks…) */
+    uint8_t email_filter;        /**< Sync FilterType for email (0 = all, 3 = 3 days…) */
+    uint32_t ping_interval_s;    /**< fixed heartbeat (0 = 480 s) */
     /** Namespace of the store records ("acct0"): 1..16 chars of [A-Za-z0-9_-]. */
     const char *store_prefix;
 } eas_account_cfg_t;
 
 /** Flags of an ::eas_folder_t. */
 #define EAS_FOLDER_F_SELECTED 0x01u /**< synced (class selected in the configuration) */
-#define EAS_FOLDER_F_SYNCED 0x02u   /**< a complete initial sync has been committed */
-#define EAS_FOLDER_F_DIRTY 0x04u    /**< server reported changes (Ping 2) / sync requested */
-#define EAS_FOLDER_F_NO_PING 0x08u  /**< rejected by the server in Ping; never pinged again */
-#define EAS_FOLDER_F_RESYNC 0x10u   /**< recovering with SyncKey 0 (status 3/12/135) */
+#define EAS_FOLDER_F_SYNCED   0x02u /**< a complete initial sync has been committed */
+#define EAS_FOLDER_F_DIRTY    0x04u /**< server reported changes (Ping 2) / sync requested */
+#define EAS_FOLDER_F_NO_PING  0x08u /**< rejected by the server in Ping; never pinged again */
+#define EAS_FOLDER_F_RESYNC   0x10u /**< recovering with SyncKey 0 (status 3/12/135) */
 
 /** One folder of the hierarchy. The application provides the array; the engine fills it. */
 typedef struct eas_folder {
@@ -138,6 +142,25 @@ typedef struct eas_outbox_slot {
     uint16_t reserved;
 } eas_outbox_slot_t;
 
+/**
+ * Calendar collector memory (optional, see eas_engine_mem_t::cal). With it, every Calendar
+ * item add/change is also parsed by the calendar module while its fields stream past, and
+ * ::EAS_EV_ITEM_END carries the parsed item (recurrence, exceptions attached to their
+ * master, attendees, time zone) in u.item.cal. The raw ::EAS_EV_ITEM_FIELD events still
+ * arrive. Exceptions beyond @ref exception_cap are counted in the item's exceptions_lost
+ * (and eas_cal_expand() then refuses the item rather than showing cancelled occurrences).
+ */
+typedef struct eas_engine_cal {
+    eas_cal_item_t item;          /**< filled per item; valid during ITEM_END */
+    eas_cal_item_parser_t parser; /**< engine-private while an item is parsed */
+    eas_cal_exception_t *exceptions;
+    uint16_t exception_cap;
+    eas_cal_attendee_t *attendees;
+    uint16_t attendee_cap;
+    /** Zone for items with no or an all-zero TimeZone blob; NULL: UTC. */
+    const eas_cal_tz_t *device_tz;
+} eas_engine_cal_t;
+
 /** Memory the application lends to the engine for its lifetime. */
 typedef struct eas_engine_mem {
     eas_folder_t *folders;
@@ -147,6 +170,9 @@ typedef struct eas_engine_mem {
     eas_arena_t *arena; /**< reset per command; CONFIG_EAS_ARENA_SIZE is the recommended size */
     uint8_t *http_work; /**< HTTP client buffers: at least EAS_HTTP_CLIENT_WORK_SIZE bytes */
     size_t http_work_len;
+    /** Calendar collector (NULL: Calendar items arrive as raw fields only). Needs
+        CONFIG_EAS_CALENDAR; ignored without it. */
+    eas_engine_cal_t *cal;
 } eas_engine_mem_t;
 
 /** Engine states (reported with ::EAS_EV_STATE). */
@@ -168,16 +194,16 @@ typedef enum eas_engine_state {
 
 /** Event types delivered to the application. */
 typedef enum eas_event_type {
-    EAS_EV_STATE = 1,     /**< u.state */
-    EAS_EV_ERROR,         /**< u.error: something failed (also per-item failures) */
-    EAS_EV_FOLDER,        /**< u.folder: hierarchy add/change/delete */
-    EAS_EV_ITEM_BEGIN,    /**< u.item: an item add/change/delete starts (delete: complete) */
-    EAS_EV_ITEM_FIELD,    /**< u.field: one piece of the item's ApplicationData */
-    EAS_EV_ITEM_END,      /**< u.item: the item is complete: apply it now */
-    EAS_EV_RESYNC_BEGIN,  /**< u.folder: folder restarts from SyncKey 0 [S 2.13] */
-    EAS_EV_RESYNC_END,    /**< u.folder: items not upserted since BEGIN are gone */
-    EAS_EV_FOLDER_SYNCED, /**< u.folder: folder is up to date (no MoreAvailable) */
-    EAS_EV_OUTBOX_RESULT, /**< u.outbox: the server answered a local change */
+    EAS_EV_STATE = 1,      /**< u.state */
+    EAS_EV_ERROR,          /**< u.error: something failed (also per-item failures) */
+    EAS_EV_FOLDER,         /**< u.folder: hierarchy add/change/delete */
+    EAS_EV_ITEM_BEGIN,     /**< u.item: an item add/change/delete starts (delete: complete) */
+    EAS_EV_ITEM_FIELD,     /**< u.field: one piece of the item's ApplicationData */
+    EAS_EV_ITEM_END,       /**< u.item: the item is complete: apply it now */
+    EAS_EV_RESYNC_BEGIN,   /**< u.folder: folder restarts from SyncKey 0 [S 2.13] */
+    EAS_EV_RESYNC_END,     /**< u.folder: items not upserted since BEGIN are gone */
+    EAS_EV_FOLDER_SYNCED,  /**< u.folder: folder is up to date (no MoreAvailable) */
+    EAS_EV_OUTBOX_RESULT,  /**< u.outbox: the server answered a local change */
     EAS_EV_POLICY_SETTING, /**< u.policy: one setting of the EASProvisionDoc */
     EAS_EV_POLICY_DECIDE,  /**< u.policy: the application sets u.policy.decision */
     EAS_EV_WIPE,           /**< remote wipe: wipe now; the engine acknowledges after return */
@@ -197,7 +223,7 @@ typedef enum eas_field_kind {
 } eas_field_kind_t;
 
 /** Piece flags for TEXT / OPAQUE fields: large values arrive in several pieces. */
-#define EAS_FIELD_MORE 0x01u  /**< more pieces of this value follow */
+#define EAS_FIELD_MORE  0x01u /**< more pieces of this value follow */
 #define EAS_FIELD_FINAL 0x02u /**< last piece of this value */
 
 /** Policy decisions the application returns for ::EAS_EV_POLICY_DECIDE. */
@@ -233,6 +259,14 @@ typedef struct eas_event {
             const char *server_id; /**< ServerId (for an echoed local add: the new id) */
             uint8_t cls;           /**< EAS_CLASS_* of the folder */
             bool soft_delete;      /**< DELETE came as SoftDelete (out of the filter window) */
+            /** ITEM_END of a Calendar ADD/CHANGE with eas_engine_mem_t::cal: the parsed
+                item; NULL otherwise. Apply it as an upsert keyed by (folder, server_id):
+                the changes of one item come in response order and the last one wins —
+                never compare DtStamp [S 1.9]. */
+            const eas_cal_item_t *cal;
+            /** With cal: EAS_OK, or why the item cannot be expanded (eas_cal_item_check()
+                or a structural parse error); the item is still delivered. */
+            int cal_err;
         } item;
         struct {
             uint16_t tag;   /**< WBXML tag (eas_wbxml_tags.h), e.g. EAS_CALENDAR_SUBJECT */
@@ -266,14 +300,14 @@ typedef int (*eas_event_cb_t)(void *user, eas_event_t *ev);
 
 /** Why eas_step() is called. */
 typedef enum eas_step_event {
-    EAS_STEP_TICK = 0,  /**< time passed (a deadline was reached) or nothing in particular */
-    EAS_STEP_READABLE,  /**< the connection can be read */
-    EAS_STEP_WRITABLE,  /**< the connection can be written */
-    EAS_STEP_COMMAND    /**< the application queued something (eas_item_*, eas_sync_now) */
+    EAS_STEP_TICK = 0, /**< time passed (a deadline was reached) or nothing in particular */
+    EAS_STEP_READABLE, /**< the connection can be read */
+    EAS_STEP_WRITABLE, /**< the connection can be written */
+    EAS_STEP_COMMAND   /**< the application queued something (eas_item_*, eas_sync_now) */
 } eas_step_event_t;
 
 /** What the port should wait for (eas_engine_wait_io()). */
-#define EAS_IO_READ 0x01u
+#define EAS_IO_READ  0x01u
 #define EAS_IO_WRITE 0x02u
 
 /** Opaque engine internals; fixed layout, see eas_engine_t. */
@@ -373,12 +407,11 @@ int eas_item_add(eas_engine_t *eng, const char *folder_id, const eas_field_t *fi
  *        reasons return EAS_OK with *id = 0 and queue nothing.
  */
 int eas_item_change(eas_engine_t *eng, const char *folder_id, const char *server_id,
-                    eas_change_reason_t reason, unsigned flags, const eas_field_t *fields,
-                    size_t n, uint32_t *id);
+                    eas_change_reason_t reason, unsigned flags, const eas_field_t *fields, size_t n,
+                    uint32_t *id);
 
 /** @brief Queue a delete of a server item; persisted before returning. */
-int eas_item_delete(eas_engine_t *eng, const char *folder_id, const char *server_id,
-                    uint32_t *id);
+int eas_item_delete(eas_engine_t *eng, const char *folder_id, const char *server_id, uint32_t *id);
 
 /** Meeting response values (MeetingResponse UserResponse). */
 typedef enum eas_meeting_reply {

@@ -126,11 +126,10 @@ static void srv_maybe_answer(void)
     r_headers[0] = '\0';
     r_body_len = 0;
     handler(rq, nreq);
-    int n = snprintf((char *)tx, sizeof(tx),
-                     "HTTP/1.1 %d X\r\n%s%sContent-Length: %u\r\nConnection: close\r\n\r\n",
-                     r_status, r_headers,
-                     r_body_len ? "Content-Type: application/vnd.ms-sync.wbxml\r\n" : "",
-                     (unsigned)r_body_len);
+    int n = snprintf(
+        (char *)tx, sizeof(tx),
+        "HTTP/1.1 %d X\r\n%s%sContent-Length: %u\r\nConnection: close\r\n\r\n", r_status, r_headers,
+        r_body_len ? "Content-Type: application/vnd.ms-sync.wbxml\r\n" : "", (unsigned)r_body_len);
     memcpy(tx + n, r_body, r_body_len);
     tx_len = (size_t)n + r_body_len;
     tx_pos = 0;
@@ -173,8 +172,7 @@ static void f_close(void *ctx)
     tx_len = tx_pos = 0;
 }
 
-static int f_open(void *ctx, const char *host, uint16_t port, hal_net_security_t sec,
-                  hal_io_t *io)
+static int f_open(void *ctx, const char *host, uint16_t port, hal_net_security_t sec, hal_io_t *io)
 {
     (void)ctx;
     (void)host;
@@ -365,6 +363,9 @@ static int on_event(void *user, eas_event_t *ev)
 }
 
 static eas_engine_t eng;
+static eas_engine_cal_t cal_mem;
+static eas_cal_exception_t cal_ex[8];
+static eas_cal_attendee_t cal_att[4];
 static eas_folder_t folders[8];
 static eas_outbox_slot_t outbox[4];
 static uint8_t arena_mem[CONFIG_EAS_ARENA_SIZE];
@@ -390,7 +391,12 @@ static void engine_start(void)
     cfg.ping_interval_s = 300;
     cfg.store_prefix = "acct0";
     eas_arena_init(&arena, arena_mem, sizeof(arena_mem));
-    eas_engine_mem_t mem = {folders, 8, outbox, 4, &arena, work, sizeof(work)};
+    memset(&cal_mem, 0, sizeof(cal_mem));
+    cal_mem.exceptions = cal_ex;
+    cal_mem.exception_cap = 8;
+    cal_mem.attendees = cal_att;
+    cal_mem.attendee_cap = 4;
+    eas_engine_mem_t mem = {folders, 8, outbox, 4, &arena, work, sizeof(work), &cal_mem};
     assert_int_equal(eas_engine_init(&eng, &cfg, &mem, &net, on_event, NULL), EAS_OK);
 }
 
@@ -747,6 +753,258 @@ static void test_local_only_changes_and_reply_all(void **st)
     assert_string_equal(to2, "a@b.c");
 }
 
+/* ------------------------------ calendar items through the collector ------------------------ */
+
+/* One calendar command: op (EAS_AIRSYNC_ADD / CHANGE / DELETE), ServerId, subject, DtStamp and
+ * a list of exceptions "YYYYMMDDTHHMMSSZ:deleted[:newstart]" separated by ';'. The master is
+ * a daily series of 6 occurrences at 09:00Z from 2025-03-03. */
+static void enc_cal(uint16_t op, const char *sid, const char *subject, const char *dtstamp,
+                    const char *exceptions)
+{
+    eas_wbxml_enc_start(&E, op);
+    eas_wbxml_enc_elem_text(&E, EAS_AIRSYNC_SERVER_ID, sid);
+    if (op != EAS_AIRSYNC_DELETE) {
+        eas_wbxml_enc_start(&E, EAS_AIRSYNC_APPLICATION_DATA);
+        eas_wbxml_enc_elem_text(&E, EAS_CALENDAR_DT_STAMP, dtstamp);
+        eas_wbxml_enc_elem_text(&E, EAS_CALENDAR_START_TIME, "20250303T090000Z");
+        eas_wbxml_enc_elem_text(&E, EAS_CALENDAR_SUBJECT, subject);
+        eas_wbxml_enc_elem_text(&E, EAS_CALENDAR_END_TIME, "20250303T093000Z");
+        eas_wbxml_enc_start(&E, EAS_CALENDAR_RECURRENCE);
+        eas_wbxml_enc_elem_uint(&E, EAS_CALENDAR_TYPE, 0);
+        eas_wbxml_enc_elem_uint(&E, EAS_CALENDAR_INTERVAL, 1);
+        eas_wbxml_enc_elem_uint(&E, EAS_CALENDAR_OCCURRENCES, 6);
+        eas_wbxml_enc_end(&E);
+        if (exceptions && *exceptions) {
+            char buf[256];
+            snprintf(buf, sizeof(buf), "%s", exceptions);
+            eas_wbxml_enc_start(&E, EAS_CALENDAR_EXCEPTIONS);
+            for (char *t = strtok(buf, ";"); t; t = strtok(NULL, ";")) {
+                char when[17];
+                memcpy(when, t, 16);
+                when[16] = '\0';
+                eas_wbxml_enc_start(&E, EAS_CALENDAR_EXCEPTION);
+                eas_wbxml_enc_elem_text(&E, EAS_CALENDAR_EXCEPTION_START_TIME, when);
+                eas_wbxml_enc_elem_uint(&E, EAS_CALENDAR_DELETED, (uint32_t)(t[17] - '0'));
+                if (t[18] == ':') {
+                    eas_wbxml_enc_elem_text(&E, EAS_CALENDAR_START_TIME, t + 19);
+                    eas_wbxml_enc_elem_text(&E, EAS_CALENDAR_SUBJECT, "moved");
+                }
+                eas_wbxml_enc_end(&E);
+            }
+            eas_wbxml_enc_end(&E);
+        }
+        eas_wbxml_enc_end(&E);
+    }
+    eas_wbxml_enc_end(&E);
+}
+
+static void resp_sync_cal_begin(const char *key)
+{
+    rb();
+    eas_wbxml_enc_start(&E, EAS_AIRSYNC_SYNC);
+    eas_wbxml_enc_start(&E, EAS_AIRSYNC_COLLECTIONS);
+    eas_wbxml_enc_start(&E, EAS_AIRSYNC_COLLECTION);
+    eas_wbxml_enc_elem_text(&E, EAS_AIRSYNC_SYNC_KEY, key);
+    eas_wbxml_enc_elem_text(&E, EAS_AIRSYNC_COLLECTION_ID, "cal");
+    eas_wbxml_enc_elem_uint(&E, EAS_AIRSYNC_STATUS, 1);
+    eas_wbxml_enc_start(&E, EAS_AIRSYNC_COMMANDS);
+}
+
+static void resp_sync_cal_end(void)
+{
+    eas_wbxml_enc_end(&E);
+    eas_wbxml_enc_end(&E);
+    eas_wbxml_enc_end(&E);
+    eas_wbxml_enc_end(&E);
+    rdone();
+}
+
+/* The application's calendar: one row per ServerId, upserted in delivery order. */
+typedef struct cal_row {
+    char sid[16];
+    char subject[EAS_CAL_SUBJECT_MAX];
+    int exceptions;
+    int deleted_exceptions;
+    char occ[256]; /* "DDHH," per occurrence in March 2025, '*' for a modified one */
+    int used;
+} cal_row_t;
+
+static cal_row_t cal_rows[8];
+static char cal_order[512]; /* subjects in the order they were applied */
+static int cal_item_errors;
+static int cal_deletes;
+
+static int occ_cb(void *user, const eas_cal_occurrence_t *o)
+{
+    cal_row_t *r = user;
+    eas_cal_civil_t c;
+    eas_cal_civil_from_time(o->start, &c);
+    size_t l = strlen(r->occ);
+    snprintf(r->occ + l, sizeof(r->occ) - l, "%02u%02u%s,", c.day, c.hour,
+             o->exception >= 0 ? "*" : "");
+    return EAS_OK;
+}
+
+static int on_cal_event(void *user, eas_event_t *ev)
+{
+    if (ev->type == EAS_EV_ITEM_END && ev->u.item.cls == EAS_CLASS_CALENDAR) {
+        if (ev->u.item.op == EAS_ITEM_DELETE) {
+            assert_null(ev->u.item.cal);
+            cal_deletes++;
+            for (int i = 0; i < 8; i++) {
+                if (cal_rows[i].used && !strcmp(cal_rows[i].sid, ev->u.item.server_id)) {
+                    cal_rows[i].used = 0;
+                }
+            }
+            return on_event(user, ev);
+        }
+        const eas_cal_item_t *it = ev->u.item.cal;
+        assert_non_null(it);
+        if (ev->u.item.cal_err != EAS_OK) {
+            cal_item_errors++;
+        }
+        cal_row_t *r = NULL;
+        for (int i = 0; i < 8 && !r; i++) {
+            if (cal_rows[i].used && !strcmp(cal_rows[i].sid, ev->u.item.server_id)) {
+                r = &cal_rows[i]; /* upsert: the newest delivery replaces the row */
+            }
+        }
+        for (int i = 0; i < 8 && !r; i++) {
+            if (!cal_rows[i].used) {
+                r = &cal_rows[i];
+            }
+        }
+        assert_non_null(r);
+        memset(r, 0, sizeof(*r));
+        r->used = 1;
+        snprintf(r->sid, sizeof(r->sid), "%s", ev->u.item.server_id);
+        snprintf(r->subject, sizeof(r->subject), "%s", it->subject);
+        r->exceptions = it->exception_count;
+        for (uint16_t i = 0; i < it->exception_count; i++) {
+            r->deleted_exceptions += it->exceptions[i].deleted;
+        }
+        int64_t from = 0, to = 0;
+        assert_int_equal(eas_cal_parse_time("20250301T000000Z", 16, &from), EAS_OK);
+        assert_int_equal(eas_cal_parse_time("20250401T000000Z", 16, &to), EAS_OK);
+        assert_int_equal(eas_cal_expand(it, from, to, occ_cb, r), EAS_OK);
+        size_t l = strlen(cal_order);
+        snprintf(cal_order + l, sizeof(cal_order) - l, "%s|", it->subject);
+    }
+    return on_event(user, ev);
+}
+
+static int cal_step;
+static void h_cal(const srv_req_t *rq, int n)
+{
+    (void)n;
+    if (!strcmp(rq->cmd, "OPTIONS")) {
+        resp_options();
+    } else if (!strcmp(rq->cmd, "Provision")) {
+        resp_provision(2, NULL);
+    } else if (!strcmp(rq->cmd, "FolderSync")) {
+        resp_foldersync();
+    } else if (!strcmp(rq->cmd, "Sync")) {
+        if (strstr(rq->body, "<SyncKey>0</>")) {
+            resp_sync(1, "C1", 0, NULL, NULL, NULL);
+        } else if (strstr(rq->body, "<SyncKey>C1</>")) {
+            /* [S 1.12] a master with a deleted and a modified occurrence, plus a single. */
+            resp_sync_cal_begin("C2");
+            enc_cal(EAS_AIRSYNC_ADD, "m1", "Daily", "20250101T000000Z",
+                    "20250304T090000Z:1;20250305T090000Z:0:20250305T150000Z");
+            enc_cal(EAS_AIRSYNC_ADD, "s1", "Single", "20250101T000000Z", NULL);
+            resp_sync_cal_end();
+        } else if (strstr(rq->body, "<SyncKey>C2</>")) {
+            /* [S 1.9] the same item changed twice in one response; the later change carries
+               the OLDER DtStamp and must still win. */
+            resp_sync_cal_begin("C3");
+            enc_cal(EAS_AIRSYNC_CHANGE, "m1", "Daily [change 1]", "20250301T000000Z",
+                    "20250304T090000Z:1;20250305T090000Z:0:20250305T150000Z");
+            enc_cal(EAS_AIRSYNC_CHANGE, "m1", "Daily [change 2]", "20240101T000000Z",
+                    "20250304T090000Z:1;20250305T090000Z:0:20250305T150000Z");
+            resp_sync_cal_end();
+        } else if (strstr(rq->body, "<SyncKey>C3</>") && cal_step == 1) {
+            /* [S 1.9] across responses: an even older DtStamp, still applied. */
+            resp_sync_cal_begin("C4");
+            enc_cal(EAS_AIRSYNC_CHANGE, "m1", "Daily [stale v2]", "20200101T000000Z",
+                    "20250304T090000Z:1;20250305T090000Z:0:20250305T150000Z");
+            resp_sync_cal_end();
+        } else if (strstr(rq->body, "<SyncKey>C4</>") && cal_step == 2) {
+            /* [S 1.1] the organizer cancels the 7 March occurrence. */
+            resp_sync_cal_begin("C5");
+            enc_cal(EAS_AIRSYNC_CHANGE, "m1", "Daily [stale v2]", "20250302T000000Z",
+                    "20250304T090000Z:1;20250305T090000Z:0:20250305T150000Z;"
+                    "20250307T090000Z:1");
+            resp_sync_cal_end();
+        } else {
+            resp_sync(1,
+                      strstr(rq->body, "<SyncKey>C5</>")   ? "C5"
+                      : strstr(rq->body, "<SyncKey>C4</>") ? "C4"
+                                                           : "C3",
+                      0, NULL, NULL, NULL);
+        }
+    } else {
+        resp_ping(1);
+    }
+}
+
+static void test_calendar_items_parsed_in_order(void **st)
+{
+    (void)st;
+    memset(cal_rows, 0, sizeof(cal_rows));
+    cal_order[0] = '\0';
+    cal_item_errors = 0;
+    cal_deletes = 0;
+    cal_step = 0;
+    handler = h_cal;
+    engine_start();
+    eng.cb = on_cal_event;
+    assert_int_equal(run(6), EAS_OK); /* OPTIONS, Provision, FolderSync, Sync 0, C1, Ping */
+    assert_string_equal(reqs[5].cmd, "Ping");
+    assert_int_equal(cal_item_errors, 0);
+
+    /* [S 1.12] one row per ServerId, exceptions attached to their master: the deleted 4th
+       is gone, the modified 5th is at 15:00 and marked, nothing duplicated. */
+    int rows = 0;
+    cal_row_t *m1 = NULL;
+    for (int i = 0; i < 8; i++) {
+        if (cal_rows[i].used) {
+            rows++;
+            if (!strcmp(cal_rows[i].sid, "m1")) {
+                m1 = &cal_rows[i];
+            }
+        }
+    }
+    assert_int_equal(rows, 2);
+    assert_non_null(m1);
+    assert_int_equal(m1->exceptions, 2);
+    assert_int_equal(m1->deleted_exceptions, 1);
+    assert_string_equal(m1->occ, "0309,0515*,0609,0709,0809,");
+
+    /* [S 1.9] both changes applied, in response order; the older DtStamp of the second
+       did not make the engine skip or reorder it. */
+    eas_sync_now(&eng, "cal");
+    assert_int_equal(run(nreq + 2), EAS_OK);
+    assert_non_null(strstr(reqs[6].body, "<SyncKey>C2</>"));
+    assert_non_null(strstr(cal_order, "Daily [change 1]|Daily [change 2]|"));
+    assert_string_equal(m1->subject, "Daily [change 2]");
+    assert_int_equal(rows, 2);
+
+    cal_step = 1;
+    eas_sync_now(&eng, "cal");
+    assert_int_equal(run(nreq + 2), EAS_OK);
+    assert_string_equal(m1->subject, "Daily [stale v2]");
+
+    /* [S 1.1] a cancelled occurrence removes exactly that occurrence; the series stays. */
+    cal_step = 2;
+    eas_sync_now(&eng, "cal");
+    assert_int_equal(run(nreq + 2), EAS_OK);
+    assert_int_equal(cal_deletes, 0);
+    assert_int_equal(m1->used, 1);
+    assert_int_equal(m1->exceptions, 3);
+    assert_string_equal(m1->occ, "0309,0515*,0609,0809,");
+    assert_int_equal(cal_item_errors, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -758,6 +1016,7 @@ int main(void)
         cmocka_unit_test_setup(test_repeated_sync_key, setup),
         cmocka_unit_test_setup(test_backoff_on_503, setup),
         cmocka_unit_test_setup(test_local_only_changes_and_reply_all, setup),
+        cmocka_unit_test_setup(test_calendar_items_parsed_in_order, setup),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
