@@ -20,11 +20,12 @@
 
 #include "eas/eas_engine.h"
 
-#define EAS_REC_HDR 12u
-#define EAS_REC_ACCT 1u
-#define EAS_REC_FOLD 2u
-#define EAS_REC_SKEY 3u
-#define EAS_REC_OUTBOX 4u
+#define EAS_REC_HDR     12u
+#define EAS_REC_ACCT    1u
+#define EAS_REC_FOLD    2u
+#define EAS_REC_SKEY    3u
+#define EAS_REC_OUTBOX  4u
+#define EAS_REC_URL     5u
 #define EAS_REC_VERSION 1u
 
 /** Longest store key the engine builds ("<prefix 16>.o<5 digits>"). */
@@ -49,12 +50,18 @@ int eas_state_put(const char *key, uint8_t type, uint8_t *buf, size_t payload_le
  * Load and verify a record: on success *payload points into @p buf and *len is the payload
  * length. EAS_ERR_STORE_NOT_FOUND, EAS_ERR_STORE_CORRUPT, EAS_ERR_NOMEM, EAS_ERR_STORE.
  */
-int eas_state_get(const char *key, uint8_t type, uint8_t *buf, size_t cap,
-                  const uint8_t **payload, size_t *len);
+int eas_state_get(const char *key, uint8_t type, uint8_t *buf, size_t cap, const uint8_t **payload,
+                  size_t *len);
 
 /* ---- account ---- */
 int eas_state_acct_save(const char *prefix, const eas_state_acct_t *a, eas_arena_t *arena);
 int eas_state_acct_load(const char *prefix, eas_state_acct_t *a, eas_arena_t *arena);
+
+/* ---- server URL learned from HTTP 451 ("<prefix>.url"; absent: the configured URL) ---- */
+/** Persist @p url (at most CONFIG_EAS_URL_MAX chars); "" removes the record. */
+int eas_state_url_save(const char *prefix, const char *url, eas_arena_t *arena);
+/** Load it into @p url; EAS_ERR_STORE_NOT_FOUND when none was learned. */
+int eas_state_url_load(const char *prefix, char *url, size_t cap, eas_arena_t *arena);
 
 /* ---- folder list (with the hierarchy SyncKey) ---- */
 int eas_state_folders_save(const char *prefix, const char *hierarchy_key,
@@ -110,15 +117,13 @@ int eas_outbox_put(eas_outbox_t *ob, eas_arena_t *arena, eas_outbox_kind_t kind,
                    uint32_t *id);
 
 /** Read slot @p slot's record into arena memory and decode it. */
-int eas_outbox_read(const eas_outbox_t *ob, size_t slot, eas_arena_t *arena,
-                    eas_outbox_entry_t *e);
+int eas_outbox_read(const eas_outbox_t *ob, size_t slot, eas_arena_t *arena, eas_outbox_entry_t *e);
 
 /** Remove the entry of slot @p slot (store first, then the index). */
 int eas_outbox_remove(eas_outbox_t *ob, size_t slot);
 
 /** Persist a new attempt count for slot @p slot (give-up must survive restarts). */
-int eas_outbox_set_attempts(eas_outbox_t *ob, size_t slot, eas_arena_t *arena,
-                            uint16_t attempts);
+int eas_outbox_set_attempts(eas_outbox_t *ob, size_t slot, eas_arena_t *arena, uint16_t attempts);
 
 /** Find the slot holding entry @p id; -1 if none. */
 int eas_outbox_find(const eas_outbox_t *ob, uint32_t id);

@@ -78,9 +78,12 @@ typedef struct eng_priv {
     uint8_t item_open;
     uint8_t ping_rejected; /* consecutive Ping 3/4 answers */
     uint8_t complete_reported;
-    uint8_t cal_active; /* the calendar collector is fed the current item */
-    uint16_t cal_depth; /* depth of the item's ApplicationData */
-    int cal_err;        /* first structural error of the collector */
+    uint8_t cal_active;               /* the calendar collector is fed the current item */
+    uint16_t cal_depth;               /* depth of the item's ApplicationData */
+    int cal_err;                      /* first structural error of the collector */
+    uint8_t redirects;                /* HTTP 451 followed in a row (capped, loop-checked) */
+    uint8_t url_unsaved;              /* p->url came from a 451 and is not persisted yet */
+    char url[CONFIG_EAS_URL_MAX + 1]; /* learned server URL ("" = the configured one) */
 } eng_priv_t;
 
 _Static_assert(sizeof(eng_priv_t) <= sizeof(((eas_engine_t *)0)->priv),
@@ -234,7 +237,8 @@ static int start_op(eas_engine_t *e, uint8_t op);
 
 static const char *eng_url(const eas_engine_t *e)
 {
-    return e->cfg->url;
+    const eng_priv_t *p = (const eng_priv_t *)(const void *)e->priv;
+    return p->url[0] ? p->url : e->cfg->url;
 }
 
 static uint32_t policy_key_u32(const char *k)
@@ -1144,6 +1148,35 @@ static void apply_options(eas_engine_t *e, const eas_http_response_t *rsp)
     (void)start_op(e, OP_PROV_POLICY);
 }
 
+/* HTTP 451: the mailbox lives elsewhere now. Follow X-MS-Location at once (the request is
+   replayed there), but only a bounded number of times in a row and never back to the URL
+   that redirected; persist the new URL once it has answered a request. */
+static void follow_redirect(eas_engine_t *e, uint8_t op, const char *loc)
+{
+    eng_priv_t *p = P(e);
+    char target[CONFIG_EAS_URL_MAX + 1];
+    size_t n = loc ? strcspn(loc, "?#") : 0; /* the query is rebuilt per request */
+    int err = EAS_OK;
+
+    if (n == 0 || n > CONFIG_EAS_URL_MAX) {
+        err = EAS_ERR_HTTP_URL;
+    } else {
+        memcpy(target, loc, n);
+        target[n] = '\0';
+        err = eas_http_redirect_check(eng_url(e), target, &p->redirects);
+    }
+    if (err != EAS_OK) {
+        /* The next attempt after the back-off starts a fresh count. */
+        p->redirects = 0;
+        fail_backoff(e, err, 451, "redirect", 0);
+        return;
+    }
+    EAS_LOGI(MOD, "server moved (451): following X-MS-Location");
+    strcpy(p->url, target);
+    p->url_unsaved = 1;
+    (void)start_op(e, op);
+}
+
 static void on_complete(eas_engine_t *e)
 {
     eng_priv_t *p = P(e);
@@ -1154,7 +1187,20 @@ static void on_complete(eas_engine_t *e)
     eas_http_classify(rsp, &v);
     switch (v.cls) {
     case EAS_HTTP_CLASS_OK:
+        p->redirects = 0;
+        if (p->url_unsaved) {
+            /* The new URL works: from now on it is the account's URL, also after a restart. */
+            int serr = eas_state_url_save(e->cfg->store_prefix, p->url, e->mem.arena);
+            if (serr != EAS_OK) {
+                report(e, serr, 451, "saving the redirected URL", NULL);
+            } else {
+                p->url_unsaved = 0;
+            }
+        }
         break;
+    case EAS_HTTP_CLASS_REDIRECT:
+        follow_redirect(e, op, v.location);
+        return;
     case EAS_HTTP_CLASS_PROVISION:
         reprovision(e, op, 449);
         return;
@@ -1280,6 +1326,11 @@ int eas_engine_init(eas_engine_t *eng, const eas_account_cfg_t *cfg, const eas_e
         eng->state = EAS_STATE_FAILED;
         p->stop_err = err;
         goto out;
+    }
+    int uerr = eas_state_url_load(cfg->store_prefix, p->url, sizeof(p->url), eng->mem.arena);
+    if (uerr != EAS_OK && uerr != EAS_ERR_STORE_NOT_FOUND) {
+        report(eng, uerr, 0, "redirected URL; using the configured one", NULL);
+        p->url[0] = '\0';
     }
     int ferr = eas_state_folders_load(cfg->store_prefix, eng->hierarchy_key, eng->mem.folders,
                                       eng->mem.folder_cap, eng->mem.arena);

@@ -34,8 +34,7 @@ static void put_u32(uint8_t *p, uint32_t v)
 
 static uint32_t get_u32(const uint8_t *p)
 {
-    return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) |
-           ((uint32_t)p[3] << 24);
+    return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24);
 }
 
 int eas_state_key(char *out, size_t cap, const char *prefix, const char *suffix)
@@ -73,8 +72,8 @@ int eas_state_put(const char *key, uint8_t type, uint8_t *buf, size_t payload_le
     return hal_store_put(key, buf, EAS_REC_HDR + payload_len);
 }
 
-int eas_state_get(const char *key, uint8_t type, uint8_t *buf, size_t cap,
-                  const uint8_t **payload, size_t *len)
+int eas_state_get(const char *key, uint8_t type, uint8_t *buf, size_t cap, const uint8_t **payload,
+                  size_t *len)
 {
     size_t got = 0;
     int err = hal_store_get(key, buf, cap, &got);
@@ -262,6 +261,67 @@ int eas_state_acct_load(const char *prefix, eas_state_acct_t *a, eas_arena_t *ar
     }
     if (err != EAS_OK) {
         memset(a, 0, sizeof(*a));
+    }
+    eas_arena_release(arena, mark);
+    return err;
+}
+
+/* ---- server URL learned from an HTTP 451 redirect ---- */
+
+int eas_state_url_save(const char *prefix, const char *url, eas_arena_t *arena)
+{
+    char key[EAS_STATE_KEY_CAP];
+    size_t mark = eas_arena_mark(arena);
+    size_t cap = EAS_REC_HDR + 4 + CONFIG_EAS_URL_MAX + 1;
+    uint8_t *buf = eas_arena_alloc(arena, cap, 4);
+    int err = eas_state_key(key, sizeof(key), prefix, "url");
+
+    if (err == EAS_OK && (!url || strlen(url) > CONFIG_EAS_URL_MAX)) {
+        err = EAS_ERR_PARAM;
+    }
+    if (err == EAS_OK && !buf) {
+        err = EAS_ERR_NOMEM;
+    }
+    if (err == EAS_OK && url[0] == '\0') {
+        err = hal_store_del(key); /* back to the configured URL */
+        err = err == EAS_ERR_STORE_NOT_FOUND ? EAS_OK : err;
+    } else if (err == EAS_OK) {
+        size_t n = strlen(url);
+        memcpy(buf + EAS_REC_HDR, url, n);
+        err = eas_state_put(key, EAS_REC_URL, buf, n);
+    }
+    eas_arena_release(arena, mark);
+    return err;
+}
+
+int eas_state_url_load(const char *prefix, char *url, size_t cap, eas_arena_t *arena)
+{
+    char key[EAS_STATE_KEY_CAP];
+    size_t mark = eas_arena_mark(arena);
+    size_t bcap = EAS_REC_HDR + 4 + CONFIG_EAS_URL_MAX + 1;
+    uint8_t *buf = eas_arena_alloc(arena, bcap, 4);
+    const uint8_t *pl = NULL;
+    size_t plen = 0;
+    int err = eas_state_key(key, sizeof(key), prefix, "url");
+
+    if (cap > 0) {
+        url[0] = '\0';
+    }
+    if (err == EAS_OK && !buf) {
+        err = EAS_ERR_NOMEM;
+    }
+    if (err == EAS_OK) {
+        err = eas_state_get(key, EAS_REC_URL, buf, bcap, &pl, &plen);
+        if (err == EAS_ERR_NOMEM) {
+            err = EAS_ERR_STORE_CORRUPT;
+        }
+    }
+    if (err == EAS_OK && (plen == 0 || plen >= cap || memchr(pl, '\0', plen) != NULL)) {
+        err = EAS_ERR_STORE_CORRUPT; /* an URL is never empty and never holds a NUL */
+    }
+    if (err == EAS_OK) {
+        memcpy(url, pl, plen);
+        url[plen] = '\0';
     }
     eas_arena_release(arena, mark);
     return err;
@@ -496,6 +556,10 @@ int eas_state_wipe(const char *prefix, size_t folder_cap, size_t outbox_cap)
             err = err ? err : e;
         }
     }
+    if (eas_state_key(key, sizeof(key), prefix, "url") == EAS_OK) {
+        e = hal_store_del(key);
+        err = err ? err : (e == EAS_ERR_STORE_NOT_FOUND ? EAS_OK : e);
+    }
     if (eas_state_key(key, sizeof(key), prefix, "acct") == EAS_OK) {
         e = hal_store_del(key);
         err = err ? err : e;
@@ -618,8 +682,7 @@ int eas_outbox_field_next(const uint8_t *buf, size_t len, size_t *pos, eas_field
 /* Strings of a decoded entry live right after the record in the same arena block. */
 #define OUTBOX_STRS (3 * EAS_ID_CAP)
 
-int eas_outbox_read(const eas_outbox_t *ob, size_t slot, eas_arena_t *arena,
-                    eas_outbox_entry_t *e)
+int eas_outbox_read(const eas_outbox_t *ob, size_t slot, eas_arena_t *arena, eas_outbox_entry_t *e)
 {
     char key[EAS_STATE_KEY_CAP];
     size_t cap = CONFIG_EAS_OUTBOX_RECORD_MAX;

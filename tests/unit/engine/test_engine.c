@@ -22,6 +22,8 @@
 /* ------------------------------ fake server ------------------------------ */
 
 typedef struct srv_req {
+    char host[64];
+    char path[128];
     char cmd[32];
     char policy_key[32];
     char body[4096]; /* flattened WBXML */
@@ -39,6 +41,7 @@ static uint8_t tx[16384]; /* response bytes to serve */
 static size_t tx_len, tx_pos;
 static int tick; /* alternates "try again" */
 static int opens;
+static char cur_host[64];
 
 /* Response under construction. */
 static int r_status;
@@ -105,6 +108,15 @@ static void srv_maybe_answer(void)
     }
     srv_req_t *rq = &reqs[nreq < 63 ? nreq : 63];
     memset(rq, 0, sizeof(*rq));
+    snprintf(rq->host, sizeof(rq->host), "%s", cur_host);
+    {
+        const char *sp = strchr((char *)rx_raw, ' ');
+        size_t pl = sp ? strcspn(sp + 1, "? ") : 0;
+        if (sp && pl < sizeof(rq->path)) {
+            memcpy(rq->path, sp + 1, pl);
+            rq->path[pl] = '\0';
+        }
+    }
     if (strncmp((char *)rx_raw, "OPTIONS", 7) == 0) {
         strcpy(rq->cmd, "OPTIONS");
     } else {
@@ -175,9 +187,9 @@ static void f_close(void *ctx)
 static int f_open(void *ctx, const char *host, uint16_t port, hal_net_security_t sec, hal_io_t *io)
 {
     (void)ctx;
-    (void)host;
     (void)port;
     (void)sec;
+    snprintf(cur_host, sizeof(cur_host), "%s", host);
     opens++;
     rx_len = 0;
     tx_len = tx_pos = 0;
@@ -1005,6 +1017,100 @@ static void test_calendar_items_parsed_in_order(void **st)
     assert_int_equal(cal_item_errors, 0);
 }
 
+/* ------------------------------ HTTP 451 ------------------------------ */
+
+static const char *redirect_to; /* X-MS-Location the first host answers with */
+static void h_451(const srv_req_t *rq, int n)
+{
+    (void)n;
+    if (strcmp(rq->host, "mail2.example.test") != 0 && redirect_to) {
+        r_status = 451;
+        snprintf(r_headers, sizeof(r_headers), "X-MS-Location: %s\r\n", redirect_to);
+        return;
+    }
+    h_first(rq, n);
+}
+
+/* 451: follow X-MS-Location, replay the request there, persist the URL once it worked. */
+static void test_451_follow_and_persist(void **st)
+{
+    (void)st;
+    handler = h_451;
+    redirect_to = "https://mail2.example.test/Microsoft-Server-ActiveSync?Cmd=OPTIONS";
+    engine_start();
+    assert_int_equal(run(8), EAS_OK);
+    assert_string_equal(reqs[0].host, "mail.example.test");
+    assert_string_equal(reqs[0].cmd, "OPTIONS");
+    assert_string_equal(reqs[1].host, "mail2.example.test"); /* replayed at once */
+    assert_string_equal(reqs[1].cmd, "OPTIONS");
+    assert_string_equal(reqs[1].path, "/Microsoft-Server-ActiveSync");
+    for (int i = 2; i < 8; i++) {
+        assert_string_equal(reqs[i].host, "mail2.example.test");
+    }
+    assert_string_equal(reqs[7].cmd, "Ping");
+    assert_null(strstr(evlog, "ERR"));
+    /* After a restart the learned URL is used directly: the old host is not asked again. */
+    int before = nreq;
+    engine_start();
+    assert_int_equal(run(before + 2), EAS_OK);
+    assert_string_equal(reqs[before].host, "mail2.example.test");
+    assert_string_equal(reqs[before].cmd, "Sync");
+}
+
+static void h_451_timed(const srv_req_t *rq, int n)
+{
+    req_times[n - 1] = now;
+    h_451(rq, n);
+}
+
+/* A redirect back to the same URL is detected: reported, then the one back-off — never a
+ * tight loop of 451s. */
+static void test_451_same_url_is_a_loop(void **st)
+{
+    (void)st;
+    handler = h_451;
+    redirect_to = "https://mail.example.test/Microsoft-Server-ActiveSync";
+    engine_start();
+    memset(req_times, 0, sizeof(req_times));
+    handler = h_451_timed;
+    assert_int_equal(run(4), EAS_OK);
+    assert_non_null(strstr(evlog, "ERR-116;")); /* EAS_ERR_HTTP_REDIRECT_LOOP */
+    for (int i = 0; i < 4; i++) {
+        assert_string_equal(reqs[i].host, "mail.example.test");
+        assert_string_equal(reqs[i].cmd, "OPTIONS");
+    }
+    for (int i = 1; i < 4; i++) {
+        assert_true(req_times[i] - req_times[i - 1] >= CONFIG_EAS_BACKOFF_MIN_MS / 2);
+    }
+}
+
+/* A chain of redirects is capped at CONFIG_EAS_MAX_REDIRECTS. */
+static int chain_n;
+static void h_chain(const srv_req_t *rq, int n)
+{
+    (void)rq;
+    (void)n;
+    r_status = 451;
+    chain_n++;
+    snprintf(r_headers, sizeof(r_headers),
+             "X-MS-Location: https://m%d.example.test/Microsoft-Server-ActiveSync\r\n", chain_n);
+}
+
+static void test_451_chain_capped(void **st)
+{
+    (void)st;
+    chain_n = 0;
+    handler = h_chain;
+    engine_start();
+    uint64_t t0 = now;
+    assert_int_equal(run(CONFIG_EAS_MAX_REDIRECTS + 1), EAS_OK);
+    assert_int_equal(now, t0); /* the capped chain itself took no back-off */
+    assert_null(strstr(evlog, "ERR-117;"));
+    assert_int_equal(run(CONFIG_EAS_MAX_REDIRECTS + 2), EAS_OK);
+    assert_non_null(strstr(evlog, "ERR-117;")); /* EAS_ERR_HTTP_TOO_MANY_REDIRECTS */
+    assert_true(now > t0);                      /* ... and then the back-off */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1017,6 +1123,9 @@ int main(void)
         cmocka_unit_test_setup(test_backoff_on_503, setup),
         cmocka_unit_test_setup(test_local_only_changes_and_reply_all, setup),
         cmocka_unit_test_setup(test_calendar_items_parsed_in_order, setup),
+        cmocka_unit_test_setup(test_451_follow_and_persist, setup),
+        cmocka_unit_test_setup(test_451_same_url_is_a_loop, setup),
+        cmocka_unit_test_setup(test_451_chain_capped, setup),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

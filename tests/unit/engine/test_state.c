@@ -153,12 +153,12 @@ static void test_outbox_put_read_remove(void **st)
         {EAS_CALENDAR_TIMEZONE, EAS_FIELD_OPAQUE, tzblob, sizeof(tzblob)},
     };
     uint32_t id1 = 0, id2 = 0;
-    assert_int_equal(eas_outbox_put(&ob, &arena, EAS_OUTBOX_ADD, 0, "cal", NULL, NULL, 0, fields,
-                                    2, &id1),
-                     EAS_OK);
-    assert_int_equal(eas_outbox_put(&ob, &arena, EAS_OUTBOX_DELETE, 0, "cal", "s1", NULL, 0,
-                                    NULL, 0, &id2),
-                     EAS_OK);
+    assert_int_equal(
+        eas_outbox_put(&ob, &arena, EAS_OUTBOX_ADD, 0, "cal", NULL, NULL, 0, fields, 2, &id1),
+        EAS_OK);
+    assert_int_equal(
+        eas_outbox_put(&ob, &arena, EAS_OUTBOX_DELETE, 0, "cal", "s1", NULL, 0, NULL, 0, &id2),
+        EAS_OK);
     assert_true(id2 > id1);
     assert_int_equal(arena.used, 0);
 
@@ -186,9 +186,9 @@ static void test_outbox_put_read_remove(void **st)
     eas_arena_reset(&arena);
 
     uint32_t id3 = 0;
-    assert_int_equal(eas_outbox_put(&ob2, &arena, EAS_OUTBOX_DELETE, 0, "cal", "s2", NULL, 0,
-                                    NULL, 0, &id3),
-                     EAS_OK);
+    assert_int_equal(
+        eas_outbox_put(&ob2, &arena, EAS_OUTBOX_DELETE, 0, "cal", "s2", NULL, 0, NULL, 0, &id3),
+        EAS_OK);
     assert_true(id3 > id2); /* ids keep growing across restarts */
     assert_int_equal(eas_outbox_remove(&ob2, (size_t)s), EAS_OK);
     assert_int_equal(eas_outbox_count(&ob2), 2);
@@ -209,11 +209,9 @@ static void test_outbox_full_and_store_fail(void **st)
         EAS_ERR_STORE);
     assert_int_equal(eas_outbox_count(&ob), 0);
     assert_int_equal(
-        eas_outbox_put(&ob, &arena, EAS_OUTBOX_DELETE, 0, "c", "x", NULL, 0, NULL, 0, &id),
-        EAS_OK);
+        eas_outbox_put(&ob, &arena, EAS_OUTBOX_DELETE, 0, "c", "x", NULL, 0, NULL, 0, &id), EAS_OK);
     assert_int_equal(
-        eas_outbox_put(&ob, &arena, EAS_OUTBOX_DELETE, 0, "c", "y", NULL, 0, NULL, 0, &id),
-        EAS_OK);
+        eas_outbox_put(&ob, &arena, EAS_OUTBOX_DELETE, 0, "c", "y", NULL, 0, NULL, 0, &id), EAS_OK);
     assert_int_equal(
         eas_outbox_put(&ob, &arena, EAS_OUTBOX_DELETE, 0, "c", "z", NULL, 0, NULL, 0, &id),
         EAS_ERR_OUTBOX_FULL);
@@ -222,8 +220,9 @@ static void test_outbox_full_and_store_fail(void **st)
     memset(big, 'x', sizeof(big));
     eas_field_t fb = {EAS_CALENDAR_LOCATION, EAS_FIELD_TEXT, big, sizeof(big)};
     assert_int_equal(eas_outbox_remove(&ob, 0), EAS_OK);
-    assert_int_equal(eas_outbox_put(&ob, &arena, EAS_OUTBOX_ADD, 0, "c", NULL, NULL, 0, &fb, 1, &id),
-                     EAS_ERR_LIMIT);
+    assert_int_equal(
+        eas_outbox_put(&ob, &arena, EAS_OUTBOX_ADD, 0, "c", NULL, NULL, 0, &fb, 1, &id),
+        EAS_ERR_LIMIT);
 }
 
 /* [S 1.15] Responding twice to the same meeting keeps one queued response. */
@@ -271,8 +270,7 @@ static void test_outbox_corrupt_entry_dropped(void **st)
     uint32_t id;
     assert_int_equal(eas_outbox_load(&ob, slots, 4, "a", &arena, NULL), EAS_OK);
     assert_int_equal(
-        eas_outbox_put(&ob, &arena, EAS_OUTBOX_DELETE, 0, "c", "x", NULL, 0, NULL, 0, &id),
-        EAS_OK);
+        eas_outbox_put(&ob, &arena, EAS_OUTBOX_DELETE, 0, "c", "x", NULL, 0, NULL, 0, &id), EAS_OK);
     assert_int_equal(hal_store_put("a.o0", (const uint8_t *)"garbage", 7), EAS_OK);
     size_t bad = 0;
     assert_int_equal(eas_outbox_load(&ob, slots, 4, "a", &arena, &bad), EAS_OK);
@@ -329,6 +327,37 @@ static void test_filter_rules(void **st)
     assert_int_equal(eas_outbox_filter(in + 5, 1, 0, out, &k), EAS_ERR_PARAM);
 }
 
+/* The URL learned from HTTP 451: round trip, "" removes it, damage is detected. */
+static void test_url_record(void **st)
+{
+    (void)st;
+    char url[CONFIG_EAS_URL_MAX + 1];
+    assert_int_equal(eas_state_url_load("acct0", url, sizeof(url), &arena),
+                     EAS_ERR_STORE_NOT_FOUND);
+    assert_int_equal(
+        eas_state_url_save("acct0", "https://b.example/Microsoft-Server-ActiveSync", &arena),
+        EAS_OK);
+    assert_int_equal(eas_state_url_load("acct0", url, sizeof(url), &arena), EAS_OK);
+    assert_string_equal(url, "https://b.example/Microsoft-Server-ActiveSync");
+    uint8_t rec[CONFIG_EAS_URL_MAX + 32];
+    size_t len = sizeof(rec);
+    assert_int_equal(hal_store_get("acct0.url", rec, sizeof(rec), &len), EAS_OK);
+    for (size_t i = 0; i < len; i++) {
+        uint8_t bad[sizeof(rec)];
+        memcpy(bad, rec, len);
+        bad[i] ^= 0x20;
+        assert_int_equal(hal_store_put("acct0.url", bad, len), EAS_OK);
+        assert_int_equal(eas_state_url_load("acct0", url, sizeof(url), &arena),
+                         EAS_ERR_STORE_CORRUPT);
+        assert_string_equal(url, "");
+    }
+    assert_int_equal(hal_store_put("acct0.url", rec, len), EAS_OK);
+    assert_int_equal(eas_state_url_save("acct0", "", &arena), EAS_OK);
+    assert_int_equal(eas_state_url_load("acct0", url, sizeof(url), &arena),
+                     EAS_ERR_STORE_NOT_FOUND);
+    assert_int_equal(arena.used, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -342,6 +371,7 @@ int main(void)
         cmocka_unit_test_setup(test_meeting_response_idempotent, setup),
         cmocka_unit_test_setup(test_outbox_corrupt_entry_dropped, setup),
         cmocka_unit_test_setup(test_filter_rules, setup),
+        cmocka_unit_test_setup(test_url_record, setup),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
