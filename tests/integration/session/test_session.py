@@ -1,0 +1,777 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
+"""Session tests: the engine (through the eas-sync driver and the Linux port) against
+tools/eas-testserver, one test per behaviour. Each test recreates a server condition with the
+server's scenario faults or control API, runs eas-sync, and asserts on eas-sync's JSON lines
+and on the server's request log and counters.
+
+    test_session.py --sync build/x/tools/eas-sync [--agenda build/x/tools/eas-agenda]
+                    [--backoff-min-ms 2000] TEST [TEST...]      (or "all", or --list)
+
+EASD_SEED=N repeats the random choices of a run (printed at the start); EASD_KEEP_TMP=1 keeps
+the temporary directory (server log, every eas-sync output).
+"""
+import argparse
+import json
+import os
+import sys
+import time
+import traceback
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from sessionlib import (DEMO, Client, Failure, Server, View, check, cleanup,  # noqa: E402
+                        field, new_tmp, rng_from_env, sync_keys, sync_requests)
+
+OPT = None
+TESTS = {}
+
+
+def test(fn):
+    TESTS[fn.__name__[len("t_"):]] = fn
+    return fn
+
+
+# ---- shared assertions ----------------------------------------------------------------
+
+def assert_complete(run, what="eas-sync"):
+    s = run.summary()
+    check(run.rc == 0 and s.get("complete") is True,
+          "%s did not complete: exit %s, summary %s, stderr %s", what, run.rc, s,
+          run.stderr[-2000:])
+
+
+def assert_view_matches_server(view, srv, user="testuser", subjects=True):
+    """Every server item of the selected classes is in the view exactly once, nothing
+    else is, and (optionally) the Subject the view holds is the server's current one."""
+    oracle = srv.server_items(user)
+    have = set(view.items)
+    want = set(oracle)
+    missing = sorted(want - have)
+    extra = sorted(have - want)
+    check(not missing, "%d server items never delivered, e.g. %s", len(missing), missing[:5])
+    check(not extra, "%d items in the view that the server does not have, e.g. %s",
+          len(extra), extra[:5])
+    if subjects:
+        wrong = []
+        for key, it in oracle.items():
+            subj = it.get("data", {}).get("Subject")
+            if subj is not None and field(view.items[key], "Subject") != subj:
+                wrong.append((key, field(view.items[key], "Subject"), subj))
+        check(not wrong, "%d items hold another Subject than the server's, e.g. %s", len(wrong),
+              wrong[:3])
+    return len(want)
+
+
+def assert_one_device(reqs, device):
+    ids = {r.get("device") for r in reqs if r.get("command") != "OPTIONS" or r.get("device")}
+    ids.discard(None)
+    check(ids == {device}, "DeviceId changed during the session: %s", sorted(ids))
+
+
+def assert_no_tight_repeat(reqs, min_gap_s):
+    """[S 2.9, 2.2] the same failing request is never repeated faster than the back-off."""
+    last_fail = {}
+    for r in reqs:
+        sig = (r.get("command"), r.get("body_xml") or r.get("body_text") or "",
+               r.get("policy_key"))
+        failed = r.get("status") != 200 or r.get("eas_status") not in (None, 1, 2)
+        if sig in last_fail:
+            gap = r["time"] - last_fail[sig]
+            check(gap >= min_gap_s,
+                  "identical request %s resent %.3f s after it failed (back-off minimum %.3f s)",
+                  r.get("command"), gap, min_gap_s)
+        if failed:
+            last_fail[sig] = r["time"]
+        else:
+            last_fail.pop(sig, None)
+
+
+# ---- first sync ------------------------------------------------------------------------
+
+@test
+def t_first_sync_demo(tmp):
+    """Full first sync of the demo mailbox: every folder, every item of the selected classes
+    exactly once with the server's Subject; OPTIONS -> Provision x2 -> FolderSync -> Sync."""
+    srv = Server(tmp)
+    try:
+        c = Client(tmp, OPT.sync, srv.url)
+        run = c.run()
+        assert_complete(run)
+        view = View().apply(run.events)
+        n = assert_view_matches_server(view, srv)
+        dup = {k: v for k, v in view.adds.items() if v != 1}
+        check(not dup, "items added more than once in one clean run: %s", dup)
+        sf = srv.server_folders()
+        check(set(view.folders) == set(sf), "folders %s != server %s", sorted(view.folders),
+              sorted(sf))
+        for fid, f in sf.items():
+            check(view.folders[fid].get("name") == f["name"], "folder %s name %r != %r", fid,
+                  view.folders[fid].get("name"), f["name"])
+        reqs = srv.requests()
+        cmds = [r["command"] for r in reqs]
+        check(cmds[:4] == ["OPTIONS", "Provision", "Provision", "FolderSync"],
+              "session start %s", cmds[:6])
+        check(set(cmds[4:]) == {"Sync"}, "unexpected commands in the first sync: %s",
+              sorted(set(cmds[4:])))
+        # Each folder starts from SyncKey 0 exactly once.
+        zero = [cid for r in sync_requests(reqs) for cid, k in sync_keys(r) if k == "0"]
+        check(len(zero) == len(set(zero)), "a folder was started from SyncKey 0 twice: %s",
+              zero)
+        s = run.summary()
+        check(s.get("adds") == n, "summary adds %s != %d items", s.get("adds"), n)
+        assert_one_device(reqs, c.device)
+        print("  %d folders, %d items, %d requests" % (len(sf), n, len(reqs)))
+    finally:
+        srv.close()
+
+
+@test
+def t_first_sync_large(tmp):
+    """Generated mailbox (--generate 2000: >8,000 items, every class): every server item
+    present exactly once, paged with WindowSize/MoreAvailable, no key ever reused."""
+    srv = Server(tmp, mailbox=None, generate=2000)
+    try:
+        c = Client(tmp, OPT.sync, srv.url)
+        run = c.run(timeout_s=600)
+        assert_complete(run)
+        view = View().apply(run.events)
+        n = assert_view_matches_server(view, srv, subjects=True)
+        check(n >= 2000, "generated mailbox too small: %d", n)
+        dup = {k: v for k, v in view.adds.items() if v != 1}
+        check(not dup, "%d items added more than once, e.g. %s", len(dup), list(dup)[:3])
+        syncs = sync_requests(srv.requests())
+        more = sum(1 for r in syncs if "<MoreAvailable" in (r.get("response_xml") or ""))
+        check(more > 0, "no MoreAvailable paging happened")
+        # A key is sent at most once per folder in a clean run (no repeated request).
+        seen = set()
+        for r in syncs:
+            for ck in sync_keys(r):
+                check(ck not in seen, "SyncKey %s sent twice for folder %s", ck[1], ck[0])
+                seen.add(ck)
+        print("  %d items in %d Sync requests (%d with MoreAvailable), %.1f s" % (
+            n, len(syncs), more, run.secs))
+    finally:
+        srv.close()
+
+
+# ---- incremental ------------------------------------------------------------------------
+
+@test
+def t_incremental(tmp):
+    """Second run with the same --state after server-side changes (new mail, changed and
+    deleted items, a moved item): only the differences are delivered, no folder restarts
+    from SyncKey 0, and the view equals the server's mailbox again."""
+    srv = Server(tmp)
+    try:
+        c = Client(tmp, OPT.sync, srv.url)
+        view = View().apply(c.run().events)
+        res = srv.changes([
+            {"op": "new_mail", "subject": "incremental: new mail"},
+            {"op": "change_item", "server_id": "7:2", "set": {"FileAs": "Changed, Contact",
+                                                             "FirstName": "Changed"}},
+            {"op": "change_item", "server_id": "6:9", "set": {"Subject": "UTC call (renamed)"}},
+            {"op": "delete_item", "server_id": "8:1"},
+            {"op": "move_item", "server_id": "1:1", "to_folder": "10"},
+            {"op": "add_item", "folder": "8", "data": {"Subject": "incremental: new task",
+                                                      "Complete": 0}},
+        ])
+        srv.reset_log()
+        run = c.run()
+        assert_complete(run, "incremental run")
+        view.apply(run.events)
+        assert_view_matches_server(view, srv)
+        adds = {(e["folder"], e["server_id"]) for e in run.of("item_add")}
+        changes = {(e["folder"], e["server_id"]) for e in run.of("item_change")}
+        deletes = {(e["folder"], e["server_id"]) for e in run.of("item_delete")}
+        moved = res[4]
+        exp_adds = {(res[0]["folder"], res[0]["server_id"]), (moved["folder"],
+                                                              moved["server_id"]),
+                    (res[5]["folder"], res[5]["server_id"])}
+        check(adds == exp_adds, "adds %s != expected %s", sorted(adds), sorted(exp_adds))
+        check(changes == {("7", "7:2"), ("6", "6:9")}, "changes %s", sorted(changes))
+        check(deletes == {("8", "8:1"), ("1", "1:1")}, "deletes %s", sorted(deletes))
+        zero = [cid for r in sync_requests(srv.requests()) for cid, k in sync_keys(r)
+                if k == "0"]
+        check(not zero, "incremental run restarted folders from SyncKey 0: %s", zero)
+        check(not any(r["command"] in ("Provision", "OPTIONS") and r["command"] == "Provision"
+                      for r in srv.requests()), "incremental run provisioned again")
+        # Third run: nothing changed, nothing delivered.
+        run3 = c.run()
+        assert_complete(run3, "third run")
+        items3 = [e for e in run3.events if e.get("event", "").startswith("item_")]
+        check(not items3, "unchanged mailbox delivered %d item events", len(items3))
+    finally:
+        srv.close()
+
+
+@test
+def t_incremental_folders(tmp):
+    """Folder hierarchy changes between runs (FolderSync Add/Update/Delete): a new folder
+    is synced, a deleted one disappears with its items, a renamed one keeps its items."""
+    srv = Server(tmp)
+    try:
+        c = Client(tmp, OPT.sync, srv.url)
+        view = View().apply(c.run().events)
+        res = srv.changes([{"op": "add_folder", "name": "New projects", "type": 12,
+                            "parent": "0"},
+                           {"op": "delete_folder", "folder": "11"},
+                           {"op": "rename_folder", "folder": "10", "name": "Projects (old)"}])
+        new_id = res[0].get("folder") or res[0].get("id")
+        srv.changes([{"op": "new_mail", "folder": new_id, "subject": "in the new folder"}])
+        run = c.run()
+        assert_complete(run, "incremental run")
+        view.apply(run.events)
+        sf = srv.server_folders()
+        check(set(view.folders) == set(sf), "folders %s != server %s", sorted(view.folders),
+              sorted(sf))
+        check(view.folders["10"].get("name") == "Projects (old)", "rename not applied: %s",
+              view.folders["10"])
+        assert_view_matches_server(view, srv)
+    finally:
+        srv.close()
+
+
+# ---- [S 2.12] re-provisioning ------------------------------------------------------------
+
+def _reprovision(tmp, version, expect):
+    srv = Server(tmp, "--versions", version)
+    try:
+        c = Client(tmp, OPT.sync, srv.url, device="prov" + version.replace(".", ""))
+        view = View().apply(c.run().events)
+        first_key = srv.state(c.device)["devices"]["testuser"][c.device]["policy_key"]
+        srv.changes([{"op": "new_mail", "subject": "after the policy change"}])
+        # The server forgets the device's policy in the middle of the next sync.
+        srv.faults({"command": "Sync", "nth": 2, "type": "invalidate_policy"})
+        srv.reset_log()
+        run = c.run()
+        assert_complete(run, "run after the policy was invalidated")
+        view.apply(run.events)
+        assert_view_matches_server(view, srv)
+        reqs = srv.requests()
+        assert_one_device(reqs, c.device)
+        idx = [i for i, r in enumerate(reqs) if r["command"] == "Sync"]
+        failed = [i for i in idx if (reqs[i]["status"] == 449 if expect == 449 else
+                                     reqs[i].get("eas_status") in (142, 143, 144))]
+        check(failed, "the server never refused a Sync (%s)", [(r["command"], r["status"],
+                                                               r.get("eas_status"))
+                                                              for r in reqs])
+        f = failed[0]
+        prov = [i for i in range(f + 1, len(reqs)) if reqs[i]["command"] == "Provision"]
+        check(len(prov) >= 2 and prov[0] == f + 1 and prov[1] == f + 2,
+              "after the refusal: %s", [(r["command"], r["status"]) for r in reqs[f:f + 5]])
+        final_key = srv.state(c.device)["devices"]["testuser"][c.device]["policy_key"]
+        check(final_key and final_key != first_key, "no new final policy key")
+        replay = reqs[prov[1] + 1]
+        check(replay["command"] == "Sync", "the failed request was not replayed next: %s",
+              replay["command"])
+        check(sync_keys(replay) == sync_keys(reqs[f]),
+              "the replay is not the failed request: %s vs %s", sync_keys(replay),
+              sync_keys(reqs[f]))
+        check(replay.get("policy_key") == final_key, "replay sent policy key %s, final is %s",
+              replay.get("policy_key"), final_key)
+        check(replay["status"] == 200 and replay.get("eas_status") == 1,
+              "replay failed: %s/%s", replay["status"], replay.get("eas_status"))
+        print("  %s: refused with %s, re-provisioned, replayed with the final key" % (
+            version, "HTTP 449" if expect == 449 else "Status %s" % reqs[f].get("eas_status")))
+    finally:
+        srv.close()
+
+
+@test
+def t_s2_12_reprovision_449(tmp):
+    """[S 2.12] 12.1: HTTP 449 mid-sync -> two-phase Provision -> the failed Sync replayed
+    with the final key; DeviceId unchanged."""
+    _reprovision(tmp, "12.1", 449)
+
+
+@test
+def t_s2_12_reprovision_status(tmp):
+    """[S 2.12] 14.1: Status 142/144 in the Sync body mid-sync -> Provision -> replay with
+    the final key; DeviceId unchanged."""
+    _reprovision(tmp, "14.1", 142)
+
+
+@test
+def t_s2_12_reprovision_loop_capped(tmp):
+    """[S 2.12] a server that refuses the fresh key again and again: re-provisioning is capped
+    and backed off (no Provision storm), eas-sync gives up instead of looping."""
+    srv = Server(tmp, "--versions", "14.1")
+    try:
+        c = Client(tmp, OPT.sync, srv.url, device="provloop")
+        c.run()
+        srv.faults({"command": "Sync", "nth": 1, "times": 0, "type": "invalidate_policy"})
+        srv.reset_log()
+        run = c.run(timeout_s=20)
+        check(run.rc != 0, "eas-sync claims success although every Sync was refused")
+        reqs = srv.requests()
+        prov = [r for r in reqs if r["command"] == "Provision"]
+        check(len(prov) <= 2 * 12, "%d Provision requests in 20 s: a re-provisioning storm",
+              len(prov))
+        assert_no_tight_repeat(reqs, OPT.backoff_min_ms / 2000.0)
+        print("  %d requests (%d Provision) in %.1f s" % (len(reqs), len(prov), run.secs))
+    finally:
+        srv.close()
+
+
+# ---- [S 2.13] per-folder recovery -------------------------------------------------------
+
+@test
+def t_s2_13_status3_one_folder(tmp):
+    """[S 2.13] collection Status 3 on one folder: only that folder restarts with SyncKey 0,
+    the other folders keep their keys, and no item that still exists is deleted."""
+    srv = Server(tmp)
+    try:
+        c = Client(tmp, OPT.sync, srv.url, device="resync")
+        view = View().apply(c.run().events)
+        keys_before = {fid: f["synckey"] for fid, f in
+                       srv.state(c.device)["devices"]["testuser"][c.device]["folders"].items()}
+        srv.changes([{"op": "change_item", "server_id": "6:3",
+                      "set": {"Subject": "changed before the reset"}},
+                     {"op": "new_mail", "subject": "new mail during recovery"}])
+        srv.faults({"command": "Sync", "type": "status", "status": 3, "collection": "6"})
+        srv.reset_log()
+        run = c.run()
+        assert_complete(run, "run with the status 3")
+        syncs = sync_requests(srv.requests())
+        hit = [i for i, r in enumerate(syncs) if r.get("faults")]
+        check(hit, "the status 3 fault never fired")
+        zero = [(i, cid) for i, r in enumerate(syncs) for cid, k in sync_keys(r) if k == "0"]
+        check(zero and all(cid == "6" for _, cid in zero),
+              "SyncKey 0 sent for %s (only folder 6 may restart)", zero)
+        check(all(i > hit[0] for i, _ in zero), "SyncKey 0 before the status 3")
+        for r in syncs:
+            for cid, k in sync_keys(r):
+                if cid != "6" and k != keys_before.get(cid) and cid in keys_before:
+                    pass  # other folders advance normally; only "0" is forbidden (above)
+        deleted = [e["server_id"] for e in run.of("item_delete")]
+        check(not deleted, "items disappeared during the recovery: %s", deleted)
+        view.apply(run.events)
+        assert_view_matches_server(view, srv)
+        print("  folder 6 restarted (%d SyncKey 0 request), %d item events, no deletes" % (
+            len(zero), len([e for e in run.events if e.get("event", "").startswith("item")])))
+    finally:
+        srv.close()
+
+
+# ---- [S 1.9] response order ------------------------------------------------------------
+
+@test
+def t_s1_9_double_change(tmp):
+    """[S 1.9] the same item changed twice in one response, the second change with the older
+    DtStamp: both are delivered in response order and the second one wins."""
+    srv = Server(tmp)
+    try:
+        c = Client(tmp, OPT.sync, srv.url, device="order1")
+        view = View().apply(c.run().events)
+        srv.changes([{"op": "change_item", "server_id": "6:9", "set": {"Subject": "UTC call"}}])
+        srv.faults({"command": "Sync", "type": "double_change", "server_id": "6:9",
+                    "collection": "6"})
+        run = c.run()
+        assert_complete(run)
+        ch = [e for e in run.of("item_change") if e["server_id"] == "6:9"]
+        subj = [field(e, "Subject") for e in ch]
+        check(len(ch) >= 2, "expected two changes of 6:9, got %s", subj)
+        check("[change 1]" in subj[-2] and "[change 2]" in subj[-1],
+              "changes not in response order: %s", subj)
+        view.apply(run.events)
+        final = srv.server_items()[("6", "6:9")]["data"]["Subject"]
+        check(field(view.items[("6", "6:9")], "Subject") == final,
+              "view holds %r, server %r", field(view.items[("6", "6:9")], "Subject"), final)
+        assert_view_matches_server(view, srv)
+    finally:
+        srv.close()
+
+
+@test
+def t_s1_9_stale_change(tmp):
+    """[S 1.9] two consecutive responses change one item, the later with a DtStamp a week
+    older: the later response wins (DtStamp is never used to order changes)."""
+    srv = Server(tmp)
+    try:
+        c = Client(tmp, OPT.sync, srv.url, device="order2")
+        view = View().apply(c.run().events)
+        srv.faults({"command": "Sync", "type": "stale_change", "server_id": "6:2",
+                    "collection": "6"})
+        srv.changes([{"op": "change_item", "server_id": "6:1", "set": {"Subject": "nudge"}}])
+        r2 = c.run()
+        assert_complete(r2)
+        view.apply(r2.events)
+        srv.changes([{"op": "change_item", "server_id": "6:1", "set": {"Subject": "nudge 2"}}])
+        r3 = c.run()
+        assert_complete(r3)
+        view.apply(r3.events)
+        seq = [field(e, "Subject") for e in r2.of("item_change") + r3.of("item_change")
+               if e["server_id"] == "6:2"]
+        check(len(seq) >= 2 and "v1" in seq[0] and "v2" in seq[-1], "changes seen: %s", seq)
+        got = field(view.items[("6", "6:2")], "Subject")
+        check(got.endswith("[stale-test v2]"), "view holds %r, not the later change", got)
+        assert_view_matches_server(view, srv)
+    finally:
+        srv.close()
+
+
+# ---- [S 2.9, 2.2] back-off -----------------------------------------------------------------
+
+def _backoff(tmp, retry_after):
+    srv = Server(tmp)
+    try:
+        c = Client(tmp, OPT.sync, srv.url, device="backoff%d" % (retry_after or 0))
+        rule = {"command": "Sync", "nth": 2, "times": 2, "type": "http", "status": 503}
+        if retry_after:
+            rule["retry_after"] = retry_after
+        srv.faults(rule)
+        run = c.run(timeout_s=120)
+        assert_complete(run, "sync through two 503s")
+        reqs = srv.requests()
+        fails = [i for i, r in enumerate(reqs) if r["status"] == 503]
+        check(len(fails) == 2, "expected two 503s, got %d", len(fails))
+        min_gap = retry_after if retry_after else OPT.backoff_min_ms / 2000.0
+        gaps = []
+        for i in fails:
+            nxt = reqs[i + 1]
+            gap = nxt["time"] - reqs[i]["time"]
+            gaps.append(gap)
+            check(gap >= min_gap, "request %d came %.3f s after a 503 (minimum %.3f s)",
+                  nxt["seq"], gap, min_gap)
+            check(sync_keys(nxt) == sync_keys(reqs[i]), "the retry is another request")
+        assert_no_tight_repeat(reqs, min_gap)
+        view = View().apply(run.events)
+        assert_view_matches_server(view, srv)
+        print("  gaps after the 503s: %s s" % ", ".join("%.2f" % g for g in gaps))
+    finally:
+        srv.close()
+
+
+@test
+def t_s2_9_503_retry_after(tmp):
+    """[S 2.9, 2.2] 503 with Retry-After: 3 -> no request within 3 s of the failure, then
+    the same request again."""
+    _backoff(tmp, 3)
+
+
+@test
+def t_s2_9_503_backoff(tmp):
+    """[S 2.9, 2.2] 503 without Retry-After, twice -> exponential back-off with jitter: no
+    identical request within the minimum back-off."""
+    _backoff(tmp, None)
+
+
+@test
+def t_s2_9_malformed_backoff(tmp):
+    """[S 2.9] malformed responses (garbage WBXML, HTML error page with HTTP 200, truncated
+    body, reset connection) go through the same back-off and the sync still completes
+    with every item exactly once."""
+    srv = Server(tmp)
+    try:
+        c = Client(tmp, OPT.sync, srv.url, device="malformed")
+        srv.faults([{"command": "Sync", "nth": 2, "type": "malformed", "mode": "garbage"},
+                    {"command": "Sync", "nth": 4, "type": "malformed", "mode": "html"},
+                    {"command": "Sync", "nth": 6, "type": "truncate", "bytes": 20},
+                    {"command": "Sync", "nth": 8, "type": "reset", "after_bytes": 60}])
+        run = c.run(timeout_s=180)
+        assert_complete(run)
+        reqs = srv.requests()
+        assert_no_tight_repeat(reqs, OPT.backoff_min_ms / 2000.0)
+        view = View().apply(run.events)
+        assert_view_matches_server(view, srv)
+        check(len(run.errors()) >= 4, "the 4 faults were not reported: %s", run.errors())
+    finally:
+        srv.close()
+
+
+@test
+def t_repeat_synckey(tmp):
+    """MoreAvailable with the request's own SyncKey, again and again: detected, no loop
+    (a bounded number of Sync requests for that folder, never back to back)."""
+    srv = Server(tmp)
+    try:
+        c = Client(tmp, OPT.sync, srv.url, device="repeat")
+        srv.faults({"command": "Sync", "type": "repeat_synckey", "collection": "6", "times": 0})
+        run = c.run(timeout_s=20)
+        reqs = srv.requests()
+        on6 = [r for r in sync_requests(reqs) if any(cid == "6" for cid, _ in sync_keys(r))]
+        check(len(on6) <= 12, "%d Sync requests for the repeating folder in 20 s: a loop",
+              len(on6))
+        assert_no_tight_repeat(reqs, OPT.backoff_min_ms / 2000.0)
+        check(any(e.get("event") == "error" for e in run.events),
+              "the repeated key was not reported")
+        # Every other folder still completed.
+        view = View().apply(run.events)
+        oracle = srv.server_items()
+        others = {k for k in oracle if k[0] != "6"}
+        check(others <= set(view.items), "other folders incomplete: %s",
+              sorted(others - set(view.items))[:5])
+        print("  %d Sync requests for folder 6, eas-sync exit %d" % (len(on6), run.rc))
+    finally:
+        srv.close()
+
+
+# ---- 401 ------------------------------------------------------------------------------
+
+@test
+def t_http_401_stops(tmp):
+    """HTTP 401 -> reported as a credentials problem, eas-sync stops: no retry storm."""
+    srv = Server(tmp)
+    try:
+        c = Client(tmp, OPT.sync, srv.url, password="wrong", device="auth")
+        run = c.run(timeout_s=20)
+        check(run.rc != 0, "eas-sync succeeded with a wrong password")
+        s = run.summary()
+        check(s.get("state") == "auth-failed", "final state %s", s)
+        reqs = srv.requests()
+        check(1 <= len(reqs) <= 2, "%d requests with a wrong password", len(reqs))
+        check(all(r["status"] == 401 for r in reqs), "statuses %s",
+              [r["status"] for r in reqs])
+        check(run.secs < 19, "eas-sync kept going until its timeout after a 401")
+    finally:
+        srv.close()
+
+
+@test
+def t_http_401_mid_sync(tmp):
+    """401 in the middle of a sync (password changed on the server): stop, do not retry."""
+    srv = Server(tmp)
+    try:
+        c = Client(tmp, OPT.sync, srv.url, device="auth2")
+        srv.faults({"command": "Sync", "nth": 3, "times": 0, "type": "http", "status": 401})
+        run = c.run(timeout_s=20)
+        check(run.rc != 0, "eas-sync succeeded although the server answered 401")
+        check(run.summary().get("state") == "auth-failed", "final state %s", run.summary())
+        n401 = [r for r in srv.requests() if r["status"] == 401]
+        check(len(n401) == 1, "%d requests answered 401 (retry storm)", len(n401))
+    finally:
+        srv.close()
+
+
+# ---- power loss --------------------------------------------------------------------------
+
+def _power_loss(tmp, deletes):
+    """SIGKILL eas-sync at >= 100 random points of a large first sync (by time: during
+    OPTIONS/Provision/FolderSync/requests in flight; by delivered item: between an item and
+    the commit of its response), restarting with the same state dir each time, while the
+    server also changes and deletes items now and then. Then run to completion: every server
+    item must be in the folded view (upserts by (folder, ServerId)) exactly once with its
+    current Subject, nothing deleted may remain, and a further run must deliver nothing."""
+    seed, rng = rng_from_env()
+    print("  EASD_SEED=%d" % seed)
+    srv = Server(tmp, mailbox=None, generate=OPT.power_items)
+    try:
+        c = Client(tmp, OPT.sync, srv.url, device="powerloss")
+        view = View()
+        kills = runs = completed = changed = deleted = 0
+        while kills < OPT.kills and runs < OPT.kills * 3:
+            runs += 1
+            if rng.random() < 0.4:
+                killed, run = c.run_killed(rng, after_s=rng.uniform(0.0, 0.5))
+            else:
+                killed, run = c.run_killed(rng, after_lines=rng.randint(1, 300))
+            view.apply(run.events)
+            kills += 1 if killed else 0
+            check(not any(e.get("error") == "EAS_ERR_STORE_CORRUPT" for e in run.errors()),
+                  "state corrupt after a kill")
+            if not killed:
+                completed += 1
+                check(run.rc == 0, "eas-sync failed after a restart: %s", run.summary())
+            if runs % 7 == 0 or not killed:
+                # Server-side changes while the device is down or half synced.
+                # Subject-bearing classes only: the view check compares Subjects.
+                sf = srv.server_folders()
+                items = sorted(k for k in srv.server_items()
+                               if int(sf[k[0]]["type"]) not in (9, 14))
+                picks = rng.sample(items, min(len(items), 8))
+                ch = [{"op": "change_item", "server_id": sid,
+                       "set": {"Subject": "power-loss change %d/%d" % (runs, i)}}
+                      for i, (_, sid) in enumerate(picks[:5])]
+                if deletes:
+                    ch += [{"op": "delete_item", "server_id": sid} for _, sid in picks[5:]]
+                    deleted += len(picks[5:])
+                if not killed:
+                    ch += [{"op": "new_mail", "subject": "grow %d-%d" % (runs, i)}
+                           for i in range(rng.randint(100, 300))]
+                srv.changes(ch)
+                changed += len(picks[:5])
+        check(kills >= OPT.kills, "only %d kills landed", kills)
+        final = c.run(timeout_s=600)
+        assert_complete(final, "final run after %d kills" % kills)
+        view.apply(final.events)
+        n = assert_view_matches_server(view, srv)
+        again = c.run()
+        assert_complete(again, "run after the final one")
+        items = [e for e in again.events if e.get("event", "").startswith("item_")]
+        check(not items, "a complete state delivered %d more item events", len(items))
+        # [S 2.13] under kills: SyncKey 0 only as a folder's first request or right after
+        # the server invalidated that folder's key (Status 3).
+        last_status = {}
+        for r in sync_requests(srv.requests()):
+            for cid, k in sync_keys(r):
+                check(k != "0" or last_status.get(cid) in (None, "3"),
+                      "folder %s restarted from SyncKey 0 without a Status 3 (seq %s)", cid,
+                      r["seq"])
+                rx = r.get("response_xml") or ""
+                last_status[cid] = "3" if "<Status>3</Status>" in rx else "1"
+        print("  %d kills in %d runs (%d ran to completion), %d server changes and %d deletes "
+              "meanwhile; %d items exactly once" % (kills, runs, completed, changed, deleted, n))
+    finally:
+        srv.close()
+
+
+@test
+def t_power_loss(tmp):
+    """SIGKILL at >= 100 random points of a large first sync with server-side changes in
+    between: every item delivered, each exactly once in the folded view, nothing more to do
+    afterwards; SyncKey 0 only for a new folder or after Status 3."""
+    _power_loss(tmp, deletes=False)
+
+
+@test
+def t_power_loss_deletes(tmp):
+    """Power loss as above, and the server also deletes items in between. A folder whose key
+    the server invalidated restarts from 0 and the server never sends Deletes for it: the
+    application needs the engine's RESYNC_BEGIN/END to drop what is gone [S 2.13]."""
+    _power_loss(tmp, deletes=True)
+
+
+# ---- calendar: engine -> application view -> calendar module ------------------------------
+
+@test
+def t_agenda_demo(tmp):
+    """The demo mailbox's calendar, synced by eas-sync and expanded by eas-agenda (calendar
+    module): Outlook day-31 and Feb-29 rules, a deleted and a moved occurrence [S 1.1],
+    one series per ServerId with its exceptions attached [S 1.12], the 3-day all-day event
+    and the 46-hour event keep their kind and span [S 1.4, 1.6]."""
+    check(OPT.agenda, "--agenda is needed")
+    import subprocess
+    srv = Server(tmp)
+    try:
+        c = Client(tmp, OPT.sync, srv.url, device="agenda")
+        run = c.run()
+        assert_complete(run)
+        out = os.path.join(tmp, "run1-agenda.jsonl")
+        p = subprocess.run([OPT.agenda, "--json", "--from", "20250101T000000Z", "--days",
+                            "400", out], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                           text=True)
+        check(p.returncode == 0, "eas-agenda failed: %s", p.stderr)
+        occ = [json.loads(line) for line in p.stdout.splitlines()]
+        by = {}
+        for o in occ:
+            by.setdefault(o["server_id"], []).append(o)
+
+        def starts(sid):
+            return [o["start"] for o in by.get(sid, [])]
+        with open(DEMO) as fh:
+            demo = json.load(fh)
+        items = {it["id"]: it["data"] for it in demo["users"][0]["folders"][5]["items"]}
+
+        def iso(compact):
+            return "%s-%s-%sT%s:%s:%sZ" % (compact[0:4], compact[4:6], compact[6:8],
+                                           compact[9:11], compact[11:13], compact[13:15])
+        # Exceptions from the mailbox data: deleted ones absent, modified ones at their time.
+        for sid, data in items.items():
+            for ex in data.get("Exceptions", []):
+                orig = iso(ex["ExceptionStartTime"])
+                if ex.get("Deleted"):
+                    check(orig not in starts(sid), "%s: deleted occurrence %s still there",
+                          sid, orig)
+                else:
+                    moved = [o for o in by[sid] if o["start"] == iso(ex["StartTime"])]
+                    check(moved and moved[0]["exception"] and
+                          moved[0]["subject"] == ex["Subject"],
+                          "%s: modified occurrence at %s missing or wrong: %s", sid,
+                          ex["StartTime"], moved)
+                    check(orig not in starts(sid), "%s: the moved occurrence also at %s", sid,
+                          orig)
+        # Outlook rules (docs/testserver.md describes the mailbox).
+        m31 = [s[:10] for s in starts("6:1")]
+        check(len(m31) == 12, "monthly-31st: %d occurrences (Occurrences=12)", len(m31))
+        for d in ("2025-02-28", "2025-04-30", "2025-06-30", "2025-09-30", "2025-11-30"):
+            check(d in m31, "monthly-31st not on the last day of a short month %s: %s", d, m31)
+        leap = [s[:10] for s in starts("6:7")]
+        check(any(s.startswith("2025-02-2") for s in leap),
+              "yearly Feb-29 event missing in 2025: %s", leap)
+        lf = [s[:10] for s in starts("6:8")]
+        check(lf[:3] == ["2025-01-31", "2025-02-28", "2025-03-28"], "last Friday: %s", lf)
+        off = by.get("6:4", [])
+        check(len(off) == 1 and off[0]["all_day"], "3-day all-day event: %s", off)
+        trip = by.get("6:5", [])
+        check(len(trip) == 1 and not trip[0]["all_day"] and trip[0]["end"] ==
+              "2025-05-07T10:00:00Z", "46-hour event: %s", trip)
+        # [S 1.12]: one series per ServerId, no duplicate instances.
+        for sid, lst in by.items():
+            st = [o["start"] for o in lst]
+            check(len(st) == len(set(st)), "%s has duplicate instances", sid)
+        print("  %d occurrences of %d items checked" % (len(occ), len(by)))
+    finally:
+        srv.close()
+
+
+# ---- [S 2.15] Ping ------------------------------------------------------------------------
+
+@test
+def t_s2_15_ping_reject_folder(tmp):
+    """[S 2.15] the server rejects one folder in Ping (Status 7 whenever it is named): the
+    folder is removed from the Ping set, reported, and never sent in a Ping again."""
+    srv = Server(tmp, scenario={"settings": {"ping_min": 1, "ping_max": 60,
+                                             "ping_scale": 0.05},
+                                "reject_ping_folders": {"12": 7}})
+    try:
+        c = Client(tmp, OPT.sync, srv.url, device="ping", extra=["--push", "6"])
+        run = c.run(timeout_s=20)
+        pings = srv.requests(command="Ping")
+        check(len(pings) >= 2, "only %d Ping requests", len(pings))
+        named = [i for i, r in enumerate(pings) if "<Id>12</Id>" in (r.get("body_xml") or "")]
+        check(named and named == [named[0]] and pings[named[0]].get("eas_status") == 7,
+              "folder 12 pinged %d times after the rejection", len(named))
+        check(any(e.get("event") in ("ping_rejected", "error") for e in run.events),
+              "rejection not reported")
+    finally:
+        srv.close()
+
+
+def main():
+    global OPT
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--sync", help="eas-sync binary")
+    ap.add_argument("--agenda", help="eas-agenda binary")
+    ap.add_argument("--backoff-min-ms", type=int, default=2000,
+                    help="CONFIG_EAS_BACKOFF_MIN_MS of the build")
+    ap.add_argument("--kills", type=int, default=100, help="power-loss kills")
+    ap.add_argument("--power-items", type=int, default=2000,
+                    help="--generate N for the power-loss mailbox")
+    ap.add_argument("--list", action="store_true")
+    ap.add_argument("tests", nargs="*")
+    OPT = ap.parse_args()
+    if OPT.list:
+        for name, fn in TESTS.items():
+            print("%-32s %s" % (name, (fn.__doc__ or "").strip().split("\n")[0]))
+        return 0
+    if not OPT.sync or not OPT.tests:
+        ap.error("--sync and at least one TEST are needed")
+    names = list(TESTS) if OPT.tests == ["all"] else OPT.tests
+    failed = []
+    for name in names:
+        if name not in TESTS:
+            print("unknown test %s" % name)
+            return 2
+        tmp = new_tmp(name)
+        t0 = time.monotonic()
+        print("--- %s" % name, flush=True)
+        ok = False
+        try:
+            TESTS[name](tmp)
+            ok = True
+        except Failure as e:
+            print("FAIL %s: %s" % (name, e))
+        except Exception:
+            traceback.print_exc()
+            print("FAIL %s: exception" % name)
+        print("%s %s (%.1f s)%s" % ("ok  " if ok else "FAIL", name, time.monotonic() - t0,
+                                   "" if ok else "  [files in %s]" % tmp), flush=True)
+        cleanup(tmp, ok)
+        if not ok:
+            failed.append(name)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
