@@ -34,6 +34,13 @@ enum op {
 
 /* Engine-private folder flag: not (yet) seen in a FolderSync restarted from key 0. */
 #define FOLDER_F_UNSEEN 0x80u
+/* [S 2.15] Ping rejected without naming the folder: the folders that may be the cause, and
+   the half of them the next Ping carries (bisection). Never persisted. */
+#define FOLDER_F_SUSPECT 0x40u
+#define FOLDER_F_PROBE   0x20u
+
+/* Most folders in one Ping (the server may ask for fewer with status 6). */
+#define PING_LIST_MAX 16u
 
 /* Outbox in-flight states (slot.in_flight). */
 #define OB_SENT 1u
@@ -76,7 +83,13 @@ typedef struct eng_priv {
     int16_t cur;    /* folder being synced */
     uint16_t items; /* items applied from the current response */
     uint8_t item_open;
-    uint8_t ping_rejected; /* consecutive Ping 3/4 answers */
+    uint8_t ping_rejected; /* consecutive Ping rejections (3/4/7/132) */
+    uint8_t probing;       /* searching the folder a Ping was rejected for */
+    uint8_t poll;          /* nothing to ping: wait for wake_ms, then sync everything */
+    uint8_t rej_valid;     /* rej_sig holds the folder set of a rejected Ping */
+    uint32_t ping_sig;     /* signature of the folder set of the Ping in flight */
+    uint32_t rej_sig;
+    uint16_t rej_status;
     uint8_t complete_reported;
     uint8_t cal_active;               /* the calendar collector is fed the current item */
     uint16_t cal_depth;               /* depth of the item's ApplicationData */
@@ -561,6 +574,43 @@ static int sync_commands(void *user, eas_wbxml_enc_t *enc)
     return EAS_OK;
 }
 
+/* ---- the Ping folder set ---- */
+
+static bool folder_pingable(const eas_folder_t *f)
+{
+    return f->used && (f->flags & EAS_FOLDER_F_SELECTED) && f->cls &&
+           !(f->flags & EAS_FOLDER_F_NO_PING);
+}
+
+/* The folders of the next Ping: every pingable one, or only the probe half of the suspects
+   while the folder a rejected Ping was about is searched. */
+static size_t ping_set(const eas_engine_t *e, eas_ping_folder_t *list, size_t cap)
+{
+    const eng_priv_t *p = (const eng_priv_t *)(const void *)e->priv;
+    size_t n = 0;
+    uint32_t maxf = p->ping_max_folders ? p->ping_max_folders : PING_LIST_MAX;
+    for (size_t i = 0; i < e->mem.folder_cap && n < cap && n < maxf; i++) {
+        const eas_folder_t *f = &e->mem.folders[i];
+        if (folder_pingable(f) && (!p->probing || (f->flags & FOLDER_F_PROBE))) {
+            list[n].id = f->server_id;
+            list[n].cls = f->cls;
+            n++;
+        }
+    }
+    return n;
+}
+
+/* Identity of a Ping's folder set: a rejected set is never sent again as it was. */
+static uint32_t ping_sig(const eas_ping_folder_t *list, size_t n)
+{
+    uint32_t c = 0;
+    for (size_t i = 0; i < n; i++) {
+        c = eas_crc32(c, (const uint8_t *)list[i].id, strlen(list[i].id) + 1);
+        c = eas_crc32(c, &list[i].cls, 1);
+    }
+    return c;
+}
+
 static int body_fn(void *user, eas_http_write_fn write, void *wctx)
 {
     eas_engine_t *e = user;
@@ -614,18 +664,8 @@ static int body_fn(void *user, eas_http_write_fn write, void *wctx)
         break;
     }
     case OP_PING: {
-        eas_ping_folder_t list[16];
-        size_t n = 0;
-        uint32_t cap = p->ping_max_folders ? p->ping_max_folders : 16;
-        for (size_t i = 0; i < e->mem.folder_cap && n < 16 && n < cap; i++) {
-            const eas_folder_t *f = &e->mem.folders[i];
-            if (f->used && (f->flags & EAS_FOLDER_F_SELECTED) && f->cls &&
-                !(f->flags & EAS_FOLDER_F_NO_PING)) {
-                list[n].id = f->server_id;
-                list[n].cls = f->cls;
-                n++;
-            }
-        }
+        eas_ping_folder_t list[PING_LIST_MAX];
+        size_t n = ping_set(e, list, PING_LIST_MAX);
         eas_proto_ping_build(&enc, p->ping_interval, list, n);
         break;
     }
@@ -730,13 +770,16 @@ static int start_op(eas_engine_t *e, uint8_t op)
         set_state(e, EAS_STATE_SYNCING);
         break;
     }
-    case OP_PING:
+    case OP_PING: {
+        eas_ping_folder_t list[PING_LIST_MAX];
+        p->ping_sig = ping_sig(list, ping_set(e, list, PING_LIST_MAX));
         p->req.cmd = EAS_CMD_PING;
         p->req.first_byte_timeout_ms = (p->ping_interval + 30u) * 1000u;
         eas_proto_ping_parser_init(&p->u.ping, on_ping_folder, e);
         cb = eas_proto_ping_event;
         set_state(e, EAS_STATE_PINGING);
         break;
+    }
     default:
         return EAS_ERR_INTERNAL;
     }
@@ -752,6 +795,8 @@ static int start_op(eas_engine_t *e, uint8_t op)
 }
 
 /* ---- choosing the next operation ---- */
+
+static void start_ping(eas_engine_t *e);
 
 static void next_op(eas_engine_t *e)
 {
@@ -784,6 +829,104 @@ static void next_op(eas_engine_t *e)
         eas_event_t ev = {.type = EAS_EV_SYNC_COMPLETE};
         p->complete_reported = 1;
         (void)emit(e, &ev);
+    }
+    start_ping(e);
+}
+
+/* ---- Ping: the rejected-folder search [S 2.15] ---- */
+
+static int save_folders(eas_engine_t *e)
+{
+    return eas_state_folders_save(e->cfg->store_prefix, e->hierarchy_key, e->mem.folders,
+                                  e->mem.folder_cap, e->mem.arena);
+}
+
+static void probe_clear(eas_engine_t *e)
+{
+    eng_priv_t *p = P(e);
+    for (size_t i = 0; i < e->mem.folder_cap; i++) {
+        e->mem.folders[i].flags &= (uint8_t) ~(FOLDER_F_SUSPECT | FOLDER_F_PROBE);
+    }
+    p->probing = 0;
+}
+
+/* The folder the server rejects: out of the Ping set for good (persisted), reported. */
+static void ping_reject_folder(eas_engine_t *e, eas_folder_t *f, uint16_t status)
+{
+    eng_priv_t *p = P(e);
+    eas_event_t ev = {.type = EAS_EV_PING_REJECTED};
+    probe_clear(e);
+    p->rej_valid = 0;
+    f->flags |= EAS_FOLDER_F_NO_PING;
+    EAS_LOGW(MOD, "Ping: folder rejected by the server (status %u); not pinged again",
+             (unsigned)status);
+    ev.u.folder.entry = f;
+    ev.u.folder.status = status;
+    (void)emit(e, &ev);
+    if (save_folders(e) != EAS_OK) {
+        report(e, EAS_ERR_STORE, status, "saving the Ping exclusion", f->server_id);
+    }
+}
+
+/* Next bisection step: the suspects are narrowed; one left is the culprit, otherwise the
+   next Ping carries half of them. Returns false when no suspect is left. */
+static bool probe_split(eas_engine_t *e, uint16_t status)
+{
+    eng_priv_t *p = P(e);
+    size_t n = 0, half, k = 0;
+    eas_folder_t *last = NULL;
+    for (size_t i = 0; i < e->mem.folder_cap; i++) {
+        eas_folder_t *f = &e->mem.folders[i];
+        f->flags &= (uint8_t)~FOLDER_F_PROBE;
+        if ((f->flags & FOLDER_F_SUSPECT) && folder_pingable(f)) {
+            n++;
+            last = f;
+        } else {
+            f->flags &= (uint8_t)~FOLDER_F_SUSPECT;
+        }
+    }
+    if (n == 0) {
+        probe_clear(e);
+        return false;
+    }
+    if (n == 1) {
+        ping_reject_folder(e, last, status);
+        return true;
+    }
+    half = n / 2;
+    for (size_t i = 0; i < e->mem.folder_cap && k < half; i++) {
+        eas_folder_t *f = &e->mem.folders[i];
+        if (f->flags & FOLDER_F_SUSPECT) {
+            f->flags |= FOLDER_F_PROBE;
+            k++;
+        }
+    }
+    p->probing = 1;
+    return true;
+}
+
+/* Start the next Ping — unless its folder set is one the server rejected: then search the
+   folder it is about instead of resending it. With nothing to ping, poll at the interval. */
+static void start_ping(eas_engine_t *e)
+{
+    eng_priv_t *p = P(e);
+    eas_ping_folder_t list[PING_LIST_MAX];
+    size_t n = ping_set(e, list, PING_LIST_MAX);
+
+    if (n > 0 && !p->probing && p->rej_valid && ping_sig(list, n) == p->rej_sig) {
+        for (size_t i = 0; i < e->mem.folder_cap; i++) {
+            if (folder_pingable(&e->mem.folders[i])) {
+                e->mem.folders[i].flags |= FOLDER_F_SUSPECT;
+            }
+        }
+        (void)probe_split(e, p->rej_status);
+        n = ping_set(e, list, PING_LIST_MAX);
+    }
+    if (n == 0) {
+        p->poll = 1;
+        p->wake_ms = p->now_ms + (uint64_t)p->ping_interval * 1000u;
+        set_state(e, EAS_STATE_PINGING);
+        return;
     }
     /* The adaptive heartbeat replaces p->ping_interval here later (ROADMAP 2). */
     (void)start_op(e, OP_PING);
@@ -1077,18 +1220,26 @@ static void apply_ping(eas_engine_t *e)
     }
     switch (st) {
     case 1: /* heartbeat expired without changes */
+    case 2: /* changes: the folders were marked DIRTY by on_ping_folder, only they sync */
         p->ping_rejected = 0;
         p->failures = 0;
+        if (p->probing) {
+            /* The probe half was accepted: the culprit is among the other suspects. */
+            for (size_t i = 0; i < e->mem.folder_cap; i++) {
+                if (e->mem.folders[i].flags & FOLDER_F_PROBE) {
+                    e->mem.folders[i].flags &= (uint8_t)~FOLDER_F_SUSPECT;
+                }
+            }
+            if (!probe_split(e, p->rej_status)) {
+                /* Every folder was accepted on its own: the rejection did not reproduce. */
+                p->rej_valid = 0;
+            }
+        }
         next_op(e);
-        break;
-    case 2:
-        p->ping_rejected = 0;
-        p->failures = 0;
-        next_op(e); /* folders marked DIRTY by on_ping_folder */
         break;
     case 5:
         /* Adopt the server's bound: the next request differs, so it is not a resend. */
-        if (pp->heartbeat >= 60 && pp->heartbeat != p->ping_interval) {
+        if (pp->heartbeat > 0 && pp->heartbeat != p->ping_interval) {
             p->ping_interval = pp->heartbeat;
             next_op(e);
         } else {
@@ -1107,14 +1258,34 @@ static void apply_ping(eas_engine_t *e)
     case 3:
     case 4:
     case 132:
-        /* [S 2.15] never resend the rejected Ping as it was: refresh the hierarchy first;
-           if the server still rejects it, back off. */
+        /* [S 2.15] A rejected Ping is never resent as it was. 7 first refreshes the
+           hierarchy (a deleted folder then leaves the set). If the same set would go out
+           again, start_ping() bisects it to find the folder and drops that one. Each
+           step shrinks the suspects, so the search ends; a cap guards the rest. */
         p->ping_rejected++;
-        if (p->ping_rejected > 1) {
+        if (p->ping_rejected > 2u * PING_LIST_MAX) {
+            probe_clear(e);
+            p->rej_valid = 0;
+            p->ping_rejected = 0;
             fail_backoff(e, EAS_ERR_PROTO, (uint16_t)st, "Ping rejected", 0);
+        } else if (p->probing) {
+            /* The probe half holds the culprit. */
+            for (size_t i = 0; i < e->mem.folder_cap; i++) {
+                if (!(e->mem.folders[i].flags & FOLDER_F_PROBE)) {
+                    e->mem.folders[i].flags &= (uint8_t)~FOLDER_F_SUSPECT;
+                }
+            }
+            (void)probe_split(e, (uint16_t)st);
+            next_op(e);
         } else {
-            strcpy(e->hierarchy_key, e->hierarchy_key[0] ? e->hierarchy_key : "0");
-            (void)start_op(e, OP_FOLDERSYNC);
+            p->rej_sig = p->ping_sig;
+            p->rej_valid = 1;
+            p->rej_status = (uint16_t)st;
+            if (st == 7) {
+                (void)start_op(e, OP_FOLDERSYNC);
+            } else {
+                next_op(e);
+            }
         }
         break;
     default:
@@ -1404,6 +1575,22 @@ int eas_step(eas_engine_t *eng, eas_step_event_t ev, uint64_t now_ms, uint64_t *
             }
             continue;
         }
+        if (p->poll) {
+            /* No folder can be pinged: look at every folder once per interval. */
+            if (now_ms < p->wake_ms) {
+                deadline = p->wake_ms;
+                break;
+            }
+            p->poll = 0;
+            p->wake_ms = 0;
+            for (size_t i = 0; i < eng->mem.folder_cap; i++) {
+                if (eng->mem.folders[i].used) {
+                    eng->mem.folders[i].flags |= EAS_FOLDER_F_DIRTY;
+                }
+            }
+            next_op(eng);
+            continue;
+        }
         if (eng->state == EAS_STATE_BACKOFF) {
             if (now_ms < p->wake_ms) {
                 deadline = p->wake_ms;
@@ -1469,6 +1656,10 @@ int eas_sync_now(eas_engine_t *eng, const char *folder_id)
         if (f->used && (!folder_id || strcmp(folder_id, f->server_id) == 0)) {
             f->flags |= EAS_FOLDER_F_DIRTY;
         }
+    }
+    if (p->poll) {
+        p->poll = 0;
+        p->wake_ms = 0;
     }
     /* A running Ping is abandoned so the sync starts now. */
     if (p->running && p->op == OP_PING) {

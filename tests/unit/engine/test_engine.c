@@ -39,7 +39,8 @@ static uint8_t rx_raw[16384]; /* request bytes as sent */
 static size_t rx_len;
 static uint8_t tx[16384]; /* response bytes to serve */
 static size_t tx_len, tx_pos;
-static int tick; /* alternates "try again" */
+static char r_cid[64] = "cal"; /* CollectionId of the Sync being answered */
+static int tick;               /* alternates "try again" */
 static int opens;
 static char cur_host[64];
 
@@ -132,6 +133,18 @@ static void srv_maybe_answer(void)
         assert_int_equal(eas_wbxml_dec_finish(&dec), EAS_OK);
     }
     snprintf(rq->body, sizeof(rq->body), "%s", flatbuf);
+    {
+        const char *c = strstr(rq->body, "<CollectionId>");
+        strcpy(r_cid, "cal");
+        if (c) {
+            c += strlen("<CollectionId>");
+            size_t cl_ = strcspn(c, "<");
+            if (cl_ < sizeof(r_cid)) {
+                memcpy(r_cid, c, cl_);
+                r_cid[cl_] = '\0';
+            }
+        }
+    }
     nreq++;
     rx_len = 0;
     r_status = 200;
@@ -273,7 +286,7 @@ static void resp_sync(int status, const char *key, int more, const char *items, 
     eas_wbxml_enc_start(&E, EAS_AIRSYNC_COLLECTIONS);
     eas_wbxml_enc_start(&E, EAS_AIRSYNC_COLLECTION);
     eas_wbxml_enc_elem_text(&E, EAS_AIRSYNC_SYNC_KEY, key);
-    eas_wbxml_enc_elem_text(&E, EAS_AIRSYNC_COLLECTION_ID, "cal");
+    eas_wbxml_enc_elem_text(&E, EAS_AIRSYNC_COLLECTION_ID, r_cid);
     eas_wbxml_enc_elem_uint(&E, EAS_AIRSYNC_STATUS, (uint32_t)status);
     if (more) {
         eas_wbxml_enc_elem_empty(&E, EAS_AIRSYNC_MORE_AVAILABLE);
@@ -1111,6 +1124,220 @@ static void test_451_chain_capped(void **st)
     assert_true(now > t0);                      /* ... and then the back-off */
 }
 
+/* ------------------------------ Ping [S 2.15] ------------------------------ */
+
+static int ping_bad_status = 3; /* how the server rejects a Ping naming c4 */
+static char rejected_pings[16][512];
+static int n_rejected_pings;
+static int ping_mode; /* 0 normal, 1: answer 2 for c2, 2: answer 5, 3: answer 6 */
+static int fs_count;
+
+static void resp_foldersync5(void)
+{
+    rb();
+    eas_wbxml_enc_start(&E, EAS_FOLDERHIERARCHY_FOLDER_SYNC);
+    eas_wbxml_enc_elem_uint(&E, EAS_FOLDERHIERARCHY_STATUS, 1);
+    eas_wbxml_enc_elem_text(&E, EAS_FOLDERHIERARCHY_SYNC_KEY, fs_count > 1 ? "H2" : "H1");
+    eas_wbxml_enc_start(&E, EAS_FOLDERHIERARCHY_CHANGES);
+    for (int i = 1; i <= 5 && fs_count == 1; i++) {
+        char id[8];
+        snprintf(id, sizeof(id), "c%d", i);
+        eas_wbxml_enc_start(&E, EAS_FOLDERHIERARCHY_ADD);
+        eas_wbxml_enc_elem_text(&E, EAS_FOLDERHIERARCHY_SERVER_ID, id);
+        eas_wbxml_enc_elem_text(&E, EAS_FOLDERHIERARCHY_PARENT_ID, "0");
+        eas_wbxml_enc_elem_text(&E, EAS_FOLDERHIERARCHY_DISPLAY_NAME, id);
+        eas_wbxml_enc_elem_uint(&E, EAS_FOLDERHIERARCHY_TYPE, i == 1 ? 8 : 13);
+        eas_wbxml_enc_end(&E);
+    }
+    eas_wbxml_enc_end(&E);
+    eas_wbxml_enc_end(&E);
+    rdone();
+}
+
+static void resp_ping_ex(int status, int heartbeat, int maxf, const char *folder)
+{
+    rb();
+    eas_wbxml_enc_start(&E, EAS_PING_PING);
+    eas_wbxml_enc_elem_uint(&E, EAS_PING_STATUS, (uint32_t)status);
+    if (folder) {
+        eas_wbxml_enc_start(&E, EAS_PING_FOLDERS);
+        eas_wbxml_enc_elem_text(&E, EAS_PING_FOLDER, folder);
+        eas_wbxml_enc_end(&E);
+    }
+    if (heartbeat) {
+        eas_wbxml_enc_elem_uint(&E, EAS_PING_HEARTBEAT_INTERVAL, (uint32_t)heartbeat);
+    }
+    if (maxf) {
+        eas_wbxml_enc_elem_uint(&E, EAS_PING_MAX_FOLDERS, (uint32_t)maxf);
+    }
+    eas_wbxml_enc_end(&E);
+    rdone();
+}
+
+static void h_ping(const srv_req_t *rq, int n)
+{
+    (void)n;
+    if (!strcmp(rq->cmd, "OPTIONS")) {
+        resp_options();
+    } else if (!strcmp(rq->cmd, "Provision")) {
+        resp_provision(2, NULL);
+    } else if (!strcmp(rq->cmd, "FolderSync")) {
+        fs_count++;
+        resp_foldersync5();
+    } else if (!strcmp(rq->cmd, "Sync")) {
+        resp_sync(1, "K1", 0, NULL, NULL, NULL);
+    } else if (!strcmp(rq->cmd, "Ping")) {
+        /* A rejected Ping is never sent again as it was [S 2.15]. */
+        for (int i = 0; i < n_rejected_pings; i++) {
+            assert_string_not_equal(rq->body, rejected_pings[i]);
+        }
+        if (strstr(rq->body, "<Id>c4</>")) {
+            snprintf(rejected_pings[n_rejected_pings++ % 16], 512, "%.500s", rq->body);
+            resp_ping(ping_bad_status);
+        } else if (ping_mode == 1) {
+            ping_mode = 0;
+            resp_ping_ex(2, 0, 0, "c2");
+        } else if (ping_mode == 2) {
+            ping_mode = 0;
+            resp_ping_ex(5, 900, 0, NULL);
+        } else if (ping_mode == 3) {
+            ping_mode = 0;
+            resp_ping_ex(6, 0, 2, NULL);
+        } else {
+            resp_ping(1);
+        }
+    }
+}
+
+static int ping_rejected_events;
+static char ping_rejected_id[EAS_ID_CAP];
+static uint16_t ping_rejected_status;
+static int on_ping_event(void *user, eas_event_t *ev)
+{
+    if (ev->type == EAS_EV_PING_REJECTED) {
+        ping_rejected_events++;
+        snprintf(ping_rejected_id, sizeof(ping_rejected_id), "%s", ev->u.folder.entry->server_id);
+        ping_rejected_status = ev->u.folder.status;
+    }
+    return on_event(user, ev);
+}
+
+static int last_ping(void)
+{
+    for (int i = nreq - 1; i >= 0; i--) {
+        if (!strcmp(reqs[i].cmd, "Ping")) {
+            return i;
+        }
+    }
+    return -1;
+}
+
+static void ping_reject_case(int status)
+{
+    ping_bad_status = status;
+    n_rejected_pings = 0;
+    ping_mode = 0;
+    fs_count = 0;
+    ping_rejected_events = 0;
+    ping_rejected_id[0] = '\0';
+    handler = h_ping;
+    engine_start();
+    eng.cb = on_ping_event;
+    /* 3 + 2 Syncs per folder (10) + the search + accepted Pings. */
+    assert_int_equal(run(40), EAS_OK);
+    if (getenv("ENGINE_TEST_TRACE")) {
+        for (int i = 0; i < nreq; i++) {
+            fprintf(stderr, "%2d %s %.160s\n", i, reqs[i].cmd, reqs[i].body);
+        }
+    }
+    assert_int_equal(ping_rejected_events, 1);
+    assert_string_equal(ping_rejected_id, "c4");
+    assert_int_equal(ping_rejected_status, status);
+    assert_true(eas_engine_folder(&eng, "c4")->flags & EAS_FOLDER_F_NO_PING);
+    int lp = last_ping();
+    assert_non_null(strstr(reqs[lp].body, "<Id>c1</><Class>Calendar</></><Folder><Id>c2</>"));
+    assert_non_null(strstr(reqs[lp].body, "<Id>c3</>"));
+    assert_non_null(strstr(reqs[lp].body, "<Id>c5</>"));
+    assert_null(strstr(reqs[lp].body, "<Id>c4</>"));
+    /* The bisection took few requests: 5 folders, at most 3 rejected Pings. */
+    assert_true(n_rejected_pings <= 3);
+    if (status == 7) {
+        assert_true(fs_count >= 2); /* 7 refreshed the hierarchy first */
+    }
+    /* The exclusion survives a restart. */
+    int before = nreq;
+    engine_start();
+    eng.cb = on_ping_event;
+    assert_int_equal(run(before + 7), EAS_OK);
+    lp = last_ping();
+    assert_true(lp >= before);
+    assert_null(strstr(reqs[lp].body, "<Id>c4</>"));
+    assert_non_null(strstr(reqs[lp].body, "<Id>c5</>"));
+    assert_int_equal(ping_rejected_events, 1);
+}
+
+static void test_ping_reject_status3(void **st)
+{
+    (void)st;
+    ping_reject_case(3);
+}
+
+static void test_ping_reject_status7(void **st)
+{
+    (void)st;
+    ping_reject_case(7);
+}
+
+static void test_ping_reject_status132(void **st)
+{
+    (void)st;
+    ping_reject_case(132);
+}
+
+/* Ping 2 syncs only the listed folders; 5 adopts the server's heartbeat; 6 reduces the
+ * folder set to MaxFolders. */
+static void test_ping_statuses(void **st)
+{
+    (void)st;
+    ping_bad_status = 3;
+    n_rejected_pings = 0;
+    fs_count = 0;
+    ping_mode = 0;
+    handler = h_ping;
+    engine_start();
+    eng.cb = on_ping_event;
+    cfg.classes = EAS_CLASS_CALENDAR;
+    assert_int_equal(run(40), EAS_OK); /* settles with c4 excluded */
+    ping_mode = 1;
+    int base = nreq;
+    assert_int_equal(run(base + 3), EAS_OK);
+    /* base-1: Ping answered 2 for c2 → exactly one Sync of c2 → Ping */
+    int lp = last_ping();
+    assert_true(lp >= base);
+    int syncs = 0;
+    for (int i = base; i < lp; i++) {
+        if (!strcmp(reqs[i].cmd, "Sync")) {
+            syncs++;
+            assert_non_null(strstr(reqs[i].body, "<CollectionId>c2</>"));
+        }
+    }
+    assert_int_equal(syncs, 1);
+
+    ping_mode = 2;
+    base = nreq;
+    assert_int_equal(run(base + 3), EAS_OK);
+    lp = last_ping();
+    assert_non_null(strstr(reqs[lp].body, "<HeartbeatInterval>900</>"));
+
+    ping_mode = 3;
+    base = nreq;
+    assert_int_equal(run(base + 3), EAS_OK);
+    lp = last_ping();
+    assert_non_null(strstr(reqs[lp].body, "<Id>c1</>"));
+    assert_non_null(strstr(reqs[lp].body, "<Id>c2</>"));
+    assert_null(strstr(reqs[lp].body, "<Id>c3</>"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1126,6 +1353,10 @@ int main(void)
         cmocka_unit_test_setup(test_451_follow_and_persist, setup),
         cmocka_unit_test_setup(test_451_same_url_is_a_loop, setup),
         cmocka_unit_test_setup(test_451_chain_capped, setup),
+        cmocka_unit_test_setup(test_ping_reject_status3, setup),
+        cmocka_unit_test_setup(test_ping_reject_status7, setup),
+        cmocka_unit_test_setup(test_ping_reject_status132, setup),
+        cmocka_unit_test_setup(test_ping_statuses, setup),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
