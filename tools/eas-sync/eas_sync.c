@@ -6,7 +6,10 @@
  *   eas-sync --url URL --user USER --password-file FILE --device-id ID --state DIR
  *            [--ca-file FILE] [--classes Calendar,Contacts,Email,Tasks,Notes]
  *            [--max-version 14.1] [--timeout SECONDS]
- *            [--expand-from 20250101T000000Z --expand-days N]
+ *            [--expand-from 20250101T000000Z --expand-days N] [--push SECONDS]
+ *
+ * --push N stays in the Ping loop for N seconds after the first sync (changes are printed as
+ * they arrive); the exit status still says whether the first sync completed.
  *
  * Calendar items also carry "calendar": the item as the core's calendar collector parsed it
  * (recurrence, exceptions attached to their master, attendees) and, with --expand-from, its
@@ -32,6 +35,8 @@ typedef struct app {
     int done;
     int failed;
     uint64_t give_up_ms;
+    uint64_t push_ms;  /* --push: stay in the Ping loop this long after the first sync */
+    uint64_t push_end; /* 0 until the first sync completed */
     unsigned long folders, adds, changes, deletes, errors;
     /* JSON of the item being assembled */
     char item[65536];
@@ -381,6 +386,12 @@ static int on_event(void *user, eas_event_t *ev)
         break;
     case EAS_EV_SYNC_COMPLETE:
         a->done = 1;
+        printf("{\"event\":\"sync_complete\"}\n");
+        break;
+    case EAS_EV_PING_REJECTED:
+        printf("{\"event\":\"ping_rejected\",\"folder\":");
+        print_json_str(ev->u.folder.entry->server_id);
+        printf(",\"status\":%u}\n", ev->u.folder.status);
         break;
     default:
         break;
@@ -397,7 +408,10 @@ static int step(void *ctx, easd_linux_event_t ev, uint64_t now_ms, uint64_t *nex
     static const eas_step_event_t map[] = {EAS_STEP_TICK, EAS_STEP_READABLE, EAS_STEP_WRITABLE,
                                            EAS_STEP_COMMAND};
     int rc = eas_step(&a->eng, map[ev], now_ms, &dl);
-    if (a->done) {
+    if (a->done && a->push_ms && a->push_end == 0) {
+        a->push_end = now_ms + a->push_ms;
+    }
+    if (a->done && (a->push_ms == 0 || now_ms >= a->push_end)) {
         return 1;
     }
     if (rc < 0 && rc != EAS_ERR_AGAIN) {
@@ -411,6 +425,9 @@ static int step(void *ctx, easd_linux_event_t ev, uint64_t now_ms, uint64_t *nex
     unsigned io = eas_engine_wait_io(&a->eng);
     easd_linux_net_wait(&a->lnet, (io & EAS_IO_READ) != 0, (io & EAS_IO_WRITE) != 0, wait);
     *next_deadline_ms = dl < a->give_up_ms ? dl : a->give_up_ms;
+    if (a->push_end && a->push_end < *next_deadline_ms) {
+        *next_deadline_ms = a->push_end;
+    }
     return 0;
 }
 
@@ -442,7 +459,7 @@ static void usage(void)
     fprintf(stderr, "usage: eas-sync --url URL --user USER --password-file FILE --device-id ID "
                     "--state DIR [--ca-file FILE] [--classes Calendar,Contacts,Email,Tasks] "
                     "[--max-version 14.1] [--timeout SECONDS] "
-                    "[--expand-from 20250101T000000Z --expand-days N]\n");
+                    "[--expand-from 20250101T000000Z --expand-days N] [--push SECONDS]\n");
 }
 
 int main(int argc, char **argv)
@@ -478,6 +495,8 @@ int main(int argc, char **argv)
             maxv = v;
         } else if (!strcmp(argv[i], "--timeout")) {
             timeout_s = strtoul(v, NULL, 10);
+        } else if (!strcmp(argv[i], "--push")) {
+            a->push_ms = strtoul(v, NULL, 10) * 1000u;
         } else if (!strcmp(argv[i], "--expand-from")) {
             expand_from = v;
         } else if (!strcmp(argv[i], "--expand-days")) {
@@ -557,7 +576,7 @@ int main(int argc, char **argv)
     }
     easd_linux_loop_t loop;
     easd_linux_loop_init(&loop, EASD_LINUX_LOOP_SIGNALS);
-    a->give_up_ms = hal_time_monotonic_ms() + (uint64_t)timeout_s * 1000u;
+    a->give_up_ms = hal_time_monotonic_ms() + (uint64_t)timeout_s * 1000u + a->push_ms;
     (void)easd_linux_loop_run(&loop, step, a);
     easd_linux_loop_deinit(&loop);
     eas_engine_close(&a->eng);
