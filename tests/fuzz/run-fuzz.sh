@@ -10,7 +10,7 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 secs=${1:?usage: run-fuzz.sh SECONDS [harness...]}
 shift
-bdir="$root/build/fuzz"
+bdir=${EASD_FUZZ_BUILD:-$root/build/fuzz} # another build dir: EASD_FUZZ_BUILD=...
 CC=clang cmake -S "$root" -B "$bdir" -G Ninja -DEASD_PRESET=full -DEASD_FUZZ=ON \
     -DEASD_BUILD_TESTS=ON >/dev/null
 cmake --build "$bdir" -j 2 >/dev/null
@@ -42,9 +42,16 @@ for h in "$@"; do
     mkdir -p "$corpus" "$art"
     seed "$h" "$corpus"
     echo "=== $h: ${secs}s"
+    # Optional per-harness extras: tests/fuzz/<h>.dict (libFuzzer dictionary) and
+    # tests/fuzz/<h>.env (VAR=value lines exported for the run).
+    extra=()
+    [ -f "$root/tests/fuzz/$h.dict" ] && extra+=(-dict="$root/tests/fuzz/$h.dict")
+    envs=()
+    [ -f "$root/tests/fuzz/$h.env" ] && mapfile -t envs < <(grep -v '^#' "$root/tests/fuzz/$h.env")
     # libwbxml (not instrumented) leaks on some errors: leak detection would report it.
-    if ! ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
-        "$bdir/fuzz/$h" -max_total_time="$secs" -print_final_stats=1 \
+    if ! env "${envs[@]}" ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 \
+        UBSAN_OPTIONS=print_stacktrace=1 \
+        "$bdir/fuzz/$h" -max_total_time="$secs" -print_final_stats=1 "${extra[@]}" \
         -artifact_prefix="$art/" "$corpus" > "$bdir/$h.log" 2>&1; then
         echo "$h: CRASH, see $bdir/$h.log and $art/"
         status=1
