@@ -85,6 +85,8 @@ typedef struct eng_priv {
     uint8_t item_open;
     uint8_t ping_rejected; /* consecutive Ping rejections (3/4/7/132) */
     uint8_t probing;       /* searching the folder a Ping was rejected for */
+    uint8_t fs_pending;    /* an incremental FolderSync is due (restart, Sync 8/12) */
+    uint8_t hier_retries;  /* Sync 12 answers in a row: bounded, then back-off */
     uint8_t poll;          /* nothing to ping: wait for wake_ms, then sync everything */
     uint8_t rej_valid;     /* rej_sig holds the folder set of a rejected Ping */
     uint32_t ping_sig;     /* signature of the folder set of the Ping in flight */
@@ -812,7 +814,8 @@ static void next_op(eas_engine_t *e)
         (void)start_op(e, OP_OPTIONS);
         return;
     }
-    if (strcmp(e->hierarchy_key, "0") == 0) {
+    if (strcmp(e->hierarchy_key, "0") == 0 || p->fs_pending) {
+        /* With the stored key: only hierarchy changes come back (Add/Update/Delete). */
         (void)start_op(e, OP_FOLDERSYNC);
         return;
     }
@@ -1077,6 +1080,7 @@ static void apply_foldersync(eas_engine_t *e)
         return;
     }
     strcpy(e->hierarchy_key, fp->sync_key);
+    p->fs_pending = 0;
     outbox_resolve_folders(e);
     p->failures = 0;
     next_op(e);
@@ -1124,7 +1128,14 @@ static void apply_sync(eas_engine_t *e)
         return;
     }
     if (st == 12) {
-        strcpy(e->hierarchy_key, "0"); /* hierarchy changed: FolderSync first, keys kept */
+        /* Hierarchy changed: an incremental FolderSync first (its Deletes remove what is
+           gone), sync keys kept. Twice in a row without effect goes to the back-off. */
+        if (++p->hier_retries > 1) {
+            p->hier_retries = 0;
+            fail_backoff(e, EAS_ERR_SERVER, 12, "Sync: hierarchy out of date", 0);
+            return;
+        }
+        p->fs_pending = 1;
         next_op(e);
         return;
     }
@@ -1132,7 +1143,7 @@ static void apply_sync(eas_engine_t *e)
         /* Folder gone on the server: the next FolderSync removes it. */
         f->flags &= (uint8_t)~EAS_FOLDER_F_SELECTED;
         report(e, EAS_ERR_NOT_FOUND, 8, "Sync: folder not found", f->server_id);
-        strcpy(e->hierarchy_key, "0");
+        p->fs_pending = 1;
         next_op(e);
         return;
     }
@@ -1205,6 +1216,7 @@ static void apply_sync(eas_engine_t *e)
     }
     p->failures = 0;
     p->prov_attempts = 0;
+    p->hier_retries = 0;
     next_op(e);
 }
 
@@ -1516,8 +1528,10 @@ int eas_engine_init(eas_engine_t *eng, const eas_account_cfg_t *cfg, const eas_e
             if (eas_state_skey_load(cfg->store_prefix, i, f) == EAS_ERR_STORE_CORRUPT) {
                 report(eng, EAS_ERR_STORE_CORRUPT, 0, "sync key; folder resyncs", f->server_id);
             }
-            /* What changed while we were not running: one incremental Sync per folder. */
+            /* What changed while we were not running: one incremental FolderSync, then
+               one incremental Sync per folder. */
             f->flags |= EAS_FOLDER_F_DIRTY;
+            p->fs_pending = 1;
         }
     }
     size_t bad = 0;

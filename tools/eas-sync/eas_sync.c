@@ -388,6 +388,15 @@ static int on_event(void *user, eas_event_t *ev)
         a->done = 1;
         printf("{\"event\":\"sync_complete\"}\n");
         break;
+    case EAS_EV_RESYNC_BEGIN:
+    case EAS_EV_RESYNC_END:
+        /* [S 2.13] between these, the folder's items come again as upserts; what did not
+           come again is gone. */
+        printf("{\"event\":\"resync_%s\",\"folder\":",
+               ev->type == EAS_EV_RESYNC_BEGIN ? "begin" : "end");
+        print_json_str(ev->u.folder.entry->server_id);
+        printf(",\"status\":%u}\n", ev->u.folder.status);
+        break;
     case EAS_EV_PING_REJECTED:
         printf("{\"event\":\"ping_rejected\",\"folder\":");
         print_json_str(ev->u.folder.entry->server_id);

@@ -514,15 +514,18 @@ static void test_first_sync_then_restart(void **st)
     assert_string_equal(f->sync_key, "S3");
     assert_null(strstr(evlog, "ERR"));
 
-    /* Restart from the store: no OPTIONS/Provision/FolderSync, no SyncKey 0 [S 2.13];
-       one incremental Sync of the folder, then Ping. */
+    /* Restart from the store: no OPTIONS/Provision, no key 0 [S 2.13]; one incremental
+       FolderSync (hierarchy changes while down), one incremental Sync, then Ping. */
     int before = nreq;
     sync_complete = 0;
     engine_start();
-    assert_int_equal(run(before + 2), EAS_OK);
-    assert_string_equal(reqs[before].cmd, "Sync");
-    assert_non_null(strstr(reqs[before].body, "<SyncKey>S3</><CollectionId>cal</><GetChanges>"));
-    assert_string_equal(reqs[before + 1].cmd, "Ping");
+    assert_int_equal(run(before + 3), EAS_OK);
+    assert_string_equal(reqs[before].cmd, "FolderSync");
+    assert_non_null(strstr(reqs[before].body, "<SyncKey>H1</>"));
+    assert_string_equal(reqs[before + 1].cmd, "Sync");
+    assert_non_null(
+        strstr(reqs[before + 1].body, "<SyncKey>S3</><CollectionId>cal</><GetChanges>"));
+    assert_string_equal(reqs[before + 2].cmd, "Ping");
     assert_int_equal(sync_complete, 1);
     f = eas_engine_folder(&eng, "cal");
     assert_string_equal(f->sync_key, "S3");
@@ -1067,7 +1070,8 @@ static void test_451_follow_and_persist(void **st)
     engine_start();
     assert_int_equal(run(before + 2), EAS_OK);
     assert_string_equal(reqs[before].host, "mail2.example.test");
-    assert_string_equal(reqs[before].cmd, "Sync");
+    assert_string_equal(reqs[before].cmd, "FolderSync");
+    assert_string_equal(reqs[before + 1].host, "mail2.example.test");
 }
 
 static void h_451_timed(const srv_req_t *rq, int n)
