@@ -70,9 +70,8 @@ int eas_wbxml_tag_lookup(uint8_t page, const char *name, size_t name_len, uint16
                 err = EAS_OK;
             }
         }
-        for (size_t i = 0; i < sizeof(eas_wbxml_alias_) / sizeof(eas_wbxml_alias_[0]) &&
-                           err != EAS_OK;
-             i++) {
+        for (size_t i = 0;
+             i < sizeof(eas_wbxml_alias_) / sizeof(eas_wbxml_alias_[0]) && err != EAS_OK; i++) {
             if ((eas_wbxml_alias_[i].tag >> 8) == page &&
                 name_eq(eas_wbxml_alias_[i].name, name, name_len)) {
                 *tag = eas_wbxml_alias_[i].tag;

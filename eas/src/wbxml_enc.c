@@ -14,12 +14,12 @@
 #if CONFIG_EAS_WBXML_BACKEND_NATIVE
 
 #define TOK_SWITCH_PAGE 0x00u
-#define TOK_END 0x01u
-#define TOK_STR_I 0x03u
-#define TOK_OPAQUE 0xC3u
-#define TAG_CONTENT 0x40u
-#define ENC_MIN_BUF 16u
-#define HEADER_LEN 4u
+#define TOK_END         0x01u
+#define TOK_STR_I       0x03u
+#define TOK_OPAQUE      0xC3u
+#define TAG_CONTENT     0x40u
+#define ENC_MIN_BUF     16u
+#define HEADER_LEN      4u
 
 static void put(eas_wbxml_enc_t *enc, const uint8_t *p, size_t n)
 {

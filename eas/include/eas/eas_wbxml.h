@@ -57,7 +57,7 @@ typedef enum eas_wbxml_ev_type {
 
 /** Piece flags for TEXT and OPAQUE events. */
 #define EAS_WBXML_PIECE_FIRST 0x01u /**< first piece of this string / opaque item */
-#define EAS_WBXML_PIECE_LAST 0x02u  /**< last piece of this string / opaque item */
+#define EAS_WBXML_PIECE_LAST  0x02u /**< last piece of this string / opaque item */
 
 /** One decoder event. Valid only during the callback. */
 typedef struct eas_wbxml_event {
