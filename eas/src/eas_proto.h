@@ -42,11 +42,11 @@ int eas_proto_text_id(const eas_proto_path_t *p, char *out, size_t max);
 
 /** EAS Status codes shared by every command (MS-ASCMD 2.2.2). */
 #define EAS_STATUS_SERVER_ERROR_RETRY 111
-#define EAS_STATUS_DEVICE_BLOCKED 129
-#define EAS_STATUS_REMOTE_WIPE 140
-#define EAS_STATUS_LEGACY_DEVICE 141
-#define EAS_STATUS_NOT_PROVISIONED 142
-#define EAS_STATUS_POLICY_REFRESH 143
+#define EAS_STATUS_DEVICE_BLOCKED     129
+#define EAS_STATUS_REMOTE_WIPE        140
+#define EAS_STATUS_LEGACY_DEVICE      141
+#define EAS_STATUS_NOT_PROVISIONED    142
+#define EAS_STATUS_POLICY_REFRESH     143
 #define EAS_STATUS_INVALID_POLICY_KEY 144
 
 /* ---------------------------------------------------------------------------------------- */
@@ -157,11 +157,10 @@ typedef struct eas_sync_item_cbs {
     int (*field)(void *user, const eas_wbxml_event_t *ev, uint16_t rel_depth);
     int (*end)(void *user, eas_item_op_t op, const char *server_id);
     /** Responses/Add|Change|Delete|Fetch: per-item answer to our commands. */
-    int (*response)(void *user, uint16_t kind_tag, const char *client_id,
-                    const char *server_id, uint32_t status);
+    int (*response)(void *user, uint16_t kind_tag, const char *client_id, const char *server_id,
+                    uint32_t status);
     /** Collection header (SyncKey, CollectionId, Status) is complete: before any item. */
-    int (*collection)(void *user, const char *collection_id, const char *sync_key,
-                      uint32_t status);
+    int (*collection)(void *user, const char *collection_id, const char *sync_key, uint32_t status);
 } eas_sync_item_cbs_t;
 
 typedef struct eas_sync_parser {
@@ -174,7 +173,7 @@ typedef struct eas_sync_parser {
     char collection_id[EAS_ID_CAP];
     bool has_sync_key;
     bool more_available;
-    bool header_done; /**< collection callback called */
+    bool header_done;       /**< collection callback called */
     uint16_t appdata_depth; /**< depth of an open ApplicationData, 0 if none */
     bool item_begun;
     uint16_t op_tag; /**< Add/Change/Delete/SoftDelete or Responses child in progress */
@@ -186,8 +185,7 @@ typedef struct eas_sync_parser {
     uint32_t collections;
 } eas_sync_parser_t;
 
-void eas_proto_sync_parser_init(eas_sync_parser_t *p, const eas_sync_item_cbs_t *cbs,
-                                void *user);
+void eas_proto_sync_parser_init(eas_sync_parser_t *p, const eas_sync_item_cbs_t *cbs, void *user);
 int eas_proto_sync_event(void *user, const eas_wbxml_event_t *ev);
 
 /* ---------------------------------------------------------------------------------------- */
@@ -216,5 +214,30 @@ typedef struct eas_ping_parser {
 
 void eas_proto_ping_parser_init(eas_ping_parser_t *p, eas_ping_folder_cb cb, void *user);
 int eas_proto_ping_event(void *user, const eas_wbxml_event_t *ev);
+
+/* ---------------------------------------------------------------------------------------- */
+/* MeetingResponse                                                                           */
+/* ---------------------------------------------------------------------------------------- */
+
+typedef struct eas_meeting_req {
+    const char *collection_id; /**< folder of the invitation (or calendar item, 16.0+) */
+    const char *request_id;    /**< its ServerId */
+    const char *instance_id;   /**< occurrence start (14.1+) or NULL/"" for the series */
+    uint8_t reply;             /**< 1 accept, 2 tentative, 3 decline */
+} eas_meeting_req_t;
+
+int eas_proto_meeting_build(eas_wbxml_enc_t *enc, const eas_meeting_req_t *r);
+
+typedef struct eas_meeting_parser {
+    eas_proto_path_t path;
+    uint32_t top_status; /**< MeetingResponse/Status (whole command; 0 = absent) */
+    uint32_t status;     /**< Result/Status */
+    uint32_t results;
+    char request_id[EAS_ID_CAP];
+    char calendar_id[EAS_ID_CAP];
+} eas_meeting_parser_t;
+
+void eas_proto_meeting_parser_init(eas_meeting_parser_t *p);
+int eas_proto_meeting_event(void *user, const eas_wbxml_event_t *ev);
 
 #endif /* EAS_PROTO_H */

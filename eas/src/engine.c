@@ -29,7 +29,8 @@ enum op {
     OP_PROV_WIPE_ACK,
     OP_FOLDERSYNC,
     OP_SYNC,
-    OP_PING
+    OP_PING,
+    OP_MEETING
 };
 
 /* Engine-private folder flag: not (yet) seen in a FolderSync restarted from key 0. */
@@ -45,6 +46,8 @@ enum op {
 /* Outbox in-flight states (slot.in_flight). */
 #define OB_SENT 1u
 #define OB_DONE 2u /* answered: remove before committing the new sync key */
+/* slot.reserved: a maybe-delivered MeetingResponse was checked against a calendar sync. */
+#define MR_CHECKED 0x0001u
 
 #define SUPPORTED_VERSIONS                                                                         \
     (EAS_HTTP_VER_BIT_12_1 | EAS_HTTP_VER_BIT_14_0 | EAS_HTTP_VER_BIT_14_1 |                       \
@@ -60,6 +63,7 @@ typedef struct eng_priv {
         eas_fs_parser_t fs;
         eas_sync_parser_t sync;
         eas_ping_parser_t ping;
+        eas_meeting_parser_t meet;
     } u;
     eas_outbox_t ob;
     uint8_t encbuf[96];
@@ -86,6 +90,8 @@ typedef struct eng_priv {
     uint8_t ping_rejected; /* consecutive Ping rejections (3/4/7/132) */
     uint8_t probing;       /* searching the folder a Ping was rejected for */
     uint8_t fs_pending;    /* an incremental FolderSync is due (restart, Sync 8/12) */
+    uint8_t item_resp;     /* ResponseType of the calendar item being delivered (0 = none) */
+    int16_t mr_slot;       /* outbox slot of the MeetingResponse in flight */
     uint8_t hier_retries;  /* Sync 12 answers in a row: bounded, then back-off */
     uint8_t poll;          /* nothing to ping: wait for wake_ms, then sync everything */
     uint8_t rej_valid;     /* rej_sig holds the folder set of a rejected Ping */
@@ -356,6 +362,7 @@ static int on_item_begin(void *user, eas_item_op_t op, const char *sid, bool sof
     ev.u.item.cls = f->cls;
     ev.u.item.soft_delete = soft;
     p->item_open = 1;
+    p->item_resp = 0;
     p->cal_active = 0;
     p->cal_err = EAS_OK;
 #if CONFIG_EAS_CALENDAR
@@ -403,13 +410,53 @@ static int on_item_field(void *user, const eas_wbxml_event_t *wev, uint16_t rel)
     if (wev->type == EAS_WBXML_EV_TEXT || wev->type == EAS_WBXML_EV_OPAQUE) {
         ev.u.field.flags = (wev->piece & EAS_WBXML_PIECE_LAST) ? EAS_FIELD_FINAL : EAS_FIELD_MORE;
     }
-#if CONFIG_EAS_CALENDAR
     eng_priv_t *p = P(e);
+    if (wev->type == EAS_WBXML_EV_TEXT && rel == 1 && wev->tag == EAS_CALENDAR_RESPONSE_TYPE &&
+        wev->len == 1 && wev->data[0] >= '0' && wev->data[0] <= '9') {
+        p->item_resp = (uint8_t)(wev->data[0] - '0');
+    }
+#if CONFIG_EAS_CALENDAR
     if (p->cal_active && p->cal_err == EAS_OK) {
         p->cal_err = eas_cal_item_parser_event(&e->mem.cal->parser, wev);
     }
 #endif
     return emit(e, &ev);
+}
+
+static void outbox_result(eas_engine_t *e, size_t slot, uint16_t status, const char *sid);
+
+/* MeetingResponse ResponseType a calendar item shows once the server applied our reply. */
+static uint8_t reply_response_type(uint8_t reply)
+{
+    return reply == EAS_MEETING_ACCEPT      ? 3u
+           : reply == EAS_MEETING_TENTATIVE ? 2u
+           : reply == EAS_MEETING_DECLINE   ? 4u
+                                            : 0u;
+}
+
+/* [S 1.15] A MeetingResponse that may have reached the server before we lost its answer
+   (sent at least once) is proven delivered when the server's calendar item now carries our
+   answer: it is then done and never sent again. */
+static void mr_check_delivered(eas_engine_t *e, const char *sid)
+{
+    eng_priv_t *p = P(e);
+    for (size_t s = 0; s < p->ob.cap; s++) {
+        eas_outbox_slot_t *sl = &p->ob.slots[s];
+        if (!sl->seq || sl->kind != EAS_OUTBOX_MEETING_RESPONSE || sl->attempts == 0 ||
+            sl->folder != (uint16_t)p->cur || sl->in_flight == OB_DONE) {
+            continue;
+        }
+        size_t mark = eas_arena_mark(e->mem.arena);
+        eas_outbox_entry_t ent;
+        if (eas_outbox_read(&p->ob, s, e->mem.arena, &ent) == EAS_OK &&
+            strcmp(ent.server_id, sid) == 0 && ent.instance_id[0] == '\0' &&
+            reply_response_type(ent.reply) == p->item_resp) {
+            EAS_LOGI(MOD, "meeting response already applied by the server; not resent");
+            outbox_result(e, s, 1, sid);
+            sl->in_flight = OB_DONE; /* removed before the new sync key is committed */
+        }
+        eas_arena_release(e->mem.arena, mark);
+    }
 }
 
 static int on_item_end(void *user, eas_item_op_t op, const char *sid)
@@ -423,6 +470,9 @@ static int on_item_end(void *user, eas_item_op_t op, const char *sid)
     ev.u.item.cls = e->mem.folders[p->cur].cls;
     p->item_open = 0;
     p->items++;
+    if (p->item_resp && op != EAS_ITEM_DELETE) {
+        mr_check_delivered(e, sid);
+    }
 #if CONFIG_EAS_CALENDAR
     if (p->cal_active) {
         eas_engine_cal_t *c = e->mem.cal;
@@ -671,6 +721,20 @@ static int body_fn(void *user, eas_http_write_fn write, void *wctx)
         eas_proto_ping_build(&enc, p->ping_interval, list, n);
         break;
     }
+    case OP_MEETING: {
+        size_t mark = eas_arena_mark(e->mem.arena);
+        eas_outbox_entry_t ent;
+        int err = eas_outbox_read(&p->ob, (size_t)p->mr_slot, e->mem.arena, &ent);
+        if (err == EAS_OK) {
+            eas_meeting_req_t r = {ent.folder_id, ent.server_id, ent.instance_id, ent.reply};
+            eas_proto_meeting_build(&enc, &r);
+        }
+        eas_arena_release(e->mem.arena, mark);
+        if (err != EAS_OK) {
+            return err;
+        }
+        break;
+    }
     default:
         break;
     }
@@ -782,6 +846,22 @@ static int start_op(eas_engine_t *e, uint8_t op)
         set_state(e, EAS_STATE_PINGING);
         break;
     }
+    case OP_MEETING: {
+        eas_outbox_slot_t *sl = &p->ob.slots[p->mr_slot];
+        p->req.cmd = EAS_CMD_MEETINGRESPONSE;
+        /* The "sent" marker is persisted before a byte leaves: after a crash the engine
+           knows this response may already be on the server [S 1.15]. */
+        err = eas_outbox_set_attempts(&p->ob, (size_t)p->mr_slot, e->mem.arena,
+                                      (uint16_t)(sl->attempts + 1));
+        if (err != EAS_OK) {
+            fail_backoff(e, err, 0, "saving the meeting response marker", 0);
+            return err;
+        }
+        eas_proto_meeting_parser_init(&p->u.meet);
+        cb = eas_proto_meeting_event;
+        set_state(e, EAS_STATE_SYNCING);
+        break;
+    }
     default:
         return EAS_ERR_INTERNAL;
     }
@@ -799,6 +879,56 @@ static int start_op(eas_engine_t *e, uint8_t op)
 /* ---- choosing the next operation ---- */
 
 static void start_ping(eas_engine_t *e);
+
+/* The oldest queued MeetingResponse that can go out now (sets p->mr_slot). Runs after the
+   folder syncs, so a response whose delivery is uncertain was first checked against the
+   synced calendar item (mr_check_delivered). */
+static bool next_meeting_response(eas_engine_t *e)
+{
+    eng_priv_t *p = P(e);
+    long best = -1;
+    for (size_t s = 0; s < p->ob.cap; s++) {
+        const eas_outbox_slot_t *sl = &p->ob.slots[s];
+        if (sl->seq && sl->kind == EAS_OUTBOX_MEETING_RESPONSE && sl->folder != 0xFFFFu &&
+            (best < 0 || sl->seq < p->ob.slots[best].seq)) {
+            best = (long)s;
+        }
+    }
+    while (best >= 0) {
+        eas_outbox_slot_t *sl = &p->ob.slots[best];
+        bool drop = sl->attempts >= CONFIG_EAS_OUTBOX_MAX_ATTEMPTS;
+        eas_folder_t *f = &e->mem.folders[sl->folder];
+        if (!drop && sl->attempts > 0 && !(sl->reserved & MR_CHECKED) &&
+            f->cls == EAS_CLASS_CALENDAR && (f->flags & EAS_FOLDER_F_SELECTED) &&
+            (f->flags & EAS_FOLDER_F_SYNCED)) {
+            /* Sent before without an answer: sync the calendar first, so a response the
+               server already applied shows up there (mr_check_delivered) instead of being
+               sent twice. */
+            sl->reserved |= MR_CHECKED;
+            f->flags |= EAS_FOLDER_F_DIRTY;
+            return false;
+        }
+        if (!drop && e->version < EAS_VER_14_1) {
+            /* An occurrence cannot be named before 14.1: never answer the whole series
+               instead. */
+            size_t mark = eas_arena_mark(e->mem.arena);
+            eas_outbox_entry_t ent;
+            drop = eas_outbox_read(&p->ob, (size_t)best, e->mem.arena, &ent) == EAS_OK &&
+                   ent.instance_id[0] != '\0';
+            eas_arena_release(e->mem.arena, mark);
+        }
+        if (!drop) {
+            p->mr_slot = (int16_t)best;
+            return true;
+        }
+        outbox_result(e, (size_t)best, 0, NULL);
+        report(e, sl->attempts ? EAS_ERR_PROTO : EAS_ERR_VERSION, 0,
+               "meeting response not sent; dropped", NULL);
+        (void)eas_outbox_remove(&p->ob, (size_t)best);
+        return next_meeting_response(e);
+    }
+    return false;
+}
 
 static void next_op(eas_engine_t *e)
 {
@@ -827,6 +957,17 @@ static void next_op(eas_engine_t *e)
         }
     }
     p->cur = -1;
+    if (next_meeting_response(e)) {
+        (void)start_op(e, OP_MEETING);
+        return;
+    }
+    for (size_t i = 0; i < e->mem.folder_cap; i++) {
+        if (folder_needs_sync(e, i)) { /* a delivery check asked for this sync */
+            p->cur = (int16_t)i;
+            (void)start_op(e, OP_SYNC);
+            return;
+        }
+    }
     if (!p->complete_reported || e->state == EAS_STATE_SYNCING ||
         e->state == EAS_STATE_FOLDERSYNC) {
         eas_event_t ev = {.type = EAS_EV_SYNC_COMPLETE};
@@ -1306,6 +1447,41 @@ static void apply_ping(eas_engine_t *e)
     }
 }
 
+static void apply_meeting(eas_engine_t *e)
+{
+    eng_priv_t *p = P(e);
+    eas_meeting_parser_t *mp = &p->u.meet;
+    size_t slot = (size_t)p->mr_slot;
+    eas_outbox_slot_t *sl = &p->ob.slots[slot];
+    uint32_t st = mp->status;
+
+    if (reprovision_status(mp->top_status)) {
+        reprovision(e, OP_MEETING, (uint16_t)mp->top_status);
+        return;
+    }
+    if ((mp->top_status != 0 && mp->top_status != 1) || mp->results == 0 || !sl->seq) {
+        fail_backoff(e, EAS_ERR_SERVER, (uint16_t)mp->top_status, "MeetingResponse", 0);
+        return;
+    }
+    if (st == 2 && sl->attempts > 1) {
+        /* An earlier send may have been applied (the invitation is gone): the response is
+           on the server already — never a second one [S 1.15]. */
+        EAS_LOGI(MOD, "meeting response: invitation already answered");
+        st = 1;
+    }
+    outbox_result(e, slot, (uint16_t)st, mp->calendar_id[0] ? mp->calendar_id : NULL);
+    if (st != 1) {
+        report(e, EAS_ERR_SERVER, (uint16_t)st, "meeting response rejected", NULL);
+    }
+    if (eas_outbox_remove(&p->ob, slot) != EAS_OK) {
+        fail_backoff(e, EAS_ERR_STORE, 0, "outbox", 0);
+        return;
+    }
+    p->failures = 0;
+    p->prov_attempts = 0;
+    next_op(e);
+}
+
 static void apply_options(eas_engine_t *e, const eas_http_response_t *rsp)
 {
     uint8_t supported = SUPPORTED_VERSIONS;
@@ -1449,6 +1625,9 @@ static void on_complete(eas_engine_t *e)
     case OP_PING:
         apply_ping(e);
         break;
+    case OP_MEETING:
+        apply_meeting(e);
+        break;
     default:
         break;
     }
@@ -1542,6 +1721,9 @@ int eas_engine_init(eas_engine_t *eng, const eas_account_cfg_t *cfg, const eas_e
     }
     if (err == EAS_OK) {
         outbox_resolve_folders(eng);
+        for (size_t s = 0; s < p->ob.cap; s++) {
+            eng->mem.outbox[s].reserved = 0;
+        }
     }
 out:
     if (eng && mem && mem->arena) {

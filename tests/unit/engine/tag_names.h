@@ -57,6 +57,12 @@ static inline const char *test_tag_name(uint16_t tag)
         T(EAS_PING_FOLDER, "Folder")
         T(EAS_PING_ID, "Id")
         T(EAS_PING_CLASS, "Class")
+        T(EAS_MEETINGRESPONSE_MEETING_RESPONSE, "MeetingResponse")
+        T(EAS_MEETINGRESPONSE_REQUEST, "Request")
+        T(EAS_MEETINGRESPONSE_USER_RESPONSE, "UserResponse")
+        T(EAS_MEETINGRESPONSE_COLLECTION_ID, "CollectionId")
+        T(EAS_MEETINGRESPONSE_REQUEST_ID, "RequestId")
+        T(EAS_MEETINGRESPONSE_INSTANCE_ID, "InstanceId")
 #undef T
     default:
         snprintf(hex, sizeof(hex), "%04X", tag);

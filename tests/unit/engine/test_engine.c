@@ -1342,6 +1342,173 @@ static void test_ping_statuses(void **st)
     assert_null(strstr(reqs[lp].body, "<Id>c3</>"));
 }
 
+/* ------------------------------ MeetingResponse [S 1.15] ------------------------------ */
+
+static int mr_applied;    /* responses the server applied */
+static int mr_requests;   /* MeetingResponse requests received */
+static int mr_cal_change; /* 1: the next cal Sync shows e1 with ResponseType 3 */
+
+static void resp_mr(int status)
+{
+    rb();
+    eas_wbxml_enc_start(&E, EAS_MEETINGRESPONSE_MEETING_RESPONSE);
+    eas_wbxml_enc_start(&E, EAS_MEETINGRESPONSE_RESULT);
+    eas_wbxml_enc_elem_text(&E, EAS_MEETINGRESPONSE_REQUEST_ID, "e1");
+    eas_wbxml_enc_elem_uint(&E, EAS_MEETINGRESPONSE_STATUS, (uint32_t)status);
+    if (status == 1) {
+        eas_wbxml_enc_elem_text(&E, EAS_MEETINGRESPONSE_CALENDAR_ID, "calitem1");
+    }
+    eas_wbxml_enc_end(&E);
+    eas_wbxml_enc_end(&E);
+    rdone();
+}
+
+static void h_mr(const srv_req_t *rq, int n)
+{
+    if (!strcmp(rq->cmd, "MeetingResponse")) {
+        mr_requests++;
+        /* Like Exchange: an invitation is gone once answered; a second answer gets 2. */
+        int gone = mr_applied > 0 && strstr(rq->body, "<CollectionId>inbox</>") != NULL;
+        if (!gone) {
+            mr_applied++;
+            mr_cal_change = strstr(rq->body, "<CollectionId>cal</>") != NULL;
+        }
+        resp_mr(gone ? 2 : 1);
+    } else if (!strcmp(rq->cmd, "Sync") && mr_cal_change && !strstr(rq->body, "<SyncKey>0</>")) {
+        mr_cal_change = 0;
+        rb();
+        eas_wbxml_enc_start(&E, EAS_AIRSYNC_SYNC);
+        eas_wbxml_enc_start(&E, EAS_AIRSYNC_COLLECTIONS);
+        eas_wbxml_enc_start(&E, EAS_AIRSYNC_COLLECTION);
+        eas_wbxml_enc_elem_text(&E, EAS_AIRSYNC_SYNC_KEY, "S4");
+        eas_wbxml_enc_elem_text(&E, EAS_AIRSYNC_COLLECTION_ID, "cal");
+        eas_wbxml_enc_elem_uint(&E, EAS_AIRSYNC_STATUS, 1);
+        eas_wbxml_enc_start(&E, EAS_AIRSYNC_COMMANDS);
+        eas_wbxml_enc_start(&E, EAS_AIRSYNC_CHANGE);
+        eas_wbxml_enc_elem_text(&E, EAS_AIRSYNC_SERVER_ID, "e1");
+        eas_wbxml_enc_start(&E, EAS_AIRSYNC_APPLICATION_DATA);
+        eas_wbxml_enc_elem_text(&E, EAS_CALENDAR_SUBJECT, "e1");
+        eas_wbxml_enc_elem_uint(&E, EAS_CALENDAR_RESPONSE_TYPE, 3);
+        eas_wbxml_enc_end(&E);
+        eas_wbxml_enc_end(&E);
+        eas_wbxml_enc_end(&E);
+        eas_wbxml_enc_end(&E);
+        eas_wbxml_enc_end(&E);
+        eas_wbxml_enc_end(&E);
+        rdone();
+    } else {
+        h_first(rq, n);
+    }
+}
+
+static int find_req(const char *cmd, int from)
+{
+    for (int i = from; i < nreq; i++) {
+        if (!strcmp(reqs[i].cmd, cmd)) {
+            return i;
+        }
+    }
+    return -1;
+}
+
+static void mr_reset(void)
+{
+    mr_applied = mr_requests = mr_cal_change = 0;
+    handler = h_mr;
+}
+
+/* One response per decision: a second call replaces the queued one; InstanceId on 14.1. */
+static void test_meeting_response_sent_once(void **st)
+{
+    (void)st;
+    mr_reset();
+    engine_start();
+    assert_int_equal(run(6), EAS_OK);
+    uint32_t id1 = 0, id2 = 0;
+    assert_int_equal(eas_meeting_respond(&eng, "inbox", "e1", "2025-03-05T09:00:00.000Z",
+                                         EAS_MEETING_TENTATIVE, &id1),
+                     EAS_OK);
+    assert_int_equal(eas_meeting_respond(&eng, "inbox", "e1", "2025-03-05T09:00:00.000Z",
+                                         EAS_MEETING_ACCEPT, &id2),
+                     EAS_OK);
+    eas_sync_now(&eng, NULL);
+    evlog[0] = '\0';
+    int base = nreq;
+    assert_int_equal(run(base + 4), EAS_OK);
+    int m = find_req("MeetingResponse", base);
+    assert_true(m >= 0);
+    assert_non_null(strstr(reqs[m].body,
+                           "<UserResponse>1</><CollectionId>inbox</>"
+                           "<RequestId>e1</><InstanceId>2025-03-05T09:00:00.000Z</>"));
+    assert_int_equal(mr_requests, 1);
+    char want[32];
+    snprintf(want, sizeof(want), "OB%u:1;", (unsigned)id2);
+    assert_non_null(strstr(evlog, want));
+    /* Nothing left: a restart sends nothing more. */
+    engine_start();
+    assert_int_equal(run(nreq + 4), EAS_OK);
+    assert_int_equal(mr_requests, 1);
+    assert_int_equal(mr_applied, 1);
+}
+
+/* The crash window: the server applied the response, the device died before the answer.
+ * Invitation: the resend is answered 2 ("already answered") and counts as done. */
+static void test_meeting_response_crash_invitation(void **st)
+{
+    (void)st;
+    mr_reset();
+    engine_start();
+    assert_int_equal(run(6), EAS_OK);
+    uint32_t id = 0;
+    assert_int_equal(eas_meeting_respond(&eng, "inbox", "e1", NULL, EAS_MEETING_ACCEPT, &id),
+                     EAS_OK);
+    eas_sync_now(&eng, NULL);
+    for (int i = 0; i < 50 && mr_requests == 0; i++) {
+        assert_int_equal(run(nreq + 1), EAS_OK);
+    }
+    assert_int_equal(mr_requests, 1); /* ... and "power fails" before the answer is read */
+    evlog[0] = '\0';
+    engine_start();
+    assert_int_equal(run(nreq + 5), EAS_OK);
+    assert_int_equal(mr_applied, 1); /* exactly one response on the server */
+    char want[32];
+    snprintf(want, sizeof(want), "OB%u:1;", (unsigned)id);
+    assert_non_null(strstr(evlog, want));
+    assert_null(strstr(evlog, "ERR"));
+    int before = mr_requests;
+    engine_start();
+    assert_int_equal(run(nreq + 4), EAS_OK);
+    assert_int_equal(mr_requests, before); /* done for good */
+}
+
+/* Calendar item: after the crash the engine syncs the calendar first; the item carries our
+ * answer, so the response is done without being sent again. */
+static void test_meeting_response_crash_calendar(void **st)
+{
+    (void)st;
+    mr_reset();
+    engine_start();
+    assert_int_equal(run(6), EAS_OK);
+    uint32_t id = 0;
+    assert_int_equal(eas_meeting_respond(&eng, "cal", "e1", NULL, EAS_MEETING_ACCEPT, &id), EAS_OK);
+    eas_sync_now(&eng, NULL);
+    for (int i = 0; i < 50 && mr_requests == 0; i++) {
+        assert_int_equal(run(nreq + 1), EAS_OK);
+    }
+    assert_int_equal(mr_requests, 1);
+    evlog[0] = '\0';
+    engine_start();
+    assert_int_equal(run(nreq + 6), EAS_OK);
+    assert_int_equal(mr_requests, 1); /* never sent twice */
+    assert_int_equal(mr_applied, 1);
+    char want[32];
+    snprintf(want, sizeof(want), "OB%u:1;", (unsigned)id);
+    assert_non_null(strstr(evlog, want));
+    for (int i = 0; i < 4; i++) {
+        assert_int_equal(outbox[i].seq, 0);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1361,6 +1528,9 @@ int main(void)
         cmocka_unit_test_setup(test_ping_reject_status7, setup),
         cmocka_unit_test_setup(test_ping_reject_status132, setup),
         cmocka_unit_test_setup(test_ping_statuses, setup),
+        cmocka_unit_test_setup(test_meeting_response_sent_once, setup),
+        cmocka_unit_test_setup(test_meeting_response_crash_invitation, setup),
+        cmocka_unit_test_setup(test_meeting_response_crash_calendar, setup),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
