@@ -33,12 +33,15 @@ typedef struct srv_req {
 typedef void (*handler_fn)(const srv_req_t *rq, int n);
 
 static handler_fn handler;
-static srv_req_t reqs[64];
+static srv_req_t reqs[1024];
 static int nreq;
 static uint8_t rx_raw[16384]; /* request bytes as sent */
 static size_t rx_len;
 static uint8_t tx[16384]; /* response bytes to serve */
 static size_t tx_len, tx_pos;
+static long cut_at = -1;       /* >= 0: the response stops after this many bytes ... */
+static int cut_err;            /* ... with this error (EAS_ERR_RESET) or a clean close */
+static size_t full_len;        /* length the uncut response had */
 static char r_cid[64] = "cal"; /* CollectionId of the Sync being answered */
 static int tick;               /* alternates "try again" */
 static int opens;
@@ -107,7 +110,7 @@ static void srv_maybe_answer(void)
     if (rx_len < head_len + blen) {
         return;
     }
-    srv_req_t *rq = &reqs[nreq < 63 ? nreq : 63];
+    srv_req_t *rq = &reqs[nreq < 1023 ? nreq : 1023];
     memset(rq, 0, sizeof(*rq));
     snprintf(rq->host, sizeof(rq->host), "%s", cur_host);
     {
@@ -157,6 +160,10 @@ static void srv_maybe_answer(void)
         r_body_len ? "Content-Type: application/vnd.ms-sync.wbxml\r\n" : "", (unsigned)r_body_len);
     memcpy(tx + n, r_body, r_body_len);
     tx_len = (size_t)n + r_body_len;
+    full_len = tx_len;
+    if (cut_at >= 0 && (size_t)cut_at < tx_len) {
+        tx_len = (size_t)cut_at;
+    }
     tx_pos = 0;
 }
 
@@ -180,6 +187,9 @@ static int32_t f_recv(void *ctx, uint8_t *buf, size_t len)
         return 0;
     }
     if (tx_pos == tx_len) {
+        if (cut_at >= 0 && cut_err) {
+            return cut_err;
+        }
         return tx_len ? EAS_ERR_CLOSED : 0;
     }
     size_t n = tx_len - tx_pos;
@@ -455,6 +465,8 @@ static int setup(void **st)
     sync_complete = 0;
     decide = EAS_POLICY_ENFORCE_ALL;
     outbox_ok_id = 0;
+    cut_at = -1;
+    cut_err = 0;
     now = 1000;
     return 0;
 }
@@ -1509,6 +1521,88 @@ static void test_meeting_response_crash_calendar(void **st)
     }
 }
 
+/* ------------------------------ robustness ------------------------------ */
+
+/* A Sync response cut (clean close or reset) at every offset: nothing of it is committed,
+ * the same request is retried after the back-off, and the complete response then commits. */
+static void h_cut(const srv_req_t *rq, int n)
+{
+    if (!strcmp(rq->cmd, "Sync") && strstr(rq->body, "<SyncKey>S3</>")) {
+        resp_sync(1, "S4", 0, "n1,n2,n3", NULL, NULL);
+        return;
+    }
+    h_first(rq, n);
+}
+
+static void test_sync_response_cut_everywhere(void **st)
+{
+    (void)st;
+    handler = h_cut;
+    cut_at = -1;
+    engine_start();
+    assert_int_equal(run(7), EAS_OK); /* first sync done: key S3, Ping */
+    assert_string_equal(eas_engine_folder(&eng, "cal")->sync_key, "S3");
+    /* Size of the answer to cut. */
+    eas_sync_now(&eng, "cal");
+    cut_at = 1;
+    cut_err = 0;
+    int base = nreq;
+    assert_int_equal(run(base + 1), EAS_OK);
+    size_t total = full_len;
+    assert_true(total > 100);
+    int tried = 0;
+    for (size_t k = 1; k < total; k++) {
+        cut_at = (long)k;
+        cut_err = (k % 2) ? EAS_ERR_RESET : 0;
+        uint64_t t0 = now;
+        base = nreq;
+        assert_int_equal(run(base + 1), EAS_OK); /* the retry (after the back-off) */
+        assert_string_equal(reqs[base].cmd, "Sync");
+        assert_non_null(strstr(reqs[base].body, "<SyncKey>S3</>"));
+        assert_true(now - t0 >= CONFIG_EAS_BACKOFF_MIN_MS / 2); /* never a tight loop */
+        /* Nothing of the cut response was committed: memory and store keep S3. */
+        assert_string_equal(eas_engine_folder(&eng, "cal")->sync_key, "S3");
+        tried++;
+    }
+    assert_true(tried > 100);
+    /* Restart from the store after all that: still S3. */
+    cut_at = -1;
+    engine_start();
+    assert_string_equal(eas_engine_folder(&eng, "cal")->sync_key, "S3");
+    base = nreq;
+    assert_int_equal(run(base + 3), EAS_OK); /* FolderSync, Sync S3 → S4, Ping */
+    assert_string_equal(eas_engine_folder(&eng, "cal")->sync_key, "S4");
+}
+
+/* The store fails while the new sync key is committed: the key in memory stays the old
+ * one, the failure goes through the back-off, and the retry commits. */
+static void test_store_failure_at_commit(void **st)
+{
+    (void)st;
+    handler = h_cut;
+    cut_at = -1;
+    engine_start();
+    assert_int_equal(run(7), EAS_OK);
+    eas_sync_now(&eng, "cal");
+    evlog[0] = '\0';
+    /* The next store write (the sync key of the S3 → S4 answer) fails. */
+    test_hal_store_fail_after(1);
+    int base = nreq;
+    assert_int_equal(run(base + 1), EAS_OK);
+    for (int i = 0; i < 2000 && eas_engine_state(&eng) != EAS_STATE_BACKOFF; i++) {
+        uint64_t dl = UINT64_MAX;
+        (void)eas_step(&eng, EAS_STEP_TICK, now, &dl);
+    }
+    assert_int_equal(eas_engine_state(&eng), EAS_STATE_BACKOFF);
+    assert_non_null(strstr(evlog, "ERR"));
+    test_hal_store_fail_after(0);
+    engine_start(); /* what a power cut right now would leave */
+    assert_string_equal(eas_engine_folder(&eng, "cal")->sync_key, "S3");
+    base = nreq;
+    assert_int_equal(run(base + 3), EAS_OK);
+    assert_string_equal(eas_engine_folder(&eng, "cal")->sync_key, "S4");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1531,6 +1625,8 @@ int main(void)
         cmocka_unit_test_setup(test_meeting_response_sent_once, setup),
         cmocka_unit_test_setup(test_meeting_response_crash_invitation, setup),
         cmocka_unit_test_setup(test_meeting_response_crash_calendar, setup),
+        cmocka_unit_test_setup(test_sync_response_cut_everywhere, setup),
+        cmocka_unit_test_setup(test_store_failure_at_commit, setup),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
