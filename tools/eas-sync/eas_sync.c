@@ -54,6 +54,7 @@ static eas_engine_cal_t g_cal;
 static eas_cal_exception_t g_cal_ex[256];
 static eas_cal_attendee_t g_cal_att[64];
 #endif
+static int g_quiet; /* --quiet: count items, print only the summary (benchmarks) */
 static int64_t g_expand_from;
 static int64_t g_expand_to;
 static eas_folder_t g_folders[CONFIG_EAS_MAX_FOLDERS];
@@ -347,7 +348,9 @@ static int on_event(void *user, eas_event_t *ev)
         a->op = ev->u.item.op;
         break;
     case EAS_EV_ITEM_FIELD:
-        field(a, ev);
+        if (!g_quiet) {
+            field(a, ev);
+        }
         break;
     case EAS_EV_ITEM_END:
         if (ev->u.item.op == EAS_ITEM_ADD) {
@@ -356,6 +359,9 @@ static int on_event(void *user, eas_event_t *ev)
             a->changes++;
         } else {
             a->deletes++;
+        }
+        if (g_quiet) {
+            break;
         }
         printf("{\"event\":\"item_%s\",\"folder\":", op_name(ev->u.item.op));
         print_json_str(ev->u.item.folder);
@@ -468,7 +474,8 @@ static void usage(void)
     fprintf(stderr, "usage: eas-sync --url URL --user USER --password-file FILE --device-id ID "
                     "--state DIR [--ca-file FILE] [--classes Calendar,Contacts,Email,Tasks] "
                     "[--max-version 14.1] [--timeout SECONDS] "
-                    "[--expand-from 20250101T000000Z --expand-days N] [--push SECONDS]\n");
+                    "[--expand-from 20250101T000000Z --expand-days N] [--push SECONDS] "
+                    "[--quiet]\n");
 }
 
 int main(int argc, char **argv)
@@ -482,6 +489,10 @@ int main(int argc, char **argv)
 
     for (int i = 1; i < argc; i++) {
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (!strcmp(argv[i], "--quiet")) {
+            g_quiet = 1;
+            continue;
+        }
         if (!v) {
             usage();
             return 2;
@@ -592,9 +603,10 @@ int main(int argc, char **argv)
     easd_linux_net_deinit(&a->lnet);
     easd_linux_store_deinit();
     printf("{\"event\":\"summary\",\"complete\":%s,\"folders\":%lu,\"adds\":%lu,\"changes\":%lu,"
-           "\"deletes\":%lu,\"errors\":%lu,\"state\":\"%s\",\"error\":\"%s\"}\n",
+           "\"deletes\":%lu,\"errors\":%lu,\"arena_peak\":%zu,\"state\":\"%s\","
+           "\"error\":\"%s\"}\n",
            a->done ? "true" : "false", a->folders, a->adds, a->changes, a->deletes, a->errors,
-           eas_engine_state_name(eas_engine_state(&a->eng)),
+           g_arena.peak, eas_engine_state_name(eas_engine_state(&a->eng)),
            a->failed ? eas_err_name(a->failed) : "");
     return a->done ? 0 : 1;
 }
