@@ -18,6 +18,9 @@ set_property(CACHE EASD_ARM_CPU PROPERTY STRINGS cortex-m3 cortex-m4)
 # try_compile re-reads this file in a scratch project; pass the choice along.
 list(APPEND CMAKE_TRY_COMPILE_PLATFORM_VARIABLES EASD_ARM_CPU)
 
+# Kconfig: layer what bare metal cannot have yet over the chosen preset (see the file).
+set(EASD_CONFIG_EXTRA "${CMAKE_CURRENT_LIST_DIR}/../configs/baremetal.conf" CACHE STRING "")
+
 set(_easd_prefix arm-none-eabi-)
 find_program(CMAKE_C_COMPILER NAMES ${_easd_prefix}gcc REQUIRED)
 find_program(CMAKE_AR NAMES ${_easd_prefix}ar REQUIRED)

@@ -6,15 +6,24 @@
 
 set(EASD_PRESET "defaults" CACHE STRING "Kconfig preset from configs/ (defaults, minimal, full)")
 set(EASD_CONFIG "" CACHE FILEPATH "Kconfig fragment; overrides EASD_PRESET")
+set(EASD_CONFIG_EXTRA "" CACHE STRING
+    "Fragments layered over the preset/config, in order (a toolchain file sets its target's)")
 
 if(EASD_CONFIG)
   set(_easd_cfg "${EASD_CONFIG}")
 else()
   set(_easd_cfg "${PROJECT_SOURCE_DIR}/configs/${EASD_PRESET}.conf")
 endif()
-if(NOT EXISTS "${_easd_cfg}")
-  message(FATAL_ERROR "easd: configuration fragment ${_easd_cfg} not found")
-endif()
+set(_easd_cfg_args --config "${_easd_cfg}")
+foreach(_f IN LISTS EASD_CONFIG_EXTRA)
+  list(APPEND _easd_cfg "${_f}")
+  list(APPEND _easd_cfg_args --config "${_f}")
+endforeach()
+foreach(_f IN LISTS _easd_cfg)
+  if(NOT EXISTS "${_f}")
+    message(FATAL_ERROR "easd: configuration fragment ${_f} not found")
+  endif()
+endforeach()
 
 # Debian's kconfiglib belongs to Debian's interpreter; a python3 earlier on PATH may lack it.
 find_program(EASD_PYTHON NAMES python3 PATHS /usr/bin NO_DEFAULT_PATH)
@@ -29,7 +38,7 @@ set_property(DIRECTORY "${PROJECT_SOURCE_DIR}" APPEND PROPERTY CMAKE_CONFIGURE_D
 
 execute_process(
   COMMAND "${EASD_PYTHON}" "${PROJECT_SOURCE_DIR}/tools/kconfig/genconfig.py"
-          --kconfig "${PROJECT_SOURCE_DIR}/Kconfig" --config "${_easd_cfg}"
+          --kconfig "${PROJECT_SOURCE_DIR}/Kconfig" ${_easd_cfg_args}
           --header "${EASD_GEN_DIR}/eas_autoconf.h" --dotconfig "${EASD_GEN_DIR}/.config"
   WORKING_DIRECTORY "${PROJECT_SOURCE_DIR}"
   RESULT_VARIABLE _easd_rc)
