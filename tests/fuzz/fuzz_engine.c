@@ -346,7 +346,9 @@ static bool readable(void)
     if (!S.answering || S.hang) {
         return false;
     }
-    return true; /* bytes, a reset or the end of stream */
+    /* Bytes, a reset or the end of stream; a kept-alive connection with its answer
+       delivered has nothing until the next request. */
+    return S.tx_pos < S.tx_len || S.eof_after || S.reset_at != SIZE_MAX;
 }
 
 static int32_t f_recv(void *ctx, uint8_t *buf, size_t len)
