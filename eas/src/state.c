@@ -854,12 +854,32 @@ int eas_outbox_remove(eas_outbox_t *ob, size_t slot)
 /* Rewrite an entry with a new attempt count so give-up survives restarts. */
 int eas_outbox_set_attempts(eas_outbox_t *ob, size_t slot, eas_arena_t *arena, uint16_t attempts)
 {
+    char key[EAS_STATE_KEY_CAP];
     size_t mark = eas_arena_mark(arena);
-    eas_outbox_entry_t e;
-    int err = eas_outbox_read(ob, slot, arena, &e);
+    size_t cap = CONFIG_EAS_OUTBOX_RECORD_MAX;
+    uint8_t *buf = eas_arena_alloc(arena, cap, 4);
+    const uint8_t *pl = NULL;
+    size_t plen = 0;
+    int err = outbox_key(key, sizeof(key), ob->prefix, slot);
+
+    /* Patched in place (the count sits at payload offset 2, little endian) so one record
+       buffer is enough: small arenas can still persist the count before a send. */
+    if (err == EAS_OK && !buf) {
+        err = EAS_ERR_NOMEM;
+    }
     if (err == EAS_OK) {
-        e.attempts = attempts;
-        err = outbox_write(ob, slot, arena, &e, NULL, 0);
+        err = eas_state_get(key, EAS_REC_OUTBOX, buf, cap, &pl, &plen);
+        if (err == EAS_ERR_NOMEM) {
+            err = EAS_ERR_STORE_CORRUPT;
+        }
+    }
+    if (err == EAS_OK && (plen < 4 || pl != buf + EAS_REC_HDR)) {
+        err = EAS_ERR_STORE_CORRUPT;
+    }
+    if (err == EAS_OK) {
+        buf[EAS_REC_HDR + 2] = (uint8_t)attempts;
+        buf[EAS_REC_HDR + 3] = (uint8_t)(attempts >> 8);
+        err = eas_state_put(key, EAS_REC_OUTBOX, buf, plen);
     }
     if (err == EAS_OK) {
         ob->slots[slot].attempts = attempts;

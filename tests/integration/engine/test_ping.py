@@ -2,10 +2,10 @@
 # SPDX-License-Identifier: Apache-2.0
 """Ping against eas-testserver (eas-sync --push, --ping-scale 0.01).
 
-[S 2.15] The server rejects every Ping naming folder 12 (Team Calendar) with status 7, without
-saying which folder it is about. The engine refreshes the hierarchy, then narrows the set down
-to folder 12, reports it (ping_rejected) and keeps pinging the others; no rejected Ping is ever
-sent again with the same content. A change during a Ping: status 2 → only that folder syncs.
+[S 2.15] The server rejects every Ping naming folder 7 (Contacts) with status 7, without saying
+which folder it is about. The engine refreshes the hierarchy, then narrows the set (Calendar,
+Contacts, Tasks) down to folder 7, reports it (ping_rejected) and keeps pinging the others; no
+rejected Ping is ever sent again with the same content. A change during a Ping: status 2 → only that folder syncs.
 """
 import json
 import os
@@ -51,7 +51,7 @@ def main():
     with tempfile.TemporaryDirectory() as tmp:
         proc, port = start_server(tmp)
         try:
-            control(port, "reject_ping_folder", {"folder": "12", "status": 7})
+            control(port, "reject_ping_folder", {"folder": "7", "status": 7})
             pw = os.path.join(tmp, "pw")
             with open(pw, "w") as f:
                 f.write("testpass\n")
@@ -66,14 +66,14 @@ def main():
                                   f"http://127.0.0.1:{port}/Microsoft-Server-ActiveSync",
                                   "--user", "testuser", "--password-file", pw, "--device-id",
                                   "EASDPING1", "--state", os.path.join(tmp, "state"),
-                                  "--classes", "Calendar", "--timeout", "60", "--push", "14"],
+                                  "--classes", "Calendar,Contacts,Tasks", "--timeout", "60", "--push", "14"],
                                  capture_output=True, text=True, timeout=120)
             t.join()
             ev = [json.loads(l) for l in out.stdout.splitlines() if l.startswith("{")]
             check(out.returncode == 0, "eas-sync --push completes")
             rej = [e for e in ev if e["event"] == "ping_rejected"]
-            check([(e["folder"], e["status"]) for e in rej] == [("12", 7)],
-                  f"[S 2.15] folder 12 reported once as rejected (status 7): {rej}")
+            check([(e["folder"], e["status"]) for e in rej] == [("7", 7)],
+                  f"[S 2.15] folder 7 reported once as rejected (status 7): {rej}")
             reqs = control(port, "requests?command=Ping")["requests"]
             rejected = [r["body_xml"] for r in reqs if r.get("eas_status") not in (1, 2)]
             for i, r in enumerate(reqs):
@@ -82,9 +82,14 @@ def main():
                     check(not later_same, f"[S 2.15] rejected Ping #{r['seq']} never resent")
             check(len(rejected) <= 3, f"[S 2.15] found with {len(rejected)} rejected Pings")
             accepted = [r for r in reqs if r.get("eas_status") in (1, 2)]
-            check(accepted and all("<Id>12</Id>" not in r["body_xml"] for r in accepted[-2:]) and
-                  "<Id>6</Id>" in accepted[-1]["body_xml"],
-                  "later Pings carry folder 6, not folder 12")
+            first_rej = min(r["seq"] for r in reqs if r.get("eas_status") not in (1, 2))
+            last = accepted[-1]["body_xml"] if accepted else ""
+            check(accepted and "<Id>7</Id>" not in last and "<Id>6</Id>" in last and
+                  "<Id>8</Id>" in last,
+                  "later Pings carry folders 6 and 8, not folder 7")
+            check(len([r for r in reqs if r["seq"] > first_rej and
+                       "<Id>7</Id>" in r["body_xml"]]) <= 2,
+                  "[S 2.15] folder 7 is in at most 2 probe Pings after the first rejection")
             changed = [e for e in ev if e["event"] == "item_change" and e["server_id"] == "6:9"]
             check(len(changed) == 1, "the change during the Ping arrives (Ping 2 → Sync)")
             syncs = control(port, "requests?command=Sync")["requests"]

@@ -1448,6 +1448,12 @@ static void test_meeting_response_sent_once(void **st)
     int base = nreq;
     assert_int_equal(run(base + 4), EAS_OK);
     int m = find_req("MeetingResponse", base);
+    if (m < 0 || getenv("ENGINE_TEST_TRACE")) {
+        for (int i = 0; i < nreq; i++) {
+            fprintf(stderr, "%2d %s %.120s\n", i, reqs[i].cmd, reqs[i].body);
+        }
+        fprintf(stderr, "events: %s\n", evlog);
+    }
     assert_true(m >= 0);
     assert_non_null(strstr(reqs[m].body,
                            "<UserResponse>1</><CollectionId>inbox</>"
