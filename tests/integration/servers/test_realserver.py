@@ -187,7 +187,7 @@ def imap_append(env, tag, n=3):
 
 # ---- eas-sync -----------------------------------------------------------------------------
 
-def run_sync(tmp, url, env, device, state, extra=(), timeout_s=120):
+def run_sync(tmp, url, env, device, state, extra=(), timeout_s=60):
     pw = os.path.join(tmp, "pw")
     with open(pw, "w") as fh:
         fh.write(env["EAS_PASS"] + "\n")
