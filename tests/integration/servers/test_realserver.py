@@ -21,7 +21,6 @@ import json
 import os
 import shlex
 import sqlite3
-import ssl
 import subprocess
 import sys
 import tempfile
