@@ -1247,6 +1247,11 @@ static void apply_sync(eas_engine_t *e)
     eas_folder_t *f = &e->mem.folders[p->cur];
     uint32_t st = sp->coll_status;
 
+    if (!p->got_body && strcmp(f->sync_key, "0") == 0) {
+        /* An empty answer to SyncKey 0 issues no key: resending it at once would loop. */
+        fail_backoff(e, EAS_ERR_PROTO, 0, "Sync: empty answer to SyncKey 0", 0);
+        return;
+    }
     if (!p->got_body) {
         /* Empty 200 answer: no changes, keep the key (SOGo quirk 4). Commands sent got no
            answer: count the attempt. */
@@ -1263,8 +1268,12 @@ static void apply_sync(eas_engine_t *e)
         return;
     }
     if (st == 3 || st == 135) {
+        if (strcmp(f->sync_key, "0") == 0) {
+            /* Key 0 itself was refused: restarting again at once would loop [S 2.9]. */
+            fail_backoff(e, EAS_ERR_SERVER, (uint16_t)st, "Sync: SyncKey 0 refused", 0);
+            return;
+        }
         folder_resync(e, f, (uint16_t)st);
-        p->failures = 0;
         next_op(e);
         return;
     }
@@ -1745,7 +1754,8 @@ int eas_step(eas_engine_t *eng, eas_step_event_t ev, uint64_t now_ms, uint64_t *
     p->now_ms = now_ms;
     (void)ev;
     /* A few rounds per call: a response completing can start the next request at once. */
-    for (int round = 0; round < 8; round++) {
+    int round = 0;
+    for (; round < 8; round++) {
         if (eng->state >= EAS_STATE_AUTH_FAILED) {
             err = p->stop_err ? p->stop_err : EAS_ERR_STATE;
             break;
@@ -1804,6 +1814,11 @@ int eas_step(eas_engine_t *eng, eas_step_event_t ev, uint64_t now_ms, uint64_t *
     }
     if (p->running == 0 && eng->state == EAS_STATE_BACKOFF && p->wake_ms) {
         deadline = p->wake_ms;
+    }
+    if (round == 8 && err == EAS_OK) {
+        /* The rounds ran out with work pending (a request just started has not said what it
+           waits for): ask to be called again at once rather than "no I/O, no deadline". */
+        deadline = now_ms;
     }
     if (next_deadline_ms) {
         *next_deadline_ms = deadline;

@@ -1609,6 +1609,54 @@ static void test_store_failure_at_commit(void **st)
     assert_string_equal(eas_engine_folder(&eng, "cal")->sync_key, "S4");
 }
 
+/* Fuzz findings: a SyncKey 0 request refused (Status 3) or answered with an empty 200 is
+ * retried only after the back-off, never at once [S 2.9]. */
+static int loop_mode;
+static void h_key0_loop(const srv_req_t *rq, int n)
+{
+    if (!strcmp(rq->cmd, "Sync")) {
+        req_times[n - 1 < 63 ? n - 1 : 63] = now;
+        if (loop_mode == 0) {
+            resp_sync(3, "0", 0, NULL, NULL, NULL);
+        } /* else: empty 200 */
+        return;
+    }
+    h_first(rq, n);
+}
+
+static void key0_loop_case(int mode)
+{
+    loop_mode = mode;
+    memset(req_times, 0, sizeof(req_times));
+    handler = h_key0_loop;
+    engine_start();
+    assert_int_equal(run(10), EAS_OK);
+    int syncs = 0;
+    uint64_t prev = 0;
+    for (int i = 0; i < 10; i++) {
+        if (!strcmp(reqs[i].cmd, "Sync")) {
+            assert_non_null(strstr(reqs[i].body, "<SyncKey>0</>"));
+            if (syncs++ > 0) {
+                assert_true(req_times[i] - prev >= CONFIG_EAS_BACKOFF_MIN_MS / 2);
+            }
+            prev = req_times[i];
+        }
+    }
+    assert_true(syncs >= 3);
+}
+
+static void test_key0_status3_backs_off(void **st)
+{
+    (void)st;
+    key0_loop_case(0);
+}
+
+static void test_key0_empty_answer_backs_off(void **st)
+{
+    (void)st;
+    key0_loop_case(1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1633,6 +1681,8 @@ int main(void)
         cmocka_unit_test_setup(test_meeting_response_crash_calendar, setup),
         cmocka_unit_test_setup(test_sync_response_cut_everywhere, setup),
         cmocka_unit_test_setup(test_store_failure_at_commit, setup),
+        cmocka_unit_test_setup(test_key0_status3_backs_off, setup),
+        cmocka_unit_test_setup(test_key0_empty_answer_backs_off, setup),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
