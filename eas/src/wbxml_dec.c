@@ -13,8 +13,6 @@
 #include "eas/eas_err.h"
 #include "eas/eas_wbxml.h"
 
-#if CONFIG_EAS_WBXML_BACKEND_NATIVE
-
 /* WBXML global tokens (WAP-192 5.8.4). */
 #define TOK_SWITCH_PAGE 0x00u
 #define TOK_END         0x01u
@@ -467,4 +465,3 @@ int eas_wbxml_dec_finish(eas_wbxml_dec_t *dec)
     return err;
 }
 
-#endif /* CONFIG_EAS_WBXML_BACKEND_NATIVE */

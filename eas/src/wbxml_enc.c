@@ -11,7 +11,6 @@
 #include "eas/eas_err.h"
 #include "eas/eas_wbxml.h"
 
-#if CONFIG_EAS_WBXML_BACKEND_NATIVE
 
 #define TOK_SWITCH_PAGE 0x00u
 #define TOK_END         0x01u
@@ -282,4 +281,3 @@ uint64_t eas_wbxml_enc_total(const eas_wbxml_enc_t *enc)
     return (enc != NULL) ? enc->total : 0u;
 }
 
-#endif /* CONFIG_EAS_WBXML_BACKEND_NATIVE */

@@ -10,13 +10,6 @@
 #ifndef EAS_CHECK_CONFIG_H
 #define EAS_CHECK_CONFIG_H
 
-#if CONFIG_EAS_WBXML_BACKEND_NATIVE && CONFIG_EAS_WBXML_BACKEND_LIBWBXML
-#error "easd config: choose one WBXML backend (CONFIG_EAS_WBXML_BACKEND_NATIVE or _LIBWBXML)"
-#endif
-#if !CONFIG_EAS_WBXML_BACKEND_NATIVE && !CONFIG_EAS_WBXML_BACKEND_LIBWBXML
-#error "easd config: no WBXML backend selected"
-#endif
-
 #if !CONFIG_EAS_CALENDAR && !CONFIG_EAS_CONTACTS && !CONFIG_EAS_EMAIL && !CONFIG_EAS_TASKS &&     \
     !CONFIG_EAS_NOTES
 #error "easd config: enable at least one content class (CONFIG_EAS_CALENDAR, ...)"
