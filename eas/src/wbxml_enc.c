@@ -11,7 +11,6 @@
 #include "eas/eas_err.h"
 #include "eas/eas_wbxml.h"
 
-
 #define TOK_SWITCH_PAGE 0x00u
 #define TOK_END         0x01u
 #define TOK_STR_I       0x03u
