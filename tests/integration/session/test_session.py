@@ -501,6 +501,87 @@ def t_repeat_synckey(tmp):
         srv.close()
 
 
+# ---- hierarchy recovery, remote wipe -------------------------------------------------------
+
+@test
+def t_foldersync_status9(tmp):
+    """FolderSync Status 9 (hierarchy key invalid) on a later run: the hierarchy restarts from
+    key 0 and is re-matched by ServerId; no folder or item disappears and no folder's
+    SyncKey is reset [S 2.13]."""
+    srv = Server(tmp)
+    try:
+        c = Client(tmp, OPT.sync, srv.url, device="fs9")
+        view = View().apply(c.run().events)
+        srv.changes([{"op": "new_mail", "subject": "after the hierarchy reset"}])
+        srv.faults({"command": "FolderSync", "type": "status", "status": 9})
+        srv.reset_log()
+        run = c.run()
+        assert_complete(run)
+        reqs = srv.requests()
+        fs = [r for r in reqs if r["command"] == "FolderSync"]
+        check(len(fs) >= 2 and fs[0].get("eas_status") == 9 and
+              "<SyncKey>0</SyncKey>" in (fs[1].get("body_xml") or ""),
+              "no FolderSync from key 0 after Status 9: %s",
+              [(r["seq"], r.get("eas_status")) for r in fs])
+        check(not run.of("folder_delete"), "folders deleted: %s", run.of("folder_delete"))
+        check(not run.of("item_delete"), "items deleted: %s", run.of("item_delete"))
+        zero = [cid for r in sync_requests(reqs) for cid, k in sync_keys(r) if k == "0"]
+        check(not zero, "folders restarted from SyncKey 0: %s", zero)
+        view.apply(run.events)
+        assert_view_matches_server(view, srv)
+    finally:
+        srv.close()
+
+
+@test
+def t_sync_status12(tmp):
+    """Sync Status 12 (hierarchy changed) for one folder: a FolderSync follows, the new
+    folder is found and synced, the sync completes; no SyncKey 0 for known folders."""
+    srv = Server(tmp)
+    try:
+        c = Client(tmp, OPT.sync, srv.url, device="st12")
+        view = View().apply(c.run().events)
+        res = srv.changes([{"op": "add_folder", "name": "Arrived", "type": 12, "parent": "0"}])
+        new_id = res[0].get("folder") or res[0].get("id")
+        srv.changes([{"op": "new_mail", "folder": new_id, "subject": "in the new folder"},
+                     {"op": "new_mail", "subject": "in the Inbox"}])
+        srv.faults({"command": "Sync", "type": "status", "status": 12, "collection": "1"})
+        srv.reset_log()
+        run = c.run()
+        assert_complete(run)
+        view.apply(run.events)
+        check(new_id in view.folders, "new folder %s not found", new_id)
+        assert_view_matches_server(view, srv)
+        zero = [cid for r in sync_requests(srv.requests()) for cid, k in sync_keys(r)
+                if k == "0" and cid != new_id]
+        check(not zero, "known folders restarted from SyncKey 0: %s", zero)
+    finally:
+        srv.close()
+
+
+@test
+def t_remote_wipe(tmp):
+    """Remote wipe: the engine tells the application, acknowledges (Provision with the
+    RemoteWipe Status 1) and stops in the wiped state; nothing is synced afterwards."""
+    srv = Server(tmp)
+    try:
+        c = Client(tmp, OPT.sync, srv.url, device="wipe")
+        c.run()
+        srv.control("POST", "wipe", {"user": "testuser", "device": "wipe"})
+        srv.reset_log()
+        run = c.run(timeout_s=20)
+        check(run.rc != 0, "eas-sync claims a complete sync on a wiped device")
+        check(run.summary().get("state") == "wiped", "final state %s", run.summary())
+        reqs = srv.requests()
+        acks = [r for r in reqs if r["command"] == "Provision" and
+                "<RemoteWipe>" in (r.get("body_xml") or "")]
+        check(len(acks) == 1, "%d wipe acknowledgements", len(acks))
+        after = [r["command"] for r in reqs if r["seq"] > acks[0]["seq"]]
+        check(not after, "requests after the wipe acknowledgement: %s", after)
+    finally:
+        srv.close()
+
+
 # ---- 401 ------------------------------------------------------------------------------
 
 @test
