@@ -529,6 +529,7 @@ static int on_event(void *user, eas_event_t *ev)
         }
         a->item_open = false;
         touch_str(ev->u.item.server_id);
+#if CONFIG_EAS_CALENDAR
         if (ev->u.item.cal) {
             if (!a->use_cal) {
                 fail("calendar item without a collector");
@@ -541,6 +542,7 @@ static int on_event(void *user, eas_event_t *ev)
                                             s + 30 * 86400);
             }
         }
+#endif
         break;
     case EAS_EV_OUTBOX_RESULT:
         touch_str(ev->u.outbox.server_id);
