@@ -1859,6 +1859,34 @@ void eas_engine_close(eas_engine_t *eng)
     p->running = 0;
 }
 
+/* A running Ping (or an idle poll wait) is abandoned so queued work starts now rather than
+   after the heartbeat. */
+static void interrupt_ping(eas_engine_t *eng)
+{
+    eng_priv_t *p = P(eng);
+    if (p->poll) {
+        p->poll = 0;
+        p->wake_ms = 0;
+    }
+    if (p->running && p->op == OP_PING) {
+        eas_http_client_cancel(&p->http);
+        p->running = 0;
+        eng->state = EAS_STATE_SYNCING;
+    }
+}
+
+size_t eas_outbox_pending(const eas_engine_t *eng, eas_outbox_kind_t kind)
+{
+    const eng_priv_t *p = (const eng_priv_t *)(const void *)eng->priv;
+    size_t n = 0;
+    for (size_t s = 0; s < p->ob.cap; s++) {
+        if (p->ob.slots[s].seq && (kind == EAS_OUTBOX_NONE || p->ob.slots[s].kind == kind)) {
+            n++;
+        }
+    }
+    return n;
+}
+
 int eas_sync_now(eas_engine_t *eng, const char *folder_id)
 {
     eng_priv_t *p = P(eng);
@@ -1872,12 +1900,7 @@ int eas_sync_now(eas_engine_t *eng, const char *folder_id)
         p->poll = 0;
         p->wake_ms = 0;
     }
-    /* A running Ping is abandoned so the sync starts now. */
-    if (p->running && p->op == OP_PING) {
-        eas_http_client_cancel(&p->http);
-        p->running = 0;
-        eng->state = EAS_STATE_SYNCING;
-    }
+    interrupt_ping(eng);
     return EAS_OK;
 }
 
@@ -1899,6 +1922,9 @@ static int queue(eas_engine_t *eng, eas_outbox_kind_t kind, const char *folder_i
     }
     int err = eas_outbox_put(&p->ob, eng->mem.arena, kind, (uint16_t)fi, folder_id, server_id,
                              instance, reply, fields, n, id ? id : &tmp);
+    if (err == EAS_OK) {
+        interrupt_ping(eng);
+    }
     return err;
 }
 

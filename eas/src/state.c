@@ -796,6 +796,9 @@ int eas_outbox_put(eas_outbox_t *ob, eas_arena_t *arena, eas_outbox_kind_t kind,
                 strcmp(old.instance_id, instance_id ? instance_id : "") == 0) {
                 slot = (long)i;
                 e.seq = old.seq; /* keeps its id and queue position */
+                /* The same decision again must not forget that it may already be on the
+                   server (sent without an answer): keep the attempt count [S 1.15]. */
+                e.attempts = old.reply == reply ? old.attempts : 0;
             }
             eas_arena_release(arena, mark);
         }
@@ -826,7 +829,7 @@ int eas_outbox_put(eas_outbox_t *ob, eas_arena_t *arena, eas_outbox_kind_t kind,
         s->seq = e.seq;
         s->kind = (uint8_t)kind;
         s->in_flight = 0;
-        s->attempts = 0;
+        s->attempts = e.attempts;
         s->folder = folder_index;
         *id = e.seq;
     }

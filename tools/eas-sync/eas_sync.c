@@ -8,6 +8,13 @@
  *            [--max-version 14.1] [--timeout SECONDS]
  *            [--expand-from 20250101T000000Z --expand-days N] [--push SECONDS]
  *
+ * --respond SERVER_ID:accept|tentative|decline[:INSTANCE] queues one MeetingResponse through
+ * eas_meeting_respond() and runs until the server answered it. The folder is the one the item
+ * was delivered in during this run, else --respond-folder, else the Inbox (where MS-ASCMD puts
+ * meeting requests). Like an application, eas-sync remembers in the state dir that the
+ * decision was queued ("respond.<n>" written after the call returned), so a run restarted after
+ * a crash never queues it a second time; the engine's persistent outbox owns it from then on.
+ *
  * --push N stays in the Ping loop for N seconds after the first sync (changes are printed as
  * they arrive); the exit status still says whether the first sync completed.
  *
@@ -18,10 +25,12 @@
  * Exit status 0 only when the sync completed. Running it again with the same --state syncs
  * incrementally.
  */
+#define _POSIX_C_SOURCE 200809L
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "eas/eas.h"
 #include "eas/eas_base64.h"
@@ -46,6 +55,15 @@ typedef struct app {
     int depth;
     int in_value;
     eas_item_op_t op;
+    /* --respond */
+    const char *rsp_sid;
+    char rsp_sid_buf[EAS_ID_CAP];
+    char rsp_instance[EAS_ID_CAP];
+    char rsp_folder[EAS_ID_CAP]; /* where the item was seen (or --respond-folder) */
+    char rsp_marker[1024];
+    eas_meeting_reply_t rsp_reply;
+    int rsp_queued;
+    unsigned long outbox_results;
 } app_t;
 
 static app_t g_app;
@@ -353,6 +371,10 @@ static int on_event(void *user, eas_event_t *ev)
         }
         break;
     case EAS_EV_ITEM_END:
+        if (a->rsp_sid && !a->rsp_folder[0] && ev->u.item.op != EAS_ITEM_DELETE &&
+            strcmp(ev->u.item.server_id, a->rsp_sid) == 0) {
+            snprintf(a->rsp_folder, sizeof(a->rsp_folder), "%s", ev->u.item.folder);
+        }
         if (ev->u.item.op == EAS_ITEM_ADD) {
             a->adds++;
         } else if (ev->u.item.op == EAS_ITEM_CHANGE) {
@@ -382,6 +404,18 @@ static int on_event(void *user, eas_event_t *ev)
         print_json_str(ev->u.error.what ? ev->u.error.what : "");
         printf("}\n");
         break;
+    case EAS_EV_OUTBOX_RESULT: {
+        static const char *const kinds[] = {"none", "add", "change", "delete", "meeting_response"};
+        a->outbox_results++;
+        printf("{\"event\":\"outbox_result\",\"kind\":\"%s\",\"id\":%u,\"status\":%u,"
+               "\"final\":%s,\"server_id\":",
+               kinds[(unsigned)ev->u.outbox.kind <= 4u ? (unsigned)ev->u.outbox.kind : 0u],
+               (unsigned)ev->u.outbox.id, ev->u.outbox.status,
+               ev->u.outbox.final ? "true" : "false");
+        print_json_str(ev->u.outbox.server_id ? ev->u.outbox.server_id : "");
+        printf("}\n");
+        break;
+    }
     case EAS_EV_POLICY_DECIDE:
         /* A command-line tool enforces nothing: acknowledge as partially enforced. */
         ev->u.policy.decision = EAS_POLICY_PARTIAL;
@@ -415,6 +449,54 @@ static int on_event(void *user, eas_event_t *ev)
     return EAS_OK;
 }
 
+/* The Inbox (FolderHierarchy type 2) from the engine's folder table. */
+static const char *inbox_id(const app_t *a)
+{
+    for (size_t i = 0; i < CONFIG_EAS_MAX_FOLDERS; i++) {
+        if (g_folders[i].used && g_folders[i].type == 2) {
+            return g_folders[i].server_id;
+        }
+    }
+    (void)a;
+    return NULL;
+}
+
+/* Queue the --respond decision once the folder is known; exactly once per state dir. */
+static int respond_queue(app_t *a)
+{
+    const char *folder = a->rsp_folder[0] ? a->rsp_folder : NULL;
+    if (!folder && a->done) {
+        folder = inbox_id(a);
+    }
+    if (!folder) {
+        return 0; /* not yet: the item or the folder list has not arrived */
+    }
+    uint32_t id = 0;
+    int err = eas_meeting_respond(&a->eng, folder, a->rsp_sid,
+                                  a->rsp_instance[0] ? a->rsp_instance : NULL, a->rsp_reply, &id);
+    if (err != EAS_OK) {
+        fprintf(stderr, "eas-sync: --respond: %s\n", eas_strerror(err));
+        a->failed = err;
+        return -1;
+    }
+    /* The engine persisted it; now remember that we asked (a crash before this line makes the
+       next run ask again, which replaces the same outbox entry instead of adding one). */
+    FILE *f = fopen(a->rsp_marker, "w");
+    if (!f || fprintf(f, "%u %s\n", (unsigned)id, folder) < 0 || fflush(f) != 0 ||
+        fsync(fileno(f)) != 0) {
+        fprintf(stderr, "eas-sync: cannot write %s\n", a->rsp_marker);
+    }
+    if (f) {
+        fclose(f);
+    }
+    printf("{\"event\":\"respond_queued\",\"id\":%u,\"folder\":", (unsigned)id);
+    print_json_str(folder);
+    printf("}\n");
+    fflush(stdout);
+    a->rsp_queued = 1;
+    return 1;
+}
+
 static int step(void *ctx, easd_linux_event_t ev, uint64_t now_ms, uint64_t *next_deadline_ms,
                 easd_linux_wait_t *wait)
 {
@@ -423,10 +505,23 @@ static int step(void *ctx, easd_linux_event_t ev, uint64_t now_ms, uint64_t *nex
     static const eas_step_event_t map[] = {EAS_STEP_TICK, EAS_STEP_READABLE, EAS_STEP_WRITABLE,
                                            EAS_STEP_COMMAND};
     int rc = eas_step(&a->eng, map[ev], now_ms, &dl);
-    if (a->done && a->push_ms && a->push_end == 0) {
+    if (a->rsp_sid && !a->rsp_queued && rc == EAS_OK) {
+        int q = respond_queue(a);
+        if (q < 0) {
+            return 2;
+        }
+        if (q > 0) {
+            rc = eas_step(&a->eng, EAS_STEP_COMMAND, now_ms, &dl);
+        }
+    }
+    /* With --respond, "done" also needs the response answered by the server. */
+    int done = a->done &&
+               (!a->rsp_sid ||
+                (a->rsp_queued && eas_outbox_pending(&a->eng, EAS_OUTBOX_MEETING_RESPONSE) == 0));
+    if (done && a->push_ms && a->push_end == 0) {
         a->push_end = now_ms + a->push_ms;
     }
-    if (a->done && (a->push_ms == 0 || now_ms >= a->push_end)) {
+    if (done && (a->push_ms == 0 || now_ms >= a->push_end)) {
         return 1;
     }
     if (rc < 0 && rc != EAS_ERR_AGAIN) {
@@ -469,13 +564,55 @@ static eas_proto_ver_t parse_version(const char *s)
     return EAS_VER_NONE;
 }
 
+/* "SERVER_ID:reply[:INSTANCE]": ServerIds ("1:7") and InstanceIds (times) contain colons, so
+   the reply word is what splits them. */
+static int parse_respond(app_t *a, const char *spec, const char *folder, const char *state)
+{
+    static const struct {
+        const char *word;
+        eas_meeting_reply_t reply;
+    } words[] = {{":accept", EAS_MEETING_ACCEPT},
+                 {":tentative", EAS_MEETING_TENTATIVE},
+                 {":decline", EAS_MEETING_DECLINE}};
+    for (size_t w = 0; w < 3; w++) {
+        size_t wl = strlen(words[w].word);
+        for (const char *p = strstr(spec, words[w].word); p; p = strstr(p + 1, words[w].word)) {
+            if (p[wl] != '\0' && p[wl] != ':') {
+                continue;
+            }
+            size_t sl = (size_t)(p - spec);
+            const char *inst = p[wl] == ':' ? p + wl + 1 : "";
+            if (sl == 0 || sl >= sizeof(a->rsp_sid_buf) ||
+                strlen(inst) >= sizeof(a->rsp_instance) ||
+                (folder && strlen(folder) >= sizeof(a->rsp_folder))) {
+                return -1;
+            }
+            memcpy(a->rsp_sid_buf, spec, sl);
+            a->rsp_sid_buf[sl] = '\0';
+            a->rsp_sid = a->rsp_sid_buf;
+            snprintf(a->rsp_instance, sizeof(a->rsp_instance), "%s", inst);
+            snprintf(a->rsp_folder, sizeof(a->rsp_folder), "%s", folder ? folder : "");
+            a->rsp_reply = words[w].reply;
+            /* One marker per decision spec (FNV-1a of the text). */
+            uint32_t h = 2166136261u;
+            for (const char *c = spec; *c; c++) {
+                h = (h ^ (uint8_t)*c) * 16777619u;
+            }
+            snprintf(a->rsp_marker, sizeof(a->rsp_marker), "%s/respond.%08x", state, (unsigned)h);
+            return 0;
+        }
+    }
+    return -1;
+}
+
 static void usage(void)
 {
     fprintf(stderr, "usage: eas-sync --url URL --user USER --password-file FILE --device-id ID "
                     "--state DIR [--ca-file FILE] [--classes Calendar,Contacts,Email,Tasks] "
                     "[--max-version 14.1] [--timeout SECONDS] "
                     "[--expand-from 20250101T000000Z --expand-days N] [--push SECONDS] "
-                    "[--quiet]\n");
+                    "[--respond SERVER_ID:accept|tentative|decline[:INSTANCE] "
+                    "[--respond-folder ID]] [--quiet]\n");
 }
 
 int main(int argc, char **argv)
@@ -485,6 +622,7 @@ int main(int argc, char **argv)
     unsigned long timeout_s = 300;
     const char *expand_from = NULL;
     unsigned long expand_days = 0;
+    const char *respond = NULL, *respond_folder = NULL;
     app_t *a = &g_app;
 
     for (int i = 1; i < argc; i++) {
@@ -521,6 +659,10 @@ int main(int argc, char **argv)
             expand_from = v;
         } else if (!strcmp(argv[i], "--expand-days")) {
             expand_days = strtoul(v, NULL, 10);
+        } else if (!strcmp(argv[i], "--respond")) {
+            respond = v;
+        } else if (!strcmp(argv[i], "--respond-folder")) {
+            respond_folder = v;
         } else {
             usage();
             return 2;
@@ -543,6 +685,11 @@ int main(int argc, char **argv)
         fprintf(stderr, "eas-sync: built without CONFIG_EAS_CALENDAR\n");
         return 2;
 #endif
+    }
+    if (respond && parse_respond(a, respond, respond_folder, state) != 0) {
+        fprintf(stderr,
+                "eas-sync: bad --respond (SERVER_ID:accept|tentative|decline[:INSTANCE])\n");
+        return 2;
     }
     FILE *pf = fopen(pwfile, "r");
     if (!pf || !fgets(g_password, sizeof(g_password), pf)) {
@@ -594,6 +741,9 @@ int main(int argc, char **argv)
         fprintf(stderr, "eas-sync: %s\n", eas_strerror(err));
         return 1;
     }
+    if (a->rsp_sid && access(a->rsp_marker, F_OK) == 0) {
+        a->rsp_queued = 1; /* an earlier run queued it: the outbox has it (or it is done) */
+    }
     easd_linux_loop_t loop;
     easd_linux_loop_init(&loop, EASD_LINUX_LOOP_SIGNALS);
     a->give_up_ms = hal_time_monotonic_ms() + (uint64_t)timeout_s * 1000u + a->push_ms;
@@ -602,11 +752,15 @@ int main(int argc, char **argv)
     eas_engine_close(&a->eng);
     easd_linux_net_deinit(&a->lnet);
     easd_linux_store_deinit();
-    printf("{\"event\":\"summary\",\"complete\":%s,\"folders\":%lu,\"adds\":%lu,\"changes\":%lu,"
-           "\"deletes\":%lu,\"errors\":%lu,\"arena_peak\":%zu,\"state\":\"%s\","
-           "\"error\":\"%s\"}\n",
-           a->done ? "true" : "false", a->folders, a->adds, a->changes, a->deletes, a->errors,
-           g_arena.peak, eas_engine_state_name(eas_engine_state(&a->eng)),
-           a->failed ? eas_err_name(a->failed) : "");
-    return a->done ? 0 : 1;
+    printf(
+        "{\"event\":\"summary\",\"complete\":%s,\"folders\":%lu,\"adds\":%lu,\"changes\":%lu,"
+        "\"deletes\":%lu,\"errors\":%lu,\"outbox_results\":%lu,\"arena_peak\":%zu,\"state\":\"%s\","
+        "\"error\":\"%s\"}\n",
+        a->done ? "true" : "false", a->folders, a->adds, a->changes, a->deletes, a->errors,
+        a->outbox_results, g_arena.peak, eas_engine_state_name(eas_engine_state(&a->eng)),
+        a->failed ? eas_err_name(a->failed) : "");
+    int ok = a->done &&
+             (!a->rsp_sid ||
+              (a->rsp_queued && eas_outbox_pending(&a->eng, EAS_OUTBOX_MEETING_RESPONSE) == 0));
+    return ok ? 0 : 1;
 }

@@ -436,6 +436,13 @@ int eas_meeting_respond(eas_engine_t *eng, const char *folder_id, const char *se
  */
 size_t eas_recipients_drop_self(char *list, const char *self);
 
+/**
+ * @brief Number of queued local changes of @p kind (EAS_OUTBOX_NONE: all kinds) that the
+ *        server has not answered yet. An application waits for 0 before it may power down
+ *        without a pending change (e.g. "run until the meeting response is sent").
+ */
+size_t eas_outbox_pending(const eas_engine_t *eng, eas_outbox_kind_t kind);
+
 /** @brief Text of a state ("syncing"). */
 const char *eas_engine_state_name(eas_engine_state_t s);
 

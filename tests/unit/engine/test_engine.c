@@ -1527,6 +1527,45 @@ static void test_meeting_response_crash_calendar(void **st)
     }
 }
 
+/* The application queued the response, the engine sent it, power failed before the answer
+ * and the application (not knowing) queues the same decision again after the restart: the
+ * entry is replaced, keeps its "maybe sent" count, and the server sees exactly one
+ * response [S 1.15]. Queueing while the engine waits in Ping starts the request at once. */
+static void test_meeting_response_requeue_after_crash(void **st)
+{
+    (void)st;
+    mr_reset();
+    engine_start();
+    for (int i = 0; i < 20 && find_req("Ping", 0) < 0; i++) {
+        assert_int_equal(run(nreq + 1), EAS_OK);
+    }
+    assert_int_equal(eas_engine_state(&eng), EAS_STATE_PINGING);
+    uint32_t id = 0, id2 = 0;
+    assert_int_equal(eas_meeting_respond(&eng, "inbox", "e1", NULL, EAS_MEETING_ACCEPT, &id),
+                     EAS_OK);
+    assert_int_equal(eas_outbox_pending(&eng, EAS_OUTBOX_MEETING_RESPONSE), 1);
+    assert_int_equal(eas_outbox_pending(&eng, EAS_OUTBOX_ADD), 0);
+    /* no eas_sync_now(): queueing alone abandons the Ping */
+    for (int i = 0; i < 50 && mr_requests == 0; i++) {
+        assert_int_equal(run(nreq + 1), EAS_OK);
+    }
+    assert_int_equal(mr_requests, 1);
+    engine_start(); /* power loss before the answer was read */
+    assert_int_equal(eas_outbox_pending(&eng, EAS_OUTBOX_MEETING_RESPONSE), 1);
+    assert_int_equal(eas_meeting_respond(&eng, "inbox", "e1", NULL, EAS_MEETING_ACCEPT, &id2),
+                     EAS_OK);
+    assert_int_equal(id2, id);
+    assert_int_equal(outbox[eas_outbox_pending(&eng, EAS_OUTBOX_NONE) - 1].attempts, 1);
+    evlog[0] = '\0';
+    assert_int_equal(run(nreq + 5), EAS_OK);
+    assert_int_equal(mr_applied, 1);
+    assert_int_equal(eas_outbox_pending(&eng, EAS_OUTBOX_MEETING_RESPONSE), 0);
+    char want[32];
+    snprintf(want, sizeof(want), "OB%u:1;", (unsigned)id);
+    assert_non_null(strstr(evlog, want));
+    assert_null(strstr(evlog, "ERR"));
+}
+
 /* ------------------------------ robustness ------------------------------ */
 
 /* A Sync response cut (clean close or reset) at every offset: nothing of it is committed,
@@ -1679,6 +1718,7 @@ int main(void)
         cmocka_unit_test_setup(test_meeting_response_sent_once, setup),
         cmocka_unit_test_setup(test_meeting_response_crash_invitation, setup),
         cmocka_unit_test_setup(test_meeting_response_crash_calendar, setup),
+        cmocka_unit_test_setup(test_meeting_response_requeue_after_crash, setup),
         cmocka_unit_test_setup(test_sync_response_cut_everywhere, setup),
         cmocka_unit_test_setup(test_store_failure_at_commit, setup),
         cmocka_unit_test_setup(test_key0_status3_backs_off, setup),
