@@ -196,12 +196,13 @@ class Client:
             fh.write(err)
         return Run(p.returncode, out.splitlines(), self._parse(out), err, secs)
 
-    def run_killed(self, rng, after_lines=None, after_s=None):
+    def run_killed(self, rng, after_lines=None, after_s=None, extra=()):
         """Start eas-sync and SIGKILL it after @after_lines output lines or @after_s seconds,
         whichever comes first. Returns (killed, Run) with the events printed before death
         (a partial last line is dropped: the application never saw it complete)."""
         self.nrun += 1
-        proc = subprocess.Popen(self.cmd(), stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+        proc = subprocess.Popen(self.cmd(extra=extra), stdout=subprocess.PIPE,
+                                stderr=subprocess.DEVNULL)
         t0 = time.monotonic()
         buf = b""
         n = 0

@@ -709,6 +709,55 @@ def t_power_loss_deletes(tmp):
     _power_loss(tmp, deletes=True)
 
 
+@test
+def t_power_loss_meeting_response(tmp):
+    """Outbox under power loss [S 1.15]: after a first sync, accept the meeting invitation
+    (eas-sync --respond queues it through eas_meeting_respond()) while the server holds each
+    MeetingResponse answer back 400 ms after applying it, and SIGKILL the run at 50 random
+    points (before, during and after the exchange, including "server applied it, client
+    never heard"), restarting with the same state each time. The server must record exactly
+    one response, with the user's decision, and the mailbox view must stay exact."""
+    seed, rng = rng_from_env()
+    print("  EASD_SEED=%d" % seed)
+    srv = Server(tmp)
+    try:
+        c = Client(tmp, OPT.sync, srv.url, device="mrkill")
+        view = View().apply(c.run().events)
+        srv.faults({"command": "MeetingResponse", "type": "delay", "ms": 400, "times": 0})
+        respond = ["--respond", "1:7:accept"]
+        kills = runs = in_flight = 0
+        dur = 0.6  # of the last run that was not killed: later kill points fall inside it
+        while kills < OPT.kills // 2 and runs < OPT.kills * 4:
+            runs += 1
+            before = len(srv.control("GET", "meeting_responses")["meeting_responses"])
+            if rng.random() < 0.7:
+                killed, run = c.run_killed(rng, after_s=rng.uniform(0.0, dur), extra=respond)
+            else:
+                killed, run = c.run_killed(rng, after_lines=rng.randint(1, 20), extra=respond)
+            if not killed:
+                dur = max(run.secs, 0.01)
+            view.apply(run.events)
+            after = len(srv.control("GET", "meeting_responses")["meeting_responses"])
+            check(after <= 1, "%d MeetingResponses after %d kills", after, kills)
+            if killed:
+                kills += 1
+                in_flight += 1 if before == 0 and after == 1 else 0
+        check(kills >= OPT.kills // 2, "only %d kills landed in %d runs", kills, runs)
+        final = c.run(extra=respond)
+        assert_complete(final, "final run")
+        view.apply(final.events)
+        mr = srv.control("GET", "meeting_responses")["meeting_responses"]
+        check(len(mr) == 1, "%d MeetingResponses recorded: %s", len(mr), mr)
+        check(str(mr[0].get("user_response")) == "1", "response %s is not accept", mr[0])
+        sent = [r for r in srv.requests() if r["command"] == "MeetingResponse"]
+        assert_view_matches_server(view, srv)
+        print("  %d kills in %d runs (%d while the server had applied the response but not "
+              "answered); %d MeetingResponse requests, 1 recorded" % (
+                  kills, runs, in_flight, len(sent)))
+    finally:
+        srv.close()
+
+
 # ---- calendar: engine -> application view -> calendar module ------------------------------
 
 @test
