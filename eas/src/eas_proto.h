@@ -16,6 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "eas/eas_base64.h"
 #include "eas/eas_engine.h"
 #include "eas/eas_wbxml.h"
 
@@ -239,5 +240,46 @@ typedef struct eas_meeting_parser {
 
 void eas_proto_meeting_parser_init(eas_meeting_parser_t *p);
 int eas_proto_meeting_event(void *user, const eas_wbxml_event_t *ev);
+
+/* ---------------------------------------------------------------------------------------- */
+/* ItemOperations Fetch                                                                      */
+/* ---------------------------------------------------------------------------------------- */
+
+typedef struct eas_fetch_req {
+    const char *collection_id;  /**< item fetch: its folder */
+    const char *server_id;      /**< item fetch: its ServerId */
+    const char *file_reference; /**< attachment fetch (takes precedence when not empty) */
+    uint8_t body_type;          /**< BodyPreference Type for an item (0 = 1, text) */
+} eas_fetch_req_t;
+
+int eas_proto_fetch_build(eas_wbxml_enc_t *enc, const eas_fetch_req_t *r);
+
+typedef struct eas_fetch_cbs {
+    /** Properties opens (the fetch Status seen so far is passed). */
+    int (*begin)(void *user, uint32_t status);
+    /** Any element inside Properties except Data (rel_depth 1 = child of Properties). */
+    int (*field)(void *user, const eas_wbxml_event_t *ev, uint16_t rel_depth);
+    /** Decoded attachment bytes; @p last once at the end of Data. */
+    int (*data)(void *user, const uint8_t *d, size_t n, bool last);
+} eas_fetch_cbs_t;
+
+typedef struct eas_fetch_parser {
+    eas_proto_path_t path;
+    const eas_fetch_cbs_t *cbs;
+    void *user;
+    uint32_t top_status; /**< ItemOperations/Status */
+    uint32_t status;     /**< Fetch/Status */
+    uint32_t fetches;
+    uint64_t bytes; /**< Data bytes delivered */
+    uint32_t data_pieces;
+    bool props_open;
+    bool props_seen;
+    bool in_data;
+    bool data_opaque;
+    eas_base64_dec_t b64;
+} eas_fetch_parser_t;
+
+void eas_proto_fetch_parser_init(eas_fetch_parser_t *p, const eas_fetch_cbs_t *cbs, void *user);
+int eas_proto_fetch_event(void *user, const eas_wbxml_event_t *ev);
 
 #endif /* EAS_PROTO_H */

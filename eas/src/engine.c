@@ -30,7 +30,8 @@ enum op {
     OP_FOLDERSYNC,
     OP_SYNC,
     OP_PING,
-    OP_MEETING
+    OP_MEETING,
+    OP_FETCH
 };
 
 /* Engine-private folder flag: not (yet) seen in a FolderSync restarted from key 0. */
@@ -64,6 +65,7 @@ typedef struct eng_priv {
         eas_sync_parser_t sync;
         eas_ping_parser_t ping;
         eas_meeting_parser_t meet;
+        eas_fetch_parser_t fetch;
     } u;
     eas_outbox_t ob;
     uint8_t encbuf[96];
@@ -105,6 +107,14 @@ typedef struct eng_priv {
     uint8_t redirects;                /* HTTP 451 followed in a row (capped, loop-checked) */
     uint8_t url_unsaved;              /* p->url came from a 451 and is not persisted yet */
     char url[CONFIG_EAS_URL_MAX + 1]; /* learned server URL ("" = the configured one) */
+    /* eas_fetch(): one at a time, not persisted */
+    uint8_t fetch_pending;
+    uint8_t fetch_attempts;
+    uint32_t fetch_id;
+    uint32_t fetch_next_id;
+    char fetch_folder[EAS_ID_CAP];
+    char fetch_sid[EAS_ID_CAP];
+    char fetch_ref[EAS_FETCH_REF_MAX + 1];
 } eng_priv_t;
 
 _Static_assert(sizeof(eng_priv_t) <= sizeof(((eas_engine_t *)0)->priv),
@@ -165,10 +175,17 @@ static void stop(eas_engine_t *e, eas_engine_state_t s, int err, uint16_t status
 
 /* ---- back-off: the one retry policy [S 2.9, 2.2] ---- */
 
+static void fetch_end(eas_engine_t *e, uint16_t status, int err, bool final);
+
 static void fail_backoff(eas_engine_t *e, int err, uint16_t status, const char *what,
                          uint32_t retry_after_s)
 {
     eng_priv_t *p = P(e);
+    if (p->op == OP_FETCH && p->fetch_pending) {
+        /* Whatever streamed of this attempt is void; the retry starts with a new BEGIN. */
+        bool give_up = ++p->fetch_attempts >= CONFIG_EAS_OUTBOX_MAX_ATTEMPTS;
+        fetch_end(e, status, err, give_up);
+    }
     uint64_t delay = CONFIG_EAS_BACKOFF_MIN_MS;
     uint32_t r = 0;
 
@@ -721,6 +738,11 @@ static int body_fn(void *user, eas_http_write_fn write, void *wctx)
         eas_proto_ping_build(&enc, p->ping_interval, list, n);
         break;
     }
+    case OP_FETCH: {
+        eas_fetch_req_t r = {p->fetch_folder, p->fetch_sid, p->fetch_ref, e->cfg->body_type};
+        eas_proto_fetch_build(&enc, &r);
+        break;
+    }
     case OP_MEETING: {
         size_t mark = eas_arena_mark(e->mem.arena);
         eas_outbox_entry_t ent;
@@ -761,6 +783,56 @@ static int sink_fn(void *user, const eas_http_response_t *rsp, const uint8_t *d,
     }
     return err;
 }
+
+/* ---- ItemOperations Fetch ---- */
+
+static void fetch_event(eas_engine_t *e, eas_event_type_t type, uint16_t status, int err,
+                        bool final)
+{
+    eng_priv_t *p = P(e);
+    eas_event_t ev = {.type = type};
+    ev.u.fetch.id = p->fetch_id;
+    ev.u.fetch.folder = p->fetch_ref[0] ? NULL : p->fetch_folder;
+    ev.u.fetch.server_id = p->fetch_ref[0] ? NULL : p->fetch_sid;
+    ev.u.fetch.file_reference = p->fetch_ref[0] ? p->fetch_ref : NULL;
+    ev.u.fetch.status = status;
+    ev.u.fetch.err = err;
+    ev.u.fetch.final = final;
+    ev.u.fetch.bytes = p->op == OP_FETCH ? p->u.fetch.bytes : 0;
+    (void)emit(e, &ev);
+}
+
+static void fetch_end(eas_engine_t *e, uint16_t status, int err, bool final)
+{
+    eng_priv_t *p = P(e);
+    fetch_event(e, EAS_EV_FETCH_END, status, err, final);
+    if (final) {
+        p->fetch_pending = 0;
+    }
+}
+
+static int on_fetch_begin(void *user, uint32_t status)
+{
+    fetch_event(user, EAS_EV_FETCH_BEGIN, (uint16_t)status, EAS_OK, false);
+    return EAS_OK;
+}
+
+static int on_fetch_data(void *user, const uint8_t *d, size_t n, bool last)
+{
+    eas_event_t ev = {.type = EAS_EV_ITEM_FIELD};
+    ev.u.field.tag = EAS_ITEMOPERATIONS_DATA;
+    ev.u.field.depth = 1;
+    ev.u.field.kind = EAS_FIELD_OPAQUE;
+    ev.u.field.flags = last ? EAS_FIELD_FINAL : EAS_FIELD_MORE;
+    ev.u.field.data = d;
+    ev.u.field.len = n;
+    if (n == 0 && !last) {
+        return EAS_OK;
+    }
+    return emit(user, &ev);
+}
+
+static const eas_fetch_cbs_t k_fetch_cbs = {on_fetch_begin, on_item_field, on_fetch_data};
 
 static int start_op(eas_engine_t *e, uint8_t op)
 {
@@ -862,11 +934,23 @@ static int start_op(eas_engine_t *e, uint8_t op)
         set_state(e, EAS_STATE_SYNCING);
         break;
     }
+    case OP_FETCH:
+        p->req.cmd = EAS_CMD_ITEMOPERATIONS;
+        eas_proto_fetch_parser_init(&p->u.fetch, &k_fetch_cbs, e);
+        cb = eas_proto_fetch_event;
+        set_state(e, EAS_STATE_SYNCING);
+        break;
     default:
         return EAS_ERR_INTERNAL;
     }
     if (cb) {
         eas_wbxml_dec_init(&p->dec, cb, parser);
+    }
+    if (op == OP_FETCH) {
+        /* A fetched body or attachment is one long string that streams through; the
+           Sync-sized limit would refuse it. Bounded by its own symbol instead. */
+        p->dec.max_string = CONFIG_EAS_FETCH_MAX_BYTES;
+        p->dec.max_opaque = CONFIG_EAS_FETCH_MAX_BYTES;
     }
     err = eas_http_client_start(&p->http, &p->req, p->now_ms);
     p->running = err == EAS_OK;
@@ -947,6 +1031,12 @@ static void next_op(eas_engine_t *e)
     if (strcmp(e->hierarchy_key, "0") == 0 || p->fs_pending) {
         /* With the stored key: only hierarchy changes come back (Add/Update/Delete). */
         (void)start_op(e, OP_FOLDERSYNC);
+        return;
+    }
+    if (p->fetch_pending) {
+        /* The user is waiting for it: before background syncs. */
+        p->cur = -1;
+        (void)start_op(e, OP_FETCH);
         return;
     }
     for (size_t i = 0; i < e->mem.folder_cap; i++) {
@@ -1491,6 +1581,33 @@ static void apply_meeting(eas_engine_t *e)
     next_op(e);
 }
 
+static void apply_fetch(eas_engine_t *e)
+{
+    eng_priv_t *p = P(e);
+    eas_fetch_parser_t *fp = &p->u.fetch;
+    if (reprovision_status(fp->top_status)) {
+        reprovision(e, OP_FETCH, (uint16_t)fp->top_status);
+        return;
+    }
+    if (fp->top_status == EAS_STATUS_SERVER_ERROR_RETRY || fp->top_status == 0) {
+        fail_backoff(e, EAS_ERR_SERVER, (uint16_t)fp->top_status, "ItemOperations", 0);
+        return;
+    }
+    /* Answered: success or a per-fetch failure (6 not found, 15 bad reference...) is final;
+       resending the same fetch would get the same answer. */
+    uint16_t st = (uint16_t)(fp->top_status != 1 ? fp->top_status : fp->status);
+    if (st == 1 && !fp->props_seen) {
+        st = 0;
+    }
+    fetch_end(e, st, st == 1 ? EAS_OK : EAS_ERR_SERVER, true);
+    if (st != 1) {
+        report(e, EAS_ERR_SERVER, st, "fetch failed", NULL);
+    }
+    p->failures = 0;
+    p->prov_attempts = 0;
+    next_op(e);
+}
+
 static void apply_options(eas_engine_t *e, const eas_http_response_t *rsp)
 {
     uint8_t supported = SUPPORTED_VERSIONS;
@@ -1636,6 +1753,9 @@ static void on_complete(eas_engine_t *e)
         break;
     case OP_MEETING:
         apply_meeting(e);
+        break;
+    case OP_FETCH:
+        apply_fetch(e);
         break;
     default:
         break;
@@ -1873,6 +1993,41 @@ static void interrupt_ping(eas_engine_t *eng)
         p->running = 0;
         eng->state = EAS_STATE_SYNCING;
     }
+}
+
+int eas_fetch(eas_engine_t *eng, const char *folder_id, const char *server_id,
+              const char *file_reference, uint32_t *id)
+{
+    eng_priv_t *p = P(eng);
+    bool by_ref = file_reference && file_reference[0];
+    if (!by_ref && (!folder_id || !folder_id[0] || !server_id || !server_id[0])) {
+        return EAS_ERR_PARAM;
+    }
+    if (p->fetch_pending) {
+        return EAS_ERR_BUSY;
+    }
+    if (by_ref ? strlen(file_reference) > EAS_FETCH_REF_MAX
+               : strlen(folder_id) > CONFIG_EAS_SERVER_ID_MAX ||
+                     strlen(server_id) > CONFIG_EAS_SERVER_ID_MAX) {
+        return EAS_ERR_LIMIT;
+    }
+    memset(p->fetch_folder, 0, sizeof(p->fetch_folder));
+    memset(p->fetch_sid, 0, sizeof(p->fetch_sid));
+    memset(p->fetch_ref, 0, sizeof(p->fetch_ref));
+    if (by_ref) {
+        memcpy(p->fetch_ref, file_reference, strlen(file_reference));
+    } else {
+        memcpy(p->fetch_folder, folder_id, strlen(folder_id));
+        memcpy(p->fetch_sid, server_id, strlen(server_id));
+    }
+    p->fetch_id = ++p->fetch_next_id;
+    p->fetch_attempts = 0;
+    p->fetch_pending = 1;
+    if (id) {
+        *id = p->fetch_id;
+    }
+    interrupt_ping(eng);
+    return EAS_OK;
 }
 
 size_t eas_outbox_pending(const eas_engine_t *eng, eas_outbox_kind_t kind)

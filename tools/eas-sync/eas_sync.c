@@ -15,6 +15,11 @@
  * decision was queued ("respond.<n>" written after the call returned), so a run restarted after
  * a crash never queues it a second time; the engine's persistent outbox owns it from then on.
  *
+ * --fetch FOLDER:SERVER_ID (an item's whole body) or --fetch-ref FILE_REFERENCE (an
+ * attachment) asks eas_fetch() for it on demand and writes what streams in (the Body Data
+ * text, or the attachment's decoded bytes) to --fetch-out FILE; it prints fetch_begin /
+ * fetch_end and exits 0 only when the sync and the fetch completed.
+ *
  * --push N stays in the Ping loop for N seconds after the first sync (changes are printed as
  * they arrive); the exit status still says whether the first sync completed.
  *
@@ -64,6 +69,12 @@ typedef struct app {
     eas_meeting_reply_t rsp_reply;
     int rsp_queued;
     unsigned long outbox_results;
+    /* --fetch / --fetch-ref */
+    const char *fetch_folder, *fetch_sid, *fetch_ref, *fetch_out;
+    FILE *fetch_f;
+    int fetching;    /* between FETCH_BEGIN and FETCH_END */
+    int fetch_state; /* 0 none, 1 asked, 2 complete, 3 failed */
+    unsigned long long fetch_bytes;
 } app_t;
 
 static app_t g_app;
@@ -366,8 +377,45 @@ static int on_event(void *user, eas_event_t *ev)
         a->op = ev->u.item.op;
         break;
     case EAS_EV_ITEM_FIELD:
+        if (a->fetching) {
+            /* Body Data text (item) or decoded attachment bytes: straight to the file. */
+            if ((ev->u.field.kind == EAS_FIELD_TEXT && ev->u.field.tag == EAS_AIRSYNCBASE_DATA) ||
+                (ev->u.field.kind == EAS_FIELD_OPAQUE &&
+                 ev->u.field.tag == EAS_ITEMOPERATIONS_DATA)) {
+                if (a->fetch_f && ev->u.field.len &&
+                    fwrite(ev->u.field.data, 1, ev->u.field.len, a->fetch_f) != ev->u.field.len) {
+                    return EAS_ERR_IO;
+                }
+                a->fetch_bytes += ev->u.field.len;
+            }
+            break;
+        }
         if (!g_quiet) {
             field(a, ev);
+        }
+        break;
+    case EAS_EV_FETCH_BEGIN:
+        /* (Re)start: a retry after a failed attempt delivers everything again. */
+        a->fetching = 1;
+        a->fetch_bytes = 0;
+        if (a->fetch_f) {
+            fclose(a->fetch_f);
+        }
+        a->fetch_f = a->fetch_out ? fopen(a->fetch_out, "wb") : NULL;
+        printf("{\"event\":\"fetch_begin\",\"id\":%u}\n", (unsigned)ev->u.fetch.id);
+        break;
+    case EAS_EV_FETCH_END:
+        a->fetching = 0;
+        if (a->fetch_f) {
+            fclose(a->fetch_f);
+            a->fetch_f = NULL;
+        }
+        printf("{\"event\":\"fetch_end\",\"id\":%u,\"status\":%u,\"final\":%s,"
+               "\"error\":\"%s\",\"bytes\":%llu}\n",
+               (unsigned)ev->u.fetch.id, ev->u.fetch.status, ev->u.fetch.final ? "true" : "false",
+               ev->u.fetch.err ? eas_err_name(ev->u.fetch.err) : "", a->fetch_bytes);
+        if (ev->u.fetch.final) {
+            a->fetch_state = ev->u.fetch.status == 1 ? 2 : 3;
         }
         break;
     case EAS_EV_ITEM_END:
@@ -518,6 +566,8 @@ static int step(void *ctx, easd_linux_event_t ev, uint64_t now_ms, uint64_t *nex
     int done = a->done &&
                (!a->rsp_sid ||
                 (a->rsp_queued && eas_outbox_pending(&a->eng, EAS_OUTBOX_MEETING_RESPONSE) == 0));
+    /* ... and with --fetch, the fetch ended. */
+    done = done && (a->fetch_state == 0 || a->fetch_state >= 2);
     if (done && a->push_ms && a->push_end == 0) {
         a->push_end = now_ms + a->push_ms;
     }
@@ -612,7 +662,8 @@ static void usage(void)
                     "[--max-version 14.1] [--timeout SECONDS] "
                     "[--expand-from 20250101T000000Z --expand-days N] [--push SECONDS] "
                     "[--respond SERVER_ID:accept|tentative|decline[:INSTANCE] "
-                    "[--respond-folder ID]] [--quiet]\n");
+                    "[--respond-folder ID]] [--fetch FOLDER:SERVER_ID | --fetch-ref REF] "
+                    "[--fetch-out FILE] [--quiet]\n");
 }
 
 int main(int argc, char **argv)
@@ -663,6 +714,20 @@ int main(int argc, char **argv)
             respond = v;
         } else if (!strcmp(argv[i], "--respond-folder")) {
             respond_folder = v;
+        } else if (!strcmp(argv[i], "--fetch")) {
+            const char *c = strchr(v, ':');
+            if (!c || c == v || !c[1]) {
+                usage();
+                return 2;
+            }
+            static char fbuf[EAS_ID_CAP];
+            snprintf(fbuf, sizeof(fbuf), "%.*s", (int)(c - v), v);
+            a->fetch_folder = fbuf;
+            a->fetch_sid = c + 1;
+        } else if (!strcmp(argv[i], "--fetch-ref")) {
+            a->fetch_ref = v;
+        } else if (!strcmp(argv[i], "--fetch-out")) {
+            a->fetch_out = v;
         } else {
             usage();
             return 2;
@@ -741,6 +806,17 @@ int main(int argc, char **argv)
         fprintf(stderr, "eas-sync: %s\n", eas_strerror(err));
         return 1;
     }
+    if (a->fetch_sid || a->fetch_ref) {
+        /* Asked at once: the engine sends it after the account is set up, before the
+           folder syncs. */
+        uint32_t fid = 0;
+        err = eas_fetch(&a->eng, a->fetch_folder, a->fetch_sid, a->fetch_ref, &fid);
+        if (err != EAS_OK) {
+            fprintf(stderr, "eas-sync: --fetch: %s\n", eas_strerror(err));
+            return 2;
+        }
+        a->fetch_state = 1;
+    }
     if (a->rsp_sid && access(a->rsp_marker, F_OK) == 0) {
         a->rsp_queued = 1; /* an earlier run queued it: the outbox has it (or it is done) */
     }
@@ -759,7 +835,7 @@ int main(int argc, char **argv)
         a->done ? "true" : "false", a->folders, a->adds, a->changes, a->deletes, a->errors,
         a->outbox_results, g_arena.peak, eas_engine_state_name(eas_engine_state(&a->eng)),
         a->failed ? eas_err_name(a->failed) : "");
-    int ok = a->done &&
+    int ok = a->done && (a->fetch_state == 0 || a->fetch_state == 2) &&
              (!a->rsp_sid ||
               (a->rsp_queued && eas_outbox_pending(&a->eng, EAS_OUTBOX_MEETING_RESPONSE) == 0));
     return ok ? 0 : 1;

@@ -208,7 +208,14 @@ typedef enum eas_event_type {
     EAS_EV_POLICY_DECIDE,  /**< u.policy: the application sets u.policy.decision */
     EAS_EV_WIPE,           /**< remote wipe: wipe now; the engine acknowledges after return */
     EAS_EV_PING_REJECTED,  /**< u.folder: removed from the Ping set [S 2.15] */
-    EAS_EV_SYNC_COMPLETE   /**< every selected folder is synced; Ping starts next */
+    EAS_EV_SYNC_COMPLETE,  /**< every selected folder is synced; Ping starts next */
+    /** u.fetch: the answer to eas_fetch() starts. ITEM_FIELD events follow: the item's
+        Properties (Body with the whole body, in TEXT pieces with MORE/FINAL) or, for an
+        attachment, its bytes as OPAQUE pieces of tag EAS_ITEMOPERATIONS_DATA (depth 1,
+        decoded from base64). A BEGIN after an unfinished fetch (END with final false)
+        restarts it: drop what arrived since the previous BEGIN. */
+    EAS_EV_FETCH_BEGIN,
+    EAS_EV_FETCH_END /**< u.fetch: status 1 = complete; final = no retry follows */
 } eas_event_type_t;
 
 /** Item operations. */
@@ -283,6 +290,18 @@ typedef struct eas_event {
             const char *server_id; /**< ADD: the server's ServerId for the new item */
             bool final;            /**< entry removed from the outbox (success or given up) */
         } outbox;
+        struct {
+            uint32_t id;                /**< the id eas_fetch() returned */
+            const char *folder;         /**< item fetch: CollectionId, else NULL */
+            const char *server_id;      /**< item fetch: ServerId, else NULL */
+            const char *file_reference; /**< attachment fetch: FileReference, else NULL */
+            /** END: Fetch Status (1 = complete; 6 item not found, 15 attachment not found...)
+                or the command's Status; 0 when the request failed (see err). */
+            uint16_t status;
+            int err;        /**< END: EAS_OK or why the request failed */
+            bool final;     /**< END: nothing more comes for this id */
+            uint64_t bytes; /**< END: attachment bytes delivered */
+        } fetch;
         struct {
             uint16_t tag;      /**< setting tag (EAS_PROVISION_*), SETTING only */
             const char *value; /**< its text value ("" for containers/empty), SETTING only */
@@ -435,6 +454,27 @@ int eas_meeting_respond(eas_engine_t *eng, const char *folder_id, const char *se
  * @return the number of recipients removed.
  */
 size_t eas_recipients_drop_self(char *list, const char *self);
+
+/** Longest FileReference eas_fetch() accepts (characters). */
+#define EAS_FETCH_REF_MAX 255
+
+/**
+ * @brief Fetch an item's whole body or an attachment on demand (ItemOperations Fetch).
+ *
+ * Either @p folder_id + @p server_id (the item; Body in eas_account_cfg_t::body_type, never
+ * truncated) or @p file_reference (an attachment, from the item's AirSyncBase FileReference).
+ * The request goes out at the next eas_step() (before pending folder syncs; a waiting Ping is
+ * abandoned). The answer streams as ::EAS_EV_FETCH_BEGIN, ITEM_FIELD pieces and
+ * ::EAS_EV_FETCH_END; nothing is buffered, so a value may be as large as
+ * CONFIG_EAS_FETCH_MAX_BYTES. Transport failures are retried with the back-off (each retry
+ * starts again with FETCH_BEGIN) up to CONFIG_EAS_OUTBOX_MAX_ATTEMPTS times. A fetch is not
+ * persisted: after a restart, ask again.
+ * @param[out] id reported in the fetch events.
+ * @return EAS_OK, EAS_ERR_BUSY (one fetch at a time), EAS_ERR_PARAM, EAS_ERR_LIMIT (ids too
+ *         long).
+ */
+int eas_fetch(eas_engine_t *eng, const char *folder_id, const char *server_id,
+              const char *file_reference, uint32_t *id);
 
 /**
  * @brief Number of queued local changes of @p kind (EAS_OUTBOX_NONE: all kinds) that the
