@@ -282,4 +282,43 @@ typedef struct eas_fetch_parser {
 void eas_proto_fetch_parser_init(eas_fetch_parser_t *p, const eas_fetch_cbs_t *cbs, void *user);
 int eas_proto_fetch_event(void *user, const eas_wbxml_event_t *ev);
 
+/* ---------------------------------------------------------------------------------------- */
+/* MoveItems / GetItemEstimate                                                               */
+/* ---------------------------------------------------------------------------------------- */
+
+int eas_proto_move_build(eas_wbxml_enc_t *enc, const char *src_msg, const char *src_fld,
+                         const char *dst_fld);
+
+typedef struct eas_move_parser {
+    eas_proto_path_t path;
+    uint32_t top_status; /**< a Status directly under MoveItems (command refused) */
+    uint32_t status;     /**< Response/Status: 3 = moved */
+    uint32_t responses;
+    char dst_msg_id[EAS_ID_CAP];
+} eas_move_parser_t;
+
+void eas_proto_move_parser_init(eas_move_parser_t *p);
+int eas_proto_move_event(void *user, const eas_wbxml_event_t *ev);
+
+typedef struct eas_estimate_req {
+    const char *collection_id;
+    const char *sync_key;
+    uint8_t cls;
+    eas_proto_ver_t version;
+    int filter_type; /**< -1: none */
+} eas_estimate_req_t;
+
+int eas_proto_estimate_build(eas_wbxml_enc_t *enc, const eas_estimate_req_t *r);
+
+typedef struct eas_estimate_parser {
+    eas_proto_path_t path;
+    uint32_t top_status;
+    uint32_t status; /**< Response/Status (1 ok, 2 unknown folder, 3 not primed, 4 bad key) */
+    uint32_t estimate;
+    bool has_estimate;
+} eas_estimate_parser_t;
+
+void eas_proto_estimate_parser_init(eas_estimate_parser_t *p);
+int eas_proto_estimate_event(void *user, const eas_wbxml_event_t *ev);
+
 #endif /* EAS_PROTO_H */

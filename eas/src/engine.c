@@ -31,8 +31,13 @@ enum op {
     OP_SYNC,
     OP_PING,
     OP_MEETING,
-    OP_FETCH
+    OP_FETCH,
+    OP_MOVE,
+    OP_ESTIMATE
 };
+
+/* Outbox kinds that travel inside Sync (the others are commands of their own). */
+#define SYNC_KIND(k) ((k) >= EAS_OUTBOX_ADD && (k) <= EAS_OUTBOX_DELETE)
 
 /* Engine-private folder flag: not (yet) seen in a FolderSync restarted from key 0. */
 #define FOLDER_F_UNSEEN 0x80u
@@ -66,6 +71,8 @@ typedef struct eng_priv {
         eas_ping_parser_t ping;
         eas_meeting_parser_t meet;
         eas_fetch_parser_t fetch;
+        eas_move_parser_t move;
+        eas_estimate_parser_t est;
     } u;
     eas_outbox_t ob;
     uint8_t encbuf[96];
@@ -107,6 +114,11 @@ typedef struct eng_priv {
     uint8_t redirects;                /* HTTP 451 followed in a row (capped, loop-checked) */
     uint8_t url_unsaved;              /* p->url came from a 451 and is not persisted yet */
     char url[CONFIG_EAS_URL_MAX + 1]; /* learned server URL ("" = the configured one) */
+    int16_t mv_slot;                  /* outbox slot of the MoveItems in flight */
+    int16_t est_index;  /* folder whose first sync is being estimated / counted (-1 none) */
+    uint8_t est_valid;  /* est_total holds the server's estimate */
+    uint32_t est_total; /* GetItemEstimate answer */
+    uint32_t est_done;  /* items delivered since */
     /* eas_fetch(): one at a time, not persisted */
     uint8_t fetch_pending;
     uint8_t fetch_attempts;
@@ -232,8 +244,7 @@ static bool folder_needs_sync(const eas_engine_t *e, size_t i)
         return true;
     }
     for (size_t s = 0; s < p->ob.cap; s++) {
-        if (p->ob.slots[s].seq && p->ob.slots[s].folder == i &&
-            p->ob.slots[s].kind != EAS_OUTBOX_MEETING_RESPONSE) {
+        if (p->ob.slots[s].seq && p->ob.slots[s].folder == i && SYNC_KIND(p->ob.slots[s].kind)) {
             return true;
         }
     }
@@ -487,6 +498,9 @@ static int on_item_end(void *user, eas_item_op_t op, const char *sid)
     ev.u.item.cls = e->mem.folders[p->cur].cls;
     p->item_open = 0;
     p->items++;
+    if (p->est_index == p->cur && op != EAS_ITEM_DELETE) {
+        p->est_done++;
+    }
     if (p->item_resp && op != EAS_ITEM_DELETE) {
         mr_check_delivered(e, sid);
     }
@@ -680,6 +694,18 @@ static uint32_t ping_sig(const eas_ping_folder_t *list, size_t n)
     return c;
 }
 
+/* Sync FilterType of a folder (-1: none), shared by Sync and GetItemEstimate. */
+static int folder_filter(const eas_engine_t *e, const eas_folder_t *f)
+{
+    if (f->cls == EAS_CLASS_CALENDAR && e->cfg->calendar_filter) {
+        return e->cfg->calendar_filter;
+    }
+    if (f->cls == EAS_CLASS_EMAIL && e->cfg->email_filter) {
+        return e->cfg->email_filter;
+    }
+    return -1;
+}
+
 static int body_fn(void *user, eas_http_write_fn write, void *wctx)
 {
     eas_engine_t *e = user;
@@ -706,12 +732,7 @@ static int body_fn(void *user, eas_http_write_fn write, void *wctx)
         break;
     case OP_SYNC: {
         const eas_folder_t *f = &e->mem.folders[p->cur];
-        int filter = -1;
-        if (f->cls == EAS_CLASS_CALENDAR && e->cfg->calendar_filter) {
-            filter = e->cfg->calendar_filter;
-        } else if (f->cls == EAS_CLASS_EMAIL && e->cfg->email_filter) {
-            filter = e->cfg->email_filter;
-        }
+        int filter = folder_filter(e, f);
         /* The decoder refuses strings over CONFIG_EAS_WBXML_MAX_STRING; asking for more
            would make one long body fail the folder on every retry. */
         uint32_t trunc = e->cfg->body_truncation;
@@ -741,6 +762,26 @@ static int body_fn(void *user, eas_http_write_fn write, void *wctx)
     case OP_FETCH: {
         eas_fetch_req_t r = {p->fetch_folder, p->fetch_sid, p->fetch_ref, e->cfg->body_type};
         eas_proto_fetch_build(&enc, &r);
+        break;
+    }
+    case OP_ESTIMATE: {
+        const eas_folder_t *f = &e->mem.folders[p->cur];
+        eas_estimate_req_t r = {f->server_id, f->sync_key, f->cls, e->version, folder_filter(e, f)};
+        eas_proto_estimate_build(&enc, &r);
+        break;
+    }
+    case OP_MOVE: {
+        size_t mark = eas_arena_mark(e->mem.arena);
+        eas_outbox_entry_t ent;
+        /* The destination folder travels in the entry's instance_id string. */
+        int err = eas_outbox_read(&p->ob, (size_t)p->mv_slot, e->mem.arena, &ent);
+        if (err == EAS_OK) {
+            eas_proto_move_build(&enc, ent.server_id, ent.folder_id, ent.instance_id);
+        }
+        eas_arena_release(e->mem.arena, mark);
+        if (err != EAS_OK) {
+            return err;
+        }
         break;
     }
     case OP_MEETING: {
@@ -782,6 +823,18 @@ static int sink_fn(void *user, const eas_http_response_t *rsp, const uint8_t *d,
         p->parse_err = err;
     }
     return err;
+}
+
+/* ---- progress of a first sync (GetItemEstimate) ---- */
+
+static void progress(eas_engine_t *e)
+{
+    eng_priv_t *p = P(e);
+    eas_event_t ev = {.type = EAS_EV_PROGRESS};
+    ev.u.progress.folder = e->mem.folders[p->est_index].server_id;
+    ev.u.progress.estimate = p->est_total;
+    ev.u.progress.done = p->est_done;
+    (void)emit(e, &ev);
 }
 
 /* ---- ItemOperations Fetch ---- */
@@ -895,13 +948,15 @@ static int start_op(eas_engine_t *e, uint8_t op)
         for (size_t s = 0; s < p->ob.cap; s++) {
             eas_outbox_slot_t *sl = &p->ob.slots[s];
             sl->in_flight = 0;
-            if (sl->seq && sl->folder == (uint16_t)p->cur &&
-                sl->kind != EAS_OUTBOX_MEETING_RESPONSE && (f->flags & EAS_FOLDER_F_SYNCED) &&
-                strcmp(f->sync_key, "0") != 0 && budget > 0) {
+            if (sl->seq && sl->folder == (uint16_t)p->cur && SYNC_KIND(sl->kind) &&
+                (f->flags & EAS_FOLDER_F_SYNCED) && strcmp(f->sync_key, "0") != 0 && budget > 0) {
                 sl->in_flight = OB_SENT;
                 p->cmds_sent = 1;
                 budget--;
             }
+        }
+        if (p->est_valid && p->est_index == p->cur && p->est_done > 0) {
+            progress(e);
         }
         eas_proto_sync_parser_init(&p->u.sync, &k_sync_cbs, e);
         cb = eas_proto_sync_event;
@@ -931,6 +986,27 @@ static int start_op(eas_engine_t *e, uint8_t op)
         }
         eas_proto_meeting_parser_init(&p->u.meet);
         cb = eas_proto_meeting_event;
+        set_state(e, EAS_STATE_SYNCING);
+        break;
+    }
+    case OP_ESTIMATE:
+        p->req.cmd = EAS_CMD_GETITEMESTIMATE;
+        eas_proto_estimate_parser_init(&p->u.est);
+        cb = eas_proto_estimate_event;
+        set_state(e, EAS_STATE_SYNCING);
+        break;
+    case OP_MOVE: {
+        eas_outbox_slot_t *sl = &p->ob.slots[p->mv_slot];
+        p->req.cmd = EAS_CMD_MOVEITEMS;
+        /* As for MeetingResponse: "may be on the server" is persisted before a byte leaves. */
+        err = eas_outbox_set_attempts(&p->ob, (size_t)p->mv_slot, e->mem.arena,
+                                      (uint16_t)(sl->attempts + 1));
+        if (err != EAS_OK) {
+            fail_backoff(e, err, 0, "saving the move marker", 0);
+            return err;
+        }
+        eas_proto_move_parser_init(&p->u.move);
+        cb = eas_proto_move_event;
         set_state(e, EAS_STATE_SYNCING);
         break;
     }
@@ -1014,6 +1090,35 @@ static bool next_meeting_response(eas_engine_t *e)
     return false;
 }
 
+/* The oldest queued move whose folder is known (sets p->mv_slot); drops one that failed
+   too often without an answer. */
+static bool next_move(eas_engine_t *e)
+{
+    eng_priv_t *p = P(e);
+    for (;;) {
+        long best = -1;
+        for (size_t s = 0; s < p->ob.cap; s++) {
+            const eas_outbox_slot_t *sl = &p->ob.slots[s];
+            if (sl->seq && sl->kind == EAS_OUTBOX_MOVE && sl->folder != 0xFFFFu &&
+                (best < 0 || sl->seq < p->ob.slots[best].seq)) {
+                best = (long)s;
+            }
+        }
+        if (best < 0) {
+            return false;
+        }
+        if (p->ob.slots[best].attempts < CONFIG_EAS_OUTBOX_MAX_ATTEMPTS) {
+            p->mv_slot = (int16_t)best;
+            return true;
+        }
+        outbox_result(e, (size_t)best, 0, NULL);
+        report(e, EAS_ERR_PROTO, 0, "move not answered; dropped", NULL);
+        if (eas_outbox_remove(&p->ob, (size_t)best) != EAS_OK) {
+            return false;
+        }
+    }
+}
+
 static void next_op(eas_engine_t *e)
 {
     eng_priv_t *p = P(e);
@@ -1041,7 +1146,17 @@ static void next_op(eas_engine_t *e)
     }
     for (size_t i = 0; i < e->mem.folder_cap; i++) {
         if (folder_needs_sync(e, i)) {
+            const eas_folder_t *f = &e->mem.folders[i];
             p->cur = (int16_t)i;
+            if (e->cfg->progress && !(f->flags & EAS_FOLDER_F_SYNCED) &&
+                strcmp(f->sync_key, "0") != 0 && p->est_index != (int16_t)i) {
+                /* The folder is primed (SyncKey 0 done), no item fetched yet: ask once. */
+                p->est_index = (int16_t)i;
+                p->est_valid = 0;
+                p->est_done = 0;
+                (void)start_op(e, OP_ESTIMATE);
+                return;
+            }
             (void)start_op(e, OP_SYNC);
             return;
         }
@@ -1049,6 +1164,10 @@ static void next_op(eas_engine_t *e)
     p->cur = -1;
     if (next_meeting_response(e)) {
         (void)start_op(e, OP_MEETING);
+        return;
+    }
+    if (next_move(e)) {
+        (void)start_op(e, OP_MOVE);
         return;
     }
     for (size_t i = 0; i < e->mem.folder_cap; i++) {
@@ -1581,6 +1700,76 @@ static void apply_meeting(eas_engine_t *e)
     next_op(e);
 }
 
+static void apply_estimate(eas_engine_t *e)
+{
+    eng_priv_t *p = P(e);
+    eas_estimate_parser_t *ep = &p->u.est;
+    if (reprovision_status(ep->top_status) || reprovision_status(ep->status)) {
+        reprovision(e, OP_ESTIMATE, (uint16_t)(ep->top_status ? ep->top_status : ep->status));
+        return;
+    }
+    /* Progress is a nicety: any other answer just means no estimate; the sync goes on. */
+    if (ep->status == 1 && ep->has_estimate) {
+        p->est_valid = 1;
+        p->est_total = ep->estimate;
+        p->est_done = 0;
+        progress(e);
+    } else {
+        EAS_LOGI(MOD, "no item estimate (status %u)", (unsigned)ep->status);
+    }
+    next_op(e);
+}
+
+static void apply_move(eas_engine_t *e)
+{
+    eng_priv_t *p = P(e);
+    eas_move_parser_t *mp = &p->u.move;
+    size_t slot = (size_t)p->mv_slot;
+    eas_outbox_slot_t *sl = &p->ob.slots[slot];
+    uint32_t st = mp->status;
+    const char *dst = mp->dst_msg_id[0] ? mp->dst_msg_id : NULL;
+
+    if (reprovision_status(mp->top_status)) {
+        reprovision(e, OP_MOVE, (uint16_t)mp->top_status);
+        return;
+    }
+    if (mp->responses == 0 || !sl->seq || st == 5 || st == 7) {
+        /* 5/7: the server failed or the source/destination clash transiently: retry later. */
+        fail_backoff(e, EAS_ERR_SERVER, (uint16_t)(st ? st : mp->top_status), "MoveItems", 0);
+        return;
+    }
+    if (st == 1 && sl->attempts > 1) {
+        /* An earlier send may have moved it already: the item is gone from the source. */
+        EAS_LOGI(MOD, "move: item already gone from the source; counted as moved");
+        st = 3;
+        dst = NULL;
+    }
+    outbox_result(e, slot, (uint16_t)st, dst);
+    if (st != 3) {
+        report(e, EAS_ERR_SERVER, (uint16_t)st, "move rejected", NULL);
+    }
+    /* Both folders changed on the server: pick the changes up. */
+    size_t mark = eas_arena_mark(e->mem.arena);
+    eas_outbox_entry_t ent;
+    if (st == 3 && eas_outbox_read(&p->ob, slot, e->mem.arena, &ent) == EAS_OK) {
+        int d = folder_find(e, ent.instance_id);
+        if (d >= 0) {
+            e->mem.folders[d].flags |= EAS_FOLDER_F_DIRTY;
+        }
+        if (sl->folder < e->mem.folder_cap) {
+            e->mem.folders[sl->folder].flags |= EAS_FOLDER_F_DIRTY;
+        }
+    }
+    eas_arena_release(e->mem.arena, mark);
+    if (eas_outbox_remove(&p->ob, slot) != EAS_OK) {
+        fail_backoff(e, EAS_ERR_STORE, 0, "outbox", 0);
+        return;
+    }
+    p->failures = 0;
+    p->prov_attempts = 0;
+    next_op(e);
+}
+
 static void apply_fetch(eas_engine_t *e)
 {
     eng_priv_t *p = P(e);
@@ -1757,6 +1946,12 @@ static void on_complete(eas_engine_t *e)
     case OP_FETCH:
         apply_fetch(e);
         break;
+    case OP_MOVE:
+        apply_move(e);
+        break;
+    case OP_ESTIMATE:
+        apply_estimate(e);
+        break;
     default:
         break;
     }
@@ -1792,6 +1987,7 @@ int eas_engine_init(eas_engine_t *eng, const eas_account_cfg_t *cfg, const eas_e
     eng->cb = cb;
     eng->cb_user = cb_user;
     p->cur = -1;
+    p->est_index = -1;
     p->ping_interval = cfg->ping_interval_s ? cfg->ping_interval_s : 480;
 
     eas_http_client_config_t hc;
@@ -2125,6 +2321,16 @@ int eas_item_delete(eas_engine_t *eng, const char *folder_id, const char *server
         return EAS_ERR_PARAM;
     }
     return queue(eng, EAS_OUTBOX_DELETE, folder_id, server_id, NULL, 0, NULL, 0, id);
+}
+
+int eas_item_move(eas_engine_t *eng, const char *folder_id, const char *server_id,
+                  const char *dst_folder_id, uint32_t *id)
+{
+    if (!server_id || !server_id[0] || !dst_folder_id || !dst_folder_id[0] ||
+        strlen(dst_folder_id) > CONFIG_EAS_SERVER_ID_MAX) {
+        return EAS_ERR_PARAM;
+    }
+    return queue(eng, EAS_OUTBOX_MOVE, folder_id, server_id, dst_folder_id, 0, NULL, 0, id);
 }
 
 int eas_meeting_respond(eas_engine_t *eng, const char *folder_id, const char *server_id,

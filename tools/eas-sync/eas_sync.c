@@ -20,6 +20,11 @@
  * text, or the attachment's decoded bytes) to --fetch-out FILE; it prints fetch_begin /
  * fetch_end and exits 0 only when the sync and the fetch completed.
  *
+ * --move SRC_FOLDER:SERVER_ID:DST_FOLDER queues eas_item_move() once the source folder is
+ * known (once per state dir, marker "move.<hash>", like --respond) and runs until the server
+ * answered. --progress asks GetItemEstimate before each folder's first item sync and prints
+ * progress events.
+ *
  * --push N stays in the Ping loop for N seconds after the first sync (changes are printed as
  * they arrive); the exit status still says whether the first sync completed.
  *
@@ -69,6 +74,10 @@ typedef struct app {
     eas_meeting_reply_t rsp_reply;
     int rsp_queued;
     unsigned long outbox_results;
+    /* --move */
+    char mv_src[EAS_ID_CAP], mv_sid[EAS_ID_CAP], mv_dst[EAS_ID_CAP];
+    char mv_marker[1024];
+    int mv_want, mv_queued;
     /* --fetch / --fetch-ref */
     const char *fetch_folder, *fetch_sid, *fetch_ref, *fetch_out;
     FILE *fetch_f;
@@ -394,6 +403,12 @@ static int on_event(void *user, eas_event_t *ev)
             field(a, ev);
         }
         break;
+    case EAS_EV_PROGRESS:
+        printf("{\"event\":\"progress\",\"folder\":");
+        print_json_str(ev->u.progress.folder);
+        printf(",\"estimate\":%u,\"done\":%u}\n", (unsigned)ev->u.progress.estimate,
+               (unsigned)ev->u.progress.done);
+        break;
     case EAS_EV_FETCH_BEGIN:
         /* (Re)start: a retry after a failed attempt delivers everything again. */
         a->fetching = 1;
@@ -453,11 +468,12 @@ static int on_event(void *user, eas_event_t *ev)
         printf("}\n");
         break;
     case EAS_EV_OUTBOX_RESULT: {
-        static const char *const kinds[] = {"none", "add", "change", "delete", "meeting_response"};
+        static const char *const kinds[] = {"none", "add", "change", "delete", "meeting_response",
+                                            "move"};
         a->outbox_results++;
         printf("{\"event\":\"outbox_result\",\"kind\":\"%s\",\"id\":%u,\"status\":%u,"
                "\"final\":%s,\"server_id\":",
-               kinds[(unsigned)ev->u.outbox.kind <= 4u ? (unsigned)ev->u.outbox.kind : 0u],
+               kinds[(unsigned)ev->u.outbox.kind <= 5u ? (unsigned)ev->u.outbox.kind : 0u],
                (unsigned)ev->u.outbox.id, ev->u.outbox.status,
                ev->u.outbox.final ? "true" : "false");
         print_json_str(ev->u.outbox.server_id ? ev->u.outbox.server_id : "");
@@ -545,6 +561,32 @@ static int respond_queue(app_t *a)
     return 1;
 }
 
+/* Queue the --move once the source folder is known; exactly once per state dir. */
+static int move_queue(app_t *a)
+{
+    if (!eas_engine_folder(&a->eng, a->mv_src)) {
+        return 0;
+    }
+    uint32_t id = 0;
+    int err = eas_item_move(&a->eng, a->mv_src, a->mv_sid, a->mv_dst, &id);
+    if (err != EAS_OK) {
+        fprintf(stderr, "eas-sync: --move: %s\n", eas_strerror(err));
+        a->failed = err;
+        return -1;
+    }
+    FILE *f = fopen(a->mv_marker, "w");
+    if (!f || fprintf(f, "%u\n", (unsigned)id) < 0 || fflush(f) != 0 || fsync(fileno(f)) != 0) {
+        fprintf(stderr, "eas-sync: cannot write %s\n", a->mv_marker);
+    }
+    if (f) {
+        fclose(f);
+    }
+    printf("{\"event\":\"move_queued\",\"id\":%u}\n", (unsigned)id);
+    fflush(stdout);
+    a->mv_queued = 1;
+    return 1;
+}
+
 static int step(void *ctx, easd_linux_event_t ev, uint64_t now_ms, uint64_t *next_deadline_ms,
                 easd_linux_wait_t *wait)
 {
@@ -566,8 +608,19 @@ static int step(void *ctx, easd_linux_event_t ev, uint64_t now_ms, uint64_t *nex
     int done = a->done &&
                (!a->rsp_sid ||
                 (a->rsp_queued && eas_outbox_pending(&a->eng, EAS_OUTBOX_MEETING_RESPONSE) == 0));
-    /* ... and with --fetch, the fetch ended. */
+    if (a->mv_want && !a->mv_queued && rc == EAS_OK) {
+        int q = move_queue(a);
+        if (q < 0) {
+            return 2;
+        }
+        if (q > 0) {
+            rc = eas_step(&a->eng, EAS_STEP_COMMAND, now_ms, &dl);
+        }
+    }
+    /* ... and with --fetch, the fetch ended; with --move, the server answered it. */
     done = done && (a->fetch_state == 0 || a->fetch_state >= 2);
+    done = done &&
+           (!a->mv_want || (a->mv_queued && eas_outbox_pending(&a->eng, EAS_OUTBOX_MOVE) == 0));
     if (done && a->push_ms && a->push_end == 0) {
         a->push_end = now_ms + a->push_ms;
     }
@@ -663,7 +716,7 @@ static void usage(void)
                     "[--expand-from 20250101T000000Z --expand-days N] [--push SECONDS] "
                     "[--respond SERVER_ID:accept|tentative|decline[:INSTANCE] "
                     "[--respond-folder ID]] [--fetch FOLDER:SERVER_ID | --fetch-ref REF] "
-                    "[--fetch-out FILE] [--quiet]\n");
+                    "[--fetch-out FILE] [--move SRC:SERVER_ID:DST] [--progress] [--quiet]\n");
 }
 
 int main(int argc, char **argv)
@@ -674,12 +727,18 @@ int main(int argc, char **argv)
     const char *expand_from = NULL;
     unsigned long expand_days = 0;
     const char *respond = NULL, *respond_folder = NULL;
+    uint32_t move_hash = 0;
+    int progress = 0;
     app_t *a = &g_app;
 
     for (int i = 1; i < argc; i++) {
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(argv[i], "--quiet")) {
             g_quiet = 1;
+            continue;
+        }
+        if (!strcmp(argv[i], "--progress")) {
+            progress = 1;
             continue;
         }
         if (!v) {
@@ -724,6 +783,23 @@ int main(int argc, char **argv)
             snprintf(fbuf, sizeof(fbuf), "%.*s", (int)(c - v), v);
             a->fetch_folder = fbuf;
             a->fetch_sid = c + 1;
+        } else if (!strcmp(argv[i], "--move")) {
+            const char *c1 = strchr(v, ':'), *c2 = strrchr(v, ':');
+            if (!c1 || c1 == c2 || c1 == v || c2 == c1 + 1 || !c2[1] ||
+                (size_t)(c1 - v) >= EAS_ID_CAP || (size_t)(c2 - c1 - 1) >= EAS_ID_CAP ||
+                strlen(c2 + 1) >= EAS_ID_CAP) {
+                usage();
+                return 2;
+            }
+            snprintf(a->mv_src, sizeof(a->mv_src), "%.*s", (int)(c1 - v), v);
+            snprintf(a->mv_sid, sizeof(a->mv_sid), "%.*s", (int)(c2 - c1 - 1), c1 + 1);
+            snprintf(a->mv_dst, sizeof(a->mv_dst), "%s", c2 + 1);
+            a->mv_want = 1;
+            uint32_t h = 2166136261u;
+            for (const char *c = v; *c; c++) {
+                h = (h ^ (uint8_t)*c) * 16777619u;
+            }
+            move_hash = h;
         } else if (!strcmp(argv[i], "--fetch-ref")) {
             a->fetch_ref = v;
         } else if (!strcmp(argv[i], "--fetch-out")) {
@@ -790,6 +866,10 @@ int main(int argc, char **argv)
     cfg.body_truncation = 32768; /* whole bodies on demand (ItemOperations) later */
     cfg.window_size = 100;
     cfg.store_prefix = "acct0";
+    cfg.progress = progress != 0;
+    if (a->mv_want) {
+        snprintf(a->mv_marker, sizeof(a->mv_marker), "%s/move.%08x", state, (unsigned)move_hash);
+    }
     eas_arena_init(&g_arena, g_arena_mem, sizeof(g_arena_mem));
     eas_engine_mem_t mem = {
         g_folders, CONFIG_EAS_MAX_FOLDERS, g_outbox, CONFIG_EAS_OUTBOX_SLOTS, &g_arena,
@@ -817,6 +897,9 @@ int main(int argc, char **argv)
         }
         a->fetch_state = 1;
     }
+    if (a->mv_want && access(a->mv_marker, F_OK) == 0) {
+        a->mv_queued = 1; /* an earlier run queued it */
+    }
     if (a->rsp_sid && access(a->rsp_marker, F_OK) == 0) {
         a->rsp_queued = 1; /* an earlier run queued it: the outbox has it (or it is done) */
     }
@@ -836,6 +919,7 @@ int main(int argc, char **argv)
         a->outbox_results, g_arena.peak, eas_engine_state_name(eas_engine_state(&a->eng)),
         a->failed ? eas_err_name(a->failed) : "");
     int ok = a->done && (a->fetch_state == 0 || a->fetch_state == 2) &&
+             (!a->mv_want || (a->mv_queued && eas_outbox_pending(&a->eng, EAS_OUTBOX_MOVE) == 0)) &&
              (!a->rsp_sid ||
               (a->rsp_queued && eas_outbox_pending(&a->eng, EAS_OUTBOX_MEETING_RESPONSE) == 0));
     return ok ? 0 : 1;

@@ -101,6 +101,9 @@ typedef struct eas_account_cfg {
     uint32_t ping_interval_s;    /**< fixed heartbeat (0 = 480 s) */
     /** Namespace of the store records ("acct0"): 1..16 chars of [A-Za-z0-9_-]. */
     const char *store_prefix;
+    /** Ask GetItemEstimate before the first item Sync of a folder and report
+        ::EAS_EV_PROGRESS (one extra request per folder and first sync). */
+    bool progress;
 } eas_account_cfg_t;
 
 /** Flags of an ::eas_folder_t. */
@@ -129,7 +132,8 @@ typedef enum eas_outbox_kind {
     EAS_OUTBOX_ADD = 1,
     EAS_OUTBOX_CHANGE = 2,
     EAS_OUTBOX_DELETE = 3,
-    EAS_OUTBOX_MEETING_RESPONSE = 4
+    EAS_OUTBOX_MEETING_RESPONSE = 4,
+    EAS_OUTBOX_MOVE = 5 /**< MoveItems; result status 3 = moved (server_id = new ServerId) */
 } eas_outbox_kind_t;
 
 /** In-memory index of one outbox slot; the record itself lives in the store. */
@@ -215,7 +219,10 @@ typedef enum eas_event_type {
         decoded from base64). A BEGIN after an unfinished fetch (END with final false)
         restarts it: drop what arrived since the previous BEGIN. */
     EAS_EV_FETCH_BEGIN,
-    EAS_EV_FETCH_END /**< u.fetch: status 1 = complete; final = no retry follows */
+    EAS_EV_FETCH_END, /**< u.fetch: status 1 = complete; final = no retry follows */
+    /** u.progress: a folder's first sync: the server's estimate, then items so far before
+        each further Sync request (eas_account_cfg_t::progress). */
+    EAS_EV_PROGRESS
 } eas_event_type_t;
 
 /** Item operations. */
@@ -290,6 +297,11 @@ typedef struct eas_event {
             const char *server_id; /**< ADD: the server's ServerId for the new item */
             bool final;            /**< entry removed from the outbox (success or given up) */
         } outbox;
+        struct {
+            const char *folder; /**< CollectionId */
+            uint32_t estimate;  /**< items the server expects to send (GetItemEstimate) */
+            uint32_t done;      /**< items delivered so far in this first sync */
+        } progress;
         struct {
             uint32_t id;                /**< the id eas_fetch() returned */
             const char *folder;         /**< item fetch: CollectionId, else NULL */
@@ -454,6 +466,18 @@ int eas_meeting_respond(eas_engine_t *eng, const char *folder_id, const char *se
  * @return the number of recipients removed.
  */
 size_t eas_recipients_drop_self(char *list, const char *self);
+
+/**
+ * @brief Queue a move of a server item to another folder (MoveItems); persisted before
+ *        returning. The result comes as ::EAS_EV_OUTBOX_RESULT of kind EAS_OUTBOX_MOVE whose
+ *        status is the MoveItems Status: 3 = moved (server_id = the item's new ServerId),
+ *        1 no such item in the source, 2 bad destination, 4 same folder, 5/7 server failure.
+ *        Like a MeetingResponse, a move that may have reached the server before a crash is
+ *        not applied twice: when the resend finds the item gone from the source (1), it
+ *        counts as moved (3, server_id NULL).
+ */
+int eas_item_move(eas_engine_t *eng, const char *folder_id, const char *server_id,
+                  const char *dst_folder_id, uint32_t *id);
 
 /** Longest FileReference eas_fetch() accepts (characters). */
 #define EAS_FETCH_REF_MAX 255

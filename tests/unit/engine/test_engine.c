@@ -401,6 +401,10 @@ static int on_event(void *user, eas_event_t *ev)
     case EAS_EV_ERROR:
         logev("ERR%d;", ev->u.error.err);
         break;
+    case EAS_EV_PROGRESS:
+        logev("P%s:%u/%u;", ev->u.progress.folder, (unsigned)ev->u.progress.done,
+              (unsigned)ev->u.progress.estimate);
+        break;
     case EAS_EV_FETCH_BEGIN:
         /* a (re)start: drop whatever an earlier attempt delivered */
         fetch_text_len = fetch_bin_len = 0;
@@ -455,6 +459,7 @@ static eas_arena_t arena;
 static hal_net_t net = {f_open, NULL};
 static eas_account_cfg_t cfg;
 static uint64_t now;
+static bool cfg_progress; /* engine_start(): cfg.progress */
 
 static void engine_start(void)
 {
@@ -471,6 +476,7 @@ static void engine_start(void)
     cfg.window_size = 2;
     cfg.ping_interval_s = 300;
     cfg.store_prefix = "acct0";
+    cfg.progress = cfg_progress;
     eas_arena_init(&arena, arena_mem, sizeof(arena_mem));
     memset(&cal_mem, 0, sizeof(cal_mem));
     cal_mem.exceptions = cal_ex;
@@ -1769,6 +1775,145 @@ static void test_fetch_not_found_final(void **st)
     assert_int_equal(eas_fetch(&eng, NULL, NULL, NULL, &id), EAS_ERR_PARAM);
 }
 
+/* ------------------------------ MoveItems / GetItemEstimate ------------------------------ */
+
+static int move_requests, move_applied, move_cut_first;
+
+static void h_move(const srv_req_t *rq, int n)
+{
+    cut_at = -1;
+    if (!strcmp(rq->cmd, "MoveItems")) {
+        move_requests++;
+        int gone = move_applied > 0; /* the item left the source with the first move */
+        move_applied = 1;
+        rb();
+        eas_wbxml_enc_start(&E, EAS_MOVE_MOVE_ITEMS);
+        eas_wbxml_enc_start(&E, EAS_MOVE_RESPONSE);
+        eas_wbxml_enc_elem_text(&E, EAS_MOVE_SRC_MSG_ID, "e1");
+        eas_wbxml_enc_elem_uint(&E, EAS_MOVE_STATUS, gone ? 1u : 3u);
+        if (!gone) {
+            eas_wbxml_enc_elem_text(&E, EAS_MOVE_DST_MSG_ID, "inbox:9");
+        }
+        eas_wbxml_enc_end(&E);
+        eas_wbxml_enc_end(&E);
+        rdone();
+        if (move_cut_first && move_requests == 1) {
+            cut_at = 60; /* applied, but the answer is lost */
+            cut_err = EAS_ERR_RESET;
+        }
+        return;
+    }
+    if (!strcmp(rq->cmd, "GetItemEstimate")) {
+        rb();
+        eas_wbxml_enc_start(&E, EAS_GETITEMESTIMATE_GET_ITEM_ESTIMATE);
+        eas_wbxml_enc_start(&E, EAS_GETITEMESTIMATE_RESPONSE);
+        eas_wbxml_enc_elem_uint(&E, EAS_GETITEMESTIMATE_STATUS, 1);
+        eas_wbxml_enc_start(&E, EAS_GETITEMESTIMATE_COLLECTION);
+        eas_wbxml_enc_elem_text(&E, EAS_GETITEMESTIMATE_COLLECTION_ID, "cal");
+        eas_wbxml_enc_elem_uint(&E, EAS_GETITEMESTIMATE_ESTIMATE, 3);
+        eas_wbxml_enc_end(&E);
+        eas_wbxml_enc_end(&E);
+        eas_wbxml_enc_end(&E);
+        rdone();
+        return;
+    }
+    h_first(rq, n);
+}
+
+static void move_setup(int cut_first)
+{
+    move_requests = move_applied = 0;
+    move_cut_first = cut_first;
+    handler = h_move;
+    engine_start();
+    assert_int_equal(run(6), EAS_OK);
+}
+
+/* A move is one MoveItems request; status 3 carries the new ServerId; the entry is gone. */
+static void test_move_item(void **st)
+{
+    (void)st;
+    move_setup(0);
+    uint32_t id = 0;
+    assert_int_equal(eas_item_move(&eng, "cal", "e1", "inbox", &id), EAS_OK);
+    assert_int_equal(eas_item_move(&eng, "cal", "e1", NULL, NULL), EAS_ERR_PARAM);
+    assert_int_equal(eas_outbox_pending(&eng, EAS_OUTBOX_MOVE), 1);
+    evlog[0] = '\0';
+    for (int i = 0; i < 50 && move_requests == 0; i++) {
+        assert_int_equal(run(nreq + 1), EAS_OK);
+    }
+    assert_int_equal(run(nreq + 2), EAS_OK);
+    int m = find_req("MoveItems", 0);
+    assert_true(m >= 0);
+    assert_non_null(strstr(reqs[m].body, "<MoveItems><Move><SrcMsgId>e1</><SrcFldId>cal</>"
+                                         "<DstFldId>inbox</></></>"));
+    char want[32];
+    snprintf(want, sizeof(want), "OB%u:3;", (unsigned)id);
+    assert_non_null(strstr(evlog, want));
+    assert_int_equal(outbox_new_sid[0], '\0'); /* outbox_ok_id tracks status 1 only */
+    assert_int_equal(eas_outbox_pending(&eng, EAS_OUTBOX_MOVE), 0);
+    assert_null(strstr(evlog, "ERR"));
+    /* a Sync request is not carrying the move */
+    for (int i = 0; i < nreq; i++) {
+        if (!strcmp(reqs[i].cmd, "Sync")) {
+            assert_null(strstr(reqs[i].body, "e1</><SrcFldId>"));
+        }
+    }
+}
+
+/* The server moved it but the answer was lost: the resend finds the item gone from the
+ * source (1) and that counts as moved; exactly one move on the server. */
+static void test_move_lost_answer(void **st)
+{
+    (void)st;
+    move_setup(1);
+    uint32_t id = 0;
+    assert_int_equal(eas_item_move(&eng, "cal", "e1", "inbox", &id), EAS_OK);
+    evlog[0] = '\0';
+    for (int i = 0; i < 100 && move_requests < 2; i++) {
+        assert_int_equal(run(nreq + 1), EAS_OK);
+    }
+    assert_int_equal(run(nreq + 2), EAS_OK);
+    assert_int_equal(move_requests, 2);
+    char want[32];
+    snprintf(want, sizeof(want), "OB%u:3;", (unsigned)id);
+    assert_non_null(strstr(evlog, want));
+    assert_int_equal(eas_outbox_pending(&eng, EAS_OUTBOX_NONE), 0);
+}
+
+/* With cfg.progress: GetItemEstimate once the folder is primed, before its first item Sync;
+ * EAS_EV_PROGRESS with the estimate, then with the items so far. Without it: no request. */
+static void test_estimate_progress(void **st)
+{
+    (void)st;
+    move_requests = move_applied = move_cut_first = 0;
+    handler = h_move;
+    cfg_progress = true;
+    engine_start();
+    cfg_progress = false;
+    assert_int_equal(run(9), EAS_OK);
+    int g = find_req("GetItemEstimate", 0);
+    int k0 = find_req("Sync", 0);
+    assert_true(g > k0 && k0 >= 0);
+    assert_non_null(strstr(reqs[g].body, "<SyncKey>S1</><GIECollectionId>cal</>"));
+    assert_non_null(strstr(evlog, "Pcal:0/3;I1:e1;I1:e2;Pcal:2/3;I1:e3;"));
+    int before = nreq;
+    assert_int_equal(run(nreq + 3), EAS_OK);
+    for (int i = before; i < nreq; i++) {
+        assert_string_not_equal(reqs[i].cmd, "GetItemEstimate"); /* asked once */
+    }
+}
+
+static void test_estimate_off(void **st)
+{
+    (void)st;
+    handler = h_move;
+    engine_start();
+    assert_int_equal(run(9), EAS_OK);
+    assert_true(find_req("GetItemEstimate", 0) < 0);
+    assert_null(strstr(evlog, "Pcal"));
+}
+
 /* ------------------------------ robustness ------------------------------ */
 
 /* A Sync response cut (clean close or reset) at every offset: nothing of it is committed,
@@ -1925,6 +2070,10 @@ int main(void)
         cmocka_unit_test_setup(test_fetch_item_body, setup),
         cmocka_unit_test_setup(test_fetch_attachment_retry, setup),
         cmocka_unit_test_setup(test_fetch_not_found_final, setup),
+        cmocka_unit_test_setup(test_move_item, setup),
+        cmocka_unit_test_setup(test_move_lost_answer, setup),
+        cmocka_unit_test_setup(test_estimate_progress, setup),
+        cmocka_unit_test_setup(test_estimate_off, setup),
         cmocka_unit_test_setup(test_sync_response_cut_everywhere, setup),
         cmocka_unit_test_setup(test_store_failure_at_commit, setup),
         cmocka_unit_test_setup(test_key0_status3_backs_off, setup),
