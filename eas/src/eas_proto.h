@@ -321,4 +321,31 @@ typedef struct eas_estimate_parser {
 void eas_proto_estimate_parser_init(eas_estimate_parser_t *p);
 int eas_proto_estimate_event(void *user, const eas_wbxml_event_t *ev);
 
+/* ---------------------------------------------------------------------------------------- */
+/* SendMail / SmartReply / SmartForward (CONFIG_EAS_EMAIL)                                   */
+/* ---------------------------------------------------------------------------------------- */
+
+typedef struct eas_compose_req {
+    eas_mail_cmd_t cmd;
+    const char *client_id;
+    const char *src_folder; /**< REPLY/FORWARD */
+    const char *src_item;
+    bool save_in_sent;
+    bool replace_mime;
+    uint32_t mime_id;
+    uint64_t mime_len;
+    eas_mime_read_fn read;
+    void *read_user;
+} eas_compose_req_t;
+
+int eas_proto_compose_build(eas_wbxml_enc_t *enc, const eas_compose_req_t *r);
+
+typedef struct eas_compose_parser {
+    eas_proto_path_t path;
+    uint32_t status; /**< 0: no body (success) */
+} eas_compose_parser_t;
+
+void eas_proto_compose_parser_init(eas_compose_parser_t *p);
+int eas_proto_compose_event(void *user, const eas_wbxml_event_t *ev);
+
 #endif /* EAS_PROTO_H */

@@ -33,7 +33,8 @@ enum op {
     OP_MEETING,
     OP_FETCH,
     OP_MOVE,
-    OP_ESTIMATE
+    OP_ESTIMATE,
+    OP_SEND
 };
 
 /* Outbox kinds that travel inside Sync (the others are commands of their own). */
@@ -73,6 +74,7 @@ typedef struct eng_priv {
         eas_fetch_parser_t fetch;
         eas_move_parser_t move;
         eas_estimate_parser_t est;
+        eas_compose_parser_t compose;
     } u;
     eas_outbox_t ob;
     uint8_t encbuf[96];
@@ -115,6 +117,7 @@ typedef struct eng_priv {
     uint8_t url_unsaved;              /* p->url came from a 451 and is not persisted yet */
     char url[CONFIG_EAS_URL_MAX + 1]; /* learned server URL ("" = the configured one) */
     int16_t mv_slot;                  /* outbox slot of the MoveItems in flight */
+    int16_t send_slot;                /* outbox slot of the mail in flight */
     int16_t est_index;  /* folder whose first sync is being estimated / counted (-1 none) */
     uint8_t est_valid;  /* est_total holds the server's estimate */
     uint32_t est_total; /* GetItemEstimate answer */
@@ -694,6 +697,33 @@ static uint32_t ping_sig(const eas_ping_folder_t *list, size_t n)
     return c;
 }
 
+#if CONFIG_EAS_EMAIL
+/* A mail entry keeps its parameters in the record's strings: folder_id/server_id = the
+   original (or "0"/""), reply = command, instance_id = "<flags> <mime_id> <mime_len> <ClientId>"
+   (flags: 1 SaveInSentItems, 2 ReplaceMime). The record is untrusted input: parse strictly. */
+static int mail_params(const eas_outbox_entry_t *ent, eas_compose_req_t *r)
+{
+    static char cid[20]; /* points into r; valid during the build (single-threaded core) */
+    unsigned flags = 0, mime_id = 0;
+    unsigned long long len = 0;
+    memset(r, 0, sizeof(*r));
+    if (sscanf(ent->instance_id, "%u %u %llu %16s", &flags, &mime_id, &len, cid) != 4 ||
+        strlen(cid) != 16 || len > CONFIG_EAS_MAIL_MAX_BYTES || ent->reply < EAS_MAIL_SEND ||
+        ent->reply > EAS_MAIL_FORWARD || (ent->reply != EAS_MAIL_SEND && !ent->server_id[0])) {
+        return EAS_ERR_STORE_CORRUPT;
+    }
+    r->cmd = (eas_mail_cmd_t)ent->reply;
+    r->client_id = cid;
+    r->src_folder = ent->folder_id;
+    r->src_item = ent->server_id;
+    r->save_in_sent = (flags & 1u) != 0;
+    r->replace_mime = (flags & 2u) != 0;
+    r->mime_id = mime_id;
+    r->mime_len = len;
+    return EAS_OK;
+}
+#endif
+
 /* Sync FilterType of a folder (-1: none), shared by Sync and GetItemEstimate. */
 static int folder_filter(const eas_engine_t *e, const eas_folder_t *f)
 {
@@ -770,6 +800,27 @@ static int body_fn(void *user, eas_http_write_fn write, void *wctx)
         eas_proto_estimate_build(&enc, &r);
         break;
     }
+#if CONFIG_EAS_EMAIL
+    case OP_SEND: {
+        size_t mark = eas_arena_mark(e->mem.arena);
+        eas_outbox_entry_t ent;
+        eas_compose_req_t r;
+        int err = eas_outbox_read(&p->ob, (size_t)p->send_slot, e->mem.arena, &ent);
+        if (err == EAS_OK) {
+            err = mail_params(&ent, &r);
+        }
+        if (err == EAS_OK) {
+            r.read = e->cfg->mime_read;
+            r.read_user = e->cfg->mime_user;
+            err = r.read ? eas_proto_compose_build(&enc, &r) : EAS_ERR_UNSUPPORTED;
+        }
+        eas_arena_release(e->mem.arena, mark);
+        if (err != EAS_OK) {
+            return err;
+        }
+        break;
+    }
+#endif
     case OP_MOVE: {
         size_t mark = eas_arena_mark(e->mem.arena);
         eas_outbox_entry_t ent;
@@ -989,6 +1040,32 @@ static int start_op(eas_engine_t *e, uint8_t op)
         set_state(e, EAS_STATE_SYNCING);
         break;
     }
+#if CONFIG_EAS_EMAIL
+    case OP_SEND: {
+        eas_outbox_slot_t *sl = &p->ob.slots[p->send_slot];
+        size_t mark = eas_arena_mark(e->mem.arena);
+        eas_outbox_entry_t ent;
+        p->req.cmd = EAS_CMD_SENDMAIL;
+        if (eas_outbox_read(&p->ob, (size_t)p->send_slot, e->mem.arena, &ent) == EAS_OK) {
+            p->req.cmd = ent.reply == EAS_MAIL_REPLY     ? EAS_CMD_SMARTREPLY
+                         : ent.reply == EAS_MAIL_FORWARD ? EAS_CMD_SMARTFORWARD
+                                                         : EAS_CMD_SENDMAIL;
+        }
+        eas_arena_release(e->mem.arena, mark);
+        /* Counted before it leaves: the give-up bound survives restarts; the ClientId (not
+           this count) is what keeps a resend from becoming a second message. */
+        err = eas_outbox_set_attempts(&p->ob, (size_t)p->send_slot, e->mem.arena,
+                                      (uint16_t)(sl->attempts + 1));
+        if (err != EAS_OK) {
+            fail_backoff(e, err, 0, "saving the send attempt", 0);
+            return err;
+        }
+        eas_proto_compose_parser_init(&p->u.compose);
+        cb = eas_proto_compose_event;
+        set_state(e, EAS_STATE_SYNCING);
+        break;
+    }
+#endif
     case OP_ESTIMATE:
         p->req.cmd = EAS_CMD_GETITEMESTIMATE;
         eas_proto_estimate_parser_init(&p->u.est);
@@ -1090,16 +1167,16 @@ static bool next_meeting_response(eas_engine_t *e)
     return false;
 }
 
-/* The oldest queued move whose folder is known (sets p->mv_slot); drops one that failed
-   too often without an answer. */
-static bool next_move(eas_engine_t *e)
+/* The oldest queued entry of @p kind that can go out (its slot in *slot); drops one that
+   failed too often without an answer. A move needs its folder known; a mail does not. */
+static bool next_command(eas_engine_t *e, uint8_t kind, int16_t *slot)
 {
     eng_priv_t *p = P(e);
     for (;;) {
         long best = -1;
         for (size_t s = 0; s < p->ob.cap; s++) {
             const eas_outbox_slot_t *sl = &p->ob.slots[s];
-            if (sl->seq && sl->kind == EAS_OUTBOX_MOVE && sl->folder != 0xFFFFu &&
+            if (sl->seq && sl->kind == kind && (sl->folder != 0xFFFFu || kind == EAS_OUTBOX_SEND) &&
                 (best < 0 || sl->seq < p->ob.slots[best].seq)) {
                 best = (long)s;
             }
@@ -1107,12 +1184,14 @@ static bool next_move(eas_engine_t *e)
         if (best < 0) {
             return false;
         }
-        if (p->ob.slots[best].attempts < CONFIG_EAS_OUTBOX_MAX_ATTEMPTS) {
-            p->mv_slot = (int16_t)best;
+        bool unusable = kind == EAS_OUTBOX_SEND && e->version < EAS_VER_14_0;
+        if (!unusable && p->ob.slots[best].attempts < CONFIG_EAS_OUTBOX_MAX_ATTEMPTS) {
+            *slot = (int16_t)best;
             return true;
         }
         outbox_result(e, (size_t)best, 0, NULL);
-        report(e, EAS_ERR_PROTO, 0, "move not answered; dropped", NULL);
+        report(e, unusable ? EAS_ERR_UNSUPPORTED : EAS_ERR_PROTO, 0,
+               unusable ? "mail needs protocol 14.0+; dropped" : "not answered; dropped", NULL);
         if (eas_outbox_remove(&p->ob, (size_t)best) != EAS_OK) {
             return false;
         }
@@ -1166,10 +1245,16 @@ static void next_op(eas_engine_t *e)
         (void)start_op(e, OP_MEETING);
         return;
     }
-    if (next_move(e)) {
+    if (next_command(e, EAS_OUTBOX_MOVE, &p->mv_slot)) {
         (void)start_op(e, OP_MOVE);
         return;
     }
+#if CONFIG_EAS_EMAIL
+    if (next_command(e, EAS_OUTBOX_SEND, &p->send_slot)) {
+        (void)start_op(e, OP_SEND);
+        return;
+    }
+#endif
     for (size_t i = 0; i < e->mem.folder_cap; i++) {
         if (folder_needs_sync(e, i)) { /* a delivery check asked for this sync */
             p->cur = (int16_t)i;
@@ -1700,6 +1785,40 @@ static void apply_meeting(eas_engine_t *e)
     next_op(e);
 }
 
+#if CONFIG_EAS_EMAIL
+static void apply_send(eas_engine_t *e)
+{
+    eng_priv_t *p = P(e);
+    size_t slot = (size_t)p->send_slot;
+    uint32_t st = p->u.compose.status;
+
+    if (reprovision_status(st)) {
+        reprovision(e, OP_SEND, (uint16_t)st);
+        return;
+    }
+    if (st == EAS_STATUS_SERVER_ERROR_RETRY || st == 110 || !p->ob.slots[slot].seq) {
+        /* 110 "server error" / 111 "retry": transient (MS-ASCMD common status). */
+        fail_backoff(e, EAS_ERR_SERVER, (uint16_t)st, "SendMail", 0);
+        return;
+    }
+    if (st == 0 || st == 118) {
+        /* Empty 200 = sent; 118 = this ClientId was sent before (our answer got lost). */
+        st = 1;
+    }
+    outbox_result(e, slot, (uint16_t)st, NULL);
+    if (st != 1) {
+        report(e, EAS_ERR_SERVER, (uint16_t)st, "mail rejected", NULL);
+    }
+    if (eas_outbox_remove(&p->ob, slot) != EAS_OK) {
+        fail_backoff(e, EAS_ERR_STORE, 0, "outbox", 0);
+        return;
+    }
+    p->failures = 0;
+    p->prov_attempts = 0;
+    next_op(e);
+}
+#endif
+
 static void apply_estimate(eas_engine_t *e)
 {
     eng_priv_t *p = P(e);
@@ -1899,7 +2018,8 @@ static void on_complete(eas_engine_t *e)
     if (p->parse_err == EAS_OK && p->got_body) {
         p->parse_err = eas_wbxml_dec_finish(&p->dec);
     }
-    if (p->parse_err == EAS_OK && !p->got_body && op != OP_SYNC && op != OP_PING) {
+    if (p->parse_err == EAS_OK && !p->got_body && op != OP_SYNC && op != OP_PING &&
+        op != OP_SEND) { /* SendMail answers success with an empty 200 */
         p->parse_err = EAS_ERR_PROTO;
     }
     if (p->parse_err != EAS_OK) {
@@ -1952,6 +2072,11 @@ static void on_complete(eas_engine_t *e)
     case OP_ESTIMATE:
         apply_estimate(e);
         break;
+#if CONFIG_EAS_EMAIL
+    case OP_SEND:
+        apply_send(e);
+        break;
+#endif
     default:
         break;
     }
@@ -2321,6 +2446,52 @@ int eas_item_delete(eas_engine_t *eng, const char *folder_id, const char *server
         return EAS_ERR_PARAM;
     }
     return queue(eng, EAS_OUTBOX_DELETE, folder_id, server_id, NULL, 0, NULL, 0, id);
+}
+
+int eas_mail_send(eas_engine_t *eng, const eas_mail_t *mail, uint32_t *id)
+{
+#if CONFIG_EAS_EMAIL
+    eng_priv_t *p = P(eng);
+    uint8_t rnd[8];
+    char params[EAS_ID_CAP];
+    uint32_t tmp = 0;
+    bool smart = mail && mail->cmd != EAS_MAIL_SEND;
+    if (!mail || mail->cmd < EAS_MAIL_SEND || mail->cmd > EAS_MAIL_FORWARD || mail->mime_len == 0 ||
+        (smart &&
+         (!mail->src_folder || !mail->src_folder[0] || !mail->src_item || !mail->src_item[0]))) {
+        return EAS_ERR_PARAM;
+    }
+    if (!eng->cfg->mime_read || (eng->version != EAS_VER_NONE && eng->version < EAS_VER_14_0)) {
+        return EAS_ERR_UNSUPPORTED;
+    }
+    if (mail->mime_len > CONFIG_EAS_MAIL_MAX_BYTES) {
+        return EAS_ERR_LIMIT;
+    }
+    /* A random ClientId: outbox sequence numbers restart once the outbox is empty, and a
+       reused ClientId would make the server drop a new message as "already sent" (118). */
+    int err = hal_rng_fill(rnd, sizeof(rnd));
+    if (err != EAS_OK) {
+        return err;
+    }
+    snprintf(params, sizeof(params), "%u %u %llu %02x%02x%02x%02x%02x%02x%02x%02x",
+             (mail->save_in_sent ? 1u : 0u) | (mail->replace_mime ? 2u : 0u),
+             (unsigned)mail->mime_id, (unsigned long long)mail->mime_len, rnd[0], rnd[1], rnd[2],
+             rnd[3], rnd[4], rnd[5], rnd[6], rnd[7]);
+    const char *folder = smart ? mail->src_folder : "0"; /* "0": the mailbox root */
+    int fi = folder_find(eng, folder);
+    err = eas_outbox_put(&p->ob, eng->mem.arena, EAS_OUTBOX_SEND, fi >= 0 ? (uint16_t)fi : 0xFFFFu,
+                         folder, smart ? mail->src_item : "", params, (uint8_t)mail->cmd, NULL, 0,
+                         id ? id : &tmp);
+    if (err == EAS_OK) {
+        interrupt_ping(eng);
+    }
+    return err;
+#else
+    (void)eng;
+    (void)mail;
+    (void)id;
+    return EAS_ERR_UNSUPPORTED;
+#endif
 }
 
 int eas_item_move(eas_engine_t *eng, const char *folder_id, const char *server_id,

@@ -649,7 +649,7 @@ static int outbox_decode(const uint8_t *pl, size_t plen, eas_outbox_entry_t *e, 
             r.err = EAS_ERR_STORE_CORRUPT;
         }
     }
-    if (r.err == EAS_OK && (e->kind < EAS_OUTBOX_ADD || e->kind > EAS_OUTBOX_MOVE ||
+    if (r.err == EAS_OK && (e->kind < EAS_OUTBOX_ADD || e->kind > EAS_OUTBOX_SEND ||
                             e->seq == 0 || e->folder_id[0] == '\0')) {
         r.err = EAS_ERR_STORE_CORRUPT;
     }

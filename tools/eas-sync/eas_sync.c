@@ -25,6 +25,13 @@
  * answered. --progress asks GetItemEstimate before each folder's first item sync and prints
  * progress events.
  *
+ * --send-mime FILE sends an RFC 5322 message (CONFIG_EAS_EMAIL): as SendMail, or with
+ * --reply FOLDER:SERVER_ID / --forward FOLDER:SERVER_ID as SmartReply / SmartForward of that
+ * item; --save-in-sent files a copy in Sent Items; --reply-all removes the user's own address
+ * (--email) from the To and Cc headers first [S 2.14]. The prepared message is kept in the
+ * state dir ("outgoing.<hash>.eml") and read back through cfg.mime_read; like --respond it is
+ * queued once per state dir and eas-sync runs until the server answered it.
+ *
  * --push N stays in the Ping loop for N seconds after the first sync (changes are printed as
  * they arrive); the exit status still says whether the first sync completed.
  *
@@ -39,6 +46,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -78,6 +86,11 @@ typedef struct app {
     char mv_src[EAS_ID_CAP], mv_sid[EAS_ID_CAP], mv_dst[EAS_ID_CAP];
     char mv_marker[1024];
     int mv_want, mv_queued;
+    /* --send-mime */
+    char snd_draft[1024], snd_marker[1024];
+    int snd_want, snd_queued;
+    eas_mail_t snd;
+    char snd_src[EAS_ID_CAP];
     /* --fetch / --fetch-ref */
     const char *fetch_folder, *fetch_sid, *fetch_ref, *fetch_out;
     FILE *fetch_f;
@@ -561,6 +574,94 @@ static int respond_queue(app_t *a)
     return 1;
 }
 
+/* cfg.mime_read: the draft file, read at any offset (the same bytes every time). */
+static int mime_read(void *user, uint32_t mime_id, uint64_t offset, uint8_t *buf, size_t len)
+{
+    app_t *a = user;
+    (void)mime_id;
+    FILE *f = fopen(a->snd_draft, "rb");
+    int err = EAS_ERR_IO;
+    if (f && fseek(f, (long)offset, SEEK_SET) == 0 && fread(buf, 1, len, f) == len) {
+        err = EAS_OK;
+    }
+    if (f) {
+        fclose(f);
+    }
+    return err;
+}
+
+/* The draft: FILE as given, with LF line ends made CR LF, and for reply-all the user's own
+   address dropped from To and Cc (single-line headers). */
+static int prepare_draft(app_t *a, const char *file, const char *self, int reply_all)
+{
+    static char in[1 << 20];
+    static char line[8192];
+    FILE *f = fopen(file, "rb");
+    size_t n = f ? fread(in, 1, sizeof(in) - 1, f) : 0;
+    if (f) {
+        fclose(f);
+    }
+    if (n == 0 || n >= sizeof(in) - 1) {
+        return -1;
+    }
+    in[n] = '\0';
+    FILE *o = fopen(a->snd_draft, "wb");
+    if (!o) {
+        return -1;
+    }
+    int in_head = 1;
+    size_t i = 0;
+    while (i < n) {
+        size_t l = strcspn(in + i, "\n");
+        size_t ll = l > 0 && in[i + l - 1] == '\r' ? l - 1 : l;
+        if (ll >= sizeof(line)) {
+            ll = sizeof(line) - 1;
+        }
+        memcpy(line, in + i, ll);
+        line[ll] = '\0';
+        if (ll == 0) {
+            in_head = 0;
+        }
+        if (in_head && reply_all && self &&
+            (!strncasecmp(line, "To:", 3) || !strncasecmp(line, "Cc:", 3))) {
+            (void)eas_recipients_drop_self(line + 3, self);
+        }
+        fprintf(o, "%s\r\n", line);
+        i += l + (i + l < n ? 1 : 0);
+    }
+    long len = ftell(o);
+    if (fflush(o) != 0 || fsync(fileno(o)) != 0 || len <= 0) {
+        fclose(o);
+        return -1;
+    }
+    fclose(o);
+    a->snd.mime_len = (uint64_t)len;
+    return 0;
+}
+
+static int send_queue(app_t *a)
+{
+    uint32_t id = 0;
+    int err = eas_mail_send(&a->eng, &a->snd, &id);
+    if (err != EAS_OK) {
+        fprintf(stderr, "eas-sync: --send-mime: %s\n", eas_strerror(err));
+        a->failed = err;
+        return -1;
+    }
+    FILE *f = fopen(a->snd_marker, "w");
+    if (!f || fprintf(f, "%u\n", (unsigned)id) < 0 || fflush(f) != 0 || fsync(fileno(f)) != 0) {
+        fprintf(stderr, "eas-sync: cannot write %s\n", a->snd_marker);
+    }
+    if (f) {
+        fclose(f);
+    }
+    printf("{\"event\":\"send_queued\",\"id\":%u,\"bytes\":%llu}\n", (unsigned)id,
+           (unsigned long long)a->snd.mime_len);
+    fflush(stdout);
+    a->snd_queued = 1;
+    return 1;
+}
+
 /* Queue the --move once the source folder is known; exactly once per state dir. */
 static int move_queue(app_t *a)
 {
@@ -617,6 +718,8 @@ static int step(void *ctx, easd_linux_event_t ev, uint64_t now_ms, uint64_t *nex
             rc = eas_step(&a->eng, EAS_STEP_COMMAND, now_ms, &dl);
         }
     }
+    done = done &&
+           (!a->snd_want || (a->snd_queued && eas_outbox_pending(&a->eng, EAS_OUTBOX_SEND) == 0));
     /* ... and with --fetch, the fetch ended; with --move, the server answered it. */
     done = done && (a->fetch_state == 0 || a->fetch_state >= 2);
     done = done &&
@@ -716,7 +819,9 @@ static void usage(void)
                     "[--expand-from 20250101T000000Z --expand-days N] [--push SECONDS] "
                     "[--respond SERVER_ID:accept|tentative|decline[:INSTANCE] "
                     "[--respond-folder ID]] [--fetch FOLDER:SERVER_ID | --fetch-ref REF] "
-                    "[--fetch-out FILE] [--move SRC:SERVER_ID:DST] [--progress] [--quiet]\n");
+                    "[--fetch-out FILE] [--move SRC:SERVER_ID:DST] [--progress] "
+                    "[--send-mime FILE [--reply|--forward FOLDER:SERVER_ID] [--save-in-sent] "
+                    "[--reply-all --email ADDR]] [--quiet]\n");
 }
 
 int main(int argc, char **argv)
@@ -728,7 +833,8 @@ int main(int argc, char **argv)
     unsigned long expand_days = 0;
     const char *respond = NULL, *respond_folder = NULL;
     uint32_t move_hash = 0;
-    int progress = 0;
+    int progress = 0, reply_all = 0;
+    const char *send_file = NULL, *email = NULL;
     app_t *a = &g_app;
 
     for (int i = 1; i < argc; i++) {
@@ -739,6 +845,14 @@ int main(int argc, char **argv)
         }
         if (!strcmp(argv[i], "--progress")) {
             progress = 1;
+            continue;
+        }
+        if (!strcmp(argv[i], "--save-in-sent")) {
+            a->snd.save_in_sent = true;
+            continue;
+        }
+        if (!strcmp(argv[i], "--reply-all")) {
+            reply_all = 1;
             continue;
         }
         if (!v) {
@@ -800,6 +914,20 @@ int main(int argc, char **argv)
                 h = (h ^ (uint8_t)*c) * 16777619u;
             }
             move_hash = h;
+        } else if (!strcmp(argv[i], "--send-mime")) {
+            send_file = v;
+        } else if (!strcmp(argv[i], "--reply") || !strcmp(argv[i], "--forward")) {
+            const char *c = strchr(v, ':');
+            if (!c || c == v || !c[1] || (size_t)(c - v) >= EAS_ID_CAP) {
+                usage();
+                return 2;
+            }
+            snprintf(a->snd_src, sizeof(a->snd_src), "%.*s", (int)(c - v), v);
+            a->snd.cmd = !strcmp(argv[i], "--reply") ? EAS_MAIL_REPLY : EAS_MAIL_FORWARD;
+            a->snd.src_folder = a->snd_src;
+            a->snd.src_item = c + 1;
+        } else if (!strcmp(argv[i], "--email")) {
+            email = v;
         } else if (!strcmp(argv[i], "--fetch-ref")) {
             a->fetch_ref = v;
         } else if (!strcmp(argv[i], "--fetch-out")) {
@@ -867,6 +995,37 @@ int main(int argc, char **argv)
     cfg.window_size = 100;
     cfg.store_prefix = "acct0";
     cfg.progress = progress != 0;
+    cfg.email = email;
+    cfg.mime_read = mime_read;
+    cfg.mime_user = a;
+    if (send_file) {
+        /* One draft and marker per (file, command) */
+        uint32_t h = 2166136261u;
+        for (const char *c = send_file; *c; c++) {
+            h = (h ^ (uint8_t)*c) * 16777619u;
+        }
+        h = (h ^ (uint8_t)a->snd.cmd) * 16777619u;
+        snprintf(a->snd_draft, sizeof(a->snd_draft), "%s/outgoing.%08x.eml", state, (unsigned)h);
+        snprintf(a->snd_marker, sizeof(a->snd_marker), "%s/send.%08x", state, (unsigned)h);
+        if (a->snd.cmd == 0) {
+            a->snd.cmd = EAS_MAIL_SEND;
+        }
+        a->snd.mime_id = 1;
+        a->snd_want = 1;
+        if (access(a->snd_marker, F_OK) == 0) {
+            a->snd_queued = 1; /* queued by an earlier run: the draft stays as it was */
+            FILE *df = fopen(a->snd_draft, "rb");
+            if (df && fseek(df, 0, SEEK_END) == 0) {
+                a->snd.mime_len = (uint64_t)ftell(df);
+            }
+            if (df) {
+                fclose(df);
+            }
+        } else if (prepare_draft(a, send_file, email, reply_all) != 0) {
+            fprintf(stderr, "eas-sync: cannot prepare %s\n", send_file);
+            return 2;
+        }
+    }
     if (a->mv_want) {
         snprintf(a->mv_marker, sizeof(a->mv_marker), "%s/move.%08x", state, (unsigned)move_hash);
     }
@@ -897,6 +1056,9 @@ int main(int argc, char **argv)
         }
         a->fetch_state = 1;
     }
+    if (a->snd_want && !a->snd_queued && send_queue(a) < 0) {
+        return 1;
+    }
     if (a->mv_want && access(a->mv_marker, F_OK) == 0) {
         a->mv_queued = 1; /* an earlier run queued it */
     }
@@ -918,9 +1080,11 @@ int main(int argc, char **argv)
         a->done ? "true" : "false", a->folders, a->adds, a->changes, a->deletes, a->errors,
         a->outbox_results, g_arena.peak, eas_engine_state_name(eas_engine_state(&a->eng)),
         a->failed ? eas_err_name(a->failed) : "");
-    int ok = a->done && (a->fetch_state == 0 || a->fetch_state == 2) &&
-             (!a->mv_want || (a->mv_queued && eas_outbox_pending(&a->eng, EAS_OUTBOX_MOVE) == 0)) &&
-             (!a->rsp_sid ||
-              (a->rsp_queued && eas_outbox_pending(&a->eng, EAS_OUTBOX_MEETING_RESPONSE) == 0));
+    int ok =
+        a->done && (a->fetch_state == 0 || a->fetch_state == 2) &&
+        (!a->snd_want || (a->snd_queued && eas_outbox_pending(&a->eng, EAS_OUTBOX_SEND) == 0)) &&
+        (!a->mv_want || (a->mv_queued && eas_outbox_pending(&a->eng, EAS_OUTBOX_MOVE) == 0)) &&
+        (!a->rsp_sid ||
+         (a->rsp_queued && eas_outbox_pending(&a->eng, EAS_OUTBOX_MEETING_RESPONSE) == 0));
     return ok ? 0 : 1;
 }

@@ -76,6 +76,16 @@ extern "C" {
 #define EAS_CLASS_TASKS    0x08u
 #define EAS_CLASS_NOTES    0x10u
 
+/**
+ * Reads @p len bytes of the MIME message @p mime_id at @p offset into @p buf (exactly
+ * @p len; the engine never asks beyond the length given to eas_mail_send()). It is called
+ * again from offset 0 for every transmit buffer of the request and after restarts, so it must
+ * return the same bytes every time until the mail's ::EAS_EV_OUTBOX_RESULT.
+ * @return EAS_OK or a negative error (the send is retried later).
+ */
+typedef int (*eas_mime_read_fn)(void *user, uint32_t mime_id, uint64_t offset, uint8_t *buf,
+                                size_t len);
+
 /** Account configuration. Strings must stay valid while the engine is used. */
 typedef struct eas_account_cfg {
     /** EAS endpoint, e.g. "https://mail.example.com/Microsoft-Server-ActiveSync". A
@@ -104,6 +114,9 @@ typedef struct eas_account_cfg {
     /** Ask GetItemEstimate before the first item Sync of a folder and report
         ::EAS_EV_PROGRESS (one extra request per folder and first sync). */
     bool progress;
+    /** MIME source of eas_mail_send() (CONFIG_EAS_EMAIL); NULL: sending is refused. */
+    eas_mime_read_fn mime_read;
+    void *mime_user;
 } eas_account_cfg_t;
 
 /** Flags of an ::eas_folder_t. */
@@ -133,7 +146,8 @@ typedef enum eas_outbox_kind {
     EAS_OUTBOX_CHANGE = 2,
     EAS_OUTBOX_DELETE = 3,
     EAS_OUTBOX_MEETING_RESPONSE = 4,
-    EAS_OUTBOX_MOVE = 5 /**< MoveItems; result status 3 = moved (server_id = new ServerId) */
+    EAS_OUTBOX_MOVE = 5, /**< MoveItems; result status 3 = moved (server_id = new ServerId) */
+    EAS_OUTBOX_SEND = 6  /**< SendMail / SmartReply / SmartForward; result status 1 = sent */
 } eas_outbox_kind_t;
 
 /** In-memory index of one outbox slot; the record itself lives in the store. */
@@ -478,6 +492,37 @@ size_t eas_recipients_drop_self(char *list, const char *self);
  */
 int eas_item_move(eas_engine_t *eng, const char *folder_id, const char *server_id,
                   const char *dst_folder_id, uint32_t *id);
+
+/** Mail commands of eas_mail_send(). */
+typedef enum eas_mail_cmd {
+    EAS_MAIL_SEND = 1,   /**< SendMail: a new message */
+    EAS_MAIL_REPLY = 2,  /**< SmartReply to src_folder/src_item */
+    EAS_MAIL_FORWARD = 3 /**< SmartForward of src_folder/src_item */
+} eas_mail_cmd_t;
+
+/** A message to send. */
+typedef struct eas_mail {
+    eas_mail_cmd_t cmd;
+    uint32_t mime_id;       /**< the application's handle, passed to cfg->mime_read */
+    uint64_t mime_len;      /**< exact length of the RFC 5322 message (CR LF lines) */
+    bool save_in_sent;      /**< SaveInSentItems: the server files a copy in Sent Items */
+    bool replace_mime;      /**< REPLY/FORWARD: the MIME is complete; the server adds nothing */
+    const char *src_folder; /**< REPLY/FORWARD: folder of the original */
+    const char *src_item;   /**< REPLY/FORWARD: its ServerId */
+} eas_mail_t;
+
+/**
+ * @brief Queue a message (CONFIG_EAS_EMAIL); persisted before returning. The MIME is not
+ *        copied: the engine reads it through cfg->mime_read when it sends (see
+ *        ::eas_mime_read_fn), so keep it until ::EAS_EV_OUTBOX_RESULT (kind EAS_OUTBOX_SEND,
+ *        status 1 = sent). Sent exactly once: each message carries a random ClientId kept
+ *        in the outbox record, and a resend the server recognises (118) counts as sent.
+ *        For reply-all, build the recipient list with eas_recipients_drop_self() [S 2.14].
+ * @return EAS_OK, EAS_ERR_UNSUPPORTED (email not built in, no mime_read, or protocol 12.1),
+ *         EAS_ERR_LIMIT (larger than CONFIG_EAS_MAIL_MAX_BYTES), EAS_ERR_PARAM,
+ *         EAS_ERR_OUTBOX_FULL, EAS_ERR_STORE...
+ */
+int eas_mail_send(eas_engine_t *eng, const eas_mail_t *mail, uint32_t *id);
 
 /** Longest FileReference eas_fetch() accepts (characters). */
 #define EAS_FETCH_REF_MAX 255

@@ -64,9 +64,15 @@ static int flush_body(void *u, const uint8_t *d, size_t n)
 }
 
 static char flatbuf[4096];
+static uint8_t srv_opaque[16384]; /* OPAQUE bytes of the last request (SendMail MIME) */
+static size_t srv_opaque_len;
 static int flat_cb(void *u, const eas_wbxml_event_t *ev)
 {
     (void)u;
+    if (ev->type == EAS_WBXML_EV_OPAQUE && srv_opaque_len + ev->len <= sizeof(srv_opaque)) {
+        memcpy(srv_opaque + srv_opaque_len, ev->data, ev->len);
+        srv_opaque_len += ev->len;
+    }
     size_t l = strlen(flatbuf);
     const char *name = test_tag_name(ev->tag);
     if (ev->type == EAS_WBXML_EV_START) {
@@ -130,6 +136,7 @@ static void srv_maybe_answer(void)
     }
     header_value((char *)rx_raw, "X-MS-PolicyKey: ", rq->policy_key, sizeof(rq->policy_key));
     flatbuf[0] = '\0';
+    srv_opaque_len = 0;
     if (blen) {
         eas_wbxml_dec_t dec;
         eas_wbxml_dec_init(&dec, flat_cb, NULL);
@@ -461,6 +468,20 @@ static eas_account_cfg_t cfg;
 static uint64_t now;
 static bool cfg_progress; /* engine_start(): cfg.progress */
 
+/* The application's stored message (mime_id 7), read back at any offset. */
+static uint8_t app_mime[10000];
+static int mime_reads_at_zero; /* producer passes */
+static int mime_read(void *user, uint32_t mime_id, uint64_t offset, uint8_t *buf, size_t len)
+{
+    (void)user;
+    if (mime_id != 7 || offset + len > sizeof(app_mime)) {
+        return EAS_ERR_PARAM;
+    }
+    mime_reads_at_zero += offset == 0;
+    memcpy(buf, app_mime + offset, len);
+    return EAS_OK;
+}
+
 static void engine_start(void)
 {
     memset(&cfg, 0, sizeof(cfg));
@@ -477,6 +498,8 @@ static void engine_start(void)
     cfg.ping_interval_s = 300;
     cfg.store_prefix = "acct0";
     cfg.progress = cfg_progress;
+    cfg.mime_read = mime_read;
+    cfg.mime_user = NULL;
     eas_arena_init(&arena, arena_mem, sizeof(arena_mem));
     memset(&cal_mem, 0, sizeof(cal_mem));
     cal_mem.exceptions = cal_ex;
@@ -1914,6 +1937,141 @@ static void test_estimate_off(void **st)
     assert_null(strstr(evlog, "Pcal"));
 }
 
+/* ------------------------------ SendMail / SmartReply ------------------------------ */
+#if CONFIG_EAS_EMAIL
+
+static int mail_requests, mail_delivered, mail_cut_first;
+static char mail_seen_cids[4][32];
+
+static void h_mail(const srv_req_t *rq, int n)
+{
+    cut_at = -1;
+    if (!strcmp(rq->cmd, "SendMail") || !strcmp(rq->cmd, "SmartReply")) {
+        const char *c = strstr(rq->body, "<ClientId>");
+        char cid[32] = "";
+        if (c) {
+            c += strlen("<ClientId>");
+            size_t l = strcspn(c, "<");
+            snprintf(cid, sizeof(cid), "%.*s", (int)(l < 31 ? l : 31), c);
+        }
+        int dup = 0;
+        for (int i = 0; i < mail_requests && i < 4; i++) {
+            dup |= strcmp(mail_seen_cids[i], cid) == 0;
+        }
+        snprintf(mail_seen_cids[mail_requests < 4 ? mail_requests : 3], 32, "%s", cid);
+        mail_requests++;
+        if (dup) {
+            /* like Exchange: this ClientId was sent already */
+            rb();
+            eas_wbxml_enc_start(&E, EAS_COMPOSEMAIL_SEND_MAIL);
+            eas_wbxml_enc_elem_uint(&E, EAS_COMPOSEMAIL_STATUS, 118);
+            eas_wbxml_enc_end(&E);
+            rdone();
+        } else {
+            assert_int_equal(srv_opaque_len, sizeof(app_mime));
+            assert_memory_equal(srv_opaque, app_mime, sizeof(app_mime));
+            mail_delivered++;
+            r_body_len = 0; /* success: empty 200 */
+            if (mail_cut_first && mail_requests == 1) {
+                strcpy(r_headers, "X-Pad: 0123456789\r\n");
+                cut_at = 20; /* delivered, but the answer is lost */
+                cut_err = EAS_ERR_RESET;
+            }
+        }
+        return;
+    }
+    h_first(rq, n);
+}
+
+static void mail_setup(int cut_first)
+{
+    for (size_t i = 0; i < sizeof(app_mime); i++) {
+        app_mime[i] = (uint8_t)("MIME-Version: 1.0\r\nabcdefghij"[i % 29]);
+    }
+    mail_requests = mail_delivered = 0;
+    mail_cut_first = cut_first;
+    mime_reads_at_zero = 0;
+    memset(mail_seen_cids, 0, sizeof(mail_seen_cids));
+    handler = h_mail;
+    engine_start();
+    assert_int_equal(run(6), EAS_OK);
+}
+
+/* A 10,000-byte message streams from the application's callback as one OPAQUE Mime, read
+ * again from offset 0 for each transmit buffer; ClientId is 16 random hex digits. */
+static void test_send_mail(void **st)
+{
+    (void)st;
+    mail_setup(0);
+    eas_mail_t m = {
+        .cmd = EAS_MAIL_SEND, .mime_id = 7, .mime_len = sizeof(app_mime), .save_in_sent = true};
+    uint32_t id = 0;
+    assert_int_equal(eas_mail_send(&eng, &m, &id), EAS_OK);
+    eas_mail_t bad = m;
+    bad.mime_len = (uint64_t)CONFIG_EAS_MAIL_MAX_BYTES + 1u;
+    assert_int_equal(eas_mail_send(&eng, &bad, NULL), EAS_ERR_LIMIT);
+    bad = m;
+    bad.cmd = EAS_MAIL_REPLY;
+    assert_int_equal(eas_mail_send(&eng, &bad, NULL), EAS_ERR_PARAM); /* no source */
+    evlog[0] = '\0';
+    for (int i = 0; i < 50 && mail_requests == 0; i++) {
+        assert_int_equal(run(nreq + 1), EAS_OK);
+    }
+    assert_int_equal(run(nreq + 1), EAS_OK);
+    int r = find_req("SendMail", 0);
+    assert_true(r >= 0);
+    const char *c = strstr(reqs[r].body, "<SendMail><ClientId>");
+    assert_non_null(c);
+    c += strlen("<SendMail><ClientId>");
+    assert_int_equal(strspn(c, "0123456789abcdef"), 16);
+    assert_non_null(strstr(c, "</><SaveInSentItems></><Mime>"));
+    assert_int_equal(mail_delivered, 1);
+    assert_true(mime_reads_at_zero >= 2); /* counting pass + at least one send pass */
+    char want[32];
+    snprintf(want, sizeof(want), "OB%u:1;", (unsigned)id);
+    assert_non_null(strstr(evlog, want));
+    assert_int_equal(eas_outbox_pending(&eng, EAS_OUTBOX_SEND), 0);
+}
+
+/* Delivered, answer lost, power fails: after the restart the same ClientId goes out again,
+ * the server answers 118 and the message counts as sent: exactly one delivery. */
+static void test_send_mail_lost_answer_restart(void **st)
+{
+    (void)st;
+    mail_setup(1);
+    eas_mail_t m = {.cmd = EAS_MAIL_REPLY,
+                    .mime_id = 7,
+                    .mime_len = sizeof(app_mime),
+                    .replace_mime = true,
+                    .src_folder = "inbox",
+                    .src_item = "m1"};
+    uint32_t id = 0;
+    assert_int_equal(eas_mail_send(&eng, &m, &id), EAS_OK);
+    for (int i = 0; i < 50 && mail_requests == 0; i++) {
+        assert_int_equal(run(nreq + 1), EAS_OK);
+    }
+    assert_int_equal(mail_delivered, 1);
+    engine_start(); /* power loss: the outbox entry (with its ClientId) survives */
+    evlog[0] = '\0';
+    for (int i = 0; i < 100 && mail_requests < 2; i++) {
+        assert_int_equal(run(nreq + 1), EAS_OK);
+    }
+    assert_int_equal(run(nreq + 1), EAS_OK);
+    assert_int_equal(mail_requests, 2);
+    assert_string_equal(mail_seen_cids[0], mail_seen_cids[1]);
+    assert_int_equal(mail_delivered, 1);
+    int r = find_req("SmartReply", 0);
+    assert_true(r >= 0);
+    assert_non_null(strstr(reqs[r].body, "<Source><FolderId>inbox</><ItemId>m1</></>"
+                                         "<ReplaceMime></><Mime>"));
+    char want[32];
+    snprintf(want, sizeof(want), "OB%u:1;", (unsigned)id);
+    assert_non_null(strstr(evlog, want));
+    assert_null(strstr(evlog, "ERR"));
+}
+
+#endif /* CONFIG_EAS_EMAIL */
+
 /* ------------------------------ robustness ------------------------------ */
 
 /* A Sync response cut (clean close or reset) at every offset: nothing of it is committed,
@@ -2074,6 +2232,10 @@ int main(void)
         cmocka_unit_test_setup(test_move_lost_answer, setup),
         cmocka_unit_test_setup(test_estimate_progress, setup),
         cmocka_unit_test_setup(test_estimate_off, setup),
+#if CONFIG_EAS_EMAIL
+        cmocka_unit_test_setup(test_send_mail, setup),
+        cmocka_unit_test_setup(test_send_mail_lost_answer_restart, setup),
+#endif
         cmocka_unit_test_setup(test_sync_response_cut_everywhere, setup),
         cmocka_unit_test_setup(test_store_failure_at_commit, setup),
         cmocka_unit_test_setup(test_key0_status3_backs_off, setup),
