@@ -701,24 +701,46 @@ static uint32_t ping_sig(const eas_ping_folder_t *list, size_t n)
 /* A mail entry keeps its parameters in the record's strings: folder_id/server_id = the
    original (or "0"/""), reply = command, instance_id = "<flags> <mime_id> <mime_len> <ClientId>"
    (flags: 1 SaveInSentItems, 2 ReplaceMime). The record is untrusted input: parse strictly. */
+/* Next space-separated decimal field of *s (at most 20 digits); false when malformed. */
+static bool parse_u64(const char **s, uint64_t *v)
+{
+    const char *c = *s;
+    uint64_t x = 0;
+    int digits = 0;
+    while (*c >= '0' && *c <= '9' && digits < 20) {
+        x = x * 10u + (uint64_t)(*c - '0');
+        c++;
+        digits++;
+    }
+    if (digits == 0 || *c != ' ') {
+        return false;
+    }
+    *s = c + 1;
+    *v = x;
+    return true;
+}
+
 static int mail_params(const eas_outbox_entry_t *ent, eas_compose_req_t *r)
 {
-    static char cid[20]; /* points into r; valid during the build (single-threaded core) */
-    unsigned flags = 0, mime_id = 0;
-    unsigned long long len = 0;
+    static char cid[17]; /* points into r; valid during the build (single-threaded core) */
+    const char *c = ent->instance_id;
+    uint64_t flags = 0, mime_id = 0, len = 0;
     memset(r, 0, sizeof(*r));
-    if (sscanf(ent->instance_id, "%u %u %llu %16s", &flags, &mime_id, &len, cid) != 4 ||
-        strlen(cid) != 16 || len > CONFIG_EAS_MAIL_MAX_BYTES || ent->reply < EAS_MAIL_SEND ||
-        ent->reply > EAS_MAIL_FORWARD || (ent->reply != EAS_MAIL_SEND && !ent->server_id[0])) {
+    if (!parse_u64(&c, &flags) || !parse_u64(&c, &mime_id) || !parse_u64(&c, &len) ||
+        strlen(c) != 16 || strspn(c, "0123456789abcdef") != 16 || flags > 3u ||
+        mime_id > UINT32_MAX || len == 0 || len > CONFIG_EAS_MAIL_MAX_BYTES ||
+        ent->reply < EAS_MAIL_SEND || ent->reply > EAS_MAIL_FORWARD ||
+        (ent->reply != EAS_MAIL_SEND && !ent->server_id[0])) {
         return EAS_ERR_STORE_CORRUPT;
     }
+    memcpy(cid, c, 17);
     r->cmd = (eas_mail_cmd_t)ent->reply;
     r->client_id = cid;
     r->src_folder = ent->folder_id;
     r->src_item = ent->server_id;
     r->save_in_sent = (flags & 1u) != 0;
     r->replace_mime = (flags & 2u) != 0;
-    r->mime_id = mime_id;
+    r->mime_id = (uint32_t)mime_id;
     r->mime_len = len;
     return EAS_OK;
 }
