@@ -65,6 +65,7 @@ typedef struct app {
     uint64_t push_ms;  /* --push: stay in the Ping loop this long after the first sync */
     uint64_t push_end; /* 0 until the first sync completed */
     unsigned long folders, adds, changes, deletes, errors;
+    unsigned long parked; /* folders whose sync the engine gave up on (EAS_ERR_SYNC_LOOP) */
     /* JSON of the item being assembled */
     char item[65536];
     size_t item_len;
@@ -475,6 +476,11 @@ static int on_event(void *user, eas_event_t *ev)
         break;
     case EAS_EV_ERROR:
         a->errors++;
+        if (ev->u.error.err == EAS_ERR_SYNC_LOOP) {
+            /* The engine stops syncing a folder whose server repeats its key; the first
+               sync is then not complete, whatever SYNC_COMPLETE says for the others. */
+            a->parked++;
+        }
         printf("{\"event\":\"error\",\"error\":\"%s\",\"status\":%u,\"what\":",
                eas_err_name(ev->u.error.err), ev->u.error.status);
         print_json_str(ev->u.error.what ? ev->u.error.what : "");
@@ -1075,13 +1081,14 @@ int main(int argc, char **argv)
     easd_linux_store_deinit();
     printf(
         "{\"event\":\"summary\",\"complete\":%s,\"folders\":%lu,\"adds\":%lu,\"changes\":%lu,"
-        "\"deletes\":%lu,\"errors\":%lu,\"outbox_results\":%lu,\"arena_peak\":%zu,\"state\":\"%s\","
-        "\"error\":\"%s\"}\n",
-        a->done ? "true" : "false", a->folders, a->adds, a->changes, a->deletes, a->errors,
+        "\"deletes\":%lu,\"errors\":%lu,\"parked\":%lu,\"outbox_results\":%lu,\"arena_peak\":%zu,"
+        "\"state\":\"%s\",\"error\":\"%s\"}\n",
+        (a->done && !a->parked) ? "true" : "false", a->folders, a->adds, a->changes, a->deletes,
+        a->errors, a->parked,
         a->outbox_results, g_arena.peak, eas_engine_state_name(eas_engine_state(&a->eng)),
         a->failed ? eas_err_name(a->failed) : "");
     int ok =
-        a->done && (a->fetch_state == 0 || a->fetch_state == 2) &&
+        a->done && !a->parked && (a->fetch_state == 0 || a->fetch_state == 2) &&
         (!a->snd_want || (a->snd_queued && eas_outbox_pending(&a->eng, EAS_OUTBOX_SEND) == 0)) &&
         (!a->mv_want || (a->mv_queued && eas_outbox_pending(&a->eng, EAS_OUTBOX_MOVE) == 0)) &&
         (!a->rsp_sid ||

@@ -226,7 +226,8 @@ typedef enum eas_event_type {
     EAS_EV_POLICY_DECIDE,  /**< u.policy: the application sets u.policy.decision */
     EAS_EV_WIPE,           /**< remote wipe: wipe now; the engine acknowledges after return */
     EAS_EV_PING_REJECTED,  /**< u.folder: removed from the Ping set [S 2.15] */
-    EAS_EV_SYNC_COMPLETE,  /**< every selected folder is synced; Ping starts next */
+    EAS_EV_SYNC_COMPLETE,  /**< every selected folder is synced, or was given up on with an
+                                EAS_EV_ERROR (EAS_ERR_SYNC_LOOP); Ping starts next */
     /** u.fetch: the answer to eas_fetch() starts. ITEM_FIELD events follow: the item's
         Properties (Body with the whole body, in TEXT pieces with MORE/FINAL) or, for an
         attachment, its bytes as OPAQUE pieces of tag EAS_ITEMOPERATIONS_DATA (depth 1,

@@ -488,8 +488,13 @@ def t_repeat_synckey(tmp):
         check(len(on6) <= 12, "%d Sync requests for the repeating folder in 20 s: a loop",
               len(on6))
         assert_no_tight_repeat(reqs, OPT.backoff_min_ms / 2000.0)
-        check(any(e.get("event") == "error" for e in run.events),
-              "the repeated key was not reported")
+        check(any(e.get("event") == "error" and e.get("error") == "EAS_ERR_SYNC_LOOP"
+                  for e in run.events), "the repeated key was not reported")
+        # That folder's first sync never finished: the driver must not call the sync complete.
+        summary = [e for e in run.events if e.get("event") == "summary"]
+        check(summary and summary[-1].get("complete") is False and
+              summary[-1].get("parked", 0) >= 1, "summary claims completion: %s", summary[-1:])
+        check(run.rc != 0, "eas-sync exited 0 although folder 6 never finished syncing")
         # Every other folder still completed.
         view = View().apply(run.events)
         oracle = srv.server_items()
