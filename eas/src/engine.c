@@ -1481,6 +1481,13 @@ static void apply_provision(eas_engine_t *e)
             return;
         }
     } else {
+        if ((pp->policy_status != 1 || !pp->has_policy_key) && p->ack_status == 2) {
+            /* [S 2.1] the server does not accept a partially enforced policy: the device
+               cannot meet it. Re-provisioning would only repeat the refusal forever. */
+            stop(e, EAS_STATE_POLICY_REFUSED, EAS_ERR_POLICY, (uint16_t)pp->policy_status,
+                 "server refused a partially enforced policy");
+            return;
+        }
         if (pp->policy_status != 1 || !pp->has_policy_key) {
             fail_backoff(e, EAS_ERR_POLICY, (uint16_t)pp->policy_status, "Provision ack", 0);
             return;

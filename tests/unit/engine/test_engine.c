@@ -688,6 +688,40 @@ static void test_policy_refused(void **st)
     assert_int_equal(nreq, 2); /* nothing more is sent */
 }
 
+/* [S 2.1] The server refuses the acknowledgement of a partially enforced policy (Horde with
+ * enforced provisioning answers policy Status 2 and no final key): the device cannot meet
+ * the policy, so a clear stopped state - not re-provisioning at every back-off forever. */
+static void h_partial_refused(const srv_req_t *rq, int n)
+{
+    (void)n;
+    if (!strcmp(rq->cmd, "OPTIONS")) {
+        resp_options();
+    } else if (!strcmp(rq->cmd, "Provision")) {
+        if (strstr(rq->body, "<PolicyKey>")) {
+            resp_provision(2, NULL); /* acknowledgement not accepted */
+        } else {
+            resp_provision(1, "999");
+        }
+    } else {
+        r_status = 449;
+    }
+}
+
+static void test_policy_partial_ack_refused(void **st)
+{
+    (void)st;
+    handler = h_partial_refused;
+    decide = EAS_POLICY_PARTIAL;
+    engine_start();
+    assert_int_equal(run(5), EAS_ERR_POLICY);
+    assert_int_equal(nreq, 3); /* OPTIONS, Provision, acknowledgement */
+    assert_non_null(strstr(reqs[2].body, "<PolicyKey>999</><Status>2</>"));
+    assert_int_equal(eas_engine_state(&eng), EAS_STATE_POLICY_REFUSED);
+    now += 3600 * 1000;
+    assert_int_equal(run(5), EAS_ERR_POLICY);
+    assert_int_equal(nreq, 3); /* nothing more is sent */
+}
+
 /* 401: reported once, no retry storm. */
 static void h_401(const srv_req_t *rq, int n)
 {
@@ -2208,6 +2242,7 @@ int main(void)
         cmocka_unit_test_setup(test_first_sync_then_restart, setup),
         cmocka_unit_test_setup(test_449_reprovision_and_replay, setup),
         cmocka_unit_test_setup(test_policy_refused, setup),
+        cmocka_unit_test_setup(test_policy_partial_ack_refused, setup),
         cmocka_unit_test_setup(test_401_no_retry_storm, setup),
         cmocka_unit_test_setup(test_status3_recovery_keeps_outbox, setup),
         cmocka_unit_test_setup(test_repeated_sync_key, setup),
