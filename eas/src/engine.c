@@ -118,6 +118,10 @@ typedef struct eng_priv {
     char url[CONFIG_EAS_URL_MAX + 1]; /* learned server URL ("" = the configured one) */
     int16_t mv_slot;                  /* outbox slot of the MoveItems in flight */
     int16_t send_slot;                /* outbox slot of the mail in flight */
+    /* 12.1 SmartReply/SmartForward query parameters (valid while the request runs) */
+    eas_http_param_t send_params[2];
+    char send_src_folder[EAS_ID_CAP];
+    char send_src_item[EAS_ID_CAP];
     int16_t est_index;  /* folder whose first sync is being estimated / counted (-1 none) */
     uint8_t est_valid;  /* est_total holds the server's estimate */
     uint32_t est_total; /* GetItemEstimate answer */
@@ -746,6 +750,23 @@ static int mail_params(const eas_outbox_entry_t *ent, eas_compose_req_t *r)
 }
 #endif
 
+#if CONFIG_EAS_EMAIL
+/* 12.1 SendMail body: the MIME bytes as they are, read in pieces; stops at "buffer full". */
+static int mime_raw(const eas_compose_req_t *r, eas_http_write_fn write, void *wctx)
+{
+    uint8_t buf[256];
+    int err = EAS_OK;
+    for (uint64_t off = 0; err == EAS_OK && off < r->mime_len; off += sizeof(buf)) {
+        size_t n = r->mime_len - off > sizeof(buf) ? sizeof(buf) : (size_t)(r->mime_len - off);
+        err = r->read(r->read_user, r->mime_id, off, buf, n);
+        if (err == EAS_OK) {
+            err = write(wctx, buf, n);
+        }
+    }
+    return err;
+}
+#endif
+
 /* Sync FilterType of a folder (-1: none), shared by Sync and GetItemEstimate. */
 static int folder_filter(const eas_engine_t *e, const eas_folder_t *f)
 {
@@ -834,7 +855,15 @@ static int body_fn(void *user, eas_http_write_fn write, void *wctx)
         if (err == EAS_OK) {
             r.read = e->cfg->mime_read;
             r.read_user = e->cfg->mime_user;
-            err = r.read ? eas_proto_compose_build(&enc, &r) : EAS_ERR_UNSUPPORTED;
+            if (!r.read) {
+                err = EAS_ERR_UNSUPPORTED;
+            } else if (e->version < EAS_VER_14_0) {
+                /* 12.1: the body is the message itself (parameters in the query). */
+                eas_arena_release(e->mem.arena, mark);
+                return mime_raw(&r, write, wctx);
+            } else {
+                err = eas_proto_compose_build(&enc, &r);
+            }
         }
         eas_arena_release(e->mem.arena, mark);
         if (err != EAS_OK) {
@@ -1068,10 +1097,27 @@ static int start_op(eas_engine_t *e, uint8_t op)
         size_t mark = eas_arena_mark(e->mem.arena);
         eas_outbox_entry_t ent;
         p->req.cmd = EAS_CMD_SENDMAIL;
-        if (eas_outbox_read(&p->ob, (size_t)p->send_slot, e->mem.arena, &ent) == EAS_OK) {
-            p->req.cmd = ent.reply == EAS_MAIL_REPLY     ? EAS_CMD_SMARTREPLY
-                         : ent.reply == EAS_MAIL_FORWARD ? EAS_CMD_SMARTFORWARD
-                                                         : EAS_CMD_SENDMAIL;
+        eas_compose_req_t mr;
+        if (eas_outbox_read(&p->ob, (size_t)p->send_slot, e->mem.arena, &ent) == EAS_OK &&
+            mail_params(&ent, &mr) == EAS_OK) {
+            p->req.cmd = mr.cmd == EAS_MAIL_REPLY     ? EAS_CMD_SMARTREPLY
+                         : mr.cmd == EAS_MAIL_FORWARD ? EAS_CMD_SMARTFORWARD
+                                                      : EAS_CMD_SENDMAIL;
+            if (e->version < EAS_VER_14_0) {
+                /* 12.1 has no ClientId: the message is the body, options go in the query. */
+                p->req.content_type = "message/rfc822";
+                p->req.save_in_sent = mr.save_in_sent;
+                if (mr.cmd != EAS_MAIL_SEND) {
+                    snprintf(p->send_src_folder, sizeof(p->send_src_folder), "%s", mr.src_folder);
+                    snprintf(p->send_src_item, sizeof(p->send_src_item), "%s", mr.src_item);
+                    p->send_params[0].tag = EAS_HTTP_PARAM_ITEM_ID;
+                    p->send_params[0].value = p->send_src_item;
+                    p->send_params[1].tag = EAS_HTTP_PARAM_COLLECTION_ID;
+                    p->send_params[1].value = p->send_src_folder;
+                    p->req.params = p->send_params;
+                    p->req.n_params = 2;
+                }
+            }
         }
         eas_arena_release(e->mem.arena, mark);
         /* Counted before it leaves: the give-up bound survives restarts; the ClientId (not
@@ -1206,14 +1252,12 @@ static bool next_command(eas_engine_t *e, uint8_t kind, int16_t *slot)
         if (best < 0) {
             return false;
         }
-        bool unusable = kind == EAS_OUTBOX_SEND && e->version < EAS_VER_14_0;
-        if (!unusable && p->ob.slots[best].attempts < CONFIG_EAS_OUTBOX_MAX_ATTEMPTS) {
+        if (p->ob.slots[best].attempts < CONFIG_EAS_OUTBOX_MAX_ATTEMPTS) {
             *slot = (int16_t)best;
             return true;
         }
         outbox_result(e, (size_t)best, 0, NULL);
-        report(e, unusable ? EAS_ERR_UNSUPPORTED : EAS_ERR_PROTO, 0,
-               unusable ? "mail needs protocol 14.0+; dropped" : "not answered; dropped", NULL);
+        report(e, EAS_ERR_PROTO, 0, "not answered; dropped", NULL);
         if (eas_outbox_remove(&p->ob, (size_t)best) != EAS_OK) {
             return false;
         }
@@ -2490,7 +2534,7 @@ int eas_mail_send(eas_engine_t *eng, const eas_mail_t *mail, uint32_t *id)
          (!mail->src_folder || !mail->src_folder[0] || !mail->src_item || !mail->src_item[0]))) {
         return EAS_ERR_PARAM;
     }
-    if (!eng->cfg->mime_read || (eng->version != EAS_VER_NONE && eng->version < EAS_VER_14_0)) {
+    if (!eng->cfg->mime_read) {
         return EAS_ERR_UNSUPPORTED;
     }
     if (mail->mime_len > CONFIG_EAS_MAIL_MAX_BYTES) {

@@ -516,10 +516,11 @@ typedef struct eas_mail {
  * @brief Queue a message (CONFIG_EAS_EMAIL); persisted before returning. The MIME is not
  *        copied: the engine reads it through cfg->mime_read when it sends (see
  *        ::eas_mime_read_fn), so keep it until ::EAS_EV_OUTBOX_RESULT (kind EAS_OUTBOX_SEND,
- *        status 1 = sent). Sent exactly once: each message carries a random ClientId kept
- *        in the outbox record, and a resend the server recognises (118) counts as sent.
+ *        status 1 = sent). On 14.0+ sent exactly once: each message carries a random
+ *        ClientId kept in the outbox record, and a resend the server recognises (118) counts
+ *        as sent; 12.1 (message as the body, no ClientId) is at least once.
  *        For reply-all, build the recipient list with eas_recipients_drop_self() [S 2.14].
- * @return EAS_OK, EAS_ERR_UNSUPPORTED (email not built in, no mime_read, or protocol 12.1),
+ * @return EAS_OK, EAS_ERR_UNSUPPORTED (email not built in, or no mime_read),
  *         EAS_ERR_LIMIT (larger than CONFIG_EAS_MAIL_MAX_BYTES), EAS_ERR_PARAM,
  *         EAS_ERR_OUTBOX_FULL, EAS_ERR_STORE...
  */

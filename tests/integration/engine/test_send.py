@@ -9,9 +9,10 @@ The oracle is /_control/sent (every message the server accepted) and the mailbox
    intact;
 3. SmartReply reply-all [S 2.14]: the user's own address (any case, bare or with a display
    name) is gone from To and Cc, the other recipients stay, Source names the original;
-4. the first SendMail is accepted and its answer reset: the resend carries the same ClientId,
+4. protocol 12.1: the message is the request body (message/rfc822), SaveInSent in the query;
+5. the first SendMail is accepted and its answer reset: the resend carries the same ClientId,
    the server recognises it (118) and there is still exactly one message;
-5. the same with eas-sync SIGKILLed after the server accepted it and restarted.
+6. the same with eas-sync SIGKILLed after the server accepted it and restarted.
 """
 import json
 import os
@@ -125,6 +126,19 @@ def main():
             s = [r for r in sent(port) if r["subject"] == "big"]
             check(rc == 0 and len(mime) > 200000 and len(s) == 1 and s[0]["mime"].encode() == mime,
                   "SendMail: a %d-byte message arrives intact" % len(mime))
+        finally:
+            srv.kill()
+            srv.wait()
+
+        srv, port = fresh(tmp)
+        try:
+            path, mime = write_mime(tmp, "v121.eml", plain_h[:2] + ["Subject: via 12.1"] +
+                                    plain_h[3:], "Sent with protocol 12.1.\r\n")
+            rc = run(tmp, port, "--send-mime", path, "--save-in-sent", "--max-version", "12.1")
+            s = sent(port)
+            check(rc == 0 and len(s) == 1 and s[0]["mime"].encode() == mime
+                  and s[0]["save_in_sent"] and s[0]["client_id"] is None,
+                  "12.1: SendMail with the message as the body, SaveInSent=T in the query")
         finally:
             srv.kill()
             srv.wait()

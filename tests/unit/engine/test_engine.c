@@ -28,6 +28,8 @@ typedef struct srv_req {
     char cmd[32];
     char policy_key[32];
     char body[4096]; /* flattened WBXML */
+    char query[256];
+    bool raw_mime;
 } srv_req_t;
 
 /* The test's handler: fills status, headers and body for a request. */
@@ -137,7 +139,15 @@ static void srv_maybe_answer(void)
     header_value((char *)rx_raw, "X-MS-PolicyKey: ", rq->policy_key, sizeof(rq->policy_key));
     flatbuf[0] = '\0';
     srv_opaque_len = 0;
-    if (blen) {
+    char ctype[64];
+    header_value((char *)rx_raw, "Content-Type: ", ctype, sizeof(ctype));
+    rq->raw_mime = strcmp(ctype, "message/rfc822") == 0;
+    header_value((char *)rx_raw, "POST ", rq->query, sizeof(rq->query));
+    if (rq->raw_mime) {
+        /* 12.1 SendMail: the body is the message itself */
+        memcpy(srv_opaque, rx_raw + head_len, blen < sizeof(srv_opaque) ? blen : 0);
+        srv_opaque_len = blen < sizeof(srv_opaque) ? blen : 0;
+    } else if (blen) {
         eas_wbxml_dec_t dec;
         eas_wbxml_dec_init(&dec, flat_cb, NULL);
         assert_int_equal(eas_wbxml_dec_feed(&dec, rx_raw + head_len, blen), EAS_OK);
@@ -466,7 +476,8 @@ static eas_arena_t arena;
 static hal_net_t net = {f_open, NULL};
 static eas_account_cfg_t cfg;
 static uint64_t now;
-static bool cfg_progress; /* engine_start(): cfg.progress */
+static bool cfg_progress;               /* engine_start(): cfg.progress */
+static eas_proto_ver_t cfg_max_version; /* engine_start(): cfg.max_version */
 
 /* The application's stored message (mime_id 7), read back at any offset. */
 static uint8_t app_mime[10000];
@@ -498,6 +509,7 @@ static void engine_start(void)
     cfg.ping_interval_s = 300;
     cfg.store_prefix = "acct0";
     cfg.progress = cfg_progress;
+    cfg.max_version = cfg_max_version;
     cfg.mime_read = mime_read;
     cfg.mime_user = NULL;
     eas_arena_init(&arena, arena_mem, sizeof(arena_mem));
@@ -1980,7 +1992,8 @@ static char mail_seen_cids[4][32];
 static void h_mail(const srv_req_t *rq, int n)
 {
     cut_at = -1;
-    if (!strcmp(rq->cmd, "SendMail") || !strcmp(rq->cmd, "SmartReply")) {
+    if (!strcmp(rq->cmd, "SendMail") || !strcmp(rq->cmd, "SmartReply") ||
+        !strcmp(rq->cmd, "SmartForward")) {
         const char *c = strstr(rq->body, "<ClientId>");
         char cid[32] = "";
         if (c) {
@@ -1989,7 +2002,7 @@ static void h_mail(const srv_req_t *rq, int n)
             snprintf(cid, sizeof(cid), "%.*s", (int)(l < 31 ? l : 31), c);
         }
         int dup = 0;
-        for (int i = 0; i < mail_requests && i < 4; i++) {
+        for (int i = 0; i < mail_requests && i < 4 && cid[0]; i++) {
             dup |= strcmp(mail_seen_cids[i], cid) == 0;
         }
         snprintf(mail_seen_cids[mail_requests < 4 ? mail_requests : 3], 32, "%s", cid);
@@ -2102,6 +2115,39 @@ static void test_send_mail_lost_answer_restart(void **st)
     snprintf(want, sizeof(want), "OB%u:1;", (unsigned)id);
     assert_non_null(strstr(evlog, want));
     assert_null(strstr(evlog, "ERR"));
+}
+
+/* 12.1 has no WBXML SendMail: the body is the message (message/rfc822), SaveInSent and the
+ * original go in the query. */
+static void test_send_mail_12_1(void **st)
+{
+    (void)st;
+    cfg_max_version = EAS_VER_12_1;
+    mail_setup(0);
+    cfg_max_version = EAS_VER_NONE;
+    eas_mail_t m = {.cmd = EAS_MAIL_FORWARD,
+                    .mime_id = 7,
+                    .mime_len = sizeof(app_mime),
+                    .save_in_sent = true,
+                    .src_folder = "inbox",
+                    .src_item = "m1"};
+    uint32_t id = 0;
+    assert_int_equal(eas_mail_send(&eng, &m, &id), EAS_OK);
+    evlog[0] = '\0';
+    for (int i = 0; i < 50 && mail_requests == 0; i++) {
+        assert_int_equal(run(nreq + 1), EAS_OK);
+    }
+    assert_int_equal(run(nreq + 1), EAS_OK);
+    int r = find_req("SmartForward", 0);
+    assert_true(r >= 0);
+    assert_true(reqs[r].raw_mime);
+    assert_non_null(strstr(reqs[r].query, "SaveInSent=T"));
+    assert_non_null(strstr(reqs[r].query, "ItemId=m1"));
+    assert_non_null(strstr(reqs[r].query, "CollectionId=inbox"));
+    assert_int_equal(mail_delivered, 1);
+    char want[32];
+    snprintf(want, sizeof(want), "OB%u:1;", (unsigned)id);
+    assert_non_null(strstr(evlog, want));
 }
 
 #endif /* CONFIG_EAS_EMAIL */
@@ -2270,6 +2316,7 @@ int main(void)
 #if CONFIG_EAS_EMAIL
         cmocka_unit_test_setup(test_send_mail, setup),
         cmocka_unit_test_setup(test_send_mail_lost_answer_restart, setup),
+        cmocka_unit_test_setup(test_send_mail_12_1, setup),
 #endif
         cmocka_unit_test_setup(test_sync_response_cut_everywhere, setup),
         cmocka_unit_test_setup(test_store_failure_at_commit, setup),
