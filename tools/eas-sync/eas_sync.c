@@ -66,6 +66,7 @@ typedef struct app {
     uint64_t push_end; /* 0 until the first sync completed */
     unsigned long folders, adds, changes, deletes, errors;
     unsigned long parked; /* folders whose sync the engine gave up on (EAS_ERR_SYNC_LOOP) */
+    uint16_t policy_restricts; /* first policy setting this tool cannot enforce, 0 if none */
     /* JSON of the item being assembled */
     char item[65536];
     size_t item_len;
@@ -371,6 +372,79 @@ static void field(app_t *a, const eas_event_t *ev)
     }
 }
 
+/*
+ * This tool enforces nothing (no lock screen, no encryption, no restrictions), so it can
+ * claim full enforcement only of a policy that asks for nothing: every setting is at its
+ * permissive value. Anything else is acknowledged as partially enforced (Status 2).
+ * Password details only matter when DevicePasswordEnabled is 1, which already restricts.
+ */
+static bool policy_setting_restricts(uint16_t tag, const char *v)
+{
+    bool set = (v[0] != '\0');
+    bool restricts;
+
+    switch (tag) {
+    case EAS_PROVISION_DEVICE_PASSWORD_ENABLED:
+    case EAS_PROVISION_ALPHANUMERIC_DEVICE_PASSWORD_REQUIRED:
+    case EAS_PROVISION_DEVICE_ENCRYPTION_ENABLED: /* = RequireStorageCardEncryption */
+    case EAS_PROVISION_REQUIRE_DEVICE_ENCRYPTION:
+    case EAS_PROVISION_REQUIRE_MANUAL_SYNC_WHEN_ROAMING:
+    case EAS_PROVISION_REQUIRE_SIGNED_SMIME_MESSAGES:
+    case EAS_PROVISION_REQUIRE_ENCRYPTED_SMIME_MESSAGES:
+        restricts = set && strcmp(v, "0") != 0;
+        break;
+    case EAS_PROVISION_ATTACHMENTS_ENABLED:
+    case EAS_PROVISION_ALLOW_STORAGE_CARD:
+    case EAS_PROVISION_ALLOW_CAMERA:
+    case EAS_PROVISION_ALLOW_WIFI:
+    case EAS_PROVISION_ALLOW_TEXT_MESSAGING:
+    case EAS_PROVISION_ALLOW_POP_IMAP_EMAIL:
+    case EAS_PROVISION_ALLOW_IRDA:
+    case EAS_PROVISION_ALLOW_DESKTOP_SYNC:
+    case EAS_PROVISION_ALLOW_HTML_EMAIL:
+    case EAS_PROVISION_ALLOW_SMIME_SOFT_CERTS:
+    case EAS_PROVISION_ALLOW_BROWSER:
+    case EAS_PROVISION_ALLOW_CONSUMER_EMAIL:
+    case EAS_PROVISION_ALLOW_REMOTE_DESKTOP:
+    case EAS_PROVISION_ALLOW_INTERNET_SHARING:
+    case EAS_PROVISION_ALLOW_UNSIGNED_APPLICATIONS:
+    case EAS_PROVISION_ALLOW_UNSIGNED_INSTALLATION_PACKAGES:
+        restricts = set && strcmp(v, "0") == 0;
+        break;
+    case EAS_PROVISION_ALLOW_BLUETOOTH: /* 2 = allow all */
+        restricts = set && strcmp(v, "2") != 0;
+        break;
+    case EAS_PROVISION_MAX_EMAIL_BODY_TRUNCATION_SIZE: /* -1 = no limit */
+    case EAS_PROVISION_MAX_EMAIL_HTML_BODY_TRUNCATION_SIZE:
+        restricts = set && strcmp(v, "-1") != 0;
+        break;
+    case EAS_PROVISION_MAX_ATTACHMENT_SIZE: /* empty = no limit; 0 = all ages below */
+    case EAS_PROVISION_MAX_CALENDAR_AGE_FILTER:
+    case EAS_PROVISION_MAX_EMAIL_AGE_FILTER:
+        restricts = set && strcmp(v, "0") != 0;
+        break;
+    case EAS_PROVISION_ALLOW_SIMPLE_DEVICE_PASSWORD:
+    case EAS_PROVISION_MIN_DEVICE_PASSWORD_LENGTH:
+    case EAS_PROVISION_MIN_DEVICE_PASSWORD_COMPLEX_CHARACTERS:
+    case EAS_PROVISION_DEVICE_PASSWORD_EXPIRATION:
+    case EAS_PROVISION_DEVICE_PASSWORD_HISTORY:
+    case EAS_PROVISION_MAX_DEVICE_PASSWORD_FAILED_ATTEMPTS:
+    case EAS_PROVISION_MAX_INACTIVITY_TIME_DEVICE_LOCK:
+    case EAS_PROVISION_PASSWORD_RECOVERY_ENABLED:
+    case EAS_PROVISION_ALLOW_SMIME_ENCRYPTION_ALGORITHM_NEGOTIATION:
+    case EAS_PROVISION_REQUIRE_SIGNED_SMIME_ALGORITHM:
+    case EAS_PROVISION_REQUIRE_ENCRYPTION_SMIME_ALGORITHM:
+        restricts = false;
+        break;
+    default:
+        /* Containers come with an empty value; an unknown setting with a value is assumed
+           to ask for something. */
+        restricts = set;
+        break;
+    }
+    return restricts;
+}
+
 static int on_event(void *user, eas_event_t *ev)
 {
     app_t *a = user;
@@ -499,10 +573,23 @@ static int on_event(void *user, eas_event_t *ev)
         printf("}\n");
         break;
     }
-    case EAS_EV_POLICY_DECIDE:
-        /* A command-line tool enforces nothing: acknowledge as partially enforced. */
-        ev->u.policy.decision = EAS_POLICY_PARTIAL;
+    case EAS_EV_POLICY_SETTING:
+        if (a->policy_restricts == 0 && ev->u.policy.value != NULL &&
+            policy_setting_restricts(ev->u.policy.tag, ev->u.policy.value)) {
+            a->policy_restricts = ev->u.policy.tag;
+        }
         break;
+    case EAS_EV_POLICY_DECIDE: {
+        const char *name = eas_wbxml_tag_name(a->policy_restricts);
+        ev->u.policy.decision =
+            a->policy_restricts ? EAS_POLICY_PARTIAL : EAS_POLICY_ENFORCE_ALL;
+        printf("{\"event\":\"policy\",\"decision\":\"%s\",\"not_enforced\":",
+               a->policy_restricts ? "partial" : "enforce_all");
+        print_json_str(a->policy_restricts ? (name ? name : "unknown setting") : "");
+        printf("}\n");
+        a->policy_restricts = 0; /* the next Provision brings its own settings */
+        break;
+    }
     case EAS_EV_STATE:
         printf("{\"event\":\"state\",\"state\":\"%s\"}\n",
                eas_engine_state_name(ev->u.state.state));

@@ -293,6 +293,39 @@ def t_s2_12_reprovision_status(tmp):
 
 
 @test
+def t_policy_ack_matches_what_is_enforced(tmp):
+    """[S 2.1] eas-sync enforces nothing: a policy that asks for nothing is acknowledged as
+    fully enforced (Status 1); once the server requires a device password the acknowledgement
+    says partial (Status 2) and names the setting - never a claim to enforce it."""
+    srv = Server(tmp)
+    try:
+        c = Client(tmp, OPT.sync, srv.url, device="pol")
+        run = c.run()
+        assert_complete(run)
+        dec = [e for e in run.events if e.get("event") == "policy"]
+        check(dec and dec[0]["decision"] == "enforce_all", "permissive policy: %s", dec)
+        acks = [r for r in srv.requests(command="Provision")
+                if "<PolicyKey>" in (r.get("body_xml") or "")]
+        check(acks and "<Status>1</Status>" in acks[-1]["body_xml"],
+              "acknowledgement of a permissive policy is not Status 1")
+
+        srv.control("POST", "policy", {"set": {"DevicePasswordEnabled": 1}, "invalidate": True})
+        srv.reset_log()
+        run = c.run()
+        dec = [e for e in run.events if e.get("event") == "policy"]
+        check(dec and dec[0]["decision"] == "partial" and
+              dec[0]["not_enforced"] == "DevicePasswordEnabled",
+              "password policy acknowledged as: %s", dec)
+        acks = [r for r in srv.requests(command="Provision")
+                if "<PolicyKey>" in (r.get("body_xml") or "")]
+        check(acks and "<Status>2</Status>" in acks[-1]["body_xml"],
+              "acknowledgement of a password policy is not Status 2: %s",
+              [a.get("body_xml") for a in acks])
+    finally:
+        srv.close()
+
+
+@test
 def t_s2_12_reprovision_loop_capped(tmp):
     """[S 2.12] a server that refuses the fresh key again and again: re-provisioning is capped
     and backed off (no Provision storm), eas-sync gives up instead of looping."""
