@@ -339,7 +339,28 @@ def main():
                 "select device_id, device_policykey from horde_activesync_device_users"))
             check(rows.get(device.upper()) not in (None, 0, key1),
                   "[S 2.12] Horde holds key %s after re-provisioning", rows.get(device.upper()))
-            checks.append("[S 2.12] 449 -> re-provision -> replay, same DeviceId, new key")
+            # Horde's own log of the device: the request refused for the dropped key (HTTP 449
+            # or Status 142/144), both Provision phases, then the same command again.
+            import re
+            logf = os.path.join(env["EAS_HORDE_STATE"], "log", "activesync",
+                                device.upper() + ".txt")
+            with open(logf, encoding="utf-8", errors="replace") as fh:
+                blocks = re.split(r"\n(?=\[\d+\]\[[^]]+\] INFO: ----------(?=\w+ request))",
+                                  fh.read())
+            cmds = [(m.group(1), b) for b in blocks
+                    for m in [re.search(r"----------(\w+) request received", b)] if m]
+            prov = [i for i, (c, _) in enumerate(cmds) if c == "PROVISION"]
+            check(len(prov) >= 4, "[S 2.12] Horde saw %d Provision requests", len(prov))
+            i = prov[-2]
+            refused, replay = cmds[i - 1], cmds[i + 2] if i + 2 < len(cmds) else ("", "")
+            status = re.search(r"<Status>\s*\n[^\n]*O:\s+(\d+)", refused[1])
+            code = status.group(1) if status else ("449" if "449" in refused[1] else "?")
+            check(prov[-1] == i + 1 and code in ("142", "144", "449") and
+                  refused[0] == replay[0],
+                  "[S 2.12] Horde log: %s (%s) -> Provision x2 -> %s", refused[0], code,
+                  replay[0])
+            checks.append("[S 2.12] %s refused (%s) -> re-provision -> the %s replayed, same "
+                          "DeviceId, new key" % (refused[0], code, replay[0]))
             # Q1: folder ids are per device: a second device syncs with its own ids.
             ev3, _, _ = run_sync(tmp, url, env, device + "b", state + "b", extra)
             v3 = View().apply(ev3)
