@@ -126,8 +126,7 @@ int eas_proto_foldersync_event(void *user, const eas_wbxml_event_t *ev);
 
 /** EAS_CLASS_* of a FolderHierarchy Type (0 when it holds nothing the engine syncs). */
 uint8_t eas_proto_folder_class(uint8_t type);
-/** The AirSync/Ping Class name of an EAS_CLASS_* ("Calendar"); NULL if none. */
-const char *eas_proto_class_name(uint8_t cls);
+/* The Class name of an EAS_CLASS_* is public: eas_class_name() in eas_engine.h. */
 
 /* ---------------------------------------------------------------------------------------- */
 /* Sync                                                                                      */

@@ -90,7 +90,7 @@ uint8_t eas_proto_folder_class(uint8_t type)
     }
 }
 
-const char *eas_proto_class_name(uint8_t cls)
+const char *eas_class_name(uint8_t cls)
 {
     switch (cls) {
     case EAS_CLASS_EMAIL:

@@ -49,7 +49,7 @@ int eas_proto_move_event(void *user, const eas_wbxml_event_t *ev)
 
 int eas_proto_estimate_build(eas_wbxml_enc_t *enc, const eas_estimate_req_t *r)
 {
-    const char *cls = eas_proto_class_name(r->cls);
+    const char *cls = eas_class_name(r->cls);
     eas_wbxml_enc_start(enc, EAS_GETITEMESTIMATE_GET_ITEM_ESTIMATE);
     eas_wbxml_enc_start(enc, EAS_GETITEMESTIMATE_COLLECTIONS);
     eas_wbxml_enc_start(enc, EAS_GETITEMESTIMATE_COLLECTION);

@@ -11,7 +11,7 @@ int eas_proto_ping_build(eas_wbxml_enc_t *enc, uint32_t heartbeat_s,
     eas_wbxml_enc_elem_uint(enc, EAS_PING_HEARTBEAT_INTERVAL, heartbeat_s);
     eas_wbxml_enc_start(enc, EAS_PING_FOLDERS);
     for (size_t i = 0; i < n; i++) {
-        const char *cls = eas_proto_class_name(folders[i].cls);
+        const char *cls = eas_class_name(folders[i].cls);
         eas_wbxml_enc_start(enc, EAS_PING_FOLDER);
         eas_wbxml_enc_elem_text(enc, EAS_PING_ID, folders[i].id);
         eas_wbxml_enc_elem_text(enc, EAS_PING_CLASS, cls ? cls : "Email");

@@ -11,8 +11,8 @@ int eas_proto_sync_build(eas_wbxml_enc_t *enc, const eas_sync_req_t *req)
     eas_wbxml_enc_start(enc, EAS_AIRSYNC_SYNC);
     eas_wbxml_enc_start(enc, EAS_AIRSYNC_COLLECTIONS);
     eas_wbxml_enc_start(enc, EAS_AIRSYNC_COLLECTION);
-    if (req->version <= EAS_VER_12_1 && eas_proto_class_name(req->cls)) {
-        eas_wbxml_enc_elem_text(enc, EAS_AIRSYNC_CLASS, eas_proto_class_name(req->cls));
+    if (req->version <= EAS_VER_12_1 && eas_class_name(req->cls)) {
+        eas_wbxml_enc_elem_text(enc, EAS_AIRSYNC_CLASS, eas_class_name(req->cls));
     }
     eas_wbxml_enc_elem_text(enc, EAS_AIRSYNC_SYNC_KEY, req->sync_key);
     eas_wbxml_enc_elem_text(enc, EAS_AIRSYNC_COLLECTION_ID, req->collection_id);

@@ -295,20 +295,8 @@ static const char *tag_name(uint16_t tag, char *buf, size_t cap)
 
 static const char *class_name(uint8_t cls)
 {
-    switch (cls) {
-    case EAS_CLASS_EMAIL:
-        return "Email";
-    case EAS_CLASS_CALENDAR:
-        return "Calendar";
-    case EAS_CLASS_CONTACTS:
-        return "Contacts";
-    case EAS_CLASS_TASKS:
-        return "Tasks";
-    case EAS_CLASS_NOTES:
-        return "Notes";
-    default:
-        return "";
-    }
+    const char *n = eas_class_name(cls);
+    return n ? n : "";
 }
 
 static const char *op_name(eas_item_op_t op)

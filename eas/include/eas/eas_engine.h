@@ -77,6 +77,12 @@ extern "C" {
 #define EAS_CLASS_NOTES    0x10u
 
 /**
+ * @brief The AirSync/Ping Class name of one EAS_CLASS_* bit ("Email", "Calendar", ...).
+ * @return a static string, or NULL when @p cls is not exactly one known class.
+ */
+const char *eas_class_name(uint8_t cls);
+
+/**
  * Reads @p len bytes of the MIME message @p mime_id at @p offset into @p buf (exactly
  * @p len; the engine never asks beyond the length given to eas_mail_send()). It is called
  * again from offset 0 for every transmit buffer of the request and after restarts, so it must
