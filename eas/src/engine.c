@@ -726,7 +726,6 @@ static bool parse_u64(const char **s, uint64_t *v)
 
 static int mail_params(const eas_outbox_entry_t *ent, eas_compose_req_t *r)
 {
-    static char cid[17]; /* points into r; valid during the build (single-threaded core) */
     const char *c = ent->instance_id;
     uint64_t flags = 0, mime_id = 0, len = 0;
     memset(r, 0, sizeof(*r));
@@ -737,9 +736,10 @@ static int mail_params(const eas_outbox_entry_t *ent, eas_compose_req_t *r)
         (ent->reply != EAS_MAIL_SEND && !ent->server_id[0])) {
         return EAS_ERR_STORE_CORRUPT;
     }
-    memcpy(cid, c, 17);
     r->cmd = (eas_mail_cmd_t)ent->reply;
-    r->client_id = cid;
+    /* Points into the entry's record (the caller's arena): r lives no longer than ent, and no
+       static buffer is shared between engines (one per account, possibly on one thread). */
+    r->client_id = c;
     r->src_folder = ent->folder_id;
     r->src_item = ent->server_id;
     r->save_in_sent = (flags & 1u) != 0;
