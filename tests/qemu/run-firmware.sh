@@ -37,6 +37,15 @@ cmake --build "$bld" -j 2 >"$bld.build.log" 2>&1 || {
     cat "$bld.build.log"; echo "run-firmware: cross build failed" >&2; exit 1; }
 grep -A4 "Memory region" "$bld.build.log" || true
 
+# The core keeps no mutable static state (every context is the caller's, so two accounts can
+# share a firmware): its data + bss must be 0 on the target.
+read -r _ core_data core_bss _ < <(arm-none-eabi-size -t "$bld/eas/libeas.a" | tail -1)
+if [ "$core_data" != 0 ] || [ "$core_bss" != 0 ]; then
+    arm-none-eabi-size "$bld/eas/libeas.a" | awk '$2 != 0 || $3 != 0'
+    echo "run-firmware: the core has static data ($core_data) or bss ($core_bss)" >&2
+    exit 1
+fi
+
 image="$bld/firmware/mps2-an385/easd-mps2-an385.elf"
 out="$bld.qemu.log"
 qemu_args=(-M mps2-an385 -nographic -no-reboot -semihosting-config enable=on,target=native
