@@ -10,25 +10,9 @@
 import json
 import os
 import subprocess
-import sys
 import tempfile
-import time
 
-EAS_SYNC, SERVER, MAILBOX = sys.argv[1:4]
-
-
-def start_server(tmp, *extra):
-    port_file = os.path.join(tmp, "port")
-    log = os.path.join(tmp, "server.log")
-    proc = subprocess.Popen(["/usr/bin/python3", SERVER, "--port", "0",
-                             "--port-file", port_file, "--mailbox", MAILBOX, "--log", log, *extra],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    for _ in range(100):
-        if os.path.exists(port_file) and open(port_file).read().strip():
-            return proc, int(open(port_file).read().strip()), log
-        time.sleep(0.1)
-    proc.kill()
-    raise SystemExit("test server did not start")
+from enginelib import EAS_SYNC, check, start_server
 
 
 def run_sync(tmp, port, state, device):
@@ -43,26 +27,9 @@ def run_sync(tmp, port, state, device):
     return out.returncode, events
 
 
-def requests(log):
-    cmds = []
-    if os.path.exists(log):
-        for line in open(log):
-            try:
-                cmds.append(json.loads(line))
-            except ValueError:
-                pass
-    return cmds
-
-
-def check(cond, msg):
-    if not cond:
-        raise SystemExit("FAIL: " + msg)
-    print("ok:", msg)
-
-
 def main():
     with tempfile.TemporaryDirectory() as tmp:
-        proc, port, log = start_server(tmp)
+        proc, port = start_server(tmp)
         try:
             state = os.path.join(tmp, "state")
             rc, ev = run_sync(tmp, port, state, "EASDINTEG1")
@@ -83,7 +50,7 @@ def main():
         for ver in ("16.0", "14.1"):
             sub = os.path.join(tmp, "p" + ver)
             os.makedirs(sub)
-            proc, port, log = start_server(sub, "--provision", "449", "--versions", ver)
+            proc, port = start_server(sub, "--provision", "449", "--versions", ver)
             try:
                 rc, ev = run_sync(sub, port, os.path.join(sub, "state"), "EASDINTEG2")
                 check(rc == 0, f"enforced provisioning at {ver}: sync completes")

@@ -10,46 +10,16 @@ rejected Ping is ever sent again with the same content. A change during a Ping: 
 import json
 import os
 import subprocess
-import sys
 import tempfile
 import threading
 import time
-import urllib.request
 
-EAS_SYNC, SERVER, MAILBOX = sys.argv[1:4]
-
-
-def start_server(tmp):
-    port_file = os.path.join(tmp, "port")
-    proc = subprocess.Popen(["/usr/bin/python3", SERVER, "--port", "0", "--port-file", port_file,
-                             "--mailbox", MAILBOX, "--ping-scale", "0.01"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    for _ in range(100):
-        if os.path.exists(port_file) and open(port_file).read().strip():
-            return proc, int(open(port_file).read().strip())
-        time.sleep(0.1)
-    proc.kill()
-    raise SystemExit("test server did not start")
-
-
-def control(port, path, body=None):
-    data = json.dumps(body).encode() if body is not None else None
-    req = urllib.request.Request(f"http://127.0.0.1:{port}/_control/{path}", data=data,
-                                 method="POST" if data is not None else "GET",
-                                 headers={"Content-Type": "application/json"})
-    with urllib.request.urlopen(req, timeout=10) as r:
-        return json.loads(r.read())
-
-
-def check(cond, msg):
-    if not cond:
-        raise SystemExit("FAIL: " + msg)
-    print("ok:", msg)
+from enginelib import EAS_SYNC, check, control, start_server
 
 
 def main():
     with tempfile.TemporaryDirectory() as tmp:
-        proc, port = start_server(tmp)
+        proc, port = start_server(tmp, "--ping-scale", "0.01")
         try:
             control(port, "reject_ping_folder", {"folder": "7", "status": 7})
             pw = os.path.join(tmp, "pw")

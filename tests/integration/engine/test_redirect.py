@@ -12,34 +12,9 @@
 import json
 import os
 import subprocess
-import sys
 import tempfile
-import time
-import urllib.request
 
-EAS_SYNC, SERVER, MAILBOX = sys.argv[1:4]
-
-
-def start_server(tmp):
-    port_file = os.path.join(tmp, "port")
-    proc = subprocess.Popen(["/usr/bin/python3", SERVER, "--port", "0", "--port-file", port_file,
-                             "--mailbox", MAILBOX],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    for _ in range(100):
-        if os.path.exists(port_file) and open(port_file).read().strip():
-            return proc, int(open(port_file).read().strip())
-        time.sleep(0.1)
-    proc.kill()
-    raise SystemExit("test server did not start")
-
-
-def control(port, path, body=None, method=None):
-    data = json.dumps(body).encode() if body is not None else None
-    req = urllib.request.Request(f"http://127.0.0.1:{port}/_control/{path}", data=data,
-                                 method=method or ("POST" if data is not None else "GET"),
-                                 headers={"Content-Type": "application/json"})
-    with urllib.request.urlopen(req, timeout=10) as r:
-        return json.loads(r.read())
+from enginelib import EAS_SYNC, check, control, start_server
 
 
 def run_sync(tmp, port, state, device):
@@ -51,12 +26,6 @@ def run_sync(tmp, port, state, device):
                           "--state", state, "--classes", "Calendar", "--timeout", "60"],
                          capture_output=True, text=True, timeout=120)
     return out.returncode, [json.loads(l) for l in out.stdout.splitlines() if l.startswith("{")]
-
-
-def check(cond, msg):
-    if not cond:
-        raise SystemExit("FAIL: " + msg)
-    print("ok:", msg)
 
 
 def main():

@@ -14,7 +14,6 @@ The oracle is /_control/sent (every message the server accepted) and the mailbox
    the server recognises it (118) and there is still exactly one message;
 6. the same with eas-sync SIGKILLed after the server accepted it and restarted.
 """
-import json
 import os
 import re
 import shutil
@@ -23,41 +22,10 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 
-EAS_SYNC, SERVER, MAILBOX = sys.argv[1:4]
+from enginelib import EAS_SYNC, check, control, start_server
 DEVICE = "EASDSEND1"
 ME = "testuser@example.test"
-
-
-def start_server(tmp):
-    port_file = os.path.join(tmp, "port")
-    if os.path.exists(port_file):
-        os.unlink(port_file)
-    proc = subprocess.Popen(["/usr/bin/python3", SERVER, "--port", "0", "--port-file", port_file,
-                             "--mailbox", MAILBOX, "--log", os.path.join(tmp, "server.log")],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    for _ in range(100):
-        if os.path.exists(port_file) and open(port_file).read().strip():
-            return proc, int(open(port_file).read().strip())
-        time.sleep(0.1)
-    proc.kill()
-    raise SystemExit("test server did not start")
-
-
-def control(port, path, body=None):
-    data = json.dumps(body).encode() if body is not None else None
-    req = urllib.request.Request(f"http://127.0.0.1:{port}/_control/{path}", data=data,
-                                 method="POST" if data is not None else "GET",
-                                 headers={"Content-Type": "application/json"})
-    with urllib.request.urlopen(req, timeout=10) as r:
-        return json.loads(r.read())
-
-
-def check(cond, msg):
-    if not cond:
-        raise SystemExit("FAIL: " + msg)
-    print("ok:", msg)
 
 
 def argv(tmp, port, *extra):
