@@ -89,7 +89,7 @@ typedef struct eas_outbox_entry {
     uint32_t seq;
     const char *folder_id;
     const char *server_id;   /**< CHANGE/DELETE/MEETING_RESPONSE; "" for ADD */
-    const char *instance_id; /**< MEETING_RESPONSE occurrence, "" for the series */
+    const char *instance_id; /**< MEETING_RESPONSE occurrence ("" = series); ADD: ClientId */
     const uint8_t *fields;   /**< serialised eas_field_t list (ADD/CHANGE) */
     size_t fields_len;
 } eas_outbox_entry_t;

@@ -546,6 +546,17 @@ static void outbox_result(eas_engine_t *e, size_t slot, uint16_t status, const c
     (void)emit(e, &ev);
 }
 
+/* The ClientId of an outbox Add: the random one stored with it, or for an entry written
+   before ClientIds were random, its outbox id. */
+static const char *add_client_id(const eas_outbox_entry_t *ent, char *buf, size_t cap)
+{
+    if (ent->instance_id && ent->instance_id[0]) {
+        return ent->instance_id;
+    }
+    snprintf(buf, cap, "%u", (unsigned)ent->seq);
+    return buf;
+}
+
 static int on_sync_response(void *user, uint16_t kind, const char *cid, const char *sid,
                             uint32_t status)
 {
@@ -558,9 +569,12 @@ static int on_sync_response(void *user, uint16_t kind, const char *cid, const ch
         }
         bool match = false;
         if (kind == EAS_AIRSYNC_ADD && sl->kind == EAS_OUTBOX_ADD) {
-            char buf[16];
-            snprintf(buf, sizeof(buf), "%u", (unsigned)sl->seq);
-            match = strcmp(buf, cid) == 0;
+            size_t mark = eas_arena_mark(e->mem.arena);
+            eas_outbox_entry_t ent;
+            char buf[EAS_ID_CAP];
+            match = cid && eas_outbox_read(&p->ob, s, e->mem.arena, &ent) == EAS_OK &&
+                    strcmp(add_client_id(&ent, buf, sizeof(buf)), cid) == 0;
+            eas_arena_release(e->mem.arena, mark);
         } else if ((kind == EAS_AIRSYNC_CHANGE && sl->kind == EAS_OUTBOX_CHANGE) ||
                    (kind == EAS_AIRSYNC_DELETE && sl->kind == EAS_OUTBOX_DELETE)) {
             size_t mark = eas_arena_mark(e->mem.arena);
@@ -622,8 +636,10 @@ static int sync_commands(void *user, eas_wbxml_enc_t *enc)
         int err = eas_outbox_read(&p->ob, (size_t)best, e->mem.arena, &ent);
         if (err == EAS_OK) {
             if (ent.kind == EAS_OUTBOX_ADD) {
+                char cid[EAS_ID_CAP];
                 eas_wbxml_enc_start(enc, EAS_AIRSYNC_ADD);
-                eas_wbxml_enc_elem_uint(enc, EAS_AIRSYNC_CLIENT_ID, ent.seq);
+                eas_wbxml_enc_elem_text(enc, EAS_AIRSYNC_CLIENT_ID,
+                                        add_client_id(&ent, cid, sizeof(cid)));
             } else {
                 eas_wbxml_enc_start(enc, ent.kind == EAS_OUTBOX_CHANGE ? EAS_AIRSYNC_CHANGE
                                                                        : EAS_AIRSYNC_DELETE);
@@ -2480,7 +2496,21 @@ static int queue(eas_engine_t *eng, eas_outbox_kind_t kind, const char *folder_i
 int eas_item_add(eas_engine_t *eng, const char *folder_id, const eas_field_t *fields, size_t n,
                  uint32_t *id)
 {
-    return queue(eng, EAS_OUTBOX_ADD, folder_id, NULL, NULL, 0, fields, n, id);
+    /* The ClientId is random and kept in the entry (instance_id), not the outbox id: ids
+       restart at 1 when a restart finds the outbox empty, and the server remembers the
+       ClientIds of a collection across SyncKeys to recognise a resent Add - a reused "1"
+       made it answer a new item with the ServerId of an old one, and the new item was
+       never created (session test power_loss_outbox). */
+    uint8_t rnd[8];
+    char cid[2 * sizeof(rnd) + 1];
+    int err = hal_rng_fill(rnd, sizeof(rnd));
+    if (err == EAS_OK) {
+        for (size_t i = 0; i < sizeof(rnd); i++) {
+            snprintf(cid + 2 * i, 3, "%02x", rnd[i]);
+        }
+        err = queue(eng, EAS_OUTBOX_ADD, folder_id, NULL, cid, 0, fields, n, id);
+    }
+    return err;
 }
 
 int eas_item_change(eas_engine_t *eng, const char *folder_id, const char *server_id,

@@ -447,8 +447,10 @@ typedef enum eas_change_reason {
 #define EAS_CHANGE_F_BODY_COMPLETE 0x02u
 
 /**
- * @brief Queue a new local item; persisted before returning.
- * @param[out] id outbox id, reported back in ::EAS_EV_OUTBOX_RESULT (also the ClientId).
+ * @brief Queue a new local item; persisted before returning. Its ClientId is random and
+ *        kept with the entry, so a resent Add (after a lost answer, across restarts) is
+ *        recognised by the server and a later Add is never taken for an earlier one.
+ * @param[out] id outbox id, reported back in ::EAS_EV_OUTBOX_RESULT.
  * @return EAS_OK, EAS_ERR_OUTBOX_FULL, EAS_ERR_LIMIT (record too large), EAS_ERR_STORE...
  */
 int eas_item_add(eas_engine_t *eng, const char *folder_id, const eas_field_t *fields, size_t n,

@@ -781,7 +781,13 @@ static void h_status3(const srv_req_t *rq, int n)
         } else if (strstr(rq->body, "<SyncKey>S1</>")) {
             resp_sync(1, "S5", 0, "e1", NULL, NULL);
         } else if (strstr(rq->body, "<Commands>")) {
-            resp_sync(1, "S6", 0, NULL, "1", "new1");
+            char cid[65] = "";
+            const char *c = strstr(rq->body, "<ClientId>");
+            if (c) {
+                c += strlen("<ClientId>");
+                snprintf(cid, sizeof(cid), "%.*s", (int)strcspn(c, "<"), c);
+            }
+            resp_sync(1, "S6", 0, NULL, cid, "new1");
         } else {
             resp_sync(1, "S6", 0, NULL, NULL, NULL);
         }
@@ -808,11 +814,16 @@ static void test_status3_recovery_keeps_outbox(void **st)
     assert_string_equal(reqs[11].cmd, "Ping");
     /* 7: Sync with the Add → status 3; 8: Sync key 0 (no commands); 9: Sync S1 (e1 again,
        as an upsert); 10: Sync with the Add again → answered with the new ServerId. */
-    assert_non_null(strstr(reqs[7].body, "<Commands><Add><ClientId>1</><ApplicationData>"
-                                         "<Subject>Lunch</></></></>"));
+    const char *c7 = strstr(reqs[7].body, "<Commands><Add><ClientId>");
+    assert_non_null(c7);
+    c7 += strlen("<Commands><Add><ClientId>");
+    char cid[32];
+    assert_int_equal(strcspn(c7, "<"), 16); /* random, not the outbox id */
+    snprintf(cid, sizeof(cid), "<ClientId>%.16s</>", c7);
+    assert_non_null(strstr(c7 + 16, "</><ApplicationData><Subject>Lunch</></></></>"));
     assert_non_null(strstr(reqs[8].body, "<SyncKey>0</>"));
     assert_null(strstr(reqs[8].body, "<Commands>"));
-    assert_non_null(strstr(reqs[10].body, "<ClientId>1</>"));
+    assert_non_null(strstr(reqs[10].body, cid)); /* the resend: the same ClientId */
     assert_non_null(strstr(evlog, "RB:cal;"));
     assert_non_null(strstr(evlog, "RE:cal;"));
     assert_null(strstr(evlog, "I3:")); /* no delete of the user's items */
@@ -823,6 +834,21 @@ static void test_status3_recovery_keeps_outbox(void **st)
     for (int i = 0; i < 4; i++) {
         assert_int_equal(outbox[i].seq, 0);
     }
+    /* The next add after that restart gets outbox id 1 again, but never the old ClientId:
+       the server remembers ClientIds across SyncKeys and would answer the new item with
+       the old one's ServerId instead of creating it (session test power_loss_outbox). */
+    assert_int_equal(eas_item_add(&eng, "cal", fields, 1, &id), EAS_OK);
+    assert_int_equal(id, 1);
+    assert_int_equal(eas_sync_now(&eng, "cal"), EAS_OK);
+    int first = nreq;
+    assert_int_equal(run(first + 8), EAS_OK);
+    const char *again = NULL;
+    for (int r = first; r < nreq && !again; r++) {
+        again = strstr(reqs[r].body, "<Add><ClientId>");
+    }
+    assert_non_null(again);
+    assert_null(strstr(again, cid));
+    assert_int_equal(strcspn(again + strlen("<Add><ClientId>"), "<"), 16);
 }
 
 /* A server that repeats the same key with MoreAvailable is not followed forever. */
