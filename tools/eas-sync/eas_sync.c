@@ -32,6 +32,17 @@
  * state dir ("outgoing.<hash>.eml") and read back through cfg.mime_read; like --respond it is
  * queued once per state dir and eas-sync runs until the server answered it.
  *
+ * --local-changes FILE queues local adds, changes and deletes through eas_item_add(),
+ * eas_item_change() and eas_item_delete(), one per line of FILE, fields separated by TABs:
+ *   add     FOLDER_ID  Page:Tag=value ...          e.g. Calendar:Subject=Lunch
+ *   change  FOLDER_ID  SERVER_ID  Page:Tag=value ...
+ *   delete  FOLDER_ID  SERVER_ID
+ * (values are text, without TABs or line ends; '#' lines and blank lines are skipped). Adds
+ * are queued as soon as their folder is known; changes and deletes once the first sync of
+ * this run completed (the item must be on the device before the user edits it). Each line is
+ * queued once per state dir (marker "local.<hash>"), and eas-sync runs until the outbox has
+ * no add, change or delete left.
+ *
  * --push N stays in the Ping loop for N seconds after the first sync (changes are printed as
  * they arrive); the exit status still says whether the first sync completed.
  *
@@ -65,7 +76,7 @@ typedef struct app {
     uint64_t push_ms;  /* --push: stay in the Ping loop this long after the first sync */
     uint64_t push_end; /* 0 until the first sync completed */
     unsigned long folders, adds, changes, deletes, errors;
-    unsigned long parked; /* folders whose sync the engine gave up on (EAS_ERR_SYNC_LOOP) */
+    unsigned long parked;      /* folders whose sync the engine gave up on (EAS_ERR_SYNC_LOOP) */
     uint16_t policy_restricts; /* first policy setting this tool cannot enforce, 0 if none */
     /* JSON of the item being assembled */
     char item[65536];
@@ -93,6 +104,11 @@ typedef struct app {
     int snd_want, snd_queued;
     eas_mail_t snd;
     char snd_src[EAS_ID_CAP];
+    /* --local-changes */
+    const char *lc_file;
+    char lc_marker[1024];
+    int lc_want, lc_queued;
+    unsigned long lc_next, lc_total;
     /* --fetch / --fetch-ref */
     const char *fetch_folder, *fetch_sid, *fetch_ref, *fetch_out;
     FILE *fetch_f;
@@ -569,8 +585,7 @@ static int on_event(void *user, eas_event_t *ev)
         break;
     case EAS_EV_POLICY_DECIDE: {
         const char *name = eas_wbxml_tag_name(a->policy_restricts);
-        ev->u.policy.decision =
-            a->policy_restricts ? EAS_POLICY_PARTIAL : EAS_POLICY_ENFORCE_ALL;
+        ev->u.policy.decision = a->policy_restricts ? EAS_POLICY_PARTIAL : EAS_POLICY_ENFORCE_ALL;
         printf("{\"event\":\"policy\",\"decision\":\"%s\",\"not_enforced\":",
                a->policy_restricts ? "partial" : "enforce_all");
         print_json_str(a->policy_restricts ? (name ? name : "unknown setting") : "");
@@ -769,6 +784,185 @@ static int move_queue(app_t *a)
     return 1;
 }
 
+/* The highest outbox id in use (0 when the outbox is empty). */
+static uint32_t outbox_max_seq(void)
+{
+    uint32_t m = 0;
+    for (size_t i = 0; i < CONFIG_EAS_OUTBOX_SLOTS; i++) {
+        if (g_outbox[i].seq > m) {
+            m = g_outbox[i].seq;
+        }
+    }
+    return m;
+}
+
+/* The --local-changes marker: "NEXT BASE". NEXT lines are queued; BASE != 0 says line NEXT
+   is being queued and BASE - 1 was the highest outbox id before that call. Written to a
+   temporary file, synced and renamed, so a kill leaves the old or the new text. */
+static int lc_marker_write(app_t *a, unsigned long next, uint32_t base)
+{
+    char tmp[1100];
+    int ok = 0;
+    snprintf(tmp, sizeof(tmp), "%s.tmp", a->lc_marker);
+    FILE *f = fopen(tmp, "w");
+    if (f && fprintf(f, "%lu %u\n", next, (unsigned)base) > 0 && fflush(f) == 0 &&
+        fsync(fileno(f)) == 0) {
+        ok = 1;
+    }
+    if (f) {
+        fclose(f);
+    }
+    if (!ok || rename(tmp, a->lc_marker) != 0) {
+        fprintf(stderr, "eas-sync: cannot write %s\n", a->lc_marker);
+        return -1;
+    }
+    return 0;
+}
+
+/* After eas_engine_init() loaded the outbox and before anything else is queued: where the
+   previous runs stopped. A kill between "about to queue line N" and "line N queued" leaves
+   BASE in the marker; the outbox is the source of truth for whether the call went through.
+   Nothing is sent between the call and the marker update (no eas_step() in between), and
+   the engine gives a new entry an id above every id in use, so line N is in the outbox iff
+   an entry with an id >= BASE is there. Queueing it again would duplicate the add (a new
+   ClientId) - hence this check rather than an unconditional retry; and writing "queued"
+   before the call would lose the line if the kill fell between the two. */
+static void lc_resume(app_t *a)
+{
+    unsigned long next = 0;
+    unsigned base = 0;
+    FILE *f = fopen(a->lc_marker, "r");
+    if (f) {
+        if (fscanf(f, "%lu %u", &next, &base) != 2) {
+            next = 0;
+            base = 0;
+        }
+        fclose(f);
+    }
+    if (base != 0 && outbox_max_seq() >= base) {
+        next++;
+    }
+    a->lc_next = next;
+    if (base != 0) {
+        (void)lc_marker_write(a, next, 0);
+    }
+}
+
+/* One line of --local-changes split at TABs into words (modified in place). */
+static size_t lc_split(char *line, char **w, size_t cap)
+{
+    size_t n = 0;
+    line[strcspn(line, "\r\n")] = '\0';
+    for (char *p = line; p && n < cap;) {
+        w[n++] = p;
+        p = strchr(p, '\t');
+        if (p) {
+            *p++ = '\0';
+        }
+    }
+    return n;
+}
+
+/* "Page:Tag=value" words into fields. */
+static int lc_fields(char **w, size_t n, eas_field_t *out, size_t cap)
+{
+    if (n > cap) {
+        return -1;
+    }
+    for (size_t i = 0; i < n; i++) {
+        const char *colon = strchr(w[i], ':'), *eq = strchr(w[i], '=');
+        uint8_t page = 0;
+        uint16_t tag = 0;
+        if (!colon || !eq || eq < colon ||
+            eas_wbxml_page_lookup(w[i], (size_t)(colon - w[i]), &page) != EAS_OK ||
+            eas_wbxml_tag_lookup(page, colon + 1, (size_t)(eq - colon - 1), &tag) != EAS_OK) {
+            fprintf(stderr, "eas-sync: --local-changes: unknown field %s\n", w[i]);
+            return -1;
+        }
+        out[i].tag = tag;
+        out[i].kind = EAS_FIELD_TEXT;
+        out[i].data = eq + 1;
+        out[i].len = strlen(eq + 1);
+    }
+    return (int)n;
+}
+
+/* Queue the --local-changes lines not queued yet, in file order, as far as their folders
+   (and, for changes and deletes, the completed first sync) allow. -1 on a bad line or an
+   engine error, else how many were queued now. */
+static int local_queue(app_t *a)
+{
+    static char line[4096];
+    char *w[20];
+    eas_field_t fields[16];
+    int queued = 0, rc = 0;
+    unsigned long ln = 0;
+    FILE *f = fopen(a->lc_file, "r");
+    if (!f) {
+        fprintf(stderr, "eas-sync: cannot read %s\n", a->lc_file);
+        return -1;
+    }
+    while (rc == 0 && fgets(line, sizeof(line), f)) {
+        if (line[0] == '#' || line[0] == '\n' || line[0] == '\r') {
+            continue;
+        }
+        if (ln++ < a->lc_next) {
+            continue;
+        }
+        size_t n = lc_split(line, w, sizeof(w) / sizeof(w[0]));
+        int is_add = !strcmp(w[0], "add"), is_change = !strcmp(w[0], "change");
+        int is_delete = !strcmp(w[0], "delete");
+        size_t first = is_add ? 2 : 3;
+        if ((!is_add && !is_change && !is_delete) || n < first || (is_delete && n != 3)) {
+            fprintf(stderr, "eas-sync: --local-changes: bad line %lu\n", ln);
+            rc = -1;
+            break;
+        }
+        if (!eas_engine_folder(&a->eng, w[1]) || (!is_add && !a->done)) {
+            break; /* not yet: later lines wait too, the order is the user's */
+        }
+        int nf = lc_fields(w + first, n - first, fields, sizeof(fields) / sizeof(fields[0]));
+        if (nf < 0) {
+            rc = -1;
+            break;
+        }
+        uint32_t id = 0;
+        int err = lc_marker_write(a, a->lc_next, outbox_max_seq() + 1);
+        if (err == 0) {
+            err = is_add      ? eas_item_add(&a->eng, w[1], fields, (size_t)nf, &id)
+                  : is_change ? eas_item_change(&a->eng, w[1], w[2], EAS_CHANGE_EDIT, 0, fields,
+                                                (size_t)nf, &id)
+                              : eas_item_delete(&a->eng, w[1], w[2], &id);
+            if (err != EAS_OK) {
+                fprintf(stderr, "eas-sync: --local-changes line %lu: %s\n", ln, eas_strerror(err));
+                a->failed = err;
+            }
+        }
+        if (err != 0 || lc_marker_write(a, a->lc_next + 1, 0) != 0) {
+            rc = -1;
+            break;
+        }
+        a->lc_next++;
+        queued++;
+        printf("{\"event\":\"local_queued\",\"kind\":\"%s\",\"id\":%u,\"line\":%lu}\n", w[0],
+               (unsigned)id, ln);
+    }
+    if (rc == 0 && feof(f)) {
+        a->lc_total = ln;
+        a->lc_queued = 1;
+    }
+    fclose(f);
+    fflush(stdout);
+    return rc < 0 ? -1 : queued;
+}
+
+static size_t local_pending(const app_t *a)
+{
+    return eas_outbox_pending(&a->eng, EAS_OUTBOX_ADD) +
+           eas_outbox_pending(&a->eng, EAS_OUTBOX_CHANGE) +
+           eas_outbox_pending(&a->eng, EAS_OUTBOX_DELETE);
+}
+
 static int step(void *ctx, easd_linux_event_t ev, uint64_t now_ms, uint64_t *next_deadline_ms,
                 easd_linux_wait_t *wait)
 {
@@ -799,6 +993,17 @@ static int step(void *ctx, easd_linux_event_t ev, uint64_t now_ms, uint64_t *nex
             rc = eas_step(&a->eng, EAS_STEP_COMMAND, now_ms, &dl);
         }
     }
+    if (a->lc_want && !a->lc_queued && rc == EAS_OK) {
+        int q = local_queue(a);
+        if (q < 0) {
+            return 2;
+        }
+        if (q > 0) {
+            rc = eas_step(&a->eng, EAS_STEP_COMMAND, now_ms, &dl);
+        }
+    }
+    /* ... with --local-changes, every line queued and answered. */
+    done = done && (!a->lc_want || (a->lc_queued && local_pending(a) == 0));
     done = done &&
            (!a->snd_want || (a->snd_queued && eas_outbox_pending(&a->eng, EAS_OUTBOX_SEND) == 0));
     /* ... and with --fetch, the fetch ended; with --move, the server answered it. */
@@ -902,7 +1107,7 @@ static void usage(void)
                     "[--respond-folder ID]] [--fetch FOLDER:SERVER_ID | --fetch-ref REF] "
                     "[--fetch-out FILE] [--move SRC:SERVER_ID:DST] [--progress] "
                     "[--send-mime FILE [--reply|--forward FOLDER:SERVER_ID] [--save-in-sent] "
-                    "[--reply-all --email ADDR]] [--quiet]\n");
+                    "[--reply-all --email ADDR]] [--local-changes FILE] [--quiet]\n");
 }
 
 int main(int argc, char **argv)
@@ -995,6 +1200,9 @@ int main(int argc, char **argv)
                 h = (h ^ (uint8_t)*c) * 16777619u;
             }
             move_hash = h;
+        } else if (!strcmp(argv[i], "--local-changes")) {
+            a->lc_file = v;
+            a->lc_want = 1;
         } else if (!strcmp(argv[i], "--send-mime")) {
             send_file = v;
         } else if (!strcmp(argv[i], "--reply") || !strcmp(argv[i], "--forward")) {
@@ -1107,6 +1315,13 @@ int main(int argc, char **argv)
             return 2;
         }
     }
+    if (a->lc_want) {
+        uint32_t h = 2166136261u;
+        for (const char *c = a->lc_file; *c; c++) {
+            h = (h ^ (uint8_t)*c) * 16777619u;
+        }
+        snprintf(a->lc_marker, sizeof(a->lc_marker), "%s/local.%08x", state, (unsigned)h);
+    }
     if (a->mv_want) {
         snprintf(a->mv_marker, sizeof(a->mv_marker), "%s/move.%08x", state, (unsigned)move_hash);
     }
@@ -1137,6 +1352,9 @@ int main(int argc, char **argv)
         }
         a->fetch_state = 1;
     }
+    if (a->lc_want) {
+        lc_resume(a); /* before anything else can be queued */
+    }
     if (a->snd_want && !a->snd_queued && send_queue(a) < 0) {
         return 1;
     }
@@ -1154,16 +1372,17 @@ int main(int argc, char **argv)
     eas_engine_close(&a->eng);
     easd_linux_net_deinit(&a->lnet);
     easd_linux_store_deinit();
-    printf(
-        "{\"event\":\"summary\",\"complete\":%s,\"folders\":%lu,\"adds\":%lu,\"changes\":%lu,"
-        "\"deletes\":%lu,\"errors\":%lu,\"parked\":%lu,\"outbox_results\":%lu,\"arena_peak\":%zu,"
-        "\"state\":\"%s\",\"error\":\"%s\"}\n",
-        (a->done && !a->parked) ? "true" : "false", a->folders, a->adds, a->changes, a->deletes,
-        a->errors, a->parked,
-        a->outbox_results, g_arena.peak, eas_engine_state_name(eas_engine_state(&a->eng)),
-        a->failed ? eas_err_name(a->failed) : "");
+    printf("{\"event\":\"summary\",\"complete\":%s,\"folders\":%lu,\"adds\":%lu,\"changes\":%lu,"
+           "\"deletes\":%lu,\"errors\":%lu,\"parked\":%lu,\"outbox_results\":%lu,"
+           "\"local_queued\":%lu,\"local_pending\":%zu,\"arena_peak\":%zu,"
+           "\"state\":\"%s\",\"error\":\"%s\"}\n",
+           (a->done && !a->parked) ? "true" : "false", a->folders, a->adds, a->changes, a->deletes,
+           a->errors, a->parked, a->outbox_results, a->lc_next, local_pending(a), g_arena.peak,
+           eas_engine_state_name(eas_engine_state(&a->eng)),
+           a->failed ? eas_err_name(a->failed) : "");
     int ok =
         a->done && !a->parked && (a->fetch_state == 0 || a->fetch_state == 2) &&
+        (!a->lc_want || (a->lc_queued && local_pending(a) == 0)) &&
         (!a->snd_want || (a->snd_queued && eas_outbox_pending(&a->eng, EAS_OUTBOX_SEND) == 0)) &&
         (!a->mv_want || (a->mv_queued && eas_outbox_pending(&a->eng, EAS_OUTBOX_MOVE) == 0)) &&
         (!a->rsp_sid ||

@@ -796,6 +796,160 @@ def t_power_loss_meeting_response(tmp):
         srv.close()
 
 
+@test
+def t_power_loss_outbox(tmp):
+    """Local changes under power loss [S 1.13]: in 4 phases, eas-sync --local-changes queues
+    Calendar and Contacts adds (phase 1: during the large first sync), Subject changes and
+    deletes (once the items are on the device) through eas_item_add/change/delete - 50 in
+    all - while the runs are SIGKILLed at >= 100 random points (Sync requests held back
+    40 ms so kills land with requests in flight) and restarted with the same state; the
+    server also grows the Inbox now and then. Each phase ends with a complete run, so the
+    outbox empties and later phases queue into an empty outbox again after a restart.
+    Afterwards every add is on the server exactly once, every change and delete applied,
+    nothing else changed, and the folded view plus the application's own edits equals the
+    server."""
+    seed, rng = rng_from_env()
+    print("  EASD_SEED=%d" % seed)
+    srv = Server(tmp, mailbox=None, generate=OPT.outbox_items)
+    try:
+        sf = srv.server_folders()
+        cal = next(f for f, v in sf.items() if int(v["type"]) == 8)
+        con = next(f for f, v in sf.items() if int(v["type"]) == 9)
+        items0 = srv.server_items()
+        cal_items = sorted(k[1] for k in items0 if k[0] == cal)
+        con_items = sorted(k[1] for k in items0 if k[0] == con)
+        picks = rng.sample(cal_items, 24)
+        con_del = rng.sample(con_items, 4)
+        changes, deletes, want, nlines = {}, [], set(), 0
+        phases = 4
+        # (adds per class, changes, calendar deletes, contact deletes) per phase
+        plan = [(8, 6, 3, 1), (2, 2, 1, 1), (2, 2, 1, 1), (2, 2, 1, 1)]
+        files = []
+        for ph, (na, nc, ndc, ndk) in enumerate(plan):
+            lines = []
+            for i in range(na):
+                lines.append("add\t%s\tCalendar:Subject=outbox add cal %d-%d\t"
+                             "Calendar:StartTime=2026%02d%02dT100000Z\t"
+                             "Calendar:EndTime=2026%02d%02dT110000Z" % (
+                                 cal, ph, i, ph + 1, i + 1, ph + 1, i + 1))
+                lines.append("add\t%s\tContacts:FileAs=outbox add contact %d-%d\t"
+                             "Contacts:Email1Address=outbox%d.%d@example.com" % (
+                                 con, ph, i, ph, i))
+                want |= {"outbox add cal %d-%d" % (ph, i), "outbox add contact %d-%d" % (ph, i)}
+            for _ in range(nc):
+                sid = picks.pop()
+                changes[sid] = "outbox change %s" % sid
+                lines.append("change\t%s\t%s\tCalendar:Subject=%s" % (cal, sid, changes[sid]))
+            dl = [(cal, picks.pop()) for _ in range(ndc)] + [(con, con_del.pop())
+                                                              for _ in range(ndk)]
+            deletes += dl
+            lines += ["delete\t%s\t%s" % k for k in dl]
+            path = os.path.join(tmp, "local-changes-%d.txt" % ph)
+            with open(path, "w") as fh:
+                fh.write("# power_loss_outbox phase %d\n" % ph + "\n".join(lines) + "\n")
+            files.append((path, len(lines)))
+            nlines += len(lines)
+
+        def added(items):
+            out = {}
+            for (f, sid), it in items.items():
+                d = it.get("data", {})
+                name = d.get("Subject") if f == cal else d.get("FileAs") if f == con else None
+                if name and name.startswith("outbox add "):
+                    out.setdefault(name, []).append((f, sid))
+            return out
+
+        srv.faults({"command": "Sync", "type": "delay", "ms": 40, "times": 0})
+        c = Client(tmp, OPT.sync, srv.url, device="obkill")
+        view = View()
+        kills = runs = completed = grown = 0
+        results = []
+        dur = 0.5
+        for ph, (lc, nl) in enumerate(files):
+            extra = ["--local-changes", lc]
+            target = OPT.kills * (ph + 1) // phases
+            while kills < target and runs < OPT.kills * 3:
+                runs += 1
+                if rng.random() < 0.6:
+                    killed, run = c.run_killed(rng, after_s=rng.uniform(0.0, dur), extra=extra)
+                else:
+                    killed, run = c.run_killed(rng, after_lines=rng.randint(1, 300), extra=extra)
+                view.apply(run.events)
+                results += run.of("outbox_result")
+                check(not any(e.get("error") == "EAS_ERR_STORE_CORRUPT" for e in run.errors()),
+                      "state corrupt after a kill")
+                if killed:
+                    kills += 1
+                else:
+                    completed += 1
+                    dur = max(run.secs, 0.05)
+                    check(run.rc == 0, "eas-sync failed after a restart: %s", run.summary())
+                dup = {k: v for k, v in added(srv.server_items()).items() if len(v) > 1}
+                check(not dup, "adds on the server more than once after %d kills: %s", kills,
+                      dup)
+                if runs % 9 == 0:
+                    srv.changes([{"op": "new_mail", "subject": "grow %d-%d" % (runs, i)}
+                                 for i in range(rng.randint(20, 60))])
+                    grown += 1
+            done = c.run(timeout_s=600, extra=extra)
+            assert_complete(done, "phase %d's last run after %d kills" % (ph + 1, kills))
+            view.apply(done.events)
+            results += done.of("outbox_result")
+            s = done.summary()
+            check(s.get("local_queued") == nl and s.get("local_pending") == 0,
+                  "phase %d: local changes not all queued and answered: %s", ph + 1, s)
+        check(kills >= OPT.kills, "only %d kills landed in %d runs", kills, runs)
+        oracle = srv.server_items()
+        got = added(oracle)
+        check(set(got) == want, "adds missing on the server: %s", sorted(want - set(got)))
+        check(all(len(v) == 1 for v in got.values()), "adds duplicated: %s",
+              {k: v for k, v in got.items() if len(v) > 1})
+        for sid, subj in changes.items():
+            it = oracle.get((cal, sid))
+            check(it is not None and it["data"].get("Subject") == subj,
+                  "change of %s not applied: %s", sid, it and it["data"].get("Subject"))
+        for key in deletes:
+            check(key not in oracle, "delete of %s not applied", key)
+        # Nothing else changed: every item the server had is still there unless deleted.
+        own = {v[0] for v in got.values()}
+        base = {k for k in oracle if k not in own}
+        lost = set(items0) - set(deletes) - base
+        check(not lost, "%d items gone from the server, e.g. %s", len(lost), sorted(lost)[:3])
+        # The application's own edits on top of what the engine delivered: its deletes are
+        # gone; its adds it knows by the ServerId of their outbox result, and the server may
+        # also deliver them back (a resent Add after a lost answer): an upsert, same key.
+        for key in deletes:
+            view.items.pop(key, None)
+        own_sids = {k[1]: k[0] for k in own}
+        told = {(own_sids.get(r["server_id"]), r["server_id"]) for r in results
+                if r.get("kind") == "add" and r.get("final") and str(r.get("status")) == "1"}
+        unknown = sorted(own - told - set(view.items))
+        check(not unknown, "%d own adds whose ServerId the application never learnt: %s",
+              len(unknown), unknown[:5])
+        have = set(view.items) - own
+        missing = sorted(base - have)
+        extra_v = sorted(have - base)
+        check(not missing, "%d server items never delivered, e.g. %s", len(missing), missing[:5])
+        check(not extra_v, "%d items in the view the server does not have, e.g. %s",
+              len(extra_v), extra_v[:5])
+        wrong = [(k, field(view.items[k], "Subject"), oracle[k]["data"].get("Subject"))
+                 for k in base if k[1] not in changes and
+                 oracle[k]["data"].get("Subject") is not None and
+                 field(view.items[k], "Subject") != oracle[k]["data"].get("Subject")]
+        check(not wrong, "%d items hold another Subject than the server's, e.g. %s",
+              len(wrong), wrong[:3])
+        resent = len([r for r in srv.requests() if r["command"] == "Sync" and
+                      "<Add>" in (r.get("body_xml") or "")])
+        print("  %d kills in %d runs (%d ran to completion, %d Inbox growths); %d local "
+              "changes (%d adds, %d changes, %d deletes) each applied exactly once; %d items "
+              "in the view, %d own adds delivered back; %d outbox results, %d Sync requests "
+              "carrying Adds" % (kills, runs, completed, grown, nlines, len(want),
+                                 len(changes), len(deletes), len(base),
+                                 len(own & set(view.items)), len(results), resent))
+    finally:
+        srv.close()
+
+
 # ---- calendar: engine -> application view -> calendar module ------------------------------
 
 @test
@@ -917,6 +1071,8 @@ def main():
     ap.add_argument("--kills", type=int, default=100, help="power-loss kills")
     ap.add_argument("--power-items", type=int, default=2000,
                     help="--generate N for the power-loss mailbox")
+    ap.add_argument("--outbox-items", type=int, default=500,
+                    help="generated items per class for power_loss_outbox")
     ap.add_argument("--list", action="store_true")
     ap.add_argument("tests", nargs="*")
     OPT = ap.parse_args()
