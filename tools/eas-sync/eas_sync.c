@@ -37,7 +37,8 @@
  *   add     FOLDER_ID  Page:Tag=value ...          e.g. Calendar:Subject=Lunch
  *   change  FOLDER_ID  SERVER_ID  Page:Tag=value ...
  *   delete  FOLDER_ID  SERVER_ID
- * (values are text, without TABs or line ends; '#' lines and blank lines are skipped). Adds
+ * (values are text, without TABs or line ends; '#' lines and blank lines are skipped; field
+ * names need CONFIG_EAS_WBXML_NAMES). A full outbox makes it wait for answers. Adds
  * are queued as soon as their folder is known; changes and deletes once the first sync of
  * this run completed (the item must be on the device before the user edits it). Each line is
  * queued once per state dir (marker "local.<hash>"), and eas-sync runs until the outbox has
@@ -876,6 +877,7 @@ static int lc_fields(char **w, size_t n, eas_field_t *out, size_t cap)
         if (!colon || !eq || eq < colon ||
             eas_wbxml_page_lookup(w[i], (size_t)(colon - w[i]), &page) != EAS_OK ||
             eas_wbxml_tag_lookup(page, colon + 1, (size_t)(eq - colon - 1), &tag) != EAS_OK) {
+            /* (field names need CONFIG_EAS_WBXML_NAMES) */
             fprintf(stderr, "eas-sync: --local-changes: unknown field %s\n", w[i]);
             return -1;
         }
@@ -915,6 +917,7 @@ static int local_queue(app_t *a)
         size_t first = is_add ? 2 : 3;
         if ((!is_add && !is_change && !is_delete) || n < first || (is_delete && n != 3)) {
             fprintf(stderr, "eas-sync: --local-changes: bad line %lu\n", ln);
+            a->failed = EAS_ERR_PARAM;
             rc = -1;
             break;
         }
@@ -923,6 +926,7 @@ static int local_queue(app_t *a)
         }
         int nf = lc_fields(w + first, n - first, fields, sizeof(fields) / sizeof(fields[0]));
         if (nf < 0) {
+            a->failed = EAS_ERR_PARAM;
             rc = -1;
             break;
         }
@@ -933,6 +937,11 @@ static int local_queue(app_t *a)
                   : is_change ? eas_item_change(&a->eng, w[1], w[2], EAS_CHANGE_EDIT, 0, fields,
                                                 (size_t)nf, &id)
                               : eas_item_delete(&a->eng, w[1], w[2], &id);
+            if (err == EAS_ERR_OUTBOX_FULL) {
+                /* Not queued: try again once the server answered some (a small outbox). */
+                (void)lc_marker_write(a, a->lc_next, 0);
+                break;
+            }
             if (err != EAS_OK) {
                 fprintf(stderr, "eas-sync: --local-changes line %lu: %s\n", ln, eas_strerror(err));
                 a->failed = err;
