@@ -326,8 +326,9 @@ class EasHandler(BaseHTTPRequestHandler):
     def _eas(self, method):
         srv = self.eas
         t0 = time.time()
+        mono = time.monotonic()
         path, _, qs = self.path.partition("?")
-        rec = {"time": t0, "iso": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(t0)) +
+        rec = {"time": t0, "mono": mono, "iso": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(t0)) +
                ".%03dZ" % int((t0 % 1) * 1000), "method": method, "path": path,
                "headers": {k: v for k, v in self.headers.items()
                            if k.lower() != "authorization"}}
