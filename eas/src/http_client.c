@@ -376,6 +376,10 @@ static int do_send(eas_http_client_t *cli, uint64_t now_ms, bool *blocked)
         uint32_t fb = or_default(cli->req->first_byte_timeout_ms, cli->cfg.first_byte_timeout_ms);
         cli->phase = EAS_HTTP_PHASE_WAIT;
         cli->deadline_ms = now_ms + fb;
+        /* Read the answer in a later step: that step's now_ms is taken after the answer
+           arrived, so whatever the caller times from it (Retry-After, back-off) starts no
+           earlier than the server's response. Reading it now would time it from before. */
+        *blocked = true;
     }
     return EAS_ERR_AGAIN;
 }
