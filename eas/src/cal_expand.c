@@ -85,6 +85,12 @@ static int64_t nth_day(int64_t year, unsigned month, uint8_t mask, unsigned week
     return last;
 }
 
+/* Type 0 with a DayOfWeek that leaves out some days ("every weekday" = 62). */
+static bool daily_masked(const eas_cal_rule_t *r)
+{
+    return (r->type == EAS_CAL_RECUR_DAILY) && (r->day_of_week != 0x7Fu);
+}
+
 typedef struct pattern {
     eas_cal_rule_t r;
     int64_t start_day; /* local day of the series start */
@@ -105,7 +111,15 @@ static void pattern_init(pattern_t *p, const eas_cal_rule_t *r, int64_t start_lo
     cal_ymd_from_days(p->start_day, &p->start_y, &p->start_m, &d);
     p->anchor = p->start_day;
     p->per_period = 1u;
-    if (r->type == EAS_CAL_RECUR_WEEKLY) {
+    if (daily_masked(r)) {
+        /* Periods of 7 * Interval days: each holds the same 7 candidate weekdays. */
+        unsigned j;
+        p->per_period = 0u;
+        for (j = 0u; j < 7u; j++) {
+            p->per_period +=
+                (r->day_of_week >> cal_weekday(p->anchor + ((int64_t)j * r->interval))) & 1u;
+        }
+    } else if (r->type == EAS_CAL_RECUR_WEEKLY) {
         p->anchor =
             p->start_day - (int64_t)((cal_weekday(p->start_day) + 7u - r->first_day_of_week) % 7u);
         p->per_period = popcount7(r->day_of_week);
@@ -146,7 +160,9 @@ static uint32_t first_period_count(const pattern_t *p)
 {
     uint32_t n = 1u;
 
-    if (p->r.type == EAS_CAL_RECUR_WEEKLY) {
+    if (daily_masked(&p->r)) {
+        n = p->per_period; /* period 0 starts on the series start */
+    } else if (p->r.type == EAS_CAL_RECUR_WEEKLY) {
         int64_t d;
         n = 0u;
         for (d = p->start_day; d < p->anchor + 7; d++) {
@@ -165,7 +181,9 @@ static int64_t period_of_day(const pattern_t *p, int64_t day)
     const eas_cal_rule_t *r = &p->r;
     int64_t k;
 
-    if (r->type == EAS_CAL_RECUR_DAILY) {
+    if (daily_masked(r)) {
+        k = cal_fdiv(day - p->anchor, 7 * (int64_t)r->interval);
+    } else if (r->type == EAS_CAL_RECUR_DAILY) {
         k = cal_fdiv(day - p->anchor, (int64_t)r->interval);
     } else if (r->type == EAS_CAL_RECUR_WEEKLY) {
         k = cal_fdiv(day - p->anchor, 7 * (int64_t)r->interval);
@@ -215,6 +233,9 @@ int eas_cal_rule_resolve(const eas_cal_item_t *item, eas_cal_rule_t *rule)
     r.type = rc->type;
     switch (r.type) {
     case EAS_CAL_RECUR_DAILY:
+        /* MS-ASCAL allows DayOfWeek with Type 0: 62 = every weekday (SOGo 5.8 sends it for
+         * FREQ=DAILY;BYDAY=MO,TU,WE,TH,FR). Absent = every day. */
+        used |= EAS_CAL_RF_DAY_OF_WEEK;
         break;
     case EAS_CAL_RECUR_WEEKLY:
         need = EAS_CAL_RF_DAY_OF_WEEK;
@@ -254,6 +275,15 @@ int eas_cal_rule_resolve(const eas_cal_item_t *item, eas_cal_rule_t *rule)
             r.day_of_week = rc->day_of_week;
         } else {
             r.inferred |= EAS_CAL_RF_DAY_OF_WEEK;
+        }
+        if ((r.day_of_week == 0u) || (r.day_of_week > 127u)) {
+            goto out;
+        }
+    }
+    if (r.type == EAS_CAL_RECUR_DAILY) {
+        r.day_of_week = 0x7Fu;
+        if ((rc->present & EAS_CAL_RF_DAY_OF_WEEK) != 0u) {
+            r.day_of_week = rc->day_of_week;
         }
         if ((r.day_of_week == 0u) || (r.day_of_week > 127u)) {
             goto out;
@@ -312,10 +342,34 @@ int eas_cal_rule_resolve(const eas_cal_item_t *item, eas_cal_rule_t *rule)
         /* Occurrences wins over Until (Outlook keeps one end condition). */
         r.ignored |= (uint16_t)(rc->present & EAS_CAL_RF_UNTIL);
     } else if ((rc->present & EAS_CAL_RF_UNTIL) != 0u) {
-        /* Until is a date on the item's local calendar: all of that day is included. */
+        /*
+         * Until is an instant: an occurrence belongs to the series when its start is at or
+         * before it. RFC 5545 servers (SOGo, Horde) pass UNTIL through unchanged, often as
+         * T000000Z; Exchange sends the start of the last occurrence. Both are met by the
+         * last local day whose occurrence start is <= Until. All-day items are also kept up
+         * to Until's UTC date: servers write a DATE UNTIL as midnight UTC.
+         */
+        int64_t start_day = cal_fdiv(start_local, CAL_SECS_PER_DAY);
+        int64_t tod = start_local - (start_day * CAL_SECS_PER_DAY);
         r.until_day = cal_fdiv(eas_cal_tz_to_local(&item->tz, rc->until), CAL_SECS_PER_DAY);
-        if (r.until_day < cal_fdiv(start_local, CAL_SECS_PER_DAY)) {
+        if (eas_cal_tz_to_utc(&item->tz, (r.until_day * CAL_SECS_PER_DAY) + tod) > rc->until) {
+            r.until_day--;
+        }
+        if ((item->all_day != 0u) && (cal_fdiv(rc->until, CAL_SECS_PER_DAY) > r.until_day)) {
+            r.until_day = cal_fdiv(rc->until, CAL_SECS_PER_DAY);
+        }
+        if (r.until_day < start_day) {
             EAS_LOGW(LOG_MOD, "recurrence: Until before the start");
+            goto out;
+        }
+    }
+    if (daily_masked(&r)) {
+        /* Every Interval-th day never lands on a day of the mask (e.g. Interval 7): empty. */
+        pattern_t p;
+        pattern_init(&p, &r, start_local);
+        if (p.per_period == 0u) {
+            EAS_LOGW(LOG_MOD, "recurrence: DayOfWeek %u never met every %lu days",
+                     (unsigned)r.day_of_week, (unsigned long)r.interval);
             goto out;
         }
     }
@@ -406,7 +460,20 @@ static int gen_next(gen_t *g, int64_t *day)
             g->done = true;
             break;
         }
-        if (r->type == EAS_CAL_RECUR_DAILY) {
+        if (daily_masked(r)) {
+            d = p->anchor + (((g->period * 7) + (int64_t)g->slot) * (int64_t)r->interval);
+            g->slot++;
+            if (g->slot == 7u) {
+                g->slot = 0u;
+                g->period++;
+            }
+            if (((r->day_of_week >> cal_weekday(d)) & 1u) == 0u) {
+                if (d > DAY_MAX) {
+                    g->done = true;
+                }
+                continue;
+            }
+        } else if (r->type == EAS_CAL_RECUR_DAILY) {
             d = p->anchor + (g->period * (int64_t)r->interval);
             g->period++;
         } else if (r->type == EAS_CAL_RECUR_WEEKLY) {

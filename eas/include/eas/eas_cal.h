@@ -225,7 +225,7 @@ typedef struct eas_cal_recurrence {
     uint16_t present;     /**< EAS_CAL_RF_* received */
     uint16_t invalid;     /**< EAS_CAL_RF_* received but not a valid number/date */
     uint8_t type;
-    uint8_t day_of_week;
+    uint8_t day_of_week; /**< mask; Type 0: the days that count (127 when absent) */
     uint8_t day_of_month;
     uint8_t week_of_month;
     uint8_t month_of_year;
@@ -406,13 +406,15 @@ int eas_cal_item_parser_finish(eas_cal_item_parser_t *p);
 
 /** A recurrence resolved for expansion: defaults applied, missing fields inferred. */
 typedef struct eas_cal_rule {
-    int64_t until_day;    /**< last local day (days since epoch) or INT64_MAX */
+    /** Last local day (days since epoch) whose occurrence start is at or before Until
+     *  (all-day items: also Until's UTC date), or INT64_MAX. */
+    int64_t until_day;
     uint32_t interval;    /**< >= 1 */
     uint32_t occurrences; /**< 0 = unbounded by count */
     uint16_t inferred;    /**< EAS_CAL_RF_* filled in from the series start */
     uint16_t ignored;     /**< EAS_CAL_RF_* present but not used by this Type */
     uint8_t type;
-    uint8_t day_of_week;
+    uint8_t day_of_week; /**< mask; Type 0: the days that count (127 when absent) */
     uint8_t day_of_month;
     uint8_t week_of_month;
     uint8_t month_of_year;
@@ -422,8 +424,10 @@ typedef struct eas_cal_rule {
 /**
  * @brief Resolve the item's Recurrence into a rule. Type 2/5 without DayOfMonth take the
  *        start's local day (and month); Type 1 without DayOfWeek the start's weekday; Type
- *        3/6 without WeekOfMonth/DayOfWeek the start's position; fields the Type does not
- *        use are ignored. Each inference and each ignored field is logged.
+ *        3/6 without WeekOfMonth/DayOfWeek the start's position; Type 0 with DayOfWeek
+ *        keeps only those days (62 = weekdays); fields the Type does not use are ignored.
+ *        Until is an instant compared with each occurrence's start (inclusive). Each
+ *        inference and each ignored field is logged.
  * @return EAS_OK, EAS_ERR_PARAM (no recurrence), EAS_ERR_CAL_RECURRENCE (Type missing or
  *         unknown, Interval 0, a value out of range), EAS_ERR_CAL_CALENDAR_TYPE (a
  *         non-Gregorian CalendarType: Hijri, Hebrew, lunar calendars, unknown values).

@@ -135,13 +135,44 @@ const cal_case_t cal_cases[] = {
      "20260301T000000Z", "20260401T000000Z", "20260328T013000Z 20260329T013000Z 20260330T003000Z",
      NULL, NULL},
     {"until_mid_day",
-     "14:00 Berlin daily from Feb 2, Until Feb 5 12:00 local (11:00Z): Until is a date in "
-     "Outlook, so Feb 5 14:00 is included (RFC 5545 would stop at Feb 4); the equivalent "
-     "RRULE ends at the end of the local day",
+     "14:00 Berlin daily from Feb 2, Until Feb 5 12:00 local (11:00Z): Until is an instant, "
+     "Feb 5 14:00 starts after it and is not an occurrence (as in RFC 5545)",
      CAL_TZ_BERLIN, "20260202T130000Z", "20260202T140000Z", 0, "Type=0 Until=20260205T110000Z",
      NULL, "20260201T000000Z", "20260301T000000Z",
-     "20260202T130000Z 20260203T130000Z 20260204T130000Z 20260205T130000Z",
-     "FREQ=DAILY;UNTIL=20260205T225959Z", "FREQ=DAILY;UNTIL=20260205T110000Z"},
+     "20260202T130000Z 20260203T130000Z 20260204T130000Z", "FREQ=DAILY;UNTIL=20260205T110000Z",
+     NULL},
+    {"until_rfc5545_midnight_utc",
+     "RFC 5545 server style (SOGo, Horde pass the RRULE's UNTIL through): 09:00 Berlin daily "
+     "from Feb 2, UNTIL=20260205T000000Z (Feb 5 01:00 local). Feb 5 09:00 (08:00Z) starts "
+     "after Until: the organizer's calendar ends on Feb 4; reading Until as a local date "
+     "would add Feb 5",
+     CAL_TZ_BERLIN, "20260202T080000Z", "20260202T090000Z", 0, "Type=0 Until=20260205T000000Z",
+     NULL, "20260201T000000Z", "20260301T000000Z",
+     "20260202T080000Z 20260203T080000Z 20260204T080000Z", "FREQ=DAILY;UNTIL=20260205T000000Z",
+     NULL},
+    {"until_exchange_last_start",
+     "Exchange style: Until is the start of the last occurrence (Mondays 09:00 New York, EST, "
+     "Until = Mon Feb 23 14:00Z): that occurrence is included",
+     CAL_TZ_NEW_YORK, "20260202T140000Z", "20260202T150000Z", 0,
+     "Type=1 DayOfWeek=2 Until=20260223T140000Z", NULL, "20260101T000000Z", "20260401T000000Z",
+     "20260202T140000Z 20260209T140000Z 20260216T140000Z 20260223T140000Z",
+     "FREQ=WEEKLY;BYDAY=MO;UNTIL=20260223T140000Z", NULL},
+    {"daily_weekdays_sogo",
+     "Type 0 with DayOfWeek 62 (SOGo 5.8 for FREQ=DAILY;BYDAY=MO..FR) from Fri Jan 2: "
+     "weekdays only, no Saturday/Sunday",
+     CAL_TZ_BERLIN, "20260102T080000Z", "20260102T090000Z", 0, "Type=0 DayOfWeek=62 Occurrences=6",
+     NULL, "20260101T000000Z", "20260201T000000Z",
+     "20260102T080000Z 20260105T080000Z 20260106T080000Z 20260107T080000Z 20260108T080000Z "
+     "20260109T080000Z",
+     "FREQ=DAILY;BYDAY=MO,TU,WE,TH,FR;COUNT=6", NULL},
+    {"daily_interval2_weekdays",
+     "Type 0 Interval 2 DayOfWeek 62 from Mon Jan 5: every 2nd day (5, 7, 9, 11, 13, 15, "
+     "17, 19), Sun 11 and Sat 17 dropped; the count counts kept days",
+     CAL_TZ_UTC, "20260105T090000Z", "20260105T100000Z", 0,
+     "Type=0 Interval=2 DayOfWeek=62 Occurrences=6", NULL, "20260101T000000Z", "20260201T000000Z",
+     "20260105T090000Z 20260107T090000Z 20260109T090000Z 20260113T090000Z 20260115T090000Z "
+     "20260119T090000Z",
+     "FREQ=DAILY;INTERVAL=2;BYDAY=MO,TU,WE,TH,FR;COUNT=6", NULL},
     {"occurrences_counted_from_series_start",
      "Tuesdays, 10 occurrences from Jan 6 (Jan 6 .. Mar 10); the window from Feb 15 sees "
      "the 7th to 10th",

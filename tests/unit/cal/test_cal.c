@@ -473,6 +473,11 @@ static void absurd_recurrences_are_errors(void **state)
         {"Type=0 Interval=abc", EAS_ERR_CAL_RECURRENCE},
         {"Type=0 Interval=99999999999", EAS_ERR_CAL_RECURRENCE},
         {"Type=0 Until=yesterday", EAS_ERR_CAL_RECURRENCE},
+        {"Type=0 Until=20260105T085959Z", EAS_ERR_CAL_RECURRENCE}, /* before the start */
+        {"Type=0 DayOfWeek=0", EAS_ERR_CAL_RECURRENCE},
+        {"Type=0 DayOfWeek=128", EAS_ERR_CAL_RECURRENCE},
+        {"Type=0 Interval=7 DayOfWeek=4", EAS_ERR_CAL_RECURRENCE}, /* Mondays only: never Tue */
+        {"Type=0 Interval=14 DayOfWeek=64 Occurrences=2", EAS_ERR_CAL_RECURRENCE},
         {"Type=300", EAS_ERR_CAL_RECURRENCE},
         {"Type=5 CalendarType=6", EAS_ERR_CAL_CALENDAR_TYPE},
         {"Type=5 CalendarType=8", EAS_ERR_CAL_CALENDAR_TYPE},
