@@ -169,6 +169,22 @@ static void make_events(void)
         case 0:
             r->type = EAS_CAL_RECUR_DAILY;
             snprintf(e->rrule, sizeof e->rrule, "FREQ=DAILY;INTERVAL=%u", interval);
+            if (rnd(2) == 0u) {
+                /* Type 0 with DayOfWeek (SOGo's FREQ=DAILY;BYDAY=...): the start's weekday
+                 * plus random others, so RFC 5545's DTSTART is an occurrence in both */
+                uint8_t mask = (uint8_t)((1u << c.wday) | rnd(128));
+                char days[40] = "";
+                r->day_of_week = mask;
+                r->present |= EAS_CAL_RF_DAY_OF_WEEK;
+                for (int d = 0; d < 7; d++) {
+                    if (mask & (1u << d)) {
+                        strcat(days, days[0] ? "," : "");
+                        strcat(days, k_byday[d]);
+                    }
+                }
+                snprintf(e->rrule, sizeof e->rrule, "FREQ=DAILY;INTERVAL=%u;BYDAY=%s", interval,
+                         days);
+            }
             break;
         case 1: {
             /* the start's weekday plus one or two more; weeks start on Sunday (FirstDayOfWeek
@@ -247,6 +263,16 @@ static void make_events(void)
             break;
         }
         }
+        if (rnd(4) == 0u) {
+            /* Until at a random instant (any time of day, in UTC as RFC 5545 servers pass
+             * it): compared with each occurrence start, inclusive, by both */
+            char u[20];
+            size_t len = strlen(e->rrule);
+            r->until = it->start + (int64_t)rnd(400) * 86400 + (int64_t)rnd(48) * 1800;
+            r->present |= EAS_CAL_RF_UNTIL;
+            eas_cal_format_time(r->until, EAS_CAL_FMT_COMPACT, u, sizeof u);
+            snprintf(e->rrule + len, sizeof e->rrule - len, ";UNTIL=%s", u);
+        }
     }
 }
 
@@ -293,6 +319,19 @@ static acc_t run_easd(int rounds)
     return a;
 }
 
+/*
+ * libical 3.0's iterator walks DTSTART's wall clock and compares a UTC UNTIL with it digit
+ * by digit (09:00Z against 08:00 New York local). Put UNTIL on the same wall clock so the
+ * oracle compares instants, as RFC 5545 says.
+ */
+static void until_on_local_clock(struct icalrecurrencetype *r, icaltimezone *z)
+{
+    if (!icaltime_is_null_time(r->until) && icaltime_is_utc(r->until)) {
+        r->until = icaltime_convert_to_zone(r->until, z);
+        r->until.zone = NULL;
+    }
+}
+
 static acc_t run_libical(int rounds, icaltimezone **zones)
 {
     acc_t a = {0, 0, 0};
@@ -301,6 +340,7 @@ static acc_t run_libical(int rounds, icaltimezone **zones)
             ev_t *e = &g_ev[i];
             icaltimezone *z = zones[e->zone];
             struct icalrecurrencetype r = icalrecurrencetype_from_string(e->rrule);
+            until_on_local_clock(&r, z);
             struct icaltimetype ds = icaltime_from_timet_with_zone((time_t)e->item.start, 0, z);
             icalrecur_iterator *it = icalrecur_iterator_new(r, ds);
             for (;;) {
@@ -329,6 +369,7 @@ static acc_t run_libical_one(icaltimezone **zones)
     ev_t *e = &g_ev[0];
     icaltimezone *z = zones[e->zone];
     struct icalrecurrencetype r = icalrecurrencetype_from_string(e->rrule);
+    until_on_local_clock(&r, z);
     struct icaltimetype ds = icaltime_from_timet_with_zone((time_t)e->item.start, 0, z);
     icalrecur_iterator *it = icalrecur_iterator_new(r, ds);
     for (;;) {

@@ -63,6 +63,19 @@ static int by_start(const void *a, const void *b)
 }
 
 /*
+ * libical 3.0's iterator walks DTSTART's wall clock and compares a UTC UNTIL with it digit
+ * by digit (09:00Z against 08:00 New York local). Put UNTIL on the same wall clock so the
+ * oracle compares instants, as RFC 5545 says.
+ */
+static void until_on_local_clock(struct icalrecurrencetype *r, icaltimezone *z)
+{
+    if (!icaltime_is_null_time(r->until) && icaltime_is_utc(r->until)) {
+        r->until = icaltime_convert_to_zone(r->until, z);
+        r->until.zone = NULL;
+    }
+}
+
+/*
  * libical's own iterator walks the RRULE on DTSTART's local time in zone z, and libical
  * converts each local instance to UTC; EXDATEs are compared in UTC.
  */
@@ -70,6 +83,7 @@ static void lib_expand(const cal_case_t *c, const char *rrule, spans_t *out)
 {
     icaltimezone *z = zone_of(c->tz);
     struct icalrecurrencetype r = icalrecurrencetype_from_string(rrule);
+    until_on_local_clock(&r, z);
     int64_t start = cal_t(c->start);
     int64_t span = cal_t(c->end) - start;
     int64_t exdate[16];
