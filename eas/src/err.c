@@ -1,5 +1,13 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Texts and names of the error codes. On a small target the texts are the largest thing the
+ * core carries that no protocol step needs (about 5.8 KB on Cortex-M), so
+ * CONFIG_EAS_ERR_MESSAGES can leave them out; the codes themselves never change.
+ */
+#include "eas/eas_config_defaults.h"
 #include "eas/eas_err.h"
+
+#if CONFIG_EAS_ERR_MESSAGES
 
 /* A switch rather than a table indexed by value: codes are sparse and negative. */
 const char *eas_strerror(int err)
@@ -35,3 +43,18 @@ const char *eas_err_name(int err)
     }
     return name;
 }
+
+#else /* !CONFIG_EAS_ERR_MESSAGES */
+
+/* Codes only: whoever shows an error prints its number (eas_err.h lists them). */
+const char *eas_strerror(int err)
+{
+    return err == EAS_OK ? "success" : "error";
+}
+
+const char *eas_err_name(int err)
+{
+    return err == EAS_OK ? "EAS_OK" : "EAS_ERR";
+}
+
+#endif /* CONFIG_EAS_ERR_MESSAGES */

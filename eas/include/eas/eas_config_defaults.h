@@ -151,6 +151,9 @@
 #ifndef CONFIG_EAS_LOG_LINE_MAX
 #define CONFIG_EAS_LOG_LINE_MAX 160
 #endif
+#ifndef CONFIG_EAS_ERR_MESSAGES
+#define CONFIG_EAS_ERR_MESSAGES 1
+#endif
 
 #include "eas/eas_check_config.h"
 

@@ -9,6 +9,7 @@
 #include <cmocka.h>
 
 #include "eas/eas_arena.h"
+#include "eas/eas_config_defaults.h"
 #include "eas/eas_err.h"
 #include "eas_log.h"
 #include "test_hal.h"
@@ -38,6 +39,13 @@ static void arena_bumps_aligns_and_exhausts(void **state)
 static void strerror_knows_every_code(void **state)
 {
     (void)state;
+#if !CONFIG_EAS_ERR_MESSAGES
+    /* Codes only: one text for failure, one for success. */
+    assert_string_equal(eas_strerror(EAS_OK), "success");
+    assert_string_equal(eas_strerror(EAS_ERR_TLS_CERT_HOSTNAME), "error");
+    assert_string_equal(eas_err_name(EAS_ERR_TLS_CERT_HOSTNAME), "EAS_ERR");
+    return;
+#endif
     assert_string_equal(eas_strerror(EAS_OK), "success");
     assert_string_equal(eas_err_name(EAS_ERR_TLS_CERT_HOSTNAME), "EAS_ERR_TLS_CERT_HOSTNAME");
     assert_string_equal(eas_strerror(-9999), "unknown error");
