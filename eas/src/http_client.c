@@ -4,9 +4,11 @@
 #include <string.h>
 
 #include "eas/eas_config_defaults.h"
+#include "eas/eas_cookie.h"
 #include "eas/eas_err.h"
 #include "eas/eas_http.h"
 #include "eas_log.h"
+#include "http_internal.h"
 
 /* Work done per step before yielding, so one fast peer cannot starve the caller's loop. */
 #define HTTP_STEP_ROUNDS 32
@@ -121,13 +123,22 @@ static int window_write(void *ctx, const uint8_t *data, size_t len)
 
 static int write_head(eas_http_client_t *cli, eas_http_write_fn fn, void *ctx)
 {
-    return eas_http_request_write(cli->req, &cli->cfg.auth, cli->cfg.user_agent, cli->token,
-                                  cli->token_len, cli->body_len, fn, ctx);
+    return http_request_head(cli->req, &cli->cfg.auth, cli->cfg.user_agent, cli->token,
+                             cli->token_len, cli->body_len, cli->cfg.cookies, cli->cookie_utc, fn,
+                             ctx);
+}
+
+static int64_t utc_now(const eas_http_client_t *cli)
+{
+    return cli->cfg.utc_now ? cli->cfg.utc_now(cli->cfg.utc_user) : 0;
 }
 
 static int measure(eas_http_client_t *cli)
 {
     uint64_t head = 0;
+    /* The Cookie header is chosen once per attempt: every regeneration of the head must
+     * give the same bytes even if a cookie expires while the request is being sent. */
+    cli->cookie_utc = utc_now(cli);
     int rc = write_head(cli, count_write, &head);
     if (rc == EAS_OK) {
         cli->total_len = head + cli->body_len;
@@ -197,11 +208,35 @@ static int client_sink(void *user, const eas_http_response_t *rsp, const uint8_t
 
 /* ---- request life cycle ---- */
 
+/* Set-Cookie of any response, a 401 that is retried included, goes into the jar. */
+static void on_response_header(void *user, const char *name, size_t nlen, const char *v,
+                               size_t vlen)
+{
+    eas_http_client_t *cli = user;
+    static const char k_set_cookie[] = "set-cookie";
+    if (nlen != sizeof(k_set_cookie) - 1) {
+        return;
+    }
+    for (size_t i = 0; i < nlen; i++) {
+        char c = name[i];
+        if ((char)(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c) != k_set_cookie[i]) {
+            return;
+        }
+    }
+    int rc = eas_cookie_set(cli->cfg.cookies, cli->req->url, v, vlen, utc_now(cli));
+    if (rc != EAS_OK) {
+        EAS_LOGW("http", "cookie from %s refused: %s", cli->host, eas_strerror(rc));
+    }
+}
+
 static void begin_attempt(eas_http_client_t *cli, uint64_t now_ms)
 {
-    int64_t utc = cli->cfg.utc_now ? cli->cfg.utc_now(cli->cfg.utc_user) : 0;
+    int64_t utc = utc_now(cli);
     eas_http_framer_init(&cli->fr, &cli->rsp, line_buf(cli), CONFIG_EAS_HTTP_MAX_HEADER,
                          loc_buf(cli), CONFIG_EAS_URL_MAX + 1u, client_sink, cli, utc, false);
+    if (cli->cfg.cookies != NULL) {
+        eas_http_framer_observe(&cli->fr, on_response_header, cli);
+    }
     cli->tx_len = 0;
     cli->tx_off = 0;
     cli->queued = 0;

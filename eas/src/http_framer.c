@@ -565,6 +565,9 @@ static int on_line(eas_http_framer_t *fr, const char *line, size_t len)
             rc = split_header(line, len, &name, &nlen, &v, &vlen);
             if (rc == EAS_OK && (fr->flags & FL_INTERIM) == 0) {
                 rc = on_header(fr, name, nlen, v, vlen);
+                if (rc == EAS_OK && fr->observer != NULL) {
+                    fr->observer(fr->observer_user, name, nlen, v, vlen);
+                }
             }
         }
         break;
@@ -693,6 +696,14 @@ void eas_http_framer_init(eas_http_framer_t *fr, eas_http_response_t *rsp, char 
     if (line == NULL || line_cap == 0) {
         fr->err = EAS_ERR_PARAM;
         fr->state = EAS_HTTP_FR_ERROR;
+    }
+}
+
+void eas_http_framer_observe(eas_http_framer_t *fr, eas_http_header_fn fn, void *user)
+{
+    if (fr != NULL) {
+        fr->observer = fn;
+        fr->observer_user = user;
     }
 }
 

@@ -4,10 +4,19 @@
 #define EAS_HTTP_INTERNAL_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "eas/eas_http.h"
 
 /* "14.1" -> EAS_VER_14_1; EAS_ERR_NOT_FOUND for versions this build does not know. */
 int http_ver_from_text(const char *s, size_t len, eas_proto_ver_t *out);
+
+/* eas_http_request_write() plus a Cookie header from @p jar (NULL: none) chosen at @p now:
+ * the client's entry point (the head is regenerated per transmit window, so the same jar
+ * and time must give the same bytes). */
+int http_request_head(const eas_http_request_t *req, const eas_http_auth_t *auth,
+                      const char *user_agent, const char *token, size_t token_len,
+                      uint64_t body_len, const struct eas_cookie_jar *jar, int64_t now,
+                      eas_http_write_fn write, void *wctx);
 
 #endif /* EAS_HTTP_INTERNAL_H */

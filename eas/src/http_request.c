@@ -6,6 +6,7 @@
 
 #include "eas/eas_base64.h"
 #include "eas/eas_config_defaults.h"
+#include "eas/eas_cookie.h"
 #include "eas/eas_err.h"
 #include "eas/eas_http.h"
 #include "http_internal.h"
@@ -448,6 +449,32 @@ int eas_http_request_write(const eas_http_request_t *req, const eas_http_auth_t 
                            const char *user_agent, const char *token, size_t token_len,
                            uint64_t body_len, eas_http_write_fn write, void *wctx)
 {
+    return http_request_head(req, auth, user_agent, token, token_len, body_len, NULL, 0, write,
+                             wctx);
+}
+
+/* The Cookie header: its name only when at least one cookie applies. */
+typedef struct cookie_out {
+    out_t *o;
+    bool started;
+} cookie_out_t;
+
+static int cookie_put(void *ctx, const uint8_t *data, size_t len)
+{
+    cookie_out_t *c = ctx;
+    if (!c->started) {
+        put_str(c->o, "Cookie: ");
+        c->started = true;
+    }
+    put(c->o, (const char *)data, len);
+    return c->o->err;
+}
+
+int http_request_head(const eas_http_request_t *req, const eas_http_auth_t *auth,
+                      const char *user_agent, const char *token, size_t token_len,
+                      uint64_t body_len, const struct eas_cookie_jar *jar, int64_t now,
+                      eas_http_write_fn write, void *wctx)
+{
     eas_url_t url;
     out_t o = {.fn = write, .ctx = wctx, .err = EAS_OK};
     int rc;
@@ -533,6 +560,16 @@ int eas_http_request_write(const eas_http_request_t *req, const eas_http_auth_t 
     }
     if (req->accept_multipart && !b64) {
         put_str(&o, "MS-ASAcceptMultiPart: T\r\n");
+    }
+    if (jar != NULL && o.err == EAS_OK) {
+        cookie_out_t co = {.o = &o, .started = false};
+        rc = eas_cookie_header(jar, req->url, now, cookie_put, &co, NULL);
+        if (rc != EAS_OK && o.err == EAS_OK) {
+            return rc;
+        }
+        if (co.started) {
+            put_str(&o, "\r\n");
+        }
     }
     put_str(&o, "User-Agent: ");
     put_str(&o, user_agent);

@@ -61,6 +61,8 @@
 extern "C" {
 #endif
 
+struct eas_cookie_jar;
+
 /* ------------------------------------------------------------------------------------------ */
 /* URL                                                                                         */
 /* ------------------------------------------------------------------------------------------ */
@@ -352,6 +354,14 @@ typedef enum eas_http_framer_state {
     EAS_HTTP_FR_ERROR
 } eas_http_framer_state_t;
 
+/**
+ * Header observer: sees every header of the final response (not of 1xx heads, not
+ * trailers) after the framer's own checks, e.g. Set-Cookie for a cookie jar. A header
+ * line longer than the line buffer that the framer does not need is skipped unseen.
+ */
+typedef void (*eas_http_header_fn)(void *user, const char *name, size_t name_len,
+                                   const char *value, size_t value_len);
+
 /** Incremental response framer. Treat as opaque. */
 typedef struct eas_http_framer {
     eas_http_response_t *rsp;
@@ -362,6 +372,8 @@ typedef struct eas_http_framer {
     size_t line_len;
     char *loc; /**< storage for the Location value */
     size_t loc_cap;
+    eas_http_header_fn observer; /**< see eas_http_framer_observe() */
+    void *observer_user;
     int64_t now_utc;     /**< for Retry-After HTTP-dates */
     uint64_t remaining;  /**< body or chunk bytes left */
     uint32_t head_bytes; /**< bytes of head (and trailers) seen */
@@ -384,6 +396,9 @@ typedef struct eas_http_framer {
 void eas_http_framer_init(eas_http_framer_t *fr, eas_http_response_t *rsp, char *line,
                           size_t line_cap, char *loc, size_t loc_cap, eas_http_sink_fn sink,
                           void *sink_user, int64_t now_utc, bool no_body);
+
+/** @brief Let @p fn see every header of the final response (call after init). */
+void eas_http_framer_observe(eas_http_framer_t *fr, eas_http_header_fn fn, void *user);
 
 /**
  * @brief Feed received bytes.
@@ -497,6 +512,13 @@ typedef struct eas_http_client_config {
     uint32_t recv_timeout_ms;       /**< longest time without receive progress after that */
     int64_t (*utc_now)(void *user); /**< UTC seconds for Retry-After dates (NULL: 0) */
     void *utc_user;
+    /**
+     * The account's cookie jar (eas_cookie.h), or NULL for none. When set, every request
+     * carries the cookies that apply to its URL and every Set-Cookie of a response goes
+     * into the jar (expiry judged by utc_now). The application persists the jar when
+     * eas_cookie_jar_take_changed() says so.
+     */
+    struct eas_cookie_jar *cookies;
 } eas_http_client_config_t;
 
 /** What the caller's event loop should wait for before the next step. */
@@ -526,6 +548,7 @@ typedef struct eas_http_client {
     uint64_t started_ms;
     const char *token;
     size_t token_len;
+    int64_t cookie_utc; /**< the time the request's Cookie header was chosen at */
     int err;
     uint16_t port; /**< endpoint of the open connection */
     uint8_t tls;
