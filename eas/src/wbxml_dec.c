@@ -84,6 +84,14 @@ void eas_wbxml_dec_set_limits(eas_wbxml_dec_t *dec, uint16_t max_depth, uint32_t
     }
 }
 
+void eas_wbxml_dec_lift_length_limits(eas_wbxml_dec_t *dec)
+{
+    if (dec != NULL) {
+        dec->max_string = UINT32_MAX;
+        dec->max_opaque = UINT32_MAX;
+    }
+}
+
 void eas_wbxml_dec_set_strtbl(eas_wbxml_dec_t *dec, uint8_t *buf, uint32_t cap)
 {
     if (dec != NULL) {

@@ -6,8 +6,14 @@
  *   eas-wbxml encode [-x] [FILE]   XML -> WBXML (or hex with -x) on stdout
  *
  * XML uses ActiveSync namespaces as default namespaces (<Sync xmlns="AirSync:">) and
- * MS-ASWBXML element names; encode also accepts libwbxml's names (Recurrence_Type, ...)
- * and prefixed namespaces. OPAQUE data appears as <Data opaque="base64">...</Data>.
+ * MS-ASWBXML element names; encode also accepts libwbxml's names (Recurrence_Type, ...),
+ * prefixed namespaces in any case (xmlns:gal="Gal:"), and libwbxml's base64 text for the
+ * fields it writes as OPAQUE. OPAQUE data appears as <Data opaque="base64">...</Data>.
+ *
+ * decode streams every string and OPAQUE piece straight to stdout (no length limit), reads
+ * the header itself so a public identifier in the string table (libwbxml's output) is
+ * accepted, and keeps its output well-formed: invalid UTF-8 and control characters are
+ * replaced by U+FFFD and counted on stderr.
  */
 #include <ctype.h>
 #include <stdbool.h>
@@ -101,6 +107,12 @@ typedef struct printer {
     bool opaque;                           /* base64 of an OPAQUE item in progress */
     uint8_t b64[3];
     int b64_n;
+    /* UTF-8 check across the pieces of one string */
+    uint8_t u8[4];
+    unsigned u8_n;    /* bytes of the pending sequence */
+    unsigned u8_need; /* continuation bytes still expected */
+    unsigned long bad_utf8;
+    unsigned long bad_ctrl;
 } printer_t;
 
 static void indent(unsigned depth)
@@ -120,22 +132,92 @@ static void print_name(uint16_t tag)
     }
 }
 
-static void print_escaped(const uint8_t *d, size_t n)
+static const char k_replacement[] = "\xEF\xBF\xBD"; /* U+FFFD */
+
+/* A sequence that stopped short: one replacement character for it. */
+static void u8_abandon(printer_t *p)
+{
+    if (p->u8_need > 0u) {
+        fputs(k_replacement, stdout);
+        p->bad_utf8++;
+        p->u8_need = 0u;
+        p->u8_n = 0u;
+    }
+}
+
+static void put_ascii(printer_t *p, uint8_t c)
+{
+    switch (c) {
+    case '<':
+        fputs("&lt;", stdout);
+        break;
+    case '>':
+        fputs("&gt;", stdout);
+        break;
+    case '&':
+        fputs("&amp;", stdout);
+        break;
+    case '\r':
+        fputs("&#13;", stdout); /* survives the XML parser's line-end normalisation */
+        break;
+    case '\t':
+    case '\n':
+        putchar(c);
+        break;
+    default:
+        if (c < 0x20u) {
+            /* XML 1.0 has no way to write C0 controls, not even as &#x1;. */
+            fputs(k_replacement, stdout);
+            p->bad_ctrl++;
+        } else {
+            putchar(c);
+        }
+        break;
+    }
+}
+
+/*
+ * Text as XML character data: escaped, and valid UTF-8 whatever the server sent (RFC 3629:
+ * no overlong forms, no surrogates, nothing above U+10FFFF; U+FFFE/U+FFFF are not XML
+ * characters either). A sequence may span pieces; it ends with its string.
+ */
+static void print_text(printer_t *p, const uint8_t *d, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
-        switch (d[i]) {
-        case '<':
-            fputs("&lt;", stdout);
-            break;
-        case '>':
-            fputs("&gt;", stdout);
-            break;
-        case '&':
-            fputs("&amp;", stdout);
-            break;
-        default:
-            putchar(d[i]);
-            break;
+        uint8_t c = d[i];
+        if (p->u8_need > 0u) {
+            uint8_t lo = 0x80u;
+            uint8_t hi = 0xBFu;
+            if (p->u8_n == 1u) {
+                /* second-byte ranges that exclude overlongs, surrogates, > U+10FFFF */
+                lo = (p->u8[0] == 0xE0u) ? 0xA0u : (p->u8[0] == 0xF0u) ? 0x90u : 0x80u;
+                hi = (p->u8[0] == 0xEDu) ? 0x9Fu : (p->u8[0] == 0xF4u) ? 0x8Fu : 0xBFu;
+            }
+            if (c >= lo && c <= hi) {
+                p->u8[p->u8_n++] = c;
+                if (--p->u8_need == 0u) {
+                    if (p->u8_n == 3u && p->u8[0] == 0xEFu && p->u8[1] == 0xBFu &&
+                        (p->u8[2] == 0xBEu || p->u8[2] == 0xBFu)) {
+                        fputs(k_replacement, stdout); /* U+FFFE, U+FFFF */
+                        p->bad_ctrl++;
+                    } else {
+                        fwrite(p->u8, 1, p->u8_n, stdout);
+                    }
+                    p->u8_n = 0u;
+                }
+                continue;
+            }
+            u8_abandon(p); /* and look at c afresh */
+        }
+        if (c < 0x80u) {
+            put_ascii(p, c);
+        } else if (c >= 0xC2u && c <= 0xF4u) {
+            p->u8[0] = c;
+            p->u8_n = 1u;
+            p->u8_need = (c < 0xE0u) ? 1u : (c < 0xF0u) ? 2u : 3u;
+        } else {
+            fputs(k_replacement, stdout);
+            p->bad_utf8++;
         }
     }
 }
@@ -165,6 +247,7 @@ static int on_event(void *user, const eas_wbxml_event_t *ev)
     switch (ev->type) {
     case EAS_WBXML_EV_START: {
         uint8_t page = EAS_TAG_PAGE(ev->tag);
+        u8_abandon(p);
         if (p->open_tag) {
             fputs(">\n", stdout);
             p->open_tag = false;
@@ -186,6 +269,7 @@ static int on_event(void *user, const eas_wbxml_event_t *ev)
         break;
     }
     case EAS_WBXML_EV_END:
+        u8_abandon(p);
         if (p->open_tag) {
             fputs("/>\n", stdout);
             p->open_tag = false;
@@ -208,7 +292,13 @@ static int on_event(void *user, const eas_wbxml_event_t *ev)
             putchar('>');
             p->open_tag = false;
         }
-        print_escaped(ev->data, ev->len);
+        if ((ev->piece & EAS_WBXML_PIECE_FIRST) != 0u) {
+            u8_abandon(p); /* a sequence never continues into the next string */
+        }
+        print_text(p, ev->data, ev->len);
+        if ((ev->piece & EAS_WBXML_PIECE_LAST) != 0u) {
+            u8_abandon(p);
+        }
         break;
     case EAS_WBXML_EV_OPAQUE:
         if (p->open_tag) {
@@ -227,13 +317,85 @@ static int on_event(void *user, const eas_wbxml_event_t *ev)
     return EAS_OK;
 }
 
+/* mb_u_int32 at *pos; false when it runs past the end or over 5 bytes. */
+static bool read_mb(const unsigned char *d, size_t len, size_t *pos, uint32_t *v)
+{
+    uint32_t acc = 0;
+
+    for (unsigned n = 0; n < 5u && *pos < len; n++) {
+        unsigned char b = d[(*pos)++];
+        acc = (acc << 7) | (b & 0x7Fu);
+        if ((b & 0x80u) == 0u) {
+            *v = acc;
+            return true;
+        }
+    }
+    return false;
+}
+
+/*
+ * WBXML 1.1-1.3 header: version, publicid (0 = "string table index follows"), charset,
+ * string table. EAS uses publicid 1; libwbxml writes its DTD's public identifier through the
+ * string table (03 00 00 6A ...). The core decoder accepts only EAS's form, so the tool
+ * reads the public id itself and hands the decoder the same document with publicid 1.
+ * Returns how many bytes the rewrite removed (for error offsets); prints the identifier.
+ */
+static size_t normalise_header(unsigned char *doc, size_t *len)
+{
+    size_t pos = 1;
+    uint32_t pubid = 0;
+    uint32_t index = 0;
+    uint32_t charset = 0;
+    uint32_t tbl_len = 0;
+    size_t pub_end;
+
+    if (*len < 2 || doc[0] < 0x01u || doc[0] > 0x03u || !read_mb(doc, *len, &pos, &pubid)) {
+        return 0; /* let the decoder name the error */
+    }
+    if (pubid == 0u && !read_mb(doc, *len, &pos, &index)) {
+        return 0;
+    }
+    pub_end = pos;
+    if (pubid == 1u) {
+        return 0;
+    }
+    if (!read_mb(doc, *len, &pos, &charset) || !read_mb(doc, *len, &pos, &tbl_len) ||
+        (pubid == 0u && (tbl_len > *len - pos || index >= tbl_len))) {
+        return 0;
+    }
+    if (pubid == 0u) {
+        const unsigned char *s = doc + pos + index;
+        const unsigned char *nul = memchr(s, 0, tbl_len - index);
+        size_t n = (nul != NULL) ? (size_t)(nul - s) : tbl_len - index;
+        fputs("<!-- WBXML public identifier: ", stdout);
+        for (size_t i = 0; i < n; i++) {
+            /* printable ASCII only, and never "--" inside a comment */
+            bool ok = s[i] >= 0x20u && s[i] < 0x7Fu &&
+                      !(s[i] == '-' && i + 1 < n && s[i + 1] == '-');
+            putchar(ok ? s[i] : '_');
+        }
+        fputs(" -->\n", stdout);
+    } else {
+        fprintf(stdout, "<!-- WBXML public identifier: %lu -->\n", (unsigned long)pubid);
+        fprintf(stderr,
+                "eas-wbxml: public identifier %lu is not EAS's 1; decoded with the EAS "
+                "code pages\n",
+                (unsigned long)pubid);
+    }
+    doc[1] = 0x01u;
+    memmove(doc + 2, doc + pub_end, *len - pub_end);
+    *len -= pub_end - 2;
+    return pub_end - 2;
+}
+
 static int cmd_decode(const char *path)
 {
     size_t len = 0;
     unsigned char *doc = read_all(path, &len);
     eas_wbxml_dec_t dec;
     printer_t p;
-    static uint8_t strtbl[4096];
+    uint8_t *strtbl = NULL;
+    size_t shift;
     int err = EAS_OK;
 
     if (g_hex && unhex(doc, &len) != 0) {
@@ -242,9 +404,18 @@ static int cmd_decode(const char *path)
         return 1;
     }
     memset(&p, 0, sizeof(p));
-    eas_wbxml_dec_init(&dec, on_event, &p);
-    eas_wbxml_dec_set_strtbl(&dec, strtbl, sizeof(strtbl));
     fputs("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n", stdout);
+    shift = normalise_header(doc, &len);
+    /* The string table is never longer than the document. */
+    strtbl = malloc(len + 1);
+    if (strtbl == NULL) {
+        fprintf(stderr, "eas-wbxml: out of memory\n");
+        exit(2);
+    }
+    eas_wbxml_dec_init(&dec, on_event, &p);
+    eas_wbxml_dec_set_strtbl(&dec, strtbl, (uint32_t)(len > UINT32_MAX ? UINT32_MAX : len));
+    /* Every piece goes straight to stdout: a 72 KB body or a 10 MB attachment is fine. */
+    eas_wbxml_dec_lift_length_limits(&dec);
     /* Fed in small chunks on purpose: the tool exercises the streaming path. */
     for (size_t off = 0; off < len && err == EAS_OK; off += 4096) {
         err = eas_wbxml_dec_feed(&dec, doc + off, (len - off < 4096) ? len - off : 4096);
@@ -254,15 +425,25 @@ static int cmd_decode(const char *path)
     }
     fflush(stdout);
     if (err != EAS_OK) {
+        unsigned long long at = (unsigned long long)eas_wbxml_dec_offset(&dec);
         fprintf(stderr, "\neas-wbxml: decode error at byte offset %llu: %s (%s)\n",
-                (unsigned long long)eas_wbxml_dec_offset(&dec), eas_strerror(err),
-                eas_err_name(err));
+                at > 1u ? at + shift : at, eas_strerror(err), eas_err_name(err));
     }
+    if (p.bad_utf8 != 0u || p.bad_ctrl != 0u) {
+        fprintf(stderr,
+                "eas-wbxml: replaced by U+FFFD to keep the XML well-formed: %lu invalid UTF-8 "
+                "sequence(s), %lu control or non-XML character(s)\n",
+                p.bad_utf8, p.bad_ctrl);
+    }
+    free(strtbl);
     free(doc);
     return err == EAS_OK ? 0 : 1;
 }
 
 /* ---------------------------------------------------------------- encode */
+
+/* How an element's text is written. */
+enum { TEXT_STR = 0, TEXT_BASE64, TEXT_LIBWBXML_BINARY };
 
 typedef struct xenc {
     XML_Parser xp;
@@ -270,7 +451,8 @@ typedef struct xenc {
     uint8_t buf[4096];
     char *text; /* character data of the innermost element */
     size_t text_len, text_cap;
-    bool opaque[EAS_WBXML_STACK_MAX * 4];
+    uint8_t opaque[EAS_WBXML_STACK_MAX * 4]; /* TEXT_* per open element */
+    unsigned long raw_binary;                /* libwbxml binary fields that were not base64 */
     unsigned depth;
     int err;
     char msg[256];
@@ -313,11 +495,30 @@ static void flush_text(xenc_t *x)
             blank = false;
         }
     }
-    if (x->depth > 0 && x->opaque[x->depth]) {
+    if (x->depth > 0 && x->opaque[x->depth] == TEXT_LIBWBXML_BINARY && blank) {
+        x->text_len = 0; /* libwbxml's empty binary field: an empty element */
+        return;
+    }
+    if (x->depth > 0 && x->opaque[x->depth] != TEXT_STR) {
         size_t o = 0;
         uint32_t acc = 0;
         int bits = 0;
-        for (size_t i = 0; i < x->text_len; i++) {
+        bool base64 = true;
+        for (size_t i = 0; i < x->text_len && base64; i++) {
+            unsigned char c = (unsigned char)x->text[i];
+            base64 = b64val(c) >= 0 || c == '=' || isspace(c);
+        }
+        if (!base64 && x->opaque[x->depth] == TEXT_BASE64) {
+            xfail(x, EAS_ERR_FORMAT, "invalid base64 in opaque element", "");
+            return;
+        }
+        if (!base64) {
+            /* libwbxml's convention is base64; raw text (a MIME message typed in) is sent
+             * as its bytes, and said so at the end. */
+            x->raw_binary++;
+            o = x->text_len;
+        }
+        for (size_t i = 0; i < x->text_len && base64; i++) {
             int v = b64val((unsigned char)x->text[i]);
             if (v >= 0) {
                 acc = (acc << 6) | (uint32_t)v;
@@ -326,21 +527,73 @@ static void flush_text(xenc_t *x)
                     bits -= 8;
                     x->text[o++] = (char)((acc >> bits) & 0xFF);
                 }
-            } else if (x->text[i] != '=' && !isspace((unsigned char)x->text[i])) {
-                xfail(x, EAS_ERR_FORMAT, "invalid base64 in opaque element", "");
-                return;
             }
         }
         if (eas_wbxml_enc_opaque(&x->enc, (const uint8_t *)x->text, o) != EAS_OK) {
             xfail(x, x->enc.err, "encoder: ", eas_strerror(x->enc.err));
         }
-        x->opaque[x->depth] = false; /* one OPAQUE item per element */
+        x->opaque[x->depth] = TEXT_STR; /* one OPAQUE item per element */
     } else if (!blank) {
         if (eas_wbxml_enc_text(&x->enc, x->text, x->text_len) != EAS_OK) {
             xfail(x, x->enc.err, "encoder: ", eas_strerror(x->enc.err));
         }
     }
     x->text_len = 0;
+}
+
+/*
+ * Fields libwbxml 0.11 writes as OPAQUE from base64 text (found by encoding every tag of
+ * every page with xml2wbxml; tools/eas-wbxml/check_eas_wbxml_tool.py checks the list).
+ */
+static const struct {
+    const char *ns;
+    const char *name;
+} k_libwbxml_binary[] = {
+    {"ComposeMail", "Mime"},
+    {"Email2", "ConversationId"},
+    {"Email2", "ConversationIndex"},
+    {"Search", "ConversationId"},
+    {"ItemOperations", "ConversationId"},
+    {"AirSyncBase", "Content"},
+    {"GAL", "Data"},
+    {"ResolveRecipients", "Data"},
+};
+
+static bool libwbxml_binary(uint16_t tag)
+{
+    for (size_t i = 0; i < sizeof(k_libwbxml_binary) / sizeof(k_libwbxml_binary[0]); i++) {
+        uint8_t page = 0;
+        uint16_t t = 0;
+        const char *ns = k_libwbxml_binary[i].ns;
+        const char *nm = k_libwbxml_binary[i].name;
+        if (eas_wbxml_page_lookup(ns, strlen(ns), &page) == EAS_OK &&
+            eas_wbxml_tag_lookup(page, nm, strlen(nm), &t) == EAS_OK && t == tag) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Namespace names in any case ("Gal:" is libwbxml's spelling of GAL). */
+static int lookup_page(const char *ns, size_t len, uint8_t *page)
+{
+    int err = eas_wbxml_page_lookup(ns, len, page);
+
+    if (len > 0 && ns[len - 1] == ':') {
+        len--;
+    }
+    for (unsigned p = 0; p < 256u && err == EAS_ERR_NOT_FOUND; p++) {
+        const char *n = eas_wbxml_page_name((uint8_t)p);
+        bool same = (n != NULL) && strlen(n) == len;
+        for (size_t i = 0; same && i < len; i++) {
+            same = tolower((unsigned char)n[i]) == tolower((unsigned char)ns[i]);
+        }
+        if (same) {
+            *page = (uint8_t)p;
+            err = EAS_OK;
+        }
+    }
+    return err;
 }
 
 /* Expat namespace mode: "URI\x01local" or "local" (no namespace). */
@@ -353,7 +606,7 @@ static int lookup_tag(const char *name, uint16_t *tag)
     if (sep == NULL) {
         return EAS_ERR_NOT_FOUND; /* EAS elements always have a namespace */
     }
-    err = eas_wbxml_page_lookup(name, (size_t)(sep - name), &page);
+    err = lookup_page(name, (size_t)(sep - name), &page);
     if (err == EAS_OK) {
         const char *local = sep + 1;
         err = eas_wbxml_tag_lookup(page, local, strlen(local), tag);
@@ -388,10 +641,10 @@ static void XMLCALL x_start(void *user, const XML_Char *name, const XML_Char **a
         return;
     }
     x->depth++;
-    x->opaque[x->depth] = false;
+    x->opaque[x->depth] = libwbxml_binary(tag) ? TEXT_LIBWBXML_BINARY : TEXT_STR;
     for (size_t i = 0; atts[i] != NULL; i += 2) {
         if (strcmp(atts[i], "opaque") == 0 && strcmp(atts[i + 1], "base64") == 0) {
-            x->opaque[x->depth] = true;
+            x->opaque[x->depth] = TEXT_BASE64;
         } else {
             xfail(x, EAS_ERR_FORMAT, "unexpected attribute (EAS elements have none): ", atts[i]);
             return;
@@ -467,6 +720,12 @@ static int cmd_encode(const char *path)
     } else {
         if (g_hex) {
             putchar('\n');
+        }
+        if (x->raw_binary != 0u) {
+            fprintf(stderr,
+                    "eas-wbxml: %lu binary field(s) (libwbxml writes them as base64) held "
+                    "text that is not base64: sent as its bytes\n",
+                    x->raw_binary);
         }
         rc = 0;
     }

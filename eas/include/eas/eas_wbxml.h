@@ -126,6 +126,14 @@ void eas_wbxml_dec_set_limits(eas_wbxml_dec_t *dec, uint16_t max_depth, uint32_t
                               uint32_t max_opaque);
 
 /**
+ * @brief Lift the string and OPAQUE length limits (up to 4 GiB - 1 each) for a consumer
+ *        that passes every piece on and keeps none of it, such as a converter that writes
+ *        each piece to a file (eas-wbxml). The depth cap stays. Never for the engine, whose
+ *        parsers keep bounded copies. Call before the first feed().
+ */
+void eas_wbxml_dec_lift_length_limits(eas_wbxml_dec_t *dec);
+
+/**
  * @brief Give the decoder a buffer for the document's string table (needed only for STR_T,
  *        which EAS servers do not send). A table that does not fit is skipped, and every
  *        STR_T reference then fails with EAS_ERR_WBXML_STRTBL. Call before the first feed().
