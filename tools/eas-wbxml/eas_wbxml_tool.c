@@ -292,12 +292,9 @@ static int on_event(void *user, const eas_wbxml_event_t *ev)
             putchar('>');
             p->open_tag = false;
         }
-        if ((ev->piece & EAS_WBXML_PIECE_FIRST) != 0u) {
-            u8_abandon(p); /* a sequence never continues into the next string */
-        }
         print_text(p, ev->data, ev->len);
         if ((ev->piece & EAS_WBXML_PIECE_LAST) != 0u) {
-            u8_abandon(p);
+            u8_abandon(p); /* a sequence never continues into the next string */
         }
         break;
     case EAS_WBXML_EV_OPAQUE:
