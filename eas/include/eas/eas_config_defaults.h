@@ -5,6 +5,8 @@
  *
  * Integration without Kconfig: define the CONFIG_EAS_* macros you want to change (compiler
  * flags, or a header named by EAS_CONFIG_FILE) and leave the rest to the defaults below.
+ * EAS_CONFIG_AUTOCONF (no value) includes the eas_autoconf.h that was generated and
+ * installed with the library (what find_package(easd) and easd.pc define).
  * Booleans are 0 or 1, never "defined or not": always test them with `#if`.
  * The defaults here equal the Kconfig defaults (tests/unit/config checks this).
  */
@@ -13,6 +15,11 @@
 
 #if defined(EAS_CONFIG_FILE)
 #include EAS_CONFIG_FILE
+#elif defined(EAS_CONFIG_AUTOCONF)
+/* The installed package (CMake and pkg-config) names its configuration this way: the
+   eas_autoconf.h installed next to this header. A define without a string value survives
+   every shell and make quoting, which -DEAS_CONFIG_FILE="..." does not. */
+#include "eas_autoconf.h"
 #endif
 
 /* ---- content classes ---- */
