@@ -1,0 +1,442 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The outbox: the queueing API (eas_item_*, eas_meeting_respond) and the queued
+ * commands of their own, MeetingResponse and MoveItems. Add/Change/Delete travel inside Sync
+ * (cmd_sync.c), mail in cmd_mail.c. Every entry is persisted before it is sent and marked
+ * "may be on the server" before a byte leaves [S 1.13, 1.15].
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "eas_log.h"
+#include "engine_internal.h"
+#include "hal/hal_rng.h"
+
+#define MOD "engine"
+
+void eng_outbox_result(eas_engine_t *e, size_t slot, uint16_t status, const char *sid)
+{
+    eng_priv_t *p = P(e);
+    eas_event_t ev = {.type = EAS_EV_OUTBOX_RESULT};
+    ev.u.outbox.kind = (eas_outbox_kind_t)p->ob.slots[slot].kind;
+    ev.u.outbox.id = p->ob.slots[slot].seq;
+    ev.u.outbox.status = status;
+    ev.u.outbox.server_id = sid;
+    ev.u.outbox.final = true;
+    (void)eng_emit(e, &ev);
+}
+
+/* The oldest queued entry of @p kind that can go out (its slot in *slot); drops one that
+   failed too often without an answer. A move needs its folder known; a mail does not. */
+bool eng_outbox_next(eas_engine_t *e, uint8_t kind, int16_t *slot)
+{
+    eng_priv_t *p = P(e);
+    for (;;) {
+        long best = -1;
+        for (size_t s = 0; s < p->ob.cap; s++) {
+            const eas_outbox_slot_t *sl = &p->ob.slots[s];
+            if (sl->seq && sl->kind == kind && (sl->folder != 0xFFFFu || kind == EAS_OUTBOX_SEND) &&
+                (best < 0 || sl->seq < p->ob.slots[best].seq)) {
+                best = (long)s;
+            }
+        }
+        if (best < 0) {
+            return false;
+        }
+        if (p->ob.slots[best].attempts < CONFIG_EAS_OUTBOX_MAX_ATTEMPTS) {
+            *slot = (int16_t)best;
+            return true;
+        }
+        eng_outbox_result(e, (size_t)best, 0, NULL);
+        eng_report(e, EAS_ERR_PROTO, 0, "not answered; dropped", NULL);
+        if (eas_outbox_remove(&p->ob, (size_t)best) != EAS_OK) {
+            return false;
+        }
+    }
+}
+
+/* ---- MeetingResponse ---- */
+
+/* MeetingResponse ResponseType a calendar item shows once the server applied our reply. */
+static uint8_t reply_response_type(uint8_t reply)
+{
+    return reply == EAS_MEETING_ACCEPT      ? 3u
+           : reply == EAS_MEETING_TENTATIVE ? 2u
+           : reply == EAS_MEETING_DECLINE   ? 4u
+                                            : 0u;
+}
+
+/* [S 1.15] A MeetingResponse that may have reached the server before we lost its answer
+   (sent at least once) is proven delivered when the server's calendar item now carries our
+   answer: it is then done and never sent again. */
+void eng_mr_check_delivered(eas_engine_t *e, const char *sid)
+{
+    eng_priv_t *p = P(e);
+    for (size_t s = 0; s < p->ob.cap; s++) {
+        eas_outbox_slot_t *sl = &p->ob.slots[s];
+        if (!sl->seq || sl->kind != EAS_OUTBOX_MEETING_RESPONSE || sl->attempts == 0 ||
+            sl->folder != (uint16_t)p->cur || sl->in_flight == OB_DONE) {
+            continue;
+        }
+        size_t mark = eas_arena_mark(e->mem.arena);
+        eas_outbox_entry_t ent;
+        if (eas_outbox_read(&p->ob, s, e->mem.arena, &ent) == EAS_OK &&
+            strcmp(ent.server_id, sid) == 0 && ent.instance_id[0] == '\0' &&
+            reply_response_type(ent.reply) == p->item_resp) {
+            EAS_LOGI(MOD, "meeting response already applied by the server; not resent");
+            eng_outbox_result(e, s, 1, sid);
+            sl->in_flight = OB_DONE; /* removed before the new sync key is committed */
+        }
+        eas_arena_release(e->mem.arena, mark);
+    }
+}
+
+/* The oldest queued MeetingResponse that can go out now (sets p->mr_slot). Runs after the
+   folder syncs, so a response whose delivery is uncertain was first checked against the
+   synced calendar item (mr_check_delivered). */
+static bool next_meeting_response(eas_engine_t *e)
+{
+    eng_priv_t *p = P(e);
+    long best = -1;
+    for (size_t s = 0; s < p->ob.cap; s++) {
+        const eas_outbox_slot_t *sl = &p->ob.slots[s];
+        if (sl->seq && sl->kind == EAS_OUTBOX_MEETING_RESPONSE && sl->folder != 0xFFFFu &&
+            (best < 0 || sl->seq < p->ob.slots[best].seq)) {
+            best = (long)s;
+        }
+    }
+    while (best >= 0) {
+        eas_outbox_slot_t *sl = &p->ob.slots[best];
+        bool drop = sl->attempts >= CONFIG_EAS_OUTBOX_MAX_ATTEMPTS;
+        eas_folder_t *f = &e->mem.folders[sl->folder];
+        if (!drop && sl->attempts > 0 && !(sl->reserved & MR_CHECKED) &&
+            f->cls == EAS_CLASS_CALENDAR && (f->flags & EAS_FOLDER_F_SELECTED) &&
+            (f->flags & EAS_FOLDER_F_SYNCED)) {
+            /* Sent before without an answer: sync the calendar first, so a response the
+               server already applied shows up there (mr_check_delivered) instead of being
+               sent twice. */
+            sl->reserved |= MR_CHECKED;
+            f->flags |= EAS_FOLDER_F_DIRTY;
+            return false;
+        }
+        if (!drop && e->version < EAS_VER_14_1) {
+            /* An occurrence cannot be named before 14.1: never answer the whole series
+               instead. */
+            size_t mark = eas_arena_mark(e->mem.arena);
+            eas_outbox_entry_t ent;
+            drop = eas_outbox_read(&p->ob, (size_t)best, e->mem.arena, &ent) == EAS_OK &&
+                   ent.instance_id[0] != '\0';
+            eas_arena_release(e->mem.arena, mark);
+        }
+        if (!drop) {
+            p->mr_slot = (int16_t)best;
+            return true;
+        }
+        eng_outbox_result(e, (size_t)best, 0, NULL);
+        eng_report(e, sl->attempts ? EAS_ERR_PROTO : EAS_ERR_VERSION, 0,
+                   "meeting response not sent; dropped", NULL);
+        (void)eas_outbox_remove(&p->ob, (size_t)best);
+        return next_meeting_response(e);
+    }
+    return false;
+}
+
+static const eng_cmd_t *meeting_pick(eas_engine_t *e)
+{
+    return next_meeting_response(e) ? &eng_cmd_meeting : NULL;
+}
+
+static int meeting_start(eas_engine_t *e)
+{
+    eng_priv_t *p = P(e);
+    eas_outbox_slot_t *sl = &p->ob.slots[p->mr_slot];
+    p->req.cmd = EAS_CMD_MEETINGRESPONSE;
+    /* The "sent" marker is persisted before a byte leaves: after a crash the engine
+       knows this response may already be on the server [S 1.15]. */
+    int err = eas_outbox_set_attempts(&p->ob, (size_t)p->mr_slot, e->mem.arena,
+                                      (uint16_t)(sl->attempts + 1));
+    if (err != EAS_OK) {
+        eng_fail_backoff(e, err, 0, "saving the meeting response marker", 0);
+        return err;
+    }
+    eas_proto_meeting_parser_init(&p->u.meet);
+    return EAS_OK;
+}
+
+static int meeting_build(eas_engine_t *e, eas_wbxml_enc_t *enc, eas_http_write_fn write, void *wctx)
+{
+    eng_priv_t *p = P(e);
+    size_t mark = eas_arena_mark(e->mem.arena);
+    eas_outbox_entry_t ent;
+    (void)write;
+    (void)wctx;
+    int err = eas_outbox_read(&p->ob, (size_t)p->mr_slot, e->mem.arena, &ent);
+    if (err == EAS_OK) {
+        eas_meeting_req_t r = {ent.folder_id, ent.server_id, ent.instance_id, ent.reply};
+        eas_proto_meeting_build(enc, &r);
+    }
+    eas_arena_release(e->mem.arena, mark);
+    if (err != EAS_OK) {
+        return err;
+    }
+    return eas_wbxml_enc_finish(enc);
+}
+
+static void apply_meeting(eas_engine_t *e, const eas_http_response_t *rsp)
+{
+    (void)rsp;
+    eng_priv_t *p = P(e);
+    eas_meeting_parser_t *mp = &p->u.meet;
+    size_t slot = (size_t)p->mr_slot;
+    eas_outbox_slot_t *sl = &p->ob.slots[slot];
+    uint32_t st = mp->status;
+
+    if (eng_reprovision_status(mp->top_status)) {
+        eng_reprovision(e, &eng_cmd_meeting, (uint16_t)mp->top_status);
+        return;
+    }
+    if ((mp->top_status != 0 && mp->top_status != 1) || mp->results == 0 || !sl->seq) {
+        eng_fail_backoff(e, EAS_ERR_SERVER, (uint16_t)mp->top_status, "MeetingResponse", 0);
+        return;
+    }
+    if (st == 2 && sl->attempts > 1) {
+        /* An earlier send may have been applied (the invitation is gone): the response is
+           on the server already — never a second one [S 1.15]. */
+        EAS_LOGI(MOD, "meeting response: invitation already answered");
+        st = 1;
+    }
+    eng_outbox_result(e, slot, (uint16_t)st, mp->calendar_id[0] ? mp->calendar_id : NULL);
+    if (st != 1) {
+        eng_report(e, EAS_ERR_SERVER, (uint16_t)st, "meeting response rejected", NULL);
+    }
+    if (eas_outbox_remove(&p->ob, slot) != EAS_OK) {
+        eng_fail_backoff(e, EAS_ERR_STORE, 0, "outbox", 0);
+        return;
+    }
+    p->failures = 0;
+    p->prov_attempts = 0;
+    eng_next(e);
+}
+
+const eng_cmd_t eng_cmd_meeting = {
+    .name = "MeetingResponse",
+    .state = EAS_STATE_SYNCING,
+    .decode = eas_proto_meeting_event,
+    .pick = meeting_pick,
+    .start = meeting_start,
+    .build = meeting_build,
+    .apply = apply_meeting,
+};
+
+/* ---- MoveItems ---- */
+
+static const eng_cmd_t *move_pick(eas_engine_t *e)
+{
+    return eng_outbox_next(e, EAS_OUTBOX_MOVE, &P(e)->mv_slot) ? &eng_cmd_move : NULL;
+}
+
+static int move_start(eas_engine_t *e)
+{
+    eng_priv_t *p = P(e);
+    eas_outbox_slot_t *sl = &p->ob.slots[p->mv_slot];
+    p->req.cmd = EAS_CMD_MOVEITEMS;
+    /* As for MeetingResponse: "may be on the server" is persisted before a byte leaves. */
+    int err = eas_outbox_set_attempts(&p->ob, (size_t)p->mv_slot, e->mem.arena,
+                                      (uint16_t)(sl->attempts + 1));
+    if (err != EAS_OK) {
+        eng_fail_backoff(e, err, 0, "saving the move marker", 0);
+        return err;
+    }
+    eas_proto_move_parser_init(&p->u.move);
+    return EAS_OK;
+}
+
+static int move_build(eas_engine_t *e, eas_wbxml_enc_t *enc, eas_http_write_fn write, void *wctx)
+{
+    eng_priv_t *p = P(e);
+    size_t mark = eas_arena_mark(e->mem.arena);
+    eas_outbox_entry_t ent;
+    (void)write;
+    (void)wctx;
+    /* The destination folder travels in the entry's instance_id string. */
+    int err = eas_outbox_read(&p->ob, (size_t)p->mv_slot, e->mem.arena, &ent);
+    if (err == EAS_OK) {
+        eas_proto_move_build(enc, ent.server_id, ent.folder_id, ent.instance_id);
+    }
+    eas_arena_release(e->mem.arena, mark);
+    if (err != EAS_OK) {
+        return err;
+    }
+    return eas_wbxml_enc_finish(enc);
+}
+
+static void apply_move(eas_engine_t *e, const eas_http_response_t *rsp)
+{
+    (void)rsp;
+    eng_priv_t *p = P(e);
+    eas_move_parser_t *mp = &p->u.move;
+    size_t slot = (size_t)p->mv_slot;
+    eas_outbox_slot_t *sl = &p->ob.slots[slot];
+    uint32_t st = mp->status;
+    const char *dst = mp->dst_msg_id[0] ? mp->dst_msg_id : NULL;
+
+    if (eng_reprovision_status(mp->top_status)) {
+        eng_reprovision(e, &eng_cmd_move, (uint16_t)mp->top_status);
+        return;
+    }
+    if (mp->responses == 0 || !sl->seq || st == 5 || st == 7) {
+        /* 5/7: the server failed or the source/destination clash transiently: retry later. */
+        eng_fail_backoff(e, EAS_ERR_SERVER, (uint16_t)(st ? st : mp->top_status), "MoveItems", 0);
+        return;
+    }
+    if (st == 1 && sl->attempts > 1) {
+        /* An earlier send may have moved it already: the item is gone from the source. */
+        EAS_LOGI(MOD, "move: item already gone from the source; counted as moved");
+        st = 3;
+        dst = NULL;
+    }
+    eng_outbox_result(e, slot, (uint16_t)st, dst);
+    if (st != 3) {
+        eng_report(e, EAS_ERR_SERVER, (uint16_t)st, "move rejected", NULL);
+    }
+    /* Both folders changed on the server: pick the changes up. */
+    size_t mark = eas_arena_mark(e->mem.arena);
+    eas_outbox_entry_t ent;
+    if (st == 3 && eas_outbox_read(&p->ob, slot, e->mem.arena, &ent) == EAS_OK) {
+        int d = eng_folder_find(e, ent.instance_id);
+        if (d >= 0) {
+            e->mem.folders[d].flags |= EAS_FOLDER_F_DIRTY;
+        }
+        if (sl->folder < e->mem.folder_cap) {
+            e->mem.folders[sl->folder].flags |= EAS_FOLDER_F_DIRTY;
+        }
+    }
+    eas_arena_release(e->mem.arena, mark);
+    if (eas_outbox_remove(&p->ob, slot) != EAS_OK) {
+        eng_fail_backoff(e, EAS_ERR_STORE, 0, "outbox", 0);
+        return;
+    }
+    p->failures = 0;
+    p->prov_attempts = 0;
+    eng_next(e);
+}
+
+const eng_cmd_t eng_cmd_move = {
+    .name = "MoveItems",
+    .state = EAS_STATE_SYNCING,
+    .decode = eas_proto_move_event,
+    .pick = move_pick,
+    .start = move_start,
+    .build = move_build,
+    .apply = apply_move,
+};
+
+/* ---- the queueing API ---- */
+
+size_t eas_outbox_pending(const eas_engine_t *eng, eas_outbox_kind_t kind)
+{
+    const eng_priv_t *p = (const eng_priv_t *)(const void *)eng->priv;
+    size_t n = 0;
+    for (size_t s = 0; s < p->ob.cap; s++) {
+        if (p->ob.slots[s].seq && (kind == EAS_OUTBOX_NONE || p->ob.slots[s].kind == kind)) {
+            n++;
+        }
+    }
+    return n;
+}
+
+static int queue(eas_engine_t *eng, eas_outbox_kind_t kind, const char *folder_id,
+                 const char *server_id, const char *instance, uint8_t reply,
+                 const eas_field_t *fields, size_t n, uint32_t *id)
+{
+    eng_priv_t *p = P(eng);
+    int fi = folder_id ? eng_folder_find(eng, folder_id) : -1;
+    uint32_t tmp = 0;
+    if (fi < 0) {
+        return EAS_ERR_NOT_FOUND;
+    }
+    int err = eas_outbox_put(&p->ob, eng->mem.arena, kind, (uint16_t)fi, folder_id, server_id,
+                             instance, reply, fields, n, id ? id : &tmp);
+    if (err == EAS_OK) {
+        eng_interrupt_ping(eng);
+    }
+    return err;
+}
+
+int eas_item_add(eas_engine_t *eng, const char *folder_id, const eas_field_t *fields, size_t n,
+                 uint32_t *id)
+{
+    /* The ClientId is random and kept in the entry (instance_id), not the outbox id: ids
+       restart at 1 when a restart finds the outbox empty, and the server remembers the
+       ClientIds of a collection across SyncKeys to recognise a resent Add - a reused "1"
+       made it answer a new item with the ServerId of an old one, and the new item was
+       never created (session test power_loss_outbox). */
+    uint8_t rnd[8];
+    char cid[2 * sizeof(rnd) + 1];
+    int err = hal_rng_fill(rnd, sizeof(rnd));
+    if (err == EAS_OK) {
+        for (size_t i = 0; i < sizeof(rnd); i++) {
+            snprintf(cid + 2 * i, 3, "%02x", rnd[i]);
+        }
+        err = queue(eng, EAS_OUTBOX_ADD, folder_id, NULL, cid, 0, fields, n, id);
+    }
+    return err;
+}
+
+int eas_item_change(eas_engine_t *eng, const char *folder_id, const char *server_id,
+                    eas_change_reason_t reason, unsigned flags, const eas_field_t *fields, size_t n,
+                    uint32_t *id)
+{
+    int err = EAS_OK;
+    if (id) {
+        *id = 0;
+    }
+    if (reason != EAS_CHANGE_EDIT) {
+        return EAS_OK; /* reminders are local: never an update [S 1.14, 1.16, 1.17] */
+    }
+    if (!server_id || (n > 0 && !fields)) {
+        return EAS_ERR_PARAM;
+    }
+    size_t mark = eas_arena_mark(eng->mem.arena);
+    eas_field_t *kept = n ? eas_arena_alloc(eng->mem.arena, n * sizeof(*kept), 8) : NULL;
+    size_t k = 0;
+    if (n && !kept) {
+        err = EAS_ERR_NOMEM;
+    }
+    if (err == EAS_OK && n) {
+        err = eas_outbox_filter(fields, n, flags, kept, &k);
+    }
+    if (err == EAS_OK) {
+        err = queue(eng, EAS_OUTBOX_CHANGE, folder_id, server_id, NULL, 0, kept, k, id);
+    }
+    eas_arena_release(eng->mem.arena, mark);
+    return err;
+}
+
+int eas_item_delete(eas_engine_t *eng, const char *folder_id, const char *server_id, uint32_t *id)
+{
+    if (!server_id) {
+        return EAS_ERR_PARAM;
+    }
+    return queue(eng, EAS_OUTBOX_DELETE, folder_id, server_id, NULL, 0, NULL, 0, id);
+}
+
+int eas_item_move(eas_engine_t *eng, const char *folder_id, const char *server_id,
+                  const char *dst_folder_id, uint32_t *id)
+{
+    if (!server_id || !server_id[0] || !dst_folder_id || !dst_folder_id[0] ||
+        strlen(dst_folder_id) > CONFIG_EAS_SERVER_ID_MAX) {
+        return EAS_ERR_PARAM;
+    }
+    return queue(eng, EAS_OUTBOX_MOVE, folder_id, server_id, dst_folder_id, 0, NULL, 0, id);
+}
+
+int eas_meeting_respond(eas_engine_t *eng, const char *folder_id, const char *server_id,
+                        const char *instance_id, eas_meeting_reply_t reply, uint32_t *id)
+{
+    if (!server_id || reply < EAS_MEETING_ACCEPT || reply > EAS_MEETING_DECLINE) {
+        return EAS_ERR_PARAM;
+    }
+    return queue(eng, EAS_OUTBOX_MEETING_RESPONSE, folder_id, server_id, instance_id,
+                 (uint8_t)reply, NULL, 0, id);
+}
