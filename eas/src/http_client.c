@@ -45,6 +45,7 @@ int eas_http_client_init(eas_http_client_t *cli, const eas_http_client_config_t 
     cli->cfg.first_byte_timeout_ms =
         or_default(cfg->first_byte_timeout_ms, CONFIG_EAS_HTTP_FIRST_BYTE_TIMEOUT_MS);
     cli->cfg.recv_timeout_ms = or_default(cfg->recv_timeout_ms, CONFIG_EAS_HTTP_RECV_TIMEOUT_MS);
+    cli->cfg.total_timeout_ms = or_default(cfg->total_timeout_ms, CONFIG_EAS_HTTP_TOTAL_TIMEOUT_MS);
     cli->tx = cfg->work;
     cli->tx_cap = CONFIG_EAS_TX_CHUNK;
     cli->rx = cli->tx + cli->tx_cap;
@@ -197,9 +198,28 @@ static bool will_retry_auth(const eas_http_client_t *cli)
            cli->cfg.auth.token != NULL && !cli->auth_retried;
 }
 
+/* A body nobody streams on (error pages, OPTIONS, discarded, Autodiscover) is bounded: a
+   hostile server could otherwise keep us reading forever. A streamed 2xx body is the
+   application's to judge; the total deadline still bounds it in time. */
+static uint64_t body_limit(const eas_http_client_t *cli, const eas_http_response_t *rsp)
+{
+    if (cli->req->max_body_bytes != 0) {
+        return cli->req->max_body_bytes;
+    }
+    bool streamed = rsp->status >= 200 && rsp->status <= 299 &&
+                    cli->req->method != EAS_HTTP_OPTIONS && cli->req->sink != NULL;
+    return streamed ? UINT64_MAX : (uint64_t)CONFIG_EAS_HTTP_MAX_UNSTREAMED;
+}
+
 static int client_sink(void *user, const eas_http_response_t *rsp, const uint8_t *data, size_t len)
 {
     eas_http_client_t *cli = user;
+    uint64_t limit = body_limit(cli, rsp);
+    /* Refuse an announced length at once rather than after reading up to the bound. */
+    if (rsp->body_bytes > limit ||
+        (rsp->content_length > 0 && (uint64_t)rsp->content_length > limit)) {
+        return EAS_ERR_HTTP_TOO_LARGE;
+    }
     if (will_retry_auth(cli) || cli->req->sink == NULL) {
         return EAS_OK;
     }
@@ -289,6 +309,16 @@ int eas_http_client_start(eas_http_client_t *cli, const eas_http_request_t *req,
     cli->auth_retried = 0;
     cli->stale_retried = 0;
     cli->body_len = 0;
+    /* The total deadline counts from here and survives the internal retries. */
+    uint64_t total = req->total_timeout_ms;
+    if (total == 0) {
+        total = cli->cfg.total_timeout_ms;
+        uint64_t fb = (uint64_t)req->first_byte_timeout_ms + EAS_HTTP_TOTAL_MARGIN_MS;
+        if (req->first_byte_timeout_ms != 0 && fb > total) {
+            total = fb;
+        }
+    }
+    cli->total_deadline_ms = now_ms + total;
     memset(&cli->rsp, 0, sizeof(cli->rsp));
     cli->rsp.content_length = -1;
     if (req->body != NULL) {
@@ -478,6 +508,10 @@ int eas_http_client_step(eas_http_client_t *cli, uint64_t now_ms, eas_http_wait_
         goto out;
     }
     for (int round = 0; round < HTTP_STEP_ROUNDS && rc == EAS_ERR_AGAIN && !blocked; round++) {
+        if (now_ms >= cli->total_deadline_ms) {
+            rc = fail(cli, EAS_ERR_HTTP_DEADLINE, cli->phase);
+            break;
+        }
         if (now_ms >= cli->deadline_ms) {
             uint8_t ph = cli->phase;
             if (ph == EAS_HTTP_PHASE_SEND && !cli->connected) {
@@ -531,7 +565,9 @@ out:
             /* During a TLS handshake the port may need either direction. */
             wait->write = sending;
             wait->read = !sending || !cli->connected;
-            wait->deadline_ms = blocked ? cli->deadline_ms : now_ms;
+            uint64_t dl = cli->deadline_ms < cli->total_deadline_ms ? cli->deadline_ms
+                                                                    : cli->total_deadline_ms;
+            wait->deadline_ms = blocked ? dl : now_ms;
         }
     }
     return rc;

@@ -101,6 +101,12 @@ void eas_http_classify(const eas_http_response_t *rsp, eas_http_verdict_t *out)
     }
     v.has_retry_after = rsp->has_retry_after;
     v.retry_after_s = rsp->retry_after_s;
+    if (v.has_retry_after && v.retry_after_s > CONFIG_EAS_HTTP_RETRY_AFTER_MAX_S) {
+        /* A server must not be able to silence the device for days with one header. */
+        v.retry_after_capped = true;
+        v.retry_after_asked_s = v.retry_after_s;
+        v.retry_after_s = CONFIG_EAS_HTTP_RETRY_AFTER_MAX_S;
+    }
     if (v.cls == EAS_HTTP_CLASS_REDIRECT || v.cls == EAS_HTTP_CLASS_HTTP_REDIRECT) {
         v.location = rsp->location;
         if (v.location == NULL) {

@@ -276,9 +276,16 @@ static int str_t_done(eas_wbxml_dec_t *dec)
     return err;
 }
 
-/* Completed string table length: store the table if the caller gave room, else skip it. */
-static void strtbl_len_done(eas_wbxml_dec_t *dec)
+/* Completed string table length: store the table if the caller gave room, else skip it.
+   A table longer than CONFIG_EAS_WBXML_MAX_STRTBL (or the caller's larger buffer) is
+   refused here, at its length, instead of reading up to 4 GiB of it. */
+static int strtbl_len_done(eas_wbxml_dec_t *dec)
 {
+    uint32_t max = dec->strtbl_cap > CONFIG_EAS_WBXML_MAX_STRTBL ? dec->strtbl_cap
+                                                                 : CONFIG_EAS_WBXML_MAX_STRTBL;
+    if (dec->accum > max) {
+        return EAS_ERR_WBXML_STRTBL;
+    }
     dec->total = dec->accum;
     dec->remaining = dec->accum;
     dec->strtbl_len = 0;
@@ -287,6 +294,7 @@ static void strtbl_len_done(eas_wbxml_dec_t *dec)
         dec->strtbl_len = dec->total;
     }
     dec->state = (dec->total == 0u) ? ST_BODY : ST_STRTBL;
+    return EAS_OK;
 }
 
 int eas_wbxml_dec_feed(eas_wbxml_dec_t *dec, const uint8_t *data, size_t len)
@@ -340,7 +348,7 @@ int eas_wbxml_dec_feed(eas_wbxml_dec_t *dec, const uint8_t *data, size_t len)
                     mb_begin(dec, ST_STRTBL_LEN);
                 }
             } else if (dec->state == ST_STRTBL_LEN) {
-                strtbl_len_done(dec);
+                err = strtbl_len_done(dec);
             } else if (dec->state == ST_ENTITY) {
                 err = entity_done(dec);
                 dec->state = ST_BODY;
@@ -472,4 +480,3 @@ int eas_wbxml_dec_finish(eas_wbxml_dec_t *dec)
     }
     return err;
 }
-

@@ -87,6 +87,10 @@ extern "C" {
     X(EAS_ERR_HTTP_TRUNCATED, -118, "HTTP: connection closed before the response was complete")    \
     X(EAS_ERR_HTTP_STATUS, -119, "HTTP: unexpected status code")                                   \
     X(EAS_ERR_HTTP_BASE64, -120, "HTTP: invalid base64")                                           \
+    X(EAS_ERR_HTTP_DEADLINE, -121, "HTTP: request exceeded its total deadline")                    \
+    X(EAS_ERR_HTTP_TOO_LARGE, -122, "HTTP: response body exceeds the configured size")             \
+    X(EAS_ERR_HTTP_REDIRECT_APPROVAL, -123, "HTTP: redirect to another server needs approval")     \
+    X(EAS_ERR_HTTP_PLAINTEXT_AUTH, -124, "HTTP: credentials over plain http refused (no opt-in)")  \
     /* Autodiscover: -140 .. -159 */                                                               \
     X(EAS_ERR_AD_XML, -140, "Autodiscover: response is not well-formed XML")                       \
     X(EAS_ERR_AD_SCHEMA, -141, "Autodiscover: response does not follow the schema")                \

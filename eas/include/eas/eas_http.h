@@ -251,7 +251,26 @@ typedef struct eas_http_request {
      * client's default. Ping sets its heartbeat plus a margin here.
      */
     uint32_t first_byte_timeout_ms;
+    /**
+     * Longest time for the whole request, from eas_http_client_start() to the last response
+     * byte, including a reconnect after a stale keep-alive and a bearer refresh; a server
+     * that drips bytes just fast enough for the per-phase deadlines still ends here with
+     * ::EAS_ERR_HTTP_DEADLINE. 0 means the client's default, or, when
+     * @ref first_byte_timeout_ms is longer than that, the first-byte wait plus
+     * ::EAS_HTTP_TOTAL_MARGIN_MS. Ping sets its heartbeat plus a margin here.
+     */
+    uint32_t total_timeout_ms;
+    /**
+     * Most response body bytes accepted (::EAS_ERR_HTTP_TOO_LARGE beyond). 0 means: no bound
+     * for a 2xx body streamed to @ref sink (the application sees it piece by piece and
+     * the total deadline still applies), CONFIG_EAS_HTTP_MAX_UNSTREAMED for every body
+     * that is not (non-2xx status, OPTIONS, no sink).
+     */
+    uint32_t max_body_bytes;
 } eas_http_request_t;
+
+/** Margin added to a long first-byte wait when a request sets no total deadline (ms). */
+#define EAS_HTTP_TOTAL_MARGIN_MS 60000u
 
 /** How the client authenticates. */
 typedef enum eas_http_auth_kind {
@@ -458,6 +477,10 @@ typedef struct eas_http_verdict {
     uint32_t retry_after_s;
     /** CLASS_REDIRECT / HTTP_REDIRECT: the target (NULL if the header was missing). */
     const char *location;
+    /** The server asked for more than CONFIG_EAS_HTTP_RETRY_AFTER_MAX_S: @ref retry_after_s
+     *  holds the cap, @ref retry_after_asked_s what the server sent (report it). */
+    bool retry_after_capped;
+    uint32_t retry_after_asked_s;
 } eas_http_verdict_t;
 
 /** @brief Classify a complete response (see the table in docs/http.md). Never fails. */
@@ -510,6 +533,7 @@ typedef struct eas_http_client_config {
     uint32_t send_timeout_ms;       /**< longest time without send progress */
     uint32_t first_byte_timeout_ms; /**< end of send → first byte (per request overridable) */
     uint32_t recv_timeout_ms;       /**< longest time without receive progress after that */
+    uint32_t total_timeout_ms;      /**< whole request (per request overridable; see there) */
     int64_t (*utc_now)(void *user); /**< UTC seconds for Retry-After dates (NULL: 0) */
     void *utc_user;
     /**
@@ -546,6 +570,8 @@ typedef struct eas_http_client {
     uint64_t queued;    /**< bytes of the request copied into tx so far */
     uint64_t deadline_ms;
     uint64_t started_ms;
+    uint64_t total_deadline_ms; /**< the whole request ends here (EAS_ERR_HTTP_DEADLINE) */
+    uint64_t body_limit;        /**< most body bytes accepted for the current response */
     const char *token;
     size_t token_len;
     int64_t cookie_utc; /**< the time the request's Cookie header was chosen at */

@@ -248,12 +248,55 @@ static void test_params(void **state)
     assert_true(sizeof(eas_wbxml_dec_t) <= 1024);
 }
 
+/* A string table's length is checked when it is known: a 4 GiB table is refused at once
+ * (before this check the decoder skipped it byte by byte), a table that fits neither
+ * CONFIG_EAS_WBXML_MAX_STRTBL nor the caller's buffer too, while one that fits is read. */
+static void test_strtbl_limit(void **state)
+{
+    (void)state;
+    static const uint8_t huge[] = {0x03, 0x01, 0x6A, 0x8F, 0xFF, 0xFF, 0xFF, 0x7F, 0x00, 0x00};
+    eas_wbxml_dec_t dec;
+    eas_wbxml_dec_init(&dec, NULL, NULL);
+    assert_int_equal(eas_wbxml_dec_feed(&dec, huge, sizeof(huge)), EAS_ERR_WBXML_STRTBL);
+    assert_int_equal(eas_wbxml_dec_offset(&dec), 7); /* the length's last byte */
+
+    /* No buffer given: the configured limit alone. */
+    uint8_t doc[CONFIG_EAS_WBXML_MAX_STRTBL + 16];
+    size_t n = 0;
+    doc[n++] = 0x03;
+    doc[n++] = 0x01;
+    doc[n++] = 0x6A;
+    uint32_t tl = CONFIG_EAS_WBXML_MAX_STRTBL + 1u;
+    if (tl >= 128u) {
+        doc[n++] = (uint8_t)(0x80u | (tl >> 7));
+    }
+    doc[n++] = (uint8_t)(tl & 0x7Fu);
+    eas_wbxml_dec_init(&dec, NULL, NULL);
+    assert_int_equal(eas_wbxml_dec_feed(&dec, doc, n), EAS_ERR_WBXML_STRTBL);
+
+    /* With a caller buffer: up to its size, the table is read; one byte more is refused. */
+    static uint8_t tbl[16];
+    static const uint8_t fits[] = {0x03, 0x01, 0x6A, 0x10, 'a',  'b',  'c',  0,
+                                   0,    0,    0,    0,    0,    0,    0,    0,
+                                   0,    0,    0,    0,    0x45, 0x83, 0x00, 0x01};
+    eas_wbxml_dec_init(&dec, NULL, NULL);
+    eas_wbxml_dec_set_strtbl(&dec, tbl, sizeof(tbl));
+    assert_int_equal(eas_wbxml_dec_feed(&dec, fits, sizeof(fits)), EAS_OK);
+    assert_int_equal(eas_wbxml_dec_finish(&dec), EAS_OK);
+    static const uint8_t too_big[] = {0x03, 0x01, 0x6A, 0x11, 'a'};
+    eas_wbxml_dec_init(&dec, NULL, NULL);
+    eas_wbxml_dec_set_strtbl(&dec, tbl, sizeof(tbl));
+    assert_int_equal(eas_wbxml_dec_feed(&dec, too_big, sizeof(too_big)), EAS_ERR_WBXML_STRTBL);
+    assert_int_equal(eas_wbxml_dec_offset(&dec), 3);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_cases),        cmocka_unit_test(test_depth_bomb),
         cmocka_unit_test(test_string_limit), cmocka_unit_test(test_callback_error),
         cmocka_unit_test(test_params),       cmocka_unit_test(test_entity_utf8),
+        cmocka_unit_test(test_strtbl_limit),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
