@@ -21,6 +21,18 @@ static const char *domain_of(const char *email)
     return at ? at + 1 : "";
 }
 
+static bool domain_eq(const char *a, const char *b)
+{
+    for (; *a != '\0' && *b != '\0'; a++, b++) {
+        char ca = (*a >= 'A' && *a <= 'Z') ? (char)(*a - 'A' + 'a') : *a;
+        char cb = (*b >= 'A' && *b <= 'Z') ? (char)(*b - 'A' + 'a') : *b;
+        if (ca != cb) {
+            return false;
+        }
+    }
+    return *a == *b;
+}
+
 static int ad_body(void *user, eas_http_write_fn write, void *wctx)
 {
     const eas_autodiscover_t *ad = user;
@@ -94,6 +106,8 @@ static int launch(eas_autodiscover_t *ad, uint64_t now_ms)
     ad->req.body_user = ad;
     ad->req.sink = ad_sink;
     ad->req.sink_user = ad;
+    /* The document is parsed in place, not streamed on: bound it like an error body. */
+    ad->req.max_body_bytes = CONFIG_EAS_HTTP_MAX_UNSTREAMED;
     rc = eas_http_client_start(ad->http, &ad->req, now_ms);
     if (rc != EAS_OK) {
         eas_ad_parser_abort(&ad->parser);
@@ -170,6 +184,12 @@ static int follow_url(eas_autodiscover_t *ad, const char *target, uint64_t now_m
             rc = EAS_ERR_HTTP_URL;
         }
     }
+    if (rc == EAS_OK) {
+        rc = eas_http_redirect_policy(ad->url, tmp, &ad->allow);
+        if (rc == EAS_ERR_HTTP_REDIRECT_APPROVAL) {
+            return rc; /* tmp (ad->result) keeps the target for the application */
+        }
+    }
     if (rc != EAS_OK) {
         tmp[0] = '\0';
         return rc;
@@ -191,7 +211,8 @@ static int on_response(eas_autodiscover_t *ad, uint64_t now_ms)
         eas_ad_parser_abort(&ad->parser);
         ad->parser_live = 0;
         rc = follow_url(ad, v.location, now_ms);
-        if (rc == EAS_ERR_HTTP_TOO_MANY_REDIRECTS || rc == EAS_ERR_HTTP_REDIRECT_LOOP) {
+        if (rc == EAS_ERR_HTTP_TOO_MANY_REDIRECTS || rc == EAS_ERR_HTTP_REDIRECT_LOOP ||
+            rc == EAS_ERR_HTTP_REDIRECT_APPROVAL) {
             note(ad, EAS_AD_PHASE_REDIRECT, rc, rsp->status, 0);
             return finish(ad, rc);
         }
@@ -237,6 +258,9 @@ static int on_response(eas_autodiscover_t *ad, uint64_t now_ms)
             return EAS_ERR_AGAIN;
         }
         ad->redirects++;
+        if (!domain_eq(domain_of(res.value), domain_of(ad->email))) {
+            ad->foreign = 1; /* its candidates are hosts the user never named */
+        }
         memcpy(ad->email, res.value, n + 1);
         ad->candidate = 0; /* start over with the new domain */
         ad->state = AD_NEXT;
@@ -246,7 +270,8 @@ static int on_response(eas_autodiscover_t *ad, uint64_t now_ms)
     case EAS_AD_REDIRECT_URL:
         /* res.value stays valid until launch() restarts the parser, after the copy. */
         rc = follow_url(ad, res.value, now_ms);
-        if (rc == EAS_ERR_HTTP_TOO_MANY_REDIRECTS || rc == EAS_ERR_HTTP_REDIRECT_LOOP) {
+        if (rc == EAS_ERR_HTTP_TOO_MANY_REDIRECTS || rc == EAS_ERR_HTTP_REDIRECT_LOOP ||
+            rc == EAS_ERR_HTTP_REDIRECT_APPROVAL) {
             note(ad, EAS_AD_PHASE_REDIRECT, rc, 0, 0);
             return finish(ad, rc);
         }
@@ -285,6 +310,13 @@ int eas_autodiscover_step(eas_autodiscover_t *ad, uint64_t now_ms, eas_http_wait
                 return finish(ad, EAS_ERR_AD_EXHAUSTED);
             }
             rc = candidate_url(ad);
+            if (rc == EAS_OK && ad->foreign &&
+                !eas_url_host_listed(ad->url, ad->allow.hosts, ad->allow.n_hosts)) {
+                /* A domain only a server named: ask before sending it the credentials. */
+                memcpy(ad->result, ad->url, strlen(ad->url) + 1);
+                note(ad, EAS_AD_PHASE_REDIRECT, EAS_ERR_HTTP_REDIRECT_APPROVAL, 0, 0);
+                return finish(ad, EAS_ERR_HTTP_REDIRECT_APPROVAL);
+            }
             if (rc == EAS_OK) {
                 rc = launch(ad, now_ms);
             }
@@ -320,6 +352,23 @@ int eas_autodiscover_step(eas_autodiscover_t *ad, uint64_t now_ms, eas_http_wait
 const char *eas_autodiscover_url(const eas_autodiscover_t *ad)
 {
     return (ad->state == AD_DONE && ad->err == EAS_OK) ? ad->result : NULL;
+}
+
+void eas_autodiscover_allow(eas_autodiscover_t *ad, const eas_http_allow_t *allow)
+{
+    if (ad == NULL) {
+        return;
+    }
+    if (allow != NULL) {
+        ad->allow = *allow;
+    } else {
+        memset(&ad->allow, 0, sizeof(ad->allow));
+    }
+}
+
+const char *eas_autodiscover_redirect_url(const eas_autodiscover_t *ad)
+{
+    return (ad->state == AD_DONE && ad->err == EAS_ERR_HTTP_REDIRECT_APPROVAL) ? ad->result : NULL;
 }
 
 const char *eas_autodiscover_report(const eas_autodiscover_t *ad)

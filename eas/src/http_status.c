@@ -140,3 +140,25 @@ int eas_http_redirect_check(const char *current, const char *target, uint8_t *co
     (*count)++;
     return EAS_OK;
 }
+
+int eas_http_redirect_policy(const char *current, const char *target, const eas_http_allow_t *allow)
+{
+    eas_url_t cu;
+    eas_url_t tu;
+    if (current == NULL || target == NULL) {
+        return EAS_ERR_PARAM;
+    }
+    if (eas_url_parse(current, &cu) != EAS_OK || eas_url_parse(target, &tu) != EAS_OK) {
+        return EAS_ERR_HTTP_URL;
+    }
+    if (cu.tls && !tu.tls) {
+        return EAS_ERR_HTTP_URL; /* credentials never move to plain HTTP */
+    }
+    if (eas_url_same_origin(current, target)) {
+        return EAS_OK;
+    }
+    if (allow != NULL && eas_url_host_listed(target, allow->hosts, allow->n_hosts)) {
+        return EAS_OK;
+    }
+    return EAS_ERR_HTTP_REDIRECT_APPROVAL;
+}

@@ -158,6 +158,47 @@ out:
     return rc;
 }
 
+static bool host_eq(const char *a, size_t alen, const char *b, size_t blen)
+{
+    if (alen != blen) {
+        return false;
+    }
+    for (size_t i = 0; i < alen; i++) {
+        if (lower_ascii(a[i]) != lower_ascii(b[i])) {
+            return false;
+        }
+    }
+    return true;
+}
+
+static bool origin_eq(const char *a, const eas_url_t *ua, const char *b, const eas_url_t *ub)
+{
+    return ua->tls == ub->tls && ua->port == ub->port &&
+           host_eq(a + ua->host_off, ua->host_len, b + ub->host_off, ub->host_len);
+}
+
+bool eas_url_same_origin(const char *a, const char *b)
+{
+    eas_url_t ua;
+    eas_url_t ub;
+    return eas_url_parse(a, &ua) == EAS_OK && eas_url_parse(b, &ub) == EAS_OK &&
+           origin_eq(a, &ua, b, &ub);
+}
+
+bool eas_url_host_listed(const char *url, const char *const *hosts, size_t n_hosts)
+{
+    eas_url_t u;
+    if (hosts == NULL || eas_url_parse(url, &u) != EAS_OK) {
+        return false;
+    }
+    for (size_t i = 0; i < n_hosts; i++) {
+        if (hosts[i] != NULL && host_eq(url + u.host_off, u.host_len, hosts[i], strlen(hosts[i]))) {
+            return true;
+        }
+    }
+    return false;
+}
+
 bool eas_url_same(const char *a, const char *b)
 {
     eas_url_t ua;
@@ -165,13 +206,8 @@ bool eas_url_same(const char *a, const char *b)
     if (eas_url_parse(a, &ua) != EAS_OK || eas_url_parse(b, &ub) != EAS_OK) {
         return false;
     }
-    if (ua.tls != ub.tls || ua.port != ub.port || ua.host_len != ub.host_len) {
+    if (!origin_eq(a, &ua, b, &ub)) {
         return false;
-    }
-    for (size_t i = 0; i < ua.host_len; i++) {
-        if (lower_ascii(a[ua.host_off + i]) != lower_ascii(b[ub.host_off + i])) {
-            return false;
-        }
     }
     /* An empty path is "/". */
     const char *pa = ua.path_len ? a + ua.path_off : "/";

@@ -17,6 +17,13 @@
  *   most CONFIG_EAS_MAX_REDIRECTS in total. A failure keeps a report saying which URL
  *   failed in which phase and why.
  *
+ * Every request carries the user's credentials, so a redirect is followed without asking
+ * only to the same scheme, host and port, or to a host the application put on the
+ * allow-list (eas_autodiscover_allow()); an address redirect to another domain likewise
+ * needs its candidate hosts listed. Anything else ends the procedure with
+ * ::EAS_ERR_HTTP_REDIRECT_APPROVAL before the new host is contacted;
+ * eas_autodiscover_redirect_url() names it so the application can ask the user.
+ *
  * @code
  * eas_autodiscover_start(&ad, &http, "user@example.com", work, sizeof(work), now);
  * while ((rc = eas_autodiscover_step(&ad, now, &wait)) == EAS_ERR_AGAIN) { wait... }
@@ -145,6 +152,8 @@ typedef struct eas_autodiscover {
     uint8_t state;
     uint8_t failures;
     uint8_t parser_live;
+    uint8_t foreign; /**< the address came from a redirect to another domain */
+    eas_http_allow_t allow;
     char email[EAS_AD_EMAIL_MAX + 1];
     char report[384];
 } eas_autodiscover_t;
@@ -160,9 +169,21 @@ int eas_autodiscover_start(eas_autodiscover_t *ad, eas_http_client_t *http, cons
 /**
  * @brief Advance. @return EAS_ERR_AGAIN (wait as @p wait says), EAS_OK (the EAS URL is in
  *        eas_autodiscover_url()), or the final error: EAS_ERR_AD_EXHAUSTED (every candidate
- *        failed; see the report), EAS_ERR_HTTP_TOO_MANY_REDIRECTS, EAS_ERR_HTTP_REDIRECT_LOOP.
+ *        failed; see the report), EAS_ERR_HTTP_TOO_MANY_REDIRECTS, EAS_ERR_HTTP_REDIRECT_LOOP,
+ *        EAS_ERR_HTTP_REDIRECT_APPROVAL (see eas_autodiscover_redirect_url()).
  */
 int eas_autodiscover_step(eas_autodiscover_t *ad, uint64_t now_ms, eas_http_wait_t *wait);
+
+/**
+ * @brief Hosts redirects may lead to without asking (see the file comment). Call after
+ *        eas_autodiscover_start() and before the first step; @p allow is copied, the host
+ *        strings must stay valid until the procedure ends. NULL clears the list.
+ */
+void eas_autodiscover_allow(eas_autodiscover_t *ad, const eas_http_allow_t *allow);
+
+/** @brief After ::EAS_ERR_HTTP_REDIRECT_APPROVAL: the URL the server redirected to (never
+ *         contacted), else NULL. */
+const char *eas_autodiscover_redirect_url(const eas_autodiscover_t *ad);
 
 /** @brief The discovered EAS URL, or NULL. */
 const char *eas_autodiscover_url(const eas_autodiscover_t *ad);

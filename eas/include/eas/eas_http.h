@@ -95,6 +95,18 @@ int eas_url_parse(const char *url, eas_url_t *out);
 bool eas_url_same(const char *a, const char *b);
 
 /**
+ * @brief Whether two URLs have the same origin: scheme, host (without case) and port
+ *        (default ports made explicit). Unparsable → false.
+ */
+bool eas_url_same_origin(const char *a, const char *b);
+
+/**
+ * @brief Whether the host of @p url is one of @p hosts (compared without case; an IPv6
+ *        literal is listed without brackets). Unparsable URL or NULL list → false.
+ */
+bool eas_url_host_listed(const char *url, const char *const *hosts, size_t n_hosts);
+
+/**
  * @brief Resolve a redirect target against the URL it came from: an absolute URL is copied,
  *        an absolute path ("/x") is joined to @p base's scheme and authority.
  * @return EAS_OK, EAS_ERR_HTTP_URL (unparsable or relative-path reference), EAS_ERR_NOMEM.
@@ -498,6 +510,25 @@ const char *eas_http_class_name(eas_http_class_t cls);
  *         (more than CONFIG_EAS_MAX_REDIRECTS), EAS_ERR_HTTP_URL (unparsable, or https → http).
  */
 int eas_http_redirect_check(const char *current, const char *target, uint8_t *count);
+
+/** Hosts the application lets the client follow redirects to without asking again. */
+typedef struct eas_http_allow {
+    const char *const *hosts; /**< host names (or IP literals), compared without case */
+    size_t n_hosts;
+} eas_http_allow_t;
+
+/**
+ * @brief The redirect policy (451 X-MS-Location, Autodiscover): may a request that went to
+ *        @p current, with the user's credentials, be repeated at @p target without asking?
+ *
+ * Yes when scheme, host and port are unchanged, or when the target's host is on @p allow.
+ * Any other target is the application's decision: the caller reports it and sends nothing
+ * there. A downgrade from https to http is never followed, allow-list or not.
+ * @return EAS_OK (follow), EAS_ERR_HTTP_REDIRECT_APPROVAL (report @p target, do not
+ *         contact it), EAS_ERR_HTTP_URL (unparsable, or https → http).
+ */
+int eas_http_redirect_policy(const char *current, const char *target,
+                             const eas_http_allow_t *allow);
 
 /* ------------------------------------------------------------------------------------------ */
 /* Client                                                                                      */

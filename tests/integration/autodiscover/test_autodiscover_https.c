@@ -147,6 +147,8 @@ static void wait_io(const eas_http_wait_t *w)
     (void)poll(&p, 1, timeout);
 }
 
+static const eas_http_allow_t *g_allow; /* the application's allow-list */
+
 static int discover(const char *email)
 {
     client_init("tester", "secret");
@@ -155,6 +157,7 @@ static int discover(const char *email)
     if (rc != EAS_OK) {
         return rc;
     }
+    eas_autodiscover_allow(&g_ad, g_allow);
     for (int i = 0; i < 100000; i++) {
         eas_http_wait_t w;
         rc = eas_autodiscover_step(&g_ad, hal_time_monotonic_ms(), &w);
@@ -172,7 +175,16 @@ static int discover(const char *email)
 static void redirect_chain_over_tls(void **state)
 {
     (void)state;
+    /* Without approval the first hop to another host is reported, not contacted. */
+    assert_int_equal(discover("someone@chain.test"), EAS_ERR_HTTP_REDIRECT_APPROVAL);
+    assert_string_equal(eas_autodiscover_redirect_url(&g_ad),
+                        "https://hop.chain.test/autodiscover/autodiscover.xml");
+    /* With the hosts the user approved, the whole chain. */
+    static const char *const hosts[] = {"hop.chain.test", "corp.test", "final.corp.test"};
+    const eas_http_allow_t allow = {hosts, 3};
+    g_allow = &allow;
     assert_int_equal(discover("someone@chain.test"), EAS_OK);
+    g_allow = NULL;
     assert_string_equal(eas_autodiscover_url(&g_ad),
                         "https://mail.corp.test/Microsoft-Server-ActiveSync");
 }

@@ -337,6 +337,8 @@ static void route(const char *host, const char *rsp, int err)
     g_nroutes++;
 }
 
+static const eas_http_allow_t *g_allow; /* the application's allow-list for discover() */
+
 static int discover(const char *email)
 {
     eas_http_client_config_t cfg = {
@@ -351,6 +353,7 @@ static int discover(const char *email)
     if (rc != EAS_OK) {
         return rc;
     }
+    eas_autodiscover_allow(&g_ad, g_allow);
     for (int i = 0; i < 10000; i++) {
         eas_http_wait_t w;
         rc = eas_autodiscover_step(&g_ad, now, &w);
@@ -423,10 +426,113 @@ static void redirect_chain(void **state)
     route("ad.example.test", redirect_addr, 0);
     route("other.test", redirect_url, 0);
     route("final.test", ok_response(k_settings), 0);
+    /* Each hop goes to a host the user never named: followed only with the hosts listed. */
+    static const char *const hosts[] = {"ad.example.test", "OTHER.test", "final.test"};
+    const eas_http_allow_t allow = {hosts, 3};
+    g_allow = &allow;
     assert_int_equal(discover("chris@example.test"), EAS_OK);
+    g_allow = NULL;
     assert_string_equal(eas_autodiscover_url(&g_ad),
                         "https://mail.example.test/Microsoft-Server-ActiveSync");
     assert_string_equal(eas_autodiscover_report(&g_ad), "");
+    assert_null(eas_autodiscover_redirect_url(&g_ad));
+}
+
+/* Issue 11: without approval no redirect leads the credentials to another host. Each hop of
+ * the chain above is stopped in turn (the earlier hops listed), reported with its URL, and
+ * the host it names is never contacted. */
+static void redirect_needs_approval(void **state)
+{
+    (void)state;
+    static char redirect_addr[4096];
+    static char redirect_url[4096];
+    snprintf(redirect_addr, sizeof(redirect_addr), "%s",
+             ok_response("<Autodiscover xmlns=\"" NS_BASE "\"><Response xmlns=\"" NS_MS
+                         "\"><Action><Redirect>chris@other.test</Redirect></Action></Response>"
+                         "</Autodiscover>"));
+    snprintf(redirect_url, sizeof(redirect_url), "%s",
+             ok_response("<Autodiscover xmlns=\"" NS_BASE "\"><Response xmlns=\"http://schemas."
+                         "microsoft.com/exchange/autodiscover/outlook/responseschema/2006a\">"
+                         "<Account><Action>redirectUrl</Action><RedirectUrl>https://final.test/"
+                         "autodiscover/autodiscover.xml</RedirectUrl></Account></Response>"
+                         "</Autodiscover>"));
+    static const char *const hosts[] = {"ad.example.test", "other.test", "final.test"};
+    static const char *const want[] = {"https://ad.example.test/autodiscover/autodiscover.xml",
+                                       "https://other.test/autodiscover/autodiscover.xml",
+                                       "https://final.test/autodiscover/autodiscover.xml"};
+    for (size_t listed = 0; listed < 3; listed++) {
+        reset_routes();
+        route("example.test",
+              "HTTP/1.1 302 Found\r\nLocation: https://ad.example.test/autodiscover/"
+              "autodiscover.xml\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+              0);
+        route("ad.example.test", redirect_addr, 0);
+        route("other.test", redirect_url, 0);
+        route("final.test", ok_response(k_settings), 0);
+        const eas_http_allow_t allow = {hosts, listed};
+        g_allow = &allow;
+        assert_int_equal(discover("chris@example.test"), EAS_ERR_HTTP_REDIRECT_APPROVAL);
+        g_allow = NULL;
+        assert_null(eas_autodiscover_url(&g_ad));
+        assert_string_equal(eas_autodiscover_redirect_url(&g_ad), want[listed]);
+        assert_non_null(
+            strstr(eas_autodiscover_report(&g_ad), "redirect: EAS_ERR_HTTP_REDIRECT_APPROVAL"));
+        for (size_t r = 0; r < 4; r++) {
+            /* route r is the host hop r names: contacted only when listed */
+            assert_int_equal(g_routes[r].hits, r <= listed ? 1 : 0);
+        }
+    }
+
+    /* Same scheme, host and port (another path): followed without asking. */
+    reset_routes();
+    route("example.test",
+          "HTTP/1.1 302 Found\r\nLocation: /other/autodiscover.xml\r\n"
+          "Content-Length: 0\r\nConnection: close\r\n\r\n",
+          0);
+    /* followed once; the second 302 names the same URL again: a loop */
+    assert_int_equal(discover("x@example.test"), EAS_ERR_HTTP_REDIRECT_LOOP);
+    assert_int_equal(g_routes[0].hits, 2);
+
+    /* Another port on the same host is another server. */
+    reset_routes();
+    route("example.test",
+          "HTTP/1.1 302 Found\r\nLocation: https://example.test:8443/autodiscover/"
+          "autodiscover.xml\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+          0);
+    assert_int_equal(discover("x@example.test"), EAS_ERR_HTTP_REDIRECT_APPROVAL);
+    assert_int_equal(g_routes[0].hits, 1);
+
+    /* https -> http is never followed, even to a listed host. */
+    reset_routes();
+    route("example.test",
+          "HTTP/1.1 302 Found\r\nLocation: http://example.test/autodiscover/autodiscover.xml"
+          "\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+          0);
+    route("autodiscover.example.test", NULL, EAS_ERR_DNS);
+    static const char *const self[] = {"example.test"};
+    const eas_http_allow_t allow_self = {self, 1};
+    g_allow = &allow_self;
+    assert_int_equal(discover("x@example.test"), EAS_ERR_AD_EXHAUSTED);
+    g_allow = NULL;
+    assert_int_equal(g_routes[0].hits, 1);
+    assert_non_null(strstr(eas_autodiscover_report(&g_ad), "redirect: EAS_ERR_HTTP_URL"));
+}
+
+/* Autodiscover documents are parsed in place: an endless one is cut at the bound. */
+static void endless_document_is_bounded(void **state)
+{
+    (void)state;
+    reset_routes();
+    static char big[CONFIG_EAS_HTTP_MAX_UNSTREAMED + 4096];
+    int n = snprintf(big, sizeof(big),
+                     "HTTP/1.1 200 OK\r\nContent-Type: text/xml\r\n"
+                     "Connection: close\r\n\r\n<?xml version=\"1.0\"?>");
+    memset(big + n, ' ', sizeof(big) - (size_t)n - 1);
+    big[sizeof(big) - 1] = '\0';
+    route("example.test", big, 0);
+    route("autodiscover.example.test", NULL, EAS_ERR_DNS);
+    assert_int_equal(discover("x@example.test"), EAS_ERR_AD_EXHAUSTED);
+    assert_non_null(strstr(eas_autodiscover_report(&g_ad), "http: EAS_ERR_HTTP_TOO_LARGE"));
 }
 
 static void failures_are_reported_per_step(void **state)
@@ -484,7 +590,9 @@ static void redirect_loops_and_caps(void **state)
           0);
     assert_int_equal(discover("x@example.test"), EAS_ERR_HTTP_REDIRECT_LOOP);
 
-    /* a ping-pong between two hosts runs into the cap */
+    /* a ping-pong between two (listed) hosts runs into the cap */
+    static const char *const both[] = {"example.test", "b.test"};
+    const eas_http_allow_t allow = {both, 2};
     reset_routes();
     route("example.test",
           "HTTP/1.1 302 Found\r\nLocation: https://b.test/autodiscover/autodiscover.xml\r\n"
@@ -494,7 +602,9 @@ static void redirect_loops_and_caps(void **state)
           "HTTP/1.1 302 Found\r\nLocation: https://example.test/autodiscover/autodiscover.xml\r\n"
           "Content-Length: 0\r\nConnection: close\r\n\r\n",
           0);
+    g_allow = &allow;
     assert_int_equal(discover("x@example.test"), EAS_ERR_HTTP_TOO_MANY_REDIRECTS);
+    g_allow = NULL;
 
     assert_int_equal(discover("not-an-address"), EAS_ERR_AD_ADDRESS);
 }
@@ -511,6 +621,8 @@ int main(void)
         cmocka_unit_test(redirect_chain),
         cmocka_unit_test(failures_are_reported_per_step),
         cmocka_unit_test(redirect_loops_and_caps),
+        cmocka_unit_test(redirect_needs_approval),
+        cmocka_unit_test(endless_document_is_bounded),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

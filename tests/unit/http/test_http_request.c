@@ -511,6 +511,42 @@ static void redirect_checks(void **state)
                      EAS_ERR_HTTP_TOO_MANY_REDIRECTS);
 }
 
+/* Issue 11: the one redirect policy of the engine and Autodiscover. */
+static void redirect_policy(void **state)
+{
+    (void)state;
+    const char *cur = "https://mail.example/Microsoft-Server-ActiveSync";
+    /* same origin (case, default port spelt out, other path): follow */
+    assert_int_equal(eas_http_redirect_policy(cur, "https://MAIL.example:443/eas", NULL), EAS_OK);
+    /* another host, another port, another scheme: the application decides */
+    assert_int_equal(eas_http_redirect_policy(cur, "https://evil.example/eas", NULL),
+                     EAS_ERR_HTTP_REDIRECT_APPROVAL);
+    assert_int_equal(eas_http_redirect_policy(cur, "https://mail.example:8443/eas", NULL),
+                     EAS_ERR_HTTP_REDIRECT_APPROVAL);
+    assert_int_equal(
+        eas_http_redirect_policy("http://mail.example/eas", "https://mail.example/eas", NULL),
+        EAS_ERR_HTTP_REDIRECT_APPROVAL);
+    static const char *const hosts[] = {"other.example", "EVIL.example", "::1"};
+    const eas_http_allow_t allow = {hosts, 3};
+    const eas_http_allow_t none = {hosts, 0};
+    assert_int_equal(eas_http_redirect_policy(cur, "https://evil.example/eas", &allow), EAS_OK);
+    assert_int_equal(eas_http_redirect_policy(cur, "https://evil.example/eas", &none),
+                     EAS_ERR_HTTP_REDIRECT_APPROVAL);
+    assert_int_equal(eas_http_redirect_policy(cur, "https://evil.example.net/eas", &allow),
+                     EAS_ERR_HTTP_REDIRECT_APPROVAL);
+    assert_int_equal(eas_http_redirect_policy(cur, "https://[::1]:8443/eas", &allow), EAS_OK);
+    /* never down to plain http, same host or listed */
+    assert_int_equal(eas_http_redirect_policy(cur, "http://mail.example/eas", &allow),
+                     EAS_ERR_HTTP_URL);
+    assert_int_equal(eas_http_redirect_policy(cur, "http://evil.example/eas", &allow),
+                     EAS_ERR_HTTP_URL);
+    assert_int_equal(eas_http_redirect_policy(cur, "javascript:x", &allow), EAS_ERR_HTTP_URL);
+    assert_int_equal(eas_http_redirect_policy(NULL, cur, &allow), EAS_ERR_PARAM);
+    assert_true(eas_url_same_origin("https://a.example/x", "https://A.example:443/y"));
+    assert_false(eas_url_same_origin("https://a.example/x", "http://a.example:443/x"));
+    assert_false(eas_url_host_listed("https://a.example/x", NULL, 0));
+}
+
 static void versions_and_commands(void **state)
 {
     (void)state;
@@ -542,6 +578,7 @@ int main(void)
         cmocka_unit_test(base64_query_limits),
         cmocka_unit_test(status_table),
         cmocka_unit_test(redirect_checks),
+        cmocka_unit_test(redirect_policy),
         cmocka_unit_test(versions_and_commands),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
