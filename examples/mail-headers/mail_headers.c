@@ -1,12 +1,12 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * easd example: how a new mail's fields reach the application. Syncs the Email folders of
- * one account once (Linux port) and prints one header line per mail, collected from the
+ *  one account once (Linux port) and prints the header of every mail, collected from the
  * EAS_EV_ITEM_FIELD events between EAS_EV_ITEM_BEGIN and EAS_EV_ITEM_END:
  *   mail_headers URL USER PASSWORD_FILE DEVICE_ID STATE_DIR   (or EASD_* as in quickstart.c)
  * The engine never buffers an item: each field streams past once, possibly in several
  * pieces, and the application keeps what it wants (here: bounded header strings and the
- * first PREVIEW_MAX bytes of the body). docs/integration.md, "How a new mail arrives".
+ * first 255 bytes of the body). docs/integration.md §6 walks through it.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,13 +16,16 @@
 #include "eas/eas.h"
 #include "easd_linux.h"
 
-#define PREVIEW_MAX 80
+/* One header value as the application keeps it: at most 255 bytes, cut on a UTF-8 boundary. */
+struct text {
+    char s[256];
+    bool cut; /* the value was longer: the rest of its pieces is dropped */
+};
 
-/* One mail as the application stores it. Strings are cut at their buffer, never overrun. */
+/* One mail as the application stores it. */
 struct mail {
     char folder[EAS_ID_CAP], server_id[EAS_ID_CAP];
-    char from[256], to[256], subject[256], date_received[32], read[4], truncated[4];
-    char preview[PREVIEW_MAX + 1];
+    struct text from, to, subject, date_received, read, preview, truncated;
 };
 
 struct app {
@@ -35,49 +38,55 @@ struct app {
     unsigned mails;
 };
 
-/* Append one piece of a value; a value may arrive in several pieces (EAS_FIELD_MORE). */
-static void append(char *dst, size_t cap, const uint8_t *data, size_t len)
+/* Append one piece of a value: a value may arrive in several pieces (EAS_FIELD_MORE), and a
+   piece may end inside a UTF-8 sequence that the next piece completes. */
+static void append(struct text *t, const uint8_t *data, size_t len)
 {
-    size_t have = strlen(dst);
-    size_t n = len < cap - 1 - have ? len : cap - 1 - have;
-    memcpy(dst + have, data, n);
-    dst[have + n] = '\0';
-    if (n < len) { /* cut: do not leave half a UTF-8 sequence at the end */
-        while (have + n > 0 && ((uint8_t)dst[have + n - 1] & 0xC0u) == 0x80u) {
-            n--;
-        }
-        if (have + n > 0 && ((uint8_t)dst[have + n - 1] & 0x80u) != 0u) {
-            n--; /* the lead byte of the cut sequence */
-        }
-        dst[have + n] = '\0';
-    }
-}
-
-/* Where a TEXT piece of the item goes: the tag names the innermost element, depth 1 is a
-   direct child of ApplicationData (Email:From ...), Body's Data and Truncated are depth 2. */
-static void collect(struct mail *m, const eas_event_t *ev)
-{
-    char *dst = NULL;
-    size_t cap = 0;
-    if (ev->u.field.kind != EAS_FIELD_TEXT) {
+    size_t have = strlen(t->s);
+    size_t room = sizeof(t->s) - 1 - have;
+    if (t->cut) {
         return;
     }
-#define TO(field) (dst = m->field, cap = sizeof(m->field))
-    switch (ev->u.field.tag) {
-    case EAS_EMAIL_FROM: TO(from); break;
-    case EAS_EMAIL_TO: TO(to); break;
-    case EAS_EMAIL_SUBJECT: TO(subject); break;
-    case EAS_EMAIL_DATE_RECEIVED: TO(date_received); break;
-    case EAS_EMAIL_READ: TO(read); break;
-    case EAS_AIRSYNCBASE_DATA: TO(preview); break;
-    case EAS_AIRSYNCBASE_TRUNCATED: TO(truncated); break;
-    default: break;
+    if (len > room) { /* keep whole UTF-8 sequences only: data[len] is the first byte dropped */
+        t->cut = true;
+        for (len = room; len > 0 && (data[len] & 0xC0u) == 0x80u; len--) {
+        }
+        if (len == 0 && (data[0] & 0xC0u) == 0x80u) { /* the sequence began in a past piece */
+            while (have > 0 && ((uint8_t)t->s[have - 1] & 0xC0u) == 0x80u) {
+                have--;
+            }
+            have -= (have > 0 && ((uint8_t)t->s[have - 1] & 0x80u) != 0u) ? 1u : 0u;
+        }
     }
-#undef TO
-    bool in_body = ev->u.field.tag == EAS_AIRSYNCBASE_DATA ||
-                   ev->u.field.tag == EAS_AIRSYNCBASE_TRUNCATED;
-    if (dst != NULL && ev->u.field.depth == (in_body ? 2u : 1u)) {
-        append(dst, cap, ev->u.field.data, ev->u.field.len);
+    memcpy(t->s + have, data, len);
+    t->s[have + len] = '\0';
+}
+
+/* Where a TEXT piece goes: the tag names the innermost element; depth 1 is a direct child of
+   ApplicationData (Email:From ...), the Body's Data and Truncated are at depth 2. */
+static struct text *slot(struct mail *m, uint16_t tag, uint16_t depth)
+{
+    switch (depth == 1 ? tag : 0u) {
+    case EAS_EMAIL_FROM:
+        return &m->from;
+    case EAS_EMAIL_TO:
+        return &m->to;
+    case EAS_EMAIL_SUBJECT:
+        return &m->subject;
+    case EAS_EMAIL_DATE_RECEIVED:
+        return &m->date_received;
+    case EAS_EMAIL_READ:
+        return &m->read;
+    default:
+        break;
+    }
+    switch (depth == 2 ? tag : 0u) { /* inside AirSyncBase:Body */
+    case EAS_AIRSYNCBASE_DATA:
+        return &m->preview;
+    case EAS_AIRSYNCBASE_TRUNCATED:
+        return &m->truncated;
+    default:
+        return NULL;
     }
 }
 
@@ -85,19 +94,19 @@ static void print_mail(const struct app *a)
 {
     const struct mail *m = &a->m;
     if (a->op == EAS_ITEM_CHANGE) { /* a change carries only what changed (e.g. Read) */
-        printf("change %s/%s read=%s\n", m->folder, m->server_id, m->read[0] ? m->read : "-");
+        printf("change %s/%s read=%s\n", m->folder, m->server_id, m->read.s[0] ? m->read.s : "-");
         return;
     }
-    char preview[PREVIEW_MAX + 1];
-    size_t i = 0;
-    for (; m->preview[i] != '\0'; i++) { /* one line: control characters become spaces */
-        preview[i] = ((uint8_t)m->preview[i] < 0x20u) ? ' ' : m->preview[i];
+    char preview[sizeof(m->preview.s)];
+    for (size_t i = 0; i < sizeof(preview); i++) { /* one line: control characters as spaces */
+        preview[i] =
+            ((uint8_t)m->preview.s[i] < 0x20u && m->preview.s[i] != '\0') ? ' ' : m->preview.s[i];
     }
-    preview[i] = '\0';
     printf("mail %s/%s\n  From: %s\n  To: %s\n  Subject: %s\n  DateReceived: %s\n"
            "  Read: %s\n  Preview: %s%s\n",
-           m->folder, m->server_id, m->from, m->to, m->subject, m->date_received,
-           m->read[0] == '1' ? "yes" : "no", preview, m->truncated[0] == '1' ? " [...]" : "");
+           m->folder, m->server_id, m->from.s, m->to.s, m->subject.s, m->date_received.s,
+           m->read.s[0] == '1' ? "yes" : "no", preview,
+           (m->truncated.s[0] == '1' || m->preview.cut) ? " [...]" : "");
 }
 
 static int on_event(void *user, eas_event_t *ev)
@@ -121,7 +130,10 @@ static int on_event(void *user, eas_event_t *ev)
         break;
     case EAS_EV_ITEM_FIELD:
         if (a->collecting) {
-            collect(&a->m, ev);
+            struct text *t = slot(&a->m, ev->u.field.tag, ev->u.field.depth);
+            if (t != NULL && ev->u.field.kind == EAS_FIELD_TEXT) {
+                append(t, ev->u.field.data, ev->u.field.len);
+            }
         }
         break;
     case EAS_EV_ITEM_END: /* the item is complete: store it now (an upsert by ServerId) */
@@ -162,8 +174,8 @@ static int step(void *ctx, easd_linux_event_t ev, uint64_t now_ms, uint64_t *dea
 
 int main(int argc, char **argv)
 {
-    static const char *const env[5] = {"EASD_URL", "EASD_USER", "EASD_PASSWORD_FILE",
-                                       "EASD_DEVICE_ID", "EASD_STATE_DIR"};
+    const char *env[5] = {"EASD_URL", "EASD_USER", "EASD_PASSWORD_FILE", "EASD_DEVICE_ID",
+                          "EASD_STATE_DIR"};
     const char *arg[5];
     for (int i = 0; i < 5; i++) {
         arg[i] = argc == 6 ? argv[i + 1] : getenv(env[i]);
@@ -181,8 +193,7 @@ int main(int argc, char **argv)
     fclose(f);
     password[strcspn(password, "\r\n")] = '\0';
 
-    easd_linux_log_config_t log = {.sink = EASD_LINUX_LOG_STDERR, .min_level = HAL_LOG_WARN};
-    easd_linux_log_config(&log);
+    easd_linux_log_config(&(easd_linux_log_config_t){.min_level = HAL_LOG_WARN});
     (void)mkdir(arg[4], 0700);
     static struct app a;
     hal_net_t net;
@@ -197,14 +208,24 @@ int main(int argc, char **argv)
     static uint8_t arena_mem[CONFIG_EAS_ARENA_SIZE], http_work[EAS_HTTP_CLIENT_WORK_SIZE];
     static eas_arena_t arena;
     eas_arena_init(&arena, arena_mem, sizeof(arena_mem));
-    eas_engine_mem_t mem = {folders, CONFIG_EAS_MAX_FOLDERS, outbox, CONFIG_EAS_OUTBOX_SLOTS,
-                            &arena, http_work, sizeof(http_work), NULL};
+    eas_engine_mem_t mem = {.folders = folders,
+                            .folder_cap = CONFIG_EAS_MAX_FOLDERS,
+                            .outbox = outbox,
+                            .outbox_cap = CONFIG_EAS_OUTBOX_SLOTS,
+                            .arena = &arena,
+                            .http_work = http_work,
+                            .http_work_len = sizeof(http_work)};
     /* Plain-text bodies cut by the server at 256 bytes: enough for a preview; the whole
        body, when the user opens the mail, comes from eas_fetch(). */
     eas_account_cfg_t cfg = {
-        .url = arg[0], .user = arg[1], .device_id = arg[3], .device_type = "easd",
+        .url = arg[0],
+        .user = arg[1],
+        .device_id = arg[3],
+        .device_type = "easd",
         .auth = {.kind = EAS_HTTP_AUTH_BASIC, .user = arg[1], .password = password},
-        .classes = EAS_CLASS_EMAIL, .body_type = 1, .body_truncation = 256,
+        .classes = EAS_CLASS_EMAIL,
+        .body_type = 1,
+        .body_truncation = 256,
         .store_prefix = "mail0"};
 
     int rc = eas_engine_init(&a.eng, &cfg, &mem, &net, on_event, &a);
