@@ -14,6 +14,7 @@ the temporary directory (server log, every eas-sync output).
 import argparse
 import json
 import os
+import re
 import sys
 import time
 import traceback
@@ -79,22 +80,62 @@ def gap_s(later, earlier):
     return later["mono"] - earlier["mono"] + CLOCK_RESOLUTION_S
 
 
+_POLICY_KEY_IN_BODY = re.compile(r"<PolicyKey>[^<]*</PolicyKey>")
+REPROVISION = (142, 143, 144)
+
+
+def request_signature(r):
+    """Two requests are "the same" when command and body agree, whatever policy key they
+    carry (header or Provision body): every re-provisioning round hands out a new key, which
+    must not make a loop look like different requests."""
+    body = r.get("body_xml") or r.get("body_text") or ""
+    return (r.get("command"), _POLICY_KEY_IN_BODY.sub("<PolicyKey/>", body))
+
+
+def request_failed(r):
+    """Failed as the client saw it: any injected fault except a pure delay (garbage,
+    truncated, reset, HTML with 200, a repeated SyncKey: the server logs those as 200/1),
+    or an HTTP / EAS status that is not success."""
+    if any(t != "delay" for t in r.get("fault_types", [])):
+        return True
+    return r.get("status") != 200 or r.get("eas_status") not in (None, 1, 2)
+
+
+def is_reprovision_refusal(r):
+    return r.get("status") == 449 or r.get("eas_status") in REPROVISION
+
+
 def assert_no_tight_repeat(reqs, min_gap_s):
-    """[S 2.9, 2.2] the same failing request is never repeated faster than the back-off."""
+    """[S 2.9, 2.2] the same failing request is never repeated faster than the back-off.
+    One exception, [S 2.12]: the request refused for its policy key is replayed right after
+    a successful re-provisioning - once. A second immediate replay is a loop."""
     last_fail = {}
+    replayed = set()
+    provisioned_since = {}
     for r in reqs:
-        sig = (r.get("command"), r.get("body_xml") or r.get("body_text") or "",
-               r.get("policy_key"))
-        failed = r.get("status") != 200 or r.get("eas_status") not in (None, 1, 2)
+        sig = request_signature(r)
+        if r.get("command") == "Provision" and not request_failed(r):
+            for k in provisioned_since:
+                provisioned_since[k] = True
         if sig in last_fail:
             gap = gap_s(r, last_fail[sig])
-            check(gap >= min_gap_s,
-                  "identical request %s resent %.3f s after it failed (back-off minimum %.3f s)",
-                  r.get("command"), gap, min_gap_s)
-        if failed:
+            if gap >= min_gap_s:
+                replayed.discard(sig)  # a backed-off retry starts a new round
+            else:
+                allowed = (is_reprovision_refusal(last_fail[sig]) and
+                           provisioned_since.get(sig) and sig not in replayed)
+                check(allowed,
+                      "identical request %s (seq %s) resent %.3f s after it failed (seq %s, "
+                      "back-off minimum %.3f s)", r.get("command"), r.get("seq"), gap,
+                      last_fail[sig].get("seq"), min_gap_s)
+                replayed.add(sig)
+        if request_failed(r):
             last_fail[sig] = r
+            provisioned_since[sig] = False
         else:
             last_fail.pop(sig, None)
+            provisioned_since.pop(sig, None)
+            replayed.discard(sig)
 
 
 # ---- first sync ------------------------------------------------------------------------
@@ -244,7 +285,7 @@ def t_incremental_folders(tmp):
 
 # ---- [S 2.12] re-provisioning ------------------------------------------------------------
 
-def _reprovision(tmp, version, expect):
+def _reprovision(tmp, version, expect, fault=None):
     srv = Server(tmp, "--versions", version)
     try:
         c = Client(tmp, OPT.sync, srv.url, device="prov" + version.replace(".", ""))
@@ -252,7 +293,7 @@ def _reprovision(tmp, version, expect):
         first_key = srv.state(c.device)["devices"]["testuser"][c.device]["policy_key"]
         srv.changes([{"op": "new_mail", "subject": "after the policy change"}])
         # The server forgets the device's policy in the middle of the next sync.
-        srv.faults({"command": "Sync", "nth": 2, "type": "invalidate_policy"})
+        srv.faults(fault or {"command": "Sync", "nth": 2, "type": "invalidate_policy"})
         srv.reset_log()
         run = c.run()
         assert_complete(run, "run after the policy was invalidated")
@@ -303,6 +344,14 @@ def t_s2_12_reprovision_status(tmp):
 
 
 @test
+def t_s2_12_reprovision_status143(tmp):
+    """[S 2.12] the field report's case: Status 143 (policy refresh) in the Sync body while
+    the device's key is still valid -> Provision -> the same Sync replayed with the new key."""
+    _reprovision(tmp, "14.1", 143, {"command": "Sync", "nth": 2, "type": "status",
+                                     "status": 143, "level": "top"})
+
+
+@test
 def t_policy_ack_matches_what_is_enforced(tmp):
     """[S 2.1] eas-sync enforces nothing: a policy that asks for nothing is acknowledged as
     fully enforced (Status 1); once the server requires a device password the acknowledgement
@@ -347,12 +396,26 @@ def t_s2_12_reprovision_loop_capped(tmp):
         srv.reset_log()
         run = c.run(timeout_s=20)
         check(run.rc != 0, "eas-sync claims success although every Sync was refused")
+        # The cap itself, not eas-sync's own timeout, must end the first round of refusals.
+        loop = [e for e in run.events
+                if e.get("event") == "error" and e.get("error") == "EAS_ERR_PROVISION_LOOP"]
+        check(loop, "no EAS_ERR_PROVISION_LOOP reported: %s", run.errors())
         reqs = srv.requests()
         prov = [r for r in reqs if r["command"] == "Provision"]
-        check(len(prov) <= 2 * 12, "%d Provision requests in 20 s: a re-provisioning storm",
-              len(prov))
+        # First cycle: from the first refusal to the first refused Sync that follows a Sync
+        # (the request after the cap's back-off). Each round is one two-phase Provision.
+        first = next(i for i, r in enumerate(reqs) if is_reprovision_refusal(r))
+        end = next((i for i in range(first + 1, len(reqs))
+                    if reqs[i]["command"] == "Sync" and reqs[i - 1]["command"] != "Provision"),
+                   len(reqs))
+        rounds = [r for r in reqs[first:end] if r["command"] == "Provision"]
+        check(len(rounds) == 2 * OPT.provision_retries,
+              "%d Provision requests before the cap (CONFIG_EAS_PROVISION_RETRIES %d rounds "
+              "of 2)", len(rounds), OPT.provision_retries)
+        check(end < len(reqs), "no request after the cap's back-off within 20 s")
         assert_no_tight_repeat(reqs, OPT.backoff_min_ms / 2000.0)
-        print("  %d requests (%d Provision) in %.1f s" % (len(reqs), len(prov), run.secs))
+        print("  %d requests (%d Provision, %d before the cap) in %.1f s" % (
+            len(reqs), len(prov), len(rounds), run.secs))
     finally:
         srv.close()
 
@@ -509,7 +572,22 @@ def t_s2_9_malformed_backoff(tmp):
         run = c.run(timeout_s=180)
         assert_complete(run)
         reqs = srv.requests()
-        assert_no_tight_repeat(reqs, OPT.backoff_min_ms / 2000.0)
+        min_gap = OPT.backoff_min_ms / 2000.0
+        assert_no_tight_repeat(reqs, min_gap)
+        # The next request after each fault, whatever it is, waits for the back-off.
+        gaps = {}
+        for i, r in enumerate(reqs[:-1]):
+            kind = r.get("fault_malformed") or next(
+                (t for t in r.get("fault_types", []) if t != "delay"), None)
+            if kind:
+                gaps[kind] = gap_s(reqs[i + 1], r)
+        check(set(gaps) >= {"garbage", "html", "truncate", "reset"},
+              "not every fault fired: %s", sorted(gaps))
+        for kind, gap in sorted(gaps.items()):
+            check(gap >= min_gap, "next request %.3f s after the %s answer (back-off minimum "
+                  "%.3f s)", gap, kind, min_gap)
+        print("  gaps after the faults: %s" % ", ".join("%s %.2f s" % kv
+                                                        for kv in sorted(gaps.items())))
         view = View().apply(run.events)
         assert_view_matches_server(view, srv)
         check(len(run.errors()) >= 4, "the 4 faults were not reported: %s", run.errors())
@@ -1076,6 +1154,8 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--sync", help="eas-sync binary")
     ap.add_argument("--agenda", help="eas-agenda binary")
+    ap.add_argument("--provision-retries", type=int, default=3,
+                    help="CONFIG_EAS_PROVISION_RETRIES of the build")
     ap.add_argument("--backoff-min-ms", type=int, default=2000,
                     help="CONFIG_EAS_BACKOFF_MIN_MS of the build")
     ap.add_argument("--kills", type=int, default=100, help="power-loss kills")

@@ -436,6 +436,7 @@ class EasHandler(BaseHTTPRequestHandler):
         fired = srv.faults.select(info)
         if fired:
             rec["faults"] = [f["id"] for f in fired]
+            rec["fault_types"] = [f["type"] for f in fired]
         send_fault = None
         for f in fired:
             if f.get("delay_ms") or f.get("type") == "delay":
