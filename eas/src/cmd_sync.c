@@ -464,6 +464,11 @@ static void apply_sync(eas_engine_t *e, const eas_http_response_t *rsp)
             eng_fail_backoff(e, EAS_ERR_SYNC_LOOP, 1, "Sync repeated its key", 0);
             return;
         }
+        /* [S 2.2] Asking again at once would be the identical request in a tight loop:
+         * the same key comes back only after the back-off (the folder stays dirty). */
+        eng_fail_backoff(e, EAS_ERR_SYNC_LOOP, 1, "Sync repeated its key; retry after back-off",
+                         0);
+        return;
     } else {
         f->repeat_count = 0;
     }
