@@ -1,0 +1,1649 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * easd: the Exchange ActiveSync daemon for Linux.
+ *
+ *   easd --config FILE [--once [--timeout SECONDS]] [--foreground] [-v...]
+ *
+ * Syncs one account into a local store other programs read: calendars and contacts as vdir
+ * collections (one .ics per event, one .vcf per contact), mail as Maildir. Then it stays in
+ * the Ping loop (or, with --once, exits 0 once everything is synced and every local change
+ * the start-up scan found has been answered by the server). Files created, changed or
+ * deleted in the calendar and contact collections by other programs go to the server
+ * through the engine's outbox; a server change to a file that was also edited locally wins,
+ * and the local version is kept beside it as NAME.conflict-TIME.
+ *
+ * SIGTERM/SIGINT: close and exit (state persisted). SIGHUP: read the configuration again
+ * (password, log level, heartbeat, classes...); a bad file is logged and the old one kept.
+ * easctl talks to it over STATE/run/easd.sock.
+ */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/inotify.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "easd.h"
+#include "easd_linux.h"
+
+#define MAX_COLLS 64
+#define MAX_CLIENTS 8
+
+typedef struct daemon {
+    easd_config_t cfg;
+    eas_account_cfg_t acct;
+    char password[512];
+    char device_id[EAS_ID_CAP];
+    eas_engine_t eng;
+    easd_linux_net_t lnet;
+    hal_net_t net;
+    bool engine_up;
+    int stopped_err; /* error of a stopped state, 0 running */
+
+    easd_coll_t colls[MAX_COLLS];
+    size_t ncolls;
+    bool folders_dirty;
+
+    /* the item being received */
+    easd_rec_t rec;
+
+    /* status */
+    eas_engine_state_t state;
+    time_t last_sync;
+    char last_error[256];
+    bool status_dirty;
+    bool synced_once; /* SYNC_COMPLETE seen in this run */
+    unsigned long adds, changes, deletes, local_sent, conflicts;
+
+    /* policy */
+    uint16_t policy_restricts;
+
+    /* progress on a terminal */
+    bool tty;
+    bool progress_line;
+
+    /* local changes */
+    bool scan_pending;
+    bool cmd_pending;
+
+    int ino_fd;
+    int ctl_fd;
+    int sig_fd;
+    char ctl_path[EASD_PATH_MAX];
+    bool once;
+    bool stop;
+} daemon_t;
+
+static daemon_t g;
+static eas_folder_t g_folders[CONFIG_EAS_MAX_FOLDERS];
+static eas_outbox_slot_t g_outbox[CONFIG_EAS_OUTBOX_SLOTS];
+static uint8_t g_arena_mem[CONFIG_EAS_ARENA_SIZE];
+static uint8_t g_work[EAS_HTTP_CLIENT_WORK_SIZE];
+static eas_arena_t g_arena;
+static easd_fields_t g_fields;
+#if CONFIG_EAS_CALENDAR
+static eas_engine_cal_t g_cal;
+static eas_cal_exception_t g_cal_ex[CONFIG_EAS_CAL_MAX_EXCEPTIONS];
+static eas_cal_attendee_t g_cal_att[64];
+#endif
+
+__attribute__((format(printf, 2, 3))) static void logf_(hal_log_level_t lvl, const char *fmt, ...)
+{
+    char buf[600];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(buf, sizeof(buf), fmt, ap);
+    va_end(ap);
+    if (n < 0) {
+        return;
+    }
+    if ((size_t)n >= sizeof(buf)) {
+        n = (int)sizeof(buf) - 1;
+    }
+    if (g.progress_line) {
+        (void)!write(STDERR_FILENO, "\n", 1);
+        g.progress_line = false;
+    }
+    hal_log_write(lvl, "easd", buf, (size_t)n);
+}
+
+#define LOGE(...) logf_(HAL_LOG_ERROR, __VA_ARGS__)
+#define LOGW(...) logf_(HAL_LOG_WARN, __VA_ARGS__)
+#define LOGI(...) logf_(HAL_LOG_INFO, __VA_ARGS__)
+#define LOGD(...) logf_(HAL_LOG_DEBUG, __VA_ARGS__)
+
+/* ------------------------------------------------------------------------------------- */
+/* Collections                                                                           */
+/* ------------------------------------------------------------------------------------- */
+
+static const char *class_dir(uint8_t cls)
+{
+    return cls == EAS_CLASS_CALENDAR   ? "calendars"
+           : cls == EAS_CLASS_CONTACTS ? "contacts"
+           : cls == EAS_CLASS_EMAIL    ? "mail"
+                                       : NULL;
+}
+
+static const char *class_ext(uint8_t cls)
+{
+    return cls == EAS_CLASS_CALENDAR ? ".ics" : cls == EAS_CLASS_CONTACTS ? ".vcf" : "";
+}
+
+static easd_coll_t *coll_find(const char *sid)
+{
+    for (size_t i = 0; i < g.ncolls; i++) {
+        if (strcmp(g.colls[i].sid, sid) == 0) {
+            return &g.colls[i];
+        }
+    }
+    return NULL;
+}
+
+static void rec_dir(const easd_coll_t *c, char *out, size_t cap)
+{
+    char esc[3 * EAS_ID_CAP + 1];
+    easd_escape_name(c->sid, esc, sizeof(esc));
+    (void)snprintf(out, cap, "%s/items/%s", g.cfg.state_dir, esc);
+}
+
+static void rec_path(const easd_coll_t *c, const char *name, char *out, size_t cap)
+{
+    char d[EASD_PATH_MAX];
+    rec_dir(c, d, sizeof(d));
+    (void)snprintf(out, cap, "%s/%s.rec", d, name);
+}
+
+static void watch(easd_coll_t *c)
+{
+    if (g.ino_fd >= 0 && c->wd < 0 && c->cls != EAS_CLASS_EMAIL) {
+        c->wd = inotify_add_watch(g.ino_fd, c->dir,
+                                  IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE);
+        if (c->wd < 0) {
+            LOGW("cannot watch %s: %s (changes there are seen at the next start)", c->dir,
+                 strerror(errno));
+        }
+    }
+}
+
+/* The folders file: sid TAB class TAB dir TAB name. */
+static int folders_save(void)
+{
+    char path[EASD_PATH_MAX + 16];
+    size_t cap = 1024 + g.ncolls * 1600, o = 0;
+    char *buf = malloc(cap);
+    if (!buf) {
+        return -1;
+    }
+    for (size_t i = 0; i < g.ncolls; i++) {
+        const easd_coll_t *c = &g.colls[i];
+        o += (size_t)snprintf(buf + o, cap - o, "%s\t%u\t%s\t%s\n", c->sid, c->cls, c->dir,
+                              c->name);
+    }
+    (void)snprintf(path, sizeof(path), "%s/folders", g.cfg.state_dir);
+    int rc = easd_write_atomic(path, buf, o);
+    free(buf);
+    g.folders_dirty = rc != 0;
+    return rc;
+}
+
+static easd_coll_t *coll_new(const char *sid, uint8_t cls, const char *dir, const char *name)
+{
+    if (g.ncolls >= MAX_COLLS) {
+        LOGW("more than %d synced folders; folder %s left out of the store", MAX_COLLS, sid);
+        return NULL;
+    }
+    easd_coll_t *c = &g.colls[g.ncolls++];
+    memset(c, 0, sizeof(*c));
+    (void)snprintf(c->sid, sizeof(c->sid), "%s", sid);
+    (void)snprintf(c->name, sizeof(c->name), "%s", name);
+    (void)snprintf(c->dir, sizeof(c->dir), "%s", dir);
+    char esc[3 * EAS_ID_CAP + 1];
+    easd_escape_name(sid, esc, sizeof(esc));
+    (void)snprintf(c->ixpath, sizeof(c->ixpath), "%s/index/%s", g.cfg.state_dir, esc);
+    c->cls = cls;
+    c->wd = -1;
+    return c;
+}
+
+static void folders_load(void)
+{
+    char path[EASD_PATH_MAX + 16];
+    char *data = NULL;
+    size_t len = 0;
+    (void)snprintf(path, sizeof(path), "%s/folders", g.cfg.state_dir);
+    if (easd_read_file(path, &data, &len, 16u << 20) != 0) {
+        return;
+    }
+    char *save = NULL;
+    for (char *l = strtok_r(data, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+        char *w[4];
+        size_t n = 0;
+        for (char *p = l; p && n < 4;) {
+            w[n++] = p;
+            p = strchr(p, '\t');
+            if (p) {
+                *p++ = '\0';
+            }
+        }
+        if (n != 4 || strlen(w[0]) >= EAS_ID_CAP || w[2][0] != '/') {
+            continue;
+        }
+        easd_coll_t *c = coll_new(w[0], (uint8_t)atoi(w[1]), w[2], w[3]);
+        if (c && c->cls != EAS_CLASS_EMAIL) {
+            (void)easd_ix_load(c);
+        }
+    }
+    free(data);
+}
+
+/* A directory name from a display name: readable, unique among the collections. */
+static void dir_for(uint8_t cls, const char *name, const char *sid, char *out, size_t cap)
+{
+    char slug[128];
+    size_t o = 0;
+    for (const char *p = name; *p && o + 1 < sizeof(slug); p++) {
+        unsigned char ch = (unsigned char)*p;
+        slug[o++] = (ch >= 0x80 || (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') ||
+                     (ch >= '0' && ch <= '9') || ch == '-' || ch == '_')
+                        ? (char)ch
+                        : '_';
+    }
+    slug[o] = '\0';
+    if (o == 0 || slug[0] == '.') {
+        (void)snprintf(slug, sizeof(slug), "folder");
+    }
+    (void)snprintf(out, cap, "%s/%s/%s", g.cfg.store_dir, class_dir(cls), slug);
+    for (size_t i = 0; i < g.ncolls; i++) {
+        if (strcmp(g.colls[i].dir, out) == 0) {
+            char esc[3 * EAS_ID_CAP + 1];
+            easd_escape_name(sid, esc, sizeof(esc));
+            (void)snprintf(out, cap, "%s/%s/%s-%s", g.cfg.store_dir, class_dir(cls), slug, esc);
+            break;
+        }
+    }
+}
+
+static easd_coll_t *coll_ensure(const eas_folder_t *f, const char *display)
+{
+    easd_coll_t *c = coll_find(f->server_id);
+    const char *cd = class_dir(f->cls);
+    if (!cd || !(f->flags & EAS_FOLDER_F_SELECTED)) {
+        return NULL;
+    }
+    if (!c) {
+        char dir[EASD_PATH_MAX];
+        dir_for(f->cls, display ? display : f->server_id, f->server_id, dir, sizeof(dir));
+        c = coll_new(f->server_id, f->cls, dir, display ? display : f->server_id);
+        if (!c) {
+            return NULL;
+        }
+        g.folders_dirty = true;
+    } else if (display && strcmp(display, c->name) != 0) {
+        (void)snprintf(c->name, sizeof(c->name), "%s", display); /* the dir stays */
+        g.folders_dirty = true;
+    }
+    if (easd_mkdirs(c->dir) != 0) {
+        LOGE("cannot create %s: %s", c->dir, strerror(errno));
+        return c;
+    }
+    if (f->cls == EAS_CLASS_EMAIL) {
+        char sub[EASD_PATH_MAX + 8];
+        static const char *const subs[] = {"cur", "new", "tmp"};
+        for (int i = 0; i < 3; i++) {
+            (void)snprintf(sub, sizeof(sub), "%s/%s", c->dir, subs[i]);
+            (void)mkdir(sub, 0700);
+        }
+    } else {
+        char meta[EASD_PATH_MAX + 16];
+        (void)snprintf(meta, sizeof(meta), "%s/displayname", c->dir);
+        (void)easd_write_atomic(meta, c->name, strlen(c->name));
+        char idir[EASD_PATH_MAX];
+        (void)snprintf(idir, sizeof(idir), "%s/index", g.cfg.state_dir);
+        (void)easd_mkdirs(idir);
+        if (f->cls == EAS_CLASS_CALENDAR) {
+            rec_dir(c, idir, sizeof(idir));
+            (void)easd_mkdirs(idir);
+        }
+        watch(c);
+    }
+    return c;
+}
+
+/* ------------------------------------------------------------------------------------- */
+/* Server changes into the store                                                         */
+/* ------------------------------------------------------------------------------------- */
+
+static bool file_hash(const char *path, uint64_t *h)
+{
+    char *data = NULL;
+    size_t len = 0;
+    if (easd_read_file(path, &data, &len, 64u << 20) != 0) {
+        return false;
+    }
+    *h = easd_hash(data, len);
+    free(data);
+    return true;
+}
+
+/* The file was edited locally since easd wrote it: keep that version beside the server's. */
+static void keep_conflict(easd_coll_t *c, const easd_ix_entry_t *e, const char *path)
+{
+    uint64_t h;
+    if (!e || !file_hash(path, &h) || h == e->hash || h == e->hash_alt) {
+        return;
+    }
+    char cpath[EASD_PATH_MAX + 64];
+    (void)snprintf(cpath, sizeof(cpath), "%s.conflict-%lld", path, (long long)time(NULL));
+    if (rename(path, cpath) == 0) {
+        g.conflicts++;
+        LOGW("conflict: %s/%s was changed here and on the server; the server's version wins, "
+             "the local one is kept as %s",
+             c->name, e->name, strrchr(cpath, '/') + 1);
+    }
+}
+
+static void store_upsert(easd_coll_t *c, const char *sid, const char *content, size_t len)
+{
+    easd_ix_entry_t *e = easd_ix_by_sid(c, sid);
+    char name[300], path[EASD_PATH_MAX + 300];
+    if (e) {
+        (void)snprintf(name, sizeof(name), "%s", e->name);
+    } else {
+        char esc[3 * EAS_ID_CAP + 1];
+        easd_escape_name(sid, esc, sizeof(esc));
+        (void)snprintf(name, sizeof(name), "eas-%s%s", esc, class_ext(c->cls));
+    }
+    (void)snprintf(path, sizeof(path), "%s/%s", c->dir, name);
+    keep_conflict(c, e, path);
+    uint64_t h = easd_hash(content, len);
+    if (easd_ix_journal(c, name, sid, h) != 0 || easd_write_atomic(path, content, len) != 0) {
+        LOGE("cannot write %s: %s", path, strerror(errno));
+        return;
+    }
+    if (!e) {
+        e = easd_ix_add(c, name);
+        if (!e) {
+            return;
+        }
+    }
+    (void)snprintf(e->sid, sizeof(e->sid), "%s", sid);
+    e->hash = h;
+    e->hash_alt = 0;
+    e->state = EASD_IX_SYNCED;
+    e->seen = 1;
+    c->dirty = true;
+}
+
+static void store_remove(easd_coll_t *c, easd_ix_entry_t *e, bool keep_local_edit)
+{
+    char path[EASD_PATH_MAX + 300];
+    (void)snprintf(path, sizeof(path), "%s/%s", c->dir, e->name);
+    if (keep_local_edit) {
+        keep_conflict(c, e, path);
+    }
+    (void)easd_ix_journal(c, e->name, e->sid, 0);
+    if (unlink(path) != 0 && errno != ENOENT) {
+        LOGE("cannot remove %s: %s", path, strerror(errno));
+    }
+    if (c->cls == EAS_CLASS_CALENDAR) {
+        rec_path(c, e->name, path, sizeof(path));
+        (void)unlink(path);
+    }
+    easd_ix_remove(c, e);
+}
+
+/* Maildir: one file per message, "<sid>.easd:2,<flags>" in cur/ (new/ never: easd is the
+   delivery agent and the client already knows about the message). */
+static void mail_name(const char *sid, char *out, size_t cap)
+{
+    char esc[3 * EAS_ID_CAP + 1];
+    easd_escape_name(sid, esc, sizeof(esc));
+    (void)snprintf(out, cap, "%s.easd", esc);
+}
+
+static void mail_remove(easd_coll_t *c, const char *base)
+{
+    static const char *const subs[] = {"cur", "new"};
+    for (int s = 0; s < 2; s++) {
+        char d[EASD_PATH_MAX + 8];
+        (void)snprintf(d, sizeof(d), "%s/%s", c->dir, subs[s]);
+        DIR *dir = opendir(d);
+        if (!dir) {
+            continue;
+        }
+        size_t bl = strlen(base);
+        struct dirent *de;
+        while ((de = readdir(dir)) != NULL) {
+            if (strncmp(de->d_name, base, bl) == 0 && (de->d_name[bl] == ':' || !de->d_name[bl])) {
+                char p[EASD_PATH_MAX + 300];
+                (void)snprintf(p, sizeof(p), "%s/%s", d, de->d_name);
+                (void)unlink(p);
+            }
+        }
+        closedir(dir);
+    }
+}
+
+static void mail_upsert(easd_coll_t *c, const char *sid)
+{
+    size_t len = 0;
+    bool read = false;
+    char *msg = easd_mail_from_rec(g.rec.buf, g.rec.len, &len, &read);
+    char base[300], path[EASD_PATH_MAX + 320];
+    if (!msg) {
+        LOGE("message %s in %s could not be built", sid, c->name);
+        return;
+    }
+    mail_name(sid, base, sizeof(base));
+    mail_remove(c, base);
+    (void)snprintf(path, sizeof(path), "%s/cur/%s:2,%s", c->dir, base, read ? "S" : "");
+    if (easd_write_atomic(path, msg, len) != 0) {
+        LOGE("cannot write %s: %s", path, strerror(errno));
+    }
+    free(msg);
+}
+
+static void apply_item(const eas_event_t *ev)
+{
+    easd_coll_t *c = coll_find(ev->u.item.folder);
+    const char *sid = ev->u.item.server_id;
+    if (!c) {
+        return;
+    }
+    if (ev->u.item.op == EAS_ITEM_DELETE) {
+        g.deletes++;
+        if (c->cls == EAS_CLASS_EMAIL) {
+            char base[300];
+            mail_name(sid, base, sizeof(base));
+            mail_remove(c, base);
+            return;
+        }
+        easd_ix_entry_t *e = easd_ix_by_sid(c, sid);
+        if (e) {
+            store_remove(c, e, true);
+        }
+        return;
+    }
+    if (ev->u.item.op == EAS_ITEM_ADD) {
+        g.adds++;
+    } else {
+        g.changes++;
+    }
+    if (g.rec.overflow) {
+        LOGW("item %s in %s is larger than %u bytes; stored without what did not fit", sid,
+             c->name, EASD_REC_MAX);
+    }
+    char uid[200];
+    char esc[3 * EAS_ID_CAP + 1];
+    easd_escape_name(sid, esc, sizeof(esc));
+    char *text = NULL;
+    switch (c->cls) {
+    case EAS_CLASS_EMAIL:
+        mail_upsert(c, sid);
+        return;
+    case EAS_CLASS_CALENDAR:
+#if CONFIG_EAS_CALENDAR
+        if (!ev->u.item.cal) {
+            return;
+        }
+        if (ev->u.item.cal_err != EAS_OK) {
+            LOGW("calendar item %s in %s: %s; stored as far as it can be read", sid, c->name,
+                 eas_err_name(ev->u.item.cal_err));
+        }
+        (void)snprintf(uid, sizeof(uid), "easd-%s-%s", c->sid, esc);
+        text = easd_ical_from_item(ev->u.item.cal, g.rec.buf, g.rec.len, uid);
+#endif
+        break;
+    case EAS_CLASS_CONTACTS:
+        (void)snprintf(uid, sizeof(uid), "easd-%s-%s", c->sid, esc);
+        text = easd_vcard_from_rec(g.rec.buf, g.rec.len, uid);
+        break;
+    default:
+        return;
+    }
+    if (!text) {
+        LOGE("item %s in %s could not be converted", sid, c->name);
+        return;
+    }
+    store_upsert(c, sid, text, strlen(text));
+    free(text);
+    if (c->cls == EAS_CLASS_CALENDAR) {
+        easd_ix_entry_t *e = easd_ix_by_sid(c, sid);
+        char rp[EASD_PATH_MAX + 300];
+        if (e) {
+            rec_path(c, e->name, rp, sizeof(rp));
+            if (easd_write_atomic(rp, g.rec.buf ? (const void *)g.rec.buf : "", g.rec.len) != 0) {
+                LOGW("cannot write the item record %s", rp);
+            }
+        }
+    }
+}
+
+/* ------------------------------------------------------------------------------------- */
+/* Local changes to the server                                                           */
+/* ------------------------------------------------------------------------------------- */
+
+static uint32_t outbox_max_seq(void)
+{
+    uint32_t m = 0;
+    for (size_t i = 0; i < CONFIG_EAS_OUTBOX_SLOTS; i++) {
+        m = g_outbox[i].seq > m ? g_outbox[i].seq : m;
+    }
+    return m;
+}
+
+static bool outbox_has(uint32_t id)
+{
+    for (size_t i = 0; i < CONFIG_EAS_OUTBOX_SLOTS; i++) {
+        if (g_outbox[i].seq == id) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* The record of a locally made calendar item (for easctl agenda): the fields as sent. */
+static void rec_from_fields(easd_coll_t *c, const char *name, const easd_fields_t *fl)
+{
+    easd_rec_t r = {0};
+    uint16_t depth = 1;
+    for (size_t i = 0; i < fl->n; i++) {
+        const eas_field_t *f = &fl->f[i];
+        if (f->kind == EAS_FIELD_END) {
+            depth--;
+        }
+        easd_rec_add(&r, f->tag, depth, (uint8_t)f->kind,
+                     f->kind == EAS_FIELD_TEXT ? EAS_FIELD_FINAL : 0, f->data, f->len);
+        if (f->kind == EAS_FIELD_START) {
+            depth++;
+        }
+    }
+    char rp[EASD_PATH_MAX + 300];
+    rec_path(c, name, rp, sizeof(rp));
+    (void)easd_write_atomic(rp, r.buf ? (const void *)r.buf : "", r.len);
+    easd_rec_free(&r);
+}
+
+static int fields_from_file(easd_coll_t *c, const char *path, easd_fields_t *fl)
+{
+    char *data = NULL;
+    size_t len = 0;
+    char err[200] = "";
+    if (easd_read_file(path, &data, &len, 8u << 20) != 0) {
+        return -1;
+    }
+    int rc = c->cls == EAS_CLASS_CALENDAR ? easd_ical_to_fields(data, fl, err, sizeof(err))
+                                          : easd_vcard_to_fields(data, fl, err, sizeof(err));
+    free(data);
+    if (rc != 0) {
+        LOGW("%s: not sent to the server: %s", path, err);
+    }
+    return rc;
+}
+
+/* One name of a collection: compare the file with the index and queue what changed.
+   Returns 1 when something was queued, 0 when nothing was, -1 when the outbox is full. */
+static int local_file(easd_coll_t *c, const char *name)
+{
+    char path[EASD_PATH_MAX + 300];
+    size_t nl = strlen(name), el = strlen(class_ext(c->cls));
+    if (name[0] == '.' || nl <= el || strcmp(name + nl - el, class_ext(c->cls)) != 0) {
+        return 0;
+    }
+    if (!eas_engine_folder(&g.eng, c->sid)) {
+        return 0;
+    }
+    (void)snprintf(path, sizeof(path), "%s/%s", c->dir, name);
+    easd_ix_entry_t *e = easd_ix_by_name(c, name);
+    uint64_t h = 0;
+    bool exists = file_hash(path, &h);
+    uint32_t id = 0;
+    int err;
+    if (!exists) {
+        if (!e) {
+            return 0;
+        }
+        if (e->sid[0] == '\0' || e->hash == 0) {
+            /* never reached the server (or only known from the journal): forget it */
+            easd_ix_remove(c, e);
+            return 0;
+        }
+        err = eas_item_delete(&g.eng, c->sid, e->sid, &id);
+        if (err == EAS_ERR_OUTBOX_FULL) {
+            return -1;
+        }
+        if (err != EAS_OK) {
+            LOGE("delete of %s/%s not queued: %s", c->name, name, eas_err_name(err));
+            return 0;
+        }
+        LOGI("local delete %s/%s -> server item %s (outbox %u)", c->name, name, e->sid,
+             (unsigned)id);
+        char rp[EASD_PATH_MAX + 300];
+        if (c->cls == EAS_CLASS_CALENDAR) {
+            rec_path(c, name, rp, sizeof(rp));
+            (void)unlink(rp);
+        }
+        easd_ix_remove(c, e);
+        g.local_sent++;
+        return 1;
+    }
+    if (e && (h == e->hash || h == e->hash_alt)) {
+        if (h != e->hash) {
+            e->hash = h; /* written by easd just before a crash */
+            c->dirty = true;
+        }
+        e->hash_alt = 0;
+        return 0;
+    }
+    if (e && (e->state == EASD_IX_ADDING || e->state == EASD_IX_ADDED)) {
+        return 0; /* the add is in flight; the file is looked at again when it is answered */
+    }
+    if (fields_from_file(c, path, &g_fields) != 0) {
+        if (!e) {
+            e = easd_ix_add(c, name);
+            if (e) {
+                e->state = EASD_IX_FAILED;
+            }
+        }
+        if (e) {
+            e->hash = h; /* not again until the file changes */
+            c->dirty = true;
+        }
+        return 0;
+    }
+    if (e && e->sid[0] && e->state == EASD_IX_SYNCED) {
+        err = eas_item_change(&g.eng, c->sid, e->sid, EAS_CHANGE_EDIT, 0, g_fields.f, g_fields.n,
+                              &id);
+        if (err == EAS_ERR_OUTBOX_FULL) {
+            return -1;
+        }
+        if (err != EAS_OK) {
+            LOGE("change of %s/%s not queued: %s", c->name, name, eas_err_name(err));
+            return 0;
+        }
+        LOGI("local change %s/%s -> server item %s (outbox %u)", c->name, name, e->sid,
+             (unsigned)id);
+        e->hash = h;
+        e->pending = id;
+        c->dirty = true;
+    } else {
+        /* A new item. Crash safety: the index says "being added, outbox id >= B" before the
+           call; after a crash the outbox decides whether the call went through. */
+        if (!e) {
+            e = easd_ix_add(c, name);
+            if (!e) {
+                return 0;
+            }
+        }
+        e->state = EASD_IX_ADDING;
+        e->pending = outbox_max_seq() + 1;
+        e->hash = h;
+        e->sid[0] = '\0';
+        if (easd_ix_save(c) != 0) {
+            LOGE("cannot save the index of %s", c->name);
+            return 0;
+        }
+        err = eas_item_add(&g.eng, c->sid, g_fields.f, g_fields.n, &id);
+        if (err == EAS_ERR_OUTBOX_FULL) {
+            easd_ix_remove(c, e);
+            return -1;
+        }
+        if (err != EAS_OK) {
+            LOGE("add of %s/%s not queued: %s", c->name, name, eas_err_name(err));
+            e->state = EASD_IX_FAILED;
+            e->pending = 0;
+            c->dirty = true;
+            return 0;
+        }
+        LOGI("local add %s/%s (outbox %u)", c->name, name, (unsigned)id);
+        e->state = EASD_IX_ADDED;
+        e->pending = id;
+        c->dirty = true;
+        (void)easd_ix_save(c);
+    }
+    if (c->cls == EAS_CLASS_CALENDAR) {
+        rec_from_fields(c, name, &g_fields);
+    }
+    g.local_sent++;
+    return 1;
+}
+
+/* Compare a whole collection with its index. */
+static int scan_coll(easd_coll_t *c)
+{
+    DIR *d = opendir(c->dir);
+    int queued = 0;
+    if (!d) {
+        return 0;
+    }
+    for (size_t i = 0; i < c->n; i++) {
+        c->e[i].seen = 0;
+    }
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL) {
+        easd_ix_entry_t *e = easd_ix_by_name(c, de->d_name);
+        if (e) {
+            e->seen = 1;
+        }
+        int r = local_file(c, de->d_name);
+        if (r < 0) {
+            closedir(d);
+            return -1;
+        }
+        queued += r;
+    }
+    closedir(d);
+    for (size_t i = 0; i < c->n; i++) {
+        if (c->e[i].used && !c->e[i].seen) {
+            char name[256];
+            (void)snprintf(name, sizeof(name), "%s", c->e[i].name);
+            int r = local_file(c, name);
+            if (r < 0) {
+                return -1;
+            }
+            queued += r;
+        }
+    }
+    return queued;
+}
+
+/* After a restart: entries caught between "being added" and "queued". */
+static void resume_adds(void)
+{
+    for (size_t k = 0; k < g.ncolls; k++) {
+        easd_coll_t *c = &g.colls[k];
+        for (size_t i = 0; i < c->n; i++) {
+            easd_ix_entry_t *e = &c->e[i];
+            if (!e->used) {
+                continue;
+            }
+            if (e->state == EASD_IX_ADDING) {
+                uint32_t best = 0;
+                for (size_t s = 0; s < CONFIG_EAS_OUTBOX_SLOTS; s++) {
+                    uint32_t q = g_outbox[s].seq;
+                    if (q >= e->pending && (best == 0 || q < best)) {
+                        best = q;
+                    }
+                }
+                if (best) {
+                    e->state = EASD_IX_ADDED;
+                    e->pending = best;
+                } else {
+                    easd_ix_remove(c, e); /* never queued: the scan adds it */
+                }
+                c->dirty = true;
+            } else if (e->state == EASD_IX_ADDED && !outbox_has(e->pending)) {
+                LOGW("%s/%s: the server's answer to its add was lost in a crash; it is not "
+                     "sent again (it would be duplicated)",
+                     c->name, e->name);
+                e->state = EASD_IX_SYNCED;
+                e->pending = 0;
+                c->dirty = true;
+            }
+        }
+    }
+}
+
+static void outbox_result(const eas_event_t *ev)
+{
+    if (!ev->u.outbox.final) {
+        return;
+    }
+    uint32_t id = ev->u.outbox.id;
+    for (size_t k = 0; k < g.ncolls; k++) {
+        easd_coll_t *c = &g.colls[k];
+        for (size_t i = 0; i < c->n; i++) {
+            easd_ix_entry_t *e = &c->e[i];
+            if (!e->used || e->pending != id) {
+                continue;
+            }
+            e->pending = 0;
+            c->dirty = true;
+            if (ev->u.outbox.kind == EAS_OUTBOX_ADD) {
+                if (ev->u.outbox.status == 1 && ev->u.outbox.server_id) {
+                    (void)snprintf(e->sid, sizeof(e->sid), "%s", ev->u.outbox.server_id);
+                    e->state = EASD_IX_SYNCED;
+                    LOGI("%s/%s is server item %s", c->name, e->name, e->sid);
+                    g.scan_pending = true; /* changed meanwhile? */
+                } else {
+                    e->state = EASD_IX_FAILED;
+                    LOGE("the server refused %s/%s (status %u)", c->name, e->name,
+                         ev->u.outbox.status);
+                }
+            } else if (ev->u.outbox.status != 1) {
+                LOGE("the server refused the change of %s/%s (status %u)", c->name, e->name,
+                     ev->u.outbox.status);
+            }
+            return;
+        }
+    }
+    if (ev->u.outbox.status != 1) {
+        LOGW("outbox %u answered with status %u", (unsigned)id, ev->u.outbox.status);
+    }
+}
+
+static void scan_all(void)
+{
+    int queued = 0;
+    g.scan_pending = false;
+    for (size_t k = 0; k < g.ncolls; k++) {
+        if (g.colls[k].cls == EAS_CLASS_EMAIL) {
+            continue;
+        }
+        int r = scan_coll(&g.colls[k]);
+        if (r < 0) {
+            g.scan_pending = true; /* outbox full: again after answers */
+            break;
+        }
+        queued += r;
+    }
+    if (queued) {
+        g.cmd_pending = true;
+    }
+}
+
+/* ------------------------------------------------------------------------------------- */
+/* Engine events                                                                         */
+/* ------------------------------------------------------------------------------------- */
+
+/* easd enforces nothing on the device (no lock screen, no encryption): it claims full
+   enforcement only of a policy that asks for nothing, else acknowledges it as partial. */
+static bool policy_restricts(uint16_t tag, const char *v)
+{
+    bool set = v[0] != '\0';
+    switch (tag) {
+    case EAS_PROVISION_DEVICE_PASSWORD_ENABLED:
+    case EAS_PROVISION_ALPHANUMERIC_DEVICE_PASSWORD_REQUIRED:
+    case EAS_PROVISION_DEVICE_ENCRYPTION_ENABLED:
+    case EAS_PROVISION_REQUIRE_DEVICE_ENCRYPTION:
+    case EAS_PROVISION_REQUIRE_MANUAL_SYNC_WHEN_ROAMING:
+    case EAS_PROVISION_REQUIRE_SIGNED_SMIME_MESSAGES:
+    case EAS_PROVISION_REQUIRE_ENCRYPTED_SMIME_MESSAGES:
+    case EAS_PROVISION_MAX_ATTACHMENT_SIZE:
+    case EAS_PROVISION_MAX_CALENDAR_AGE_FILTER:
+    case EAS_PROVISION_MAX_EMAIL_AGE_FILTER:
+        return set && strcmp(v, "0") != 0;
+    case EAS_PROVISION_ATTACHMENTS_ENABLED:
+    case EAS_PROVISION_ALLOW_STORAGE_CARD:
+    case EAS_PROVISION_ALLOW_CAMERA:
+    case EAS_PROVISION_ALLOW_WIFI:
+    case EAS_PROVISION_ALLOW_TEXT_MESSAGING:
+    case EAS_PROVISION_ALLOW_POP_IMAP_EMAIL:
+    case EAS_PROVISION_ALLOW_IRDA:
+    case EAS_PROVISION_ALLOW_DESKTOP_SYNC:
+    case EAS_PROVISION_ALLOW_HTML_EMAIL:
+    case EAS_PROVISION_ALLOW_SMIME_SOFT_CERTS:
+    case EAS_PROVISION_ALLOW_BROWSER:
+    case EAS_PROVISION_ALLOW_CONSUMER_EMAIL:
+    case EAS_PROVISION_ALLOW_REMOTE_DESKTOP:
+    case EAS_PROVISION_ALLOW_INTERNET_SHARING:
+    case EAS_PROVISION_ALLOW_UNSIGNED_APPLICATIONS:
+    case EAS_PROVISION_ALLOW_UNSIGNED_INSTALLATION_PACKAGES:
+        return set && strcmp(v, "0") == 0;
+    case EAS_PROVISION_ALLOW_BLUETOOTH:
+        return set && strcmp(v, "2") != 0;
+    case EAS_PROVISION_MAX_EMAIL_BODY_TRUNCATION_SIZE:
+    case EAS_PROVISION_MAX_EMAIL_HTML_BODY_TRUNCATION_SIZE:
+        return set && strcmp(v, "-1") != 0;
+    case EAS_PROVISION_ALLOW_SIMPLE_DEVICE_PASSWORD:
+    case EAS_PROVISION_MIN_DEVICE_PASSWORD_LENGTH:
+    case EAS_PROVISION_MIN_DEVICE_PASSWORD_COMPLEX_CHARACTERS:
+    case EAS_PROVISION_DEVICE_PASSWORD_EXPIRATION:
+    case EAS_PROVISION_DEVICE_PASSWORD_HISTORY:
+    case EAS_PROVISION_MAX_DEVICE_PASSWORD_FAILED_ATTEMPTS:
+    case EAS_PROVISION_MAX_INACTIVITY_TIME_DEVICE_LOCK:
+    case EAS_PROVISION_PASSWORD_RECOVERY_ENABLED:
+    case EAS_PROVISION_ALLOW_SMIME_ENCRYPTION_ALGORITHM_NEGOTIATION:
+    case EAS_PROVISION_REQUIRE_SIGNED_SMIME_ALGORITHM:
+    case EAS_PROVISION_REQUIRE_ENCRYPTION_SMIME_ALGORITHM:
+        return false;
+    default:
+        return set;
+    }
+}
+
+static void progress(const char *folder, uint32_t done, uint32_t estimate, bool final)
+{
+    if (!g.tty) {
+        return;
+    }
+    easd_coll_t *c = coll_find(folder);
+    char line[200];
+    int n = snprintf(line, sizeof(line), "\r  first sync: %-24.24s %5u / %u items%s",
+                     c ? c->name : folder, (unsigned)done, (unsigned)estimate,
+                     final ? " - done\n" : "   ");
+    if (n > 0) {
+        (void)!write(STDERR_FILENO, line, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);
+    }
+    g.progress_line = !final;
+}
+
+static uint32_t g_prog_est, g_prog_done;
+static char g_prog_folder[EAS_ID_CAP];
+
+static int on_event(void *user, eas_event_t *ev)
+{
+    (void)user;
+    switch (ev->type) {
+    case EAS_EV_STATE:
+        g.state = ev->u.state.state;
+        g.status_dirty = true;
+        LOGD("state %s", eas_engine_state_name(g.state));
+        break;
+    case EAS_EV_ERROR:
+        (void)snprintf(g.last_error, sizeof(g.last_error), "%s%s%s (status %u)%s%s",
+                       ev->u.error.what ? ev->u.error.what : "", ev->u.error.what ? ": " : "",
+                       eas_err_name(ev->u.error.err), ev->u.error.status,
+                       ev->u.error.folder ? " folder " : "",
+                       ev->u.error.folder ? ev->u.error.folder : "");
+        g.status_dirty = true;
+        LOGW("%s", g.last_error);
+        break;
+    case EAS_EV_FOLDER: {
+        const eas_folder_t *f = ev->u.folder.entry;
+        if (ev->u.folder.op == EAS_ITEM_DELETE) {
+            easd_coll_t *c = coll_find(f->server_id);
+            if (c) {
+                LOGI("folder %s deleted on the server; its collection %s is removed", c->name,
+                     c->dir);
+                for (size_t i = 0; i < c->n; i++) {
+                    if (c->e[i].used) {
+                        store_remove(c, &c->e[i], true);
+                    }
+                }
+                (void)easd_ix_save(c);
+                char meta[EASD_PATH_MAX + 16];
+                (void)snprintf(meta, sizeof(meta), "%s/displayname", c->dir);
+                (void)unlink(meta);
+                (void)rmdir(c->dir);
+                if (c->wd >= 0) {
+                    (void)inotify_rm_watch(g.ino_fd, c->wd);
+                }
+                free(c->e);
+                *c = g.colls[--g.ncolls];
+                g.folders_dirty = true;
+            }
+        } else {
+            (void)coll_ensure(f, ev->u.folder.display_name);
+        }
+        break;
+    }
+    case EAS_EV_ITEM_BEGIN:
+        easd_rec_reset(&g.rec);
+        break;
+    case EAS_EV_ITEM_FIELD:
+        easd_rec_add(&g.rec, ev->u.field.tag, ev->u.field.depth, (uint8_t)ev->u.field.kind,
+                     ev->u.field.flags, ev->u.field.data, ev->u.field.len);
+        break;
+    case EAS_EV_ITEM_END:
+        apply_item(ev);
+        if (g_prog_est && strcmp(ev->u.item.folder, g_prog_folder) == 0) {
+            g_prog_done++;
+            progress(g_prog_folder, g_prog_done, g_prog_est, false);
+        }
+        break;
+    case EAS_EV_RESYNC_BEGIN: {
+        easd_coll_t *c = coll_find(ev->u.folder.entry->server_id);
+        LOGW("folder %s restarts from SyncKey 0 (status %u)", ev->u.folder.entry->server_id,
+             ev->u.folder.status);
+        for (size_t i = 0; c && i < c->n; i++) {
+            c->e[i].seen = 0;
+        }
+        break;
+    }
+    case EAS_EV_RESYNC_END: {
+        easd_coll_t *c = coll_find(ev->u.folder.entry->server_id);
+        for (size_t i = 0; c && i < c->n; i++) {
+            easd_ix_entry_t *e = &c->e[i];
+            if (e->used && !e->seen && e->sid[0] && e->state == EASD_IX_SYNCED) {
+                store_remove(c, e, true);
+            }
+        }
+        break;
+    }
+    case EAS_EV_FOLDER_SYNCED:
+        if (g_prog_est && strcmp(ev->u.folder.entry->server_id, g_prog_folder) == 0) {
+            progress(g_prog_folder, g_prog_done, g_prog_est, true);
+            g_prog_est = 0;
+        }
+        break;
+    case EAS_EV_PROGRESS:
+        if (g_prog_est && strcmp(ev->u.progress.folder, g_prog_folder) != 0) {
+            progress(g_prog_folder, g_prog_done, g_prog_est, true);
+        }
+        (void)snprintf(g_prog_folder, sizeof(g_prog_folder), "%s", ev->u.progress.folder);
+        g_prog_est = ev->u.progress.estimate ? ev->u.progress.estimate : 1;
+        g_prog_done = ev->u.progress.done;
+        progress(g_prog_folder, g_prog_done, g_prog_est, false);
+        break;
+    case EAS_EV_OUTBOX_RESULT:
+        outbox_result(ev);
+        break;
+    case EAS_EV_POLICY_SETTING:
+        if (!g.policy_restricts && ev->u.policy.value &&
+            policy_restricts(ev->u.policy.tag, ev->u.policy.value)) {
+            g.policy_restricts = ev->u.policy.tag;
+        }
+        break;
+    case EAS_EV_POLICY_DECIDE:
+        ev->u.policy.decision = g.policy_restricts ? EAS_POLICY_PARTIAL : EAS_POLICY_ENFORCE_ALL;
+        LOGI("server policy acknowledged as %s", g.policy_restricts ? "partially enforced"
+                                                                     : "fully enforced");
+        g.policy_restricts = 0;
+        break;
+    case EAS_EV_WIPE:
+        LOGW("remote wipe: removing the local store of this account");
+        for (size_t k = 0; k < g.ncolls; k++) {
+            easd_coll_t *c = &g.colls[k];
+            for (size_t i = 0; i < c->n; i++) {
+                if (c->e[i].used) {
+                    store_remove(c, &c->e[i], false);
+                }
+            }
+            (void)easd_ix_save(c);
+        }
+        break;
+    case EAS_EV_PING_REJECTED:
+        LOGW("folder %s left out of Ping (status %u)", ev->u.folder.entry->server_id,
+             ev->u.folder.status);
+        break;
+    case EAS_EV_SYNC_COMPLETE:
+        if (!g.synced_once) {
+            LOGI("sync complete: %lu added, %lu changed, %lu deleted", g.adds, g.changes,
+                 g.deletes);
+        }
+        g.synced_once = true;
+        g.last_sync = time(NULL);
+        g.status_dirty = true;
+        break;
+    default:
+        break;
+    }
+    return EAS_OK;
+}
+
+/* ------------------------------------------------------------------------------------- */
+/* Status and the control socket                                                         */
+/* ------------------------------------------------------------------------------------- */
+
+static size_t status_text(char *buf, size_t cap, bool running)
+{
+    char ts[64] = "never";
+    if (g.last_sync) {
+        struct tm tm;
+        localtime_r(&g.last_sync, &tm);
+        (void)strftime(ts, sizeof(ts), "%Y-%m-%d %H:%M:%S %z", &tm);
+    }
+    return (size_t)snprintf(
+        buf, cap,
+        "daemon: %s\naccount: %s\nserver: %s\nstate: %s\nlast_sync: %s\nheartbeat: %u s\n"
+        "last_error: %s\noutbox: %zu\nfolders: %zu\nconflicts: %lu\n",
+        running ? "running" : "not running", g.cfg.user, g.acct.url ? g.acct.url : "",
+        g.stopped_err ? eas_engine_state_name(g.state) : eas_engine_state_name(g.state), ts,
+        (unsigned)g.acct.ping_interval_s, g.last_error[0] ? g.last_error : "none",
+        g.engine_up ? eas_outbox_pending(&g.eng, EAS_OUTBOX_NONE) : 0, g.ncolls, g.conflicts);
+}
+
+/* STATE/status: what easctl shows when no daemon runs. */
+static void status_save(bool running)
+{
+    char buf[2048];
+    char path[EASD_PATH_MAX + 16];
+    size_t n = status_text(buf, sizeof(buf), running);
+    (void)snprintf(path, sizeof(path), "%s/status", g.cfg.state_dir);
+    (void)easd_write_atomic(path, buf, n < sizeof(buf) ? n : sizeof(buf) - 1);
+    g.status_dirty = false;
+}
+
+static size_t folders_text(char *buf, size_t cap)
+{
+    size_t o = 0;
+    for (size_t i = 0; i < CONFIG_EAS_MAX_FOLDERS && o + 400 < cap; i++) {
+        const eas_folder_t *f = &g_folders[i];
+        if (!f->used) {
+            continue;
+        }
+        const easd_coll_t *c = coll_find(f->server_id);
+        const char *cn = eas_class_name(f->cls);
+        o += (size_t)snprintf(buf + o, cap - o, "%s\t%s\t%s\t%s\t%s\n", f->server_id,
+                              cn ? cn : "-",
+                              (f->flags & EAS_FOLDER_F_SYNCED)     ? "synced"
+                              : (f->flags & EAS_FOLDER_F_SELECTED) ? "syncing"
+                                                                   : "not-synced",
+                              c ? c->name : "-", c ? c->dir : "-");
+    }
+    return o;
+}
+
+typedef struct find_occ {
+    int64_t day_from, day_to;
+    int64_t found;
+} find_occ_t;
+
+static int occ_on_day(void *user, const eas_cal_occurrence_t *o)
+{
+    find_occ_t *f = user;
+    if (o->start >= f->day_from && o->start < f->day_to) {
+        f->found = o->original_start;
+        return EAS_CAL_STOP;
+    }
+    return EAS_OK;
+}
+
+/* "respond ITEM accept|tentative|decline [YYYY-MM-DD]": ITEM is a store file (path or name)
+   or a ServerId. */
+static void ctl_respond(char *args, char *out, size_t cap)
+{
+    char *item = strtok(args, " "), *word = strtok(NULL, " "), *date = strtok(NULL, " ");
+    eas_meeting_reply_t reply = 0;
+    if (word) {
+        reply = !strcmp(word, "accept")      ? EAS_MEETING_ACCEPT
+                : !strcmp(word, "tentative") ? EAS_MEETING_TENTATIVE
+                : !strcmp(word, "decline")   ? EAS_MEETING_DECLINE
+                                             : 0;
+    }
+    if (!item || !reply) {
+        (void)snprintf(out, cap, "error: respond ITEM accept|tentative|decline [DATE]\n");
+        return;
+    }
+    const char *base = strrchr(item, '/') ? strrchr(item, '/') + 1 : item;
+    easd_coll_t *c = NULL;
+    easd_ix_entry_t *e = NULL;
+    for (size_t k = 0; k < g.ncolls && !e; k++) {
+        if (g.colls[k].cls != EAS_CLASS_CALENDAR) {
+            continue;
+        }
+        c = &g.colls[k];
+        e = easd_ix_by_name(c, base);
+        if (!e) {
+            e = easd_ix_by_sid(c, item);
+        }
+    }
+    if (!e || !e->sid[0]) {
+        (void)snprintf(out, cap, "error: no synced calendar item %s\n", item);
+        return;
+    }
+    char instance[40] = "";
+    if (date) {
+#if CONFIG_EAS_CALENDAR
+        int y, m, d;
+        char rp[EASD_PATH_MAX + 300];
+        char *data = NULL;
+        size_t len = 0;
+        static eas_cal_exception_t ex[CONFIG_EAS_CAL_MAX_EXCEPTIONS];
+        static eas_cal_attendee_t at[64];
+        eas_cal_item_t it;
+        if (sscanf(date, "%d-%d-%d", &y, &m, &d) != 3) {
+            (void)snprintf(out, cap, "error: --occurrence wants YYYY-MM-DD\n");
+            return;
+        }
+        rec_path(c, e->name, rp, sizeof(rp));
+        eas_cal_item_init(&it, ex, CONFIG_EAS_CAL_MAX_EXCEPTIONS, at, 64);
+        if (easd_read_file(rp, &data, &len, EASD_REC_MAX) != 0 ||
+            easd_rec_cal((const uint8_t *)data, len, &it) != EAS_OK) {
+            free(data);
+            (void)snprintf(out, cap, "error: the item cannot be expanded\n");
+            return;
+        }
+        free(data);
+        struct tm tm = {.tm_year = y - 1900, .tm_mon = m - 1, .tm_mday = d, .tm_isdst = -1};
+        find_occ_t fo = {.day_from = (int64_t)mktime(&tm), .found = INT64_MIN};
+        tm = (struct tm){.tm_year = y - 1900, .tm_mon = m - 1, .tm_mday = d + 1, .tm_isdst = -1};
+        fo.day_to = (int64_t)mktime(&tm);
+        (void)eas_cal_expand(&it, fo.day_from - 86400 * 2, fo.day_to, occ_on_day, &fo);
+        if (fo.found == INT64_MIN) {
+            (void)snprintf(out, cap, "error: no occurrence of %s on %s\n", item, date);
+            return;
+        }
+        (void)eas_cal_format_time(fo.found, EAS_CAL_FMT_EAS, instance, sizeof(instance));
+#else
+        (void)snprintf(out, cap, "error: built without calendar support\n");
+        return;
+#endif
+    }
+    uint32_t id = 0;
+    int err = eas_meeting_respond(&g.eng, c->sid, e->sid, instance[0] ? instance : NULL, reply,
+                                  &id);
+    if (err != EAS_OK) {
+        (void)snprintf(out, cap, "error: %s\n", eas_err_name(err));
+        return;
+    }
+    g.cmd_pending = true;
+    LOGI("meeting response %s for %s%s%s queued (outbox %u)", word, e->sid,
+         instance[0] ? " occurrence " : "", instance, (unsigned)id);
+    (void)snprintf(out, cap, "queued: %s %s%s%s (outbox %u)\n", word, e->name,
+                   instance[0] ? " occurrence " : "", instance, (unsigned)id);
+}
+
+static void ctl_handle(int fd)
+{
+    char line[1024];
+    size_t n = 0;
+    struct pollfd p = {.fd = fd, .events = POLLIN};
+    /* The client writes its line at once; a silent one is dropped after a second. */
+    while (n + 1 < sizeof(line) && poll(&p, 1, 1000) > 0) {
+        ssize_t r = read(fd, line + n, sizeof(line) - 1 - n);
+        if (r <= 0) {
+            break;
+        }
+        n += (size_t)r;
+        if (memchr(line, '\n', n)) {
+            break;
+        }
+    }
+    line[n] = '\0';
+    line[strcspn(line, "\r\n")] = '\0';
+    static char out[1 << 16];
+    size_t o = 0;
+    if (!strcmp(line, "status")) {
+        o = status_text(out, sizeof(out), true);
+    } else if (!strcmp(line, "folders")) {
+        o = folders_text(out, sizeof(out));
+    } else if (!strcmp(line, "sync")) {
+        if (g.stopped_err && g.engine_up) {
+            (void)eas_engine_restart(&g.eng);
+            g.stopped_err = 0;
+        }
+        (void)eas_sync_now(&g.eng, NULL);
+        g.cmd_pending = true;
+        g.scan_pending = true;
+        o = (size_t)snprintf(out, sizeof(out), "sync requested\n");
+    } else if (!strncmp(line, "respond ", 8)) {
+        ctl_respond(line + 8, out, sizeof(out));
+        o = strlen(out);
+    } else {
+        o = (size_t)snprintf(out, sizeof(out), "error: unknown request\n");
+    }
+    if (o > sizeof(out)) {
+        o = sizeof(out);
+    }
+    for (size_t w = 0; w < o;) {
+        struct pollfd q = {.fd = fd, .events = POLLOUT};
+        if (poll(&q, 1, 1000) <= 0) {
+            break;
+        }
+        ssize_t r = write(fd, out + w, o - w);
+        if (r <= 0) {
+            break;
+        }
+        w += (size_t)r;
+    }
+}
+
+/* ------------------------------------------------------------------------------------- */
+/* Setup                                                                                 */
+/* ------------------------------------------------------------------------------------- */
+
+static void apply_log(const easd_config_t *cfg, int verbose)
+{
+    easd_linux_log_config_t lc = {
+        .sink = cfg->log_target == EASD_LOG_SYSLOG ? EASD_LINUX_LOG_SYSLOG : EASD_LINUX_LOG_STDERR,
+        .min_level = cfg->log_level,
+        .ident = "easd"};
+    int lvl = (int)cfg->log_level + verbose;
+    lc.min_level = (hal_log_level_t)(lvl > HAL_LOG_DEBUG ? HAL_LOG_DEBUG : lvl);
+    easd_linux_log_config(&lc);
+}
+
+/* The account configuration from the file; strings point into g.cfg / g.password. */
+static int account_setup(void)
+{
+    char err[300];
+    if (g.cfg.server[0] == '\0') {
+        LOGE("no \"server\" configured: Autodiscover is not wired into easd yet (set server = "
+             "https://HOST/Microsoft-Server-ActiveSync)");
+        return -1;
+    }
+    if (easd_config_password(&g.cfg, g.password, sizeof(g.password), err, sizeof(err)) != 0) {
+        LOGE("%s", err);
+        return -1;
+    }
+    memset(&g.acct, 0, sizeof(g.acct));
+    g.acct.url = g.cfg.server;
+    g.acct.user = g.cfg.user;
+    g.acct.email = g.cfg.address[0] ? g.cfg.address : NULL;
+    g.acct.device_id = g.device_id;
+    g.acct.device_type = "easd";
+    g.acct.auth.kind = EAS_HTTP_AUTH_BASIC;
+    g.acct.auth.user = g.cfg.user;
+    g.acct.auth.password = g.password;
+    g.acct.max_version = (eas_proto_ver_t)g.cfg.max_version;
+    g.acct.classes = g.cfg.classes;
+    g.acct.body_type = g.cfg.body_type;
+    g.acct.body_truncation = g.cfg.body_truncation;
+    g.acct.window_size = g.cfg.window_size;
+    g.acct.ping_interval_s = g.cfg.heartbeat_s;
+    g.acct.store_prefix = "acct0";
+    g.acct.progress = g.tty;
+    return 0;
+}
+
+static int engine_start(void)
+{
+    easd_linux_net_config_t nc = {.ca_file = g.cfg.ca_file[0] ? g.cfg.ca_file : NULL};
+    if (easd_linux_net_init(&g.lnet, &nc, &g.net) != EAS_OK) {
+        LOGE("network setup failed (CA path too long?)");
+        return -1;
+    }
+    eas_arena_init(&g_arena, g_arena_mem, sizeof(g_arena_mem));
+    eas_engine_mem_t mem = {g_folders, CONFIG_EAS_MAX_FOLDERS, g_outbox, CONFIG_EAS_OUTBOX_SLOTS,
+                            &g_arena,  g_work,                 sizeof(g_work), NULL};
+#if CONFIG_EAS_CALENDAR
+    g_cal.exceptions = g_cal_ex;
+    g_cal.exception_cap = (uint16_t)(sizeof(g_cal_ex) / sizeof(g_cal_ex[0]));
+    g_cal.attendees = g_cal_att;
+    g_cal.attendee_cap = (uint16_t)(sizeof(g_cal_att) / sizeof(g_cal_att[0]));
+    mem.cal = &g_cal;
+#endif
+    int err = eas_engine_init(&g.eng, &g.acct, &mem, &g.net, on_event, &g);
+    if (err != EAS_OK) {
+        LOGE("the account state in %s cannot be used: %s", g.cfg.state_dir, eas_err_name(err));
+        easd_linux_net_deinit(&g.lnet);
+        return -1;
+    }
+    g.engine_up = true;
+    g.stopped_err = 0;
+    resume_adds();
+    g.scan_pending = true;
+    return 0;
+}
+
+static void engine_stop(void)
+{
+    if (g.engine_up) {
+        eas_engine_close(&g.eng);
+        easd_linux_net_deinit(&g.lnet);
+        g.engine_up = false;
+    }
+}
+
+static void save_all(void)
+{
+    for (size_t k = 0; k < g.ncolls; k++) {
+        if (g.colls[k].dirty && g.colls[k].cls != EAS_CLASS_EMAIL &&
+            easd_ix_save(&g.colls[k]) != 0) {
+            LOGE("cannot save the index %s", g.colls[k].ixpath);
+        }
+    }
+    if (g.folders_dirty) {
+        (void)folders_save();
+    }
+}
+
+static int g_verbose;
+
+/* SIGHUP: a new configuration; the account restarts from its persisted state. */
+static void reload(void)
+{
+    static easd_config_t nc;
+    char err[600];
+    if (easd_config_load(g.cfg.path, &nc, err, sizeof(err)) != 0) {
+        LOGE("reload: %s; keeping the running configuration", err);
+        return;
+    }
+    if (strcmp(nc.state_dir, g.cfg.state_dir) != 0 || strcmp(nc.store_dir, g.cfg.store_dir) != 0) {
+        LOGE("reload: state_dir and store_dir change only with a restart; keeping the running "
+             "configuration");
+        return;
+    }
+    save_all();
+    engine_stop();
+    g.cfg = nc;
+    apply_log(&g.cfg, g_verbose);
+    if (account_setup() != 0 || engine_start() != 0) {
+        LOGE("reload: the account cannot start with the new configuration");
+        return;
+    }
+    g.cmd_pending = true;
+    LOGI("configuration reloaded from %s", g.cfg.path);
+}
+
+static void usage(void)
+{
+    fprintf(stderr, "usage: easd --config FILE [--once [--timeout SECONDS]] [--foreground] "
+                    "[-v...]\n");
+}
+
+int main(int argc, char **argv)
+{
+    const char *cfgpath = NULL;
+    char defpath[EASD_PATH_MAX];
+    unsigned timeout_s = 600;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--config") && i + 1 < argc) {
+            cfgpath = argv[++i];
+        } else if (!strcmp(argv[i], "--once")) {
+            g.once = true;
+        } else if (!strcmp(argv[i], "--timeout") && i + 1 < argc) {
+            timeout_s = (unsigned)strtoul(argv[++i], NULL, 10);
+        } else if (!strcmp(argv[i], "--foreground")) {
+            /* easd never forks; systemd (Type=simple) and terminals both want that. */
+        } else if (argv[i][0] == '-' && argv[i][1] == 'v') {
+            for (const char *p = argv[i] + 1; *p == 'v'; p++) {
+                g_verbose++;
+            }
+        } else {
+            usage();
+            return 2;
+        }
+    }
+    if (!cfgpath) {
+        easd_config_default_path(defpath, sizeof(defpath));
+        cfgpath = defpath;
+    }
+    char err[600];
+    if (easd_config_load(cfgpath, &g.cfg, err, sizeof(err)) != 0) {
+        fprintf(stderr, "easd: %s\n", err);
+        return 2;
+    }
+    umask(0077);
+    g.tty = isatty(STDERR_FILENO) && g.cfg.log_target == EASD_LOG_STDERR;
+    apply_log(&g.cfg, g_verbose);
+    g.ino_fd = g.ctl_fd = g.sig_fd = -1;
+    if (easd_mkdirs(g.cfg.state_dir) != 0 || easd_mkdirs(g.cfg.store_dir) != 0) {
+        LOGE("cannot create %s or %s: %s", g.cfg.state_dir, g.cfg.store_dir, strerror(errno));
+        return 1;
+    }
+    char engdir[EASD_PATH_MAX + 16];
+    (void)snprintf(engdir, sizeof(engdir), "%s/engine", g.cfg.state_dir);
+    if (easd_linux_store_init(engdir) != EAS_OK) {
+        LOGE("cannot use the state dir %s", engdir);
+        return 1;
+    }
+    if (easd_config_device_id(&g.cfg, g.device_id, sizeof(g.device_id)) != 0) {
+        LOGE("cannot read or create the device id in %s", g.cfg.state_dir);
+        return 1;
+    }
+    sigset_t ss;
+    sigemptyset(&ss);
+    sigaddset(&ss, SIGTERM);
+    sigaddset(&ss, SIGINT);
+    sigaddset(&ss, SIGHUP);
+    sigprocmask(SIG_BLOCK, &ss, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    g.sig_fd = signalfd(-1, &ss, SFD_CLOEXEC | SFD_NONBLOCK);
+    g.ino_fd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
+    easd_ctl_path(&g.cfg, g.ctl_path, sizeof(g.ctl_path));
+    g.ctl_fd = easd_ctl_listen(g.ctl_path);
+    if (g.ctl_fd < 0) {
+        LOGW("no control socket at %s: %s (easctl reads the state files)", g.ctl_path,
+             strerror(errno));
+    }
+    folders_load();
+    for (size_t k = 0; k < g.ncolls; k++) {
+        watch(&g.colls[k]);
+    }
+    if (account_setup() != 0 || engine_start() != 0) {
+        status_save(false);
+        return 1;
+    }
+    LOGI("easd started: %s as %s, device %s, store %s%s", g.cfg.server, g.cfg.user, g.device_id,
+         g.cfg.store_dir, g.once ? " (once)" : "");
+
+    uint64_t once_deadline = hal_time_monotonic_ms() + (uint64_t)timeout_s * 1000u;
+    eas_step_event_t ev = EAS_STEP_TICK;
+    uint64_t dl = 0;
+    int exit_code = 0;
+    uint64_t last_status = 0;
+    while (!g.stop) {
+        uint64_t now = hal_time_monotonic_ms();
+        if (g.engine_up && !g.stopped_err) {
+            int rc = eas_step(&g.eng, ev, now, &dl);
+            if (rc < 0 && rc != EAS_ERR_AGAIN) {
+                g.stopped_err = rc;
+                g.state = eas_engine_state(&g.eng);
+                (void)snprintf(g.last_error, sizeof(g.last_error), "%s: %s",
+                               eas_engine_state_name(g.state), eas_err_name(rc));
+                LOGE("account stopped: %s%s", g.last_error,
+                     g.once ? "" : " (fix it, then SIGHUP or easctl sync)");
+                g.status_dirty = true;
+                if (g.once) {
+                    exit_code = 1;
+                    break;
+                }
+            }
+        } else {
+            dl = UINT64_MAX;
+        }
+        ev = EAS_STEP_TICK;
+        if (g.engine_up && !g.stopped_err && g.scan_pending && g.synced_once) {
+            scan_all();
+        }
+        save_all();
+        if (g.status_dirty && now - last_status > 1000) {
+            status_save(true);
+            last_status = now;
+        }
+        if (g.cmd_pending) {
+            g.cmd_pending = false;
+            ev = EAS_STEP_COMMAND;
+            continue;
+        }
+        if (g.once && g.synced_once && !g.scan_pending &&
+            eas_outbox_pending(&g.eng, EAS_OUTBOX_NONE) == 0) {
+            LOGI("--once: everything synced");
+            break;
+        }
+        if (g.once && now >= once_deadline) {
+            LOGE("--once: not complete within %u s", timeout_s);
+            exit_code = 1;
+            break;
+        }
+
+        easd_linux_wait_t w = {.fd = -1, .deadline_ms = EASD_LINUX_NO_DEADLINE};
+        if (g.engine_up && !g.stopped_err) {
+            unsigned io = eas_engine_wait_io(&g.eng);
+            easd_linux_net_wait(&g.lnet, (io & EAS_IO_READ) != 0, (io & EAS_IO_WRITE) != 0, &w);
+        }
+        struct pollfd pf[4 + MAX_CLIENTS];
+        nfds_t np = 0;
+        int i_sig = -1, i_ino = -1, i_ctl = -1, i_net = -1;
+        if (g.sig_fd >= 0) {
+            i_sig = (int)np;
+            pf[np++] = (struct pollfd){.fd = g.sig_fd, .events = POLLIN};
+        }
+        if (g.ino_fd >= 0) {
+            i_ino = (int)np;
+            pf[np++] = (struct pollfd){.fd = g.ino_fd, .events = POLLIN};
+        }
+        if (g.ctl_fd >= 0) {
+            i_ctl = (int)np;
+            pf[np++] = (struct pollfd){.fd = g.ctl_fd, .events = POLLIN};
+        }
+        if (w.fd >= 0 && (w.readable || w.writable)) {
+            i_net = (int)np;
+            pf[np++] = (struct pollfd){.fd = w.fd,
+                                       .events = (short)((w.readable ? POLLIN : 0) |
+                                                         (w.writable ? POLLOUT : 0))};
+        }
+        uint64_t until = dl;
+        if (w.deadline_ms < until) {
+            until = w.deadline_ms;
+        }
+        if (g.once && once_deadline < until) {
+            until = once_deadline;
+        }
+        if (g.status_dirty && now + 1000 < until) {
+            until = now + 1000;
+        }
+        int timeout = -1;
+        if (w.pending) {
+            timeout = 0;
+        } else if (until != UINT64_MAX) {
+            timeout = until <= now ? 0 : (until - now > INT_MAX ? INT_MAX : (int)(until - now));
+        }
+        int pr = poll(pf, np, timeout);
+        if (pr < 0 && errno != EINTR) {
+            LOGE("poll: %s", strerror(errno));
+            exit_code = 1;
+            break;
+        }
+        now = hal_time_monotonic_ms();
+        if (w.pending) {
+            ev = EAS_STEP_READABLE;
+        } else if (i_net >= 0 && pr > 0 && pf[i_net].revents) {
+            ev = (pf[i_net].revents & (POLLIN | POLLHUP | POLLERR)) && w.readable
+                     ? EAS_STEP_READABLE
+                     : EAS_STEP_WRITABLE;
+        } else if (w.fd >= 0 && w.deadline_ms != EASD_LINUX_NO_DEADLINE && now >= w.deadline_ms) {
+            ev = w.readable ? EAS_STEP_READABLE : EAS_STEP_WRITABLE;
+        }
+        if (pr <= 0) {
+            continue;
+        }
+        if (i_sig >= 0 && (pf[i_sig].revents & POLLIN)) {
+            struct signalfd_siginfo si;
+            while (read(g.sig_fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+                if (si.ssi_signo == SIGHUP) {
+                    LOGI("SIGHUP: reloading %s", g.cfg.path);
+                    reload();
+                } else {
+                    LOGI("signal %u: stopping", si.ssi_signo);
+                    g.stop = true;
+                }
+            }
+        }
+        if (i_ino >= 0 && (pf[i_ino].revents & POLLIN)) {
+            char buf[8192] __attribute__((aligned(__alignof__(struct inotify_event))));
+            ssize_t r;
+            while ((r = read(g.ino_fd, buf, sizeof(buf))) > 0) {
+                for (char *p = buf; p < buf + r;) {
+                    const struct inotify_event *ie = (const struct inotify_event *)p;
+                    if (ie->len && ie->name[0] != '.') {
+                        g.scan_pending = true;
+                    }
+                    p += sizeof(*ie) + ie->len;
+                }
+            }
+        }
+        if (i_ctl >= 0 && (pf[i_ctl].revents & POLLIN)) {
+            int cfd;
+            while ((cfd = accept4(g.ctl_fd, NULL, NULL, SOCK_CLOEXEC)) >= 0) {
+                ctl_handle(cfd);
+                close(cfd);
+            }
+        }
+    }
+    save_all();
+    engine_stop();
+    status_save(false);
+    if (g.ctl_fd >= 0) {
+        close(g.ctl_fd);
+        (void)unlink(g.ctl_path);
+    }
+    easd_linux_store_deinit();
+    memset(g.password, 0, sizeof(g.password));
+    return exit_code;
+}
