@@ -1,0 +1,272 @@
+# SPDX-License-Identifier: Apache-2.0
+"""easd end to end against tools/eas-testserver over HTTPS (arguments: easd, easctl, the
+server, the demo mailbox):
+
+1. configuration errors name the file and line; the first sync (--once) fills a fresh
+   vdir/Maildir store (files 0600), easctl agenda expands it, status works without a daemon;
+2. in the Ping loop: a server change arrives through Ping and appears in the store; a new
+   .ics written into the store appears on the server; a changed .ics changes the server item;
+   a deleted .vcf is deleted on the server; easctl status/folders/sync/respond over the socket;
+3. SIGHUP with a broken file keeps the running configuration, with a good one reloads;
+   SIGTERM ends cleanly (socket gone, status "not running");
+4. a conflict: the same event changed locally (daemon stopped) and on the server - the server
+   wins, the local version is kept as a .conflict file;
+5. kill -9 during the first sync of a large mailbox, then restart: the store converges with
+   one file per server item and nothing is uploaded (no duplicates on either side).
+"""
+import os
+import shutil
+import signal
+import stat
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from daemonlib import (Daemon, Server, check, easctl, run_once, store_files,  # noqa: E402
+                       wait_for, write_config)
+
+EASD, EASCTL, SERVER, MAILBOX = sys.argv[1:5]
+
+NEW_ICS = """BEGIN:VCALENDAR\r
+VERSION:2.0\r
+PRODID:-//someone else//EN\r
+BEGIN:VEVENT\r
+UID:written-by-another-program-1\r
+DTSTAMP:20250101T000000Z\r
+DTSTART:20250305T140000Z\r
+DTEND:20250305T150000Z\r
+SUMMARY:Written into the store\r
+RRULE:FREQ=MONTHLY;BYDAY=-1FR;COUNT=4\r
+EXDATE:20250425T140000Z\r
+END:VEVENT\r
+END:VCALENDAR\r
+"""
+
+
+def config_errors(tmp, server):
+    bad = os.path.join(tmp, "bad.conf")
+    with open(bad, "w") as fh:
+        fh.write("server = %s\nuser = testuser\npassword_file = password\nheartbeet = 60\n"
+                 % server.url)
+    p = subprocess.run([EASD, "--config", bad, "--once"], stdout=subprocess.PIPE,
+                       stderr=subprocess.STDOUT, text=True, timeout=30)
+    check(p.returncode == 2 and "bad.conf:4: unknown key \"heartbeet\"" in p.stdout,
+          "an unknown key stops easd with file and line (%r)" % p.stdout.strip())
+    with open(bad, "w") as fh:
+        fh.write("server = %s\nuser = testuser\npassword_file = password\n"
+                 "heartbeat_max = 5\n" % server.url)
+    p = subprocess.run([EASD, "--config", bad, "--once"], stdout=subprocess.PIPE,
+                       stderr=subprocess.STDOUT, text=True, timeout=30)
+    check(p.returncode == 2 and "bad.conf:4: heartbeat_max" in p.stdout,
+          "a bad value stops easd with file and line (%r)" % p.stdout.strip())
+
+
+def first_sync(tmp, server, cfg):
+    rc, out = run_once(EASD, cfg, tmp)
+    check(rc == 0, "easd --once completes the first sync (exit %d)" % rc)
+    check("testpass" not in out, "the password never appears in the log")
+    ics = store_files(tmp, "calendars", "Calendar", ".ics")
+    vcf = store_files(tmp, "contacts", "Contacts", ".vcf")
+    check(len(ics) == 10, "10 events in calendars/Calendar (%d)" % len(ics))
+    check(len(store_files(tmp, "calendars", "Team_Calendar", ".ics")) == 1,
+          "1 event in calendars/Team_Calendar")
+    check(len(vcf) == 3, "3 contacts in contacts/Contacts (%d)" % len(vcf))
+    inbox = os.listdir(os.path.join(tmp, "store", "mail", "Inbox", "cur"))
+    check(len(inbox) == 7, "7 messages in the Inbox Maildir (%d)" % len(inbox))
+    for d, _, files in os.walk(os.path.join(tmp, "store")):
+        for f in files:
+            mode = stat.S_IMODE(os.stat(os.path.join(d, f)).st_mode)
+            if mode != 0o600:
+                raise SystemExit("FAIL: %s has mode %o" % (os.path.join(d, f), mode))
+    check(True, "every file in the store is 0600")
+    with open(os.path.join(tmp, "store", "calendars", "Calendar", "eas-6=3A1.ics")) as fh:
+        rent = fh.read()
+    check("BYMONTHDAY=-1" in rent and "COUNT=12" in rent,
+          "the 31st-of-month series is written as BYMONTHDAY=-1;COUNT=12")
+    env = dict(os.environ, TZ="Europe/Berlin")
+    rc, out, err = easctl(EASCTL, cfg, "agenda", "--from", "2025-01-01", "--to", "2025-12-31",
+                          env=env)
+    check(rc == 0, "easctl agenda runs without a daemon (%s)" % err.strip())
+    rent_days = [l.split()[0] for l in out.splitlines() if "Monthly report on the 31st" in l]
+    check(rent_days[:4] == ["2025-01-31", "2025-02-28", "2025-03-31", "2025-04-30"],
+          "agenda: the 31st falls on the last day of shorter months (%s)" % rent_days[:4])
+    check("2025-01-15 Wed  11:00-11:30  Weekly standup (moved, longer)" in out,
+          "agenda: the moved occurrence at its new time, local (Berlin) clock")
+    check("2025-01-13 Mon  09:00" not in out, "agenda: the deleted occurrence is gone")
+    rc, out, _ = easctl(EASCTL, cfg, "status")
+    check(rc == 0 and "daemon: not running" in out and "state: pinging" in out,
+          "easctl status without a daemon shows the saved state")
+
+
+def ping_loop(tmp, server, cfg):
+    d = Daemon(EASD, cfg, tmp)
+    wait_for("control socket", lambda: os.path.exists(d.sock))
+    d.wait_log("sync complete", "easd: sync complete")
+    rc, out, _ = easctl(EASCTL, cfg, "status")
+    check(rc == 0 and "daemon: running" in out and "outbox: 0" in out,
+          "easctl status over the socket: running, outbox 0")
+    rc, out, _ = easctl(EASCTL, cfg, "folders")
+    check(rc == 0 and "6\tCalendar\tsynced\tCalendar" in out, "easctl folders lists Calendar")
+    # A server change arrives through Ping.
+    wait_for("easd waits in Ping", lambda: server.control("state")["devices"]["testuser"]
+             and any(dev.get("ping", {}).get("folders")
+                     for dev in server.control("state")["devices"]["testuser"].values()))
+    server.control("changes", [{"op": "add_item", "folder": "6", "data": {
+        "Subject": "Pushed by the server", "StartTime": "20250401T090000Z",
+        "EndTime": "20250401T100000Z", "UID": "pushed-1", "DtStamp": "20250101T000000Z",
+        "BusyStatus": 2, "AllDayEvent": 0, "Sensitivity": 0, "MeetingStatus": 0}}])
+    t0 = time.monotonic()
+
+    def pushed():
+        for f in store_files(tmp, "calendars", "Calendar", ".ics"):
+            with open(os.path.join(tmp, "store", "calendars", "Calendar", f)) as fh:
+                if "Pushed by the server" in fh.read():
+                    return f
+        return None
+    wait_for("the server's new event in the store", pushed, 20)
+    check(True, "a server change reached the store through Ping in %.1f s"
+          % (time.monotonic() - t0))
+    # A new .ics written by another program goes to the server.
+    cal = os.path.join(tmp, "store", "calendars", "Calendar")
+    tmpf = os.path.join(cal, ".new.tmp")
+    with open(tmpf, "w") as fh:
+        fh.write(NEW_ICS)
+    os.rename(tmpf, os.path.join(cal, "mine.ics"))
+
+    def on_server(subject):
+        return [sid for sid, it in server.items("6").items() if it.get("Subject") == subject]
+    sids = wait_for("the local .ics on the server", lambda: on_server("Written into the store"))
+    item = server.items("6")[sids[0]]
+    rec = item.get("Recurrence", {})
+    check(str(rec.get("Type")) == "3" and str(rec.get("WeekOfMonth")) == "5" and
+          str(rec.get("DayOfWeek")) == "32" and str(rec.get("Occurrences")) == "4",
+          "RRULE BYDAY=-1FR;COUNT=4 became Type 3, WeekOfMonth 5, Friday, 4 occurrences (%s)"
+          % rec)
+    exc = item.get("Exceptions") or []
+    check(len(exc) == 1 and str(exc[0].get("Deleted")) == "1" and
+          exc[0].get("ExceptionStartTime", "").startswith("20250425T140000"),
+          "EXDATE became a deleted Exception (%s)" % exc)
+    d.wait_log("the add answered", "mine.ics is server item")
+    # Changing it locally changes the server item.
+    with open(os.path.join(cal, "mine.ics")) as fh:
+        text = fh.read()
+    with open(tmpf, "w") as fh:
+        fh.write(text.replace("SUMMARY:Written into the store", "SUMMARY:Edited in the store"))
+    os.rename(tmpf, os.path.join(cal, "mine.ics"))
+    wait_for("the local edit on the server", lambda: on_server("Edited in the store"))
+    check(sids == on_server("Edited in the store"), "the edit changed the same server item")
+    # A .vcf deleted locally is deleted on the server.
+    before = server.items("7")
+    os.unlink(os.path.join(tmp, "store", "contacts", "Contacts", "eas-7=3A2.vcf"))
+    wait_for("the contact deleted on the server", lambda: "7:2" not in server.items("7"))
+    check(len(server.items("7")) == len(before) - 1, "exactly that contact is gone")
+    # A meeting response through the socket.
+    rc, out, _ = easctl(EASCTL, cfg, "respond", "eas-6=3A6.ics", "accept")
+    check(rc == 0 and out.startswith("queued: accept"), "easctl respond queues (%s)" % out.strip())
+    wait_for("the meeting response on the server",
+             lambda: server.control("meeting_responses")["meeting_responses"])
+    mr = server.control("meeting_responses")["meeting_responses"]
+    check(len(mr) == 1 and str(mr[0]["user_response"]) == "1", "one accept reached the server")
+    rc, out, _ = easctl(EASCTL, cfg, "sync")
+    check(rc == 0 and "sync requested" in out, "easctl sync")
+    # SIGHUP: a broken file is refused, a good one is loaded.
+    good = open(cfg).read()
+    with open(cfg, "a") as fh:
+        fh.write("colour = blue\n")
+    d.proc.send_signal(signal.SIGHUP)
+    d.wait_log("the broken reload refused", "keeping the running configuration")
+    with open(cfg, "w") as fh:
+        fh.write(good.replace("log_level = info", "log_level = debug"))
+    d.proc.send_signal(signal.SIGHUP)
+    d.wait_log("the reload", "configuration reloaded")
+    rc, out, _ = easctl(EASCTL, cfg, "status")
+    check(rc == 0 and "daemon: running" in out, "still running after the reload")
+    rc = d.stop()
+    check(rc == 0, "SIGTERM: exit 0")
+    check(not os.path.exists(d.sock), "SIGTERM: the socket is removed")
+    rc, out, _ = easctl(EASCTL, cfg, "status")
+    check("daemon: not running" in out, "status after SIGTERM says not running")
+    check("testpass" not in d.text(), "the password never appears in the log")
+
+
+def conflict(tmp, server, cfg):
+    path = os.path.join(tmp, "store", "calendars", "Calendar", "eas-6=3A9.ics")
+    with open(path) as fh:
+        text = fh.read()
+    with open(path, "w") as fh:
+        fh.write(text.replace("SUMMARY:UTC call", "SUMMARY:UTC call (my local edit)"))
+    server.control("changes", [{"op": "change_item", "server_id": "6:9",
+                                "set": {"Subject": "UTC call (server edit)"}}])
+    rc, out = run_once(EASD, cfg, tmp)
+    check(rc == 0, "--once after a two-sided change")
+    with open(path) as fh:
+        now = fh.read()
+    confl = [f for f in os.listdir(os.path.dirname(path)) if f.startswith("eas-6=3A9.ics.conflict-")]
+    check("server edit" in now and len(confl) == 1, "conflict: the server's version wins")
+    with open(os.path.join(os.path.dirname(path), confl[0])) as fh:
+        check("my local edit" in fh.read(), "conflict: the local version is kept as %s"
+              % confl[0])
+    check("conflict: Calendar/eas-6=3A9.ics" in out, "the conflict is logged")
+    check(server.items("6")["6:9"]["Subject"] == "UTC call (server edit)",
+          "the server keeps its version")
+
+
+def kill_during_first_sync(tmp_root):
+    tmp = os.path.join(tmp_root, "kill")
+    os.mkdir(tmp)
+    server = Server(tmp, SERVER, None, "--generate", "400")
+    try:
+        cfg = write_config(tmp, server, window_size="20")
+        counts = {f["id"]: f["count"] for f in server.control("folders")["folders"]}
+        d = Daemon(EASD, cfg, tmp)
+        wait_for("some events written", lambda: len(store_files(tmp, "calendars", "Calendar",
+                                                                ".ics")) >= 30, 60, 0.005)
+        d.stop(signal.SIGKILL)
+        n_killed = len(store_files(tmp, "calendars", "Calendar", ".ics"))
+        check(0 < n_killed < counts["6"], "killed (SIGKILL) after %d of %d events"
+              % (n_killed, counts["6"]))
+        rc, out = run_once(EASD, cfg, tmp, 180)
+        check(rc == 0, "restart after SIGKILL completes (exit %d)" % rc)
+        ics = store_files(tmp, "calendars", "Calendar", ".ics")
+        vcf = store_files(tmp, "contacts", "Contacts", ".vcf")
+        check(len(ics) == counts["6"] and len(vcf) == counts["7"],
+              "one file per server item: %d events, %d contacts" % (len(ics), len(vcf)))
+        uids = []
+        for f in ics:
+            with open(os.path.join(tmp, "store", "calendars", "Calendar", f)) as fh:
+                uids += [l for l in fh.read().splitlines() if l.startswith("UID:")][:1]
+        check(len(set(uids)) == len(uids), "no duplicate UIDs in the store")
+        after = {f["id"]: f["count"] for f in server.control("folders")["folders"]}
+        check(after == counts, "nothing was uploaded: the server's counts are unchanged")
+        check("local add" not in out, "no file was taken for a local addition")
+    finally:
+        server.stop()
+
+
+def main():
+    tmp = tempfile.mkdtemp(prefix="easd-daemon-test-")
+    ok = False
+    try:
+        server = Server(tmp, SERVER, MAILBOX)
+        try:
+            cfg = write_config(tmp, server)
+            config_errors(tmp, server)
+            first_sync(tmp, server, cfg)
+            ping_loop(tmp, server, cfg)
+            conflict(tmp, server, cfg)
+        finally:
+            server.stop()
+        kill_during_first_sync(tmp)
+        ok = True
+    finally:
+        if ok or not os.environ.get("EASD_KEEP"):
+            shutil.rmtree(tmp, ignore_errors=True)
+        else:
+            print("kept", tmp)
+    print("PASS")
+
+
+if __name__ == "__main__":
+    main()
