@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: Apache-2.0
 """eas-sync against real EAS servers (SOGo 5.8, Horde_ActiveSync 2.41) started by
-../shared/servers/{sogo,horde}/setup.sh. Fixtures are created the way other clients would:
+tools/run-realserver-tests. Fixtures are created the way other clients would:
 mail by IMAP APPEND, calendar/contacts/tasks by EAS Sync Add from a separate "fixture"
 device (its own Python WBXML codec from tools/eas-testserver, not easd's). Then a fresh
 eas-sync device does its first sync and every fixture must arrive in the right folder class;
@@ -11,7 +11,7 @@ calendar items are expanded by eas-agenda (the calendar module).
                        --env /tmp/eas-sogo/eas-sogo.env --server sogo [--https]
     test_realserver.py ... --env /tmp/eas-horde/eas-horde.env --server horde --version 16.0
 
-Each server quirk (servers/*/README.md) the engine meets is named in a check below (Q: ...).
+Each server quirk (docs/testing.md, Q numbers) the engine meets is named in a check below (Q: ...).
 """
 import argparse
 import base64
