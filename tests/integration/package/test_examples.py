@@ -115,6 +115,24 @@ def main():
                 shell=True, env=env)
         check(r.returncode == 0, "examples/quickstart builds with the pkg-config line")
 
+        # Link order is the package's business: name the packages / targets the "wrong" way
+        # round (core first) and it must still link.
+        qs_pc2 = os.path.join(tmp, "quickstart-pc2")
+        r = run("cd '%s' && $CC -o '%s' quickstart/quickstart.c "
+                "$(pkg-config --cflags --libs easd easd-linux)" % (os.path.join(src, "examples"),
+                                                                   qs_pc2), shell=True, env=env)
+        check(r.returncode == 0, "pkg-config easd easd-linux (core named first) links")
+        order = os.path.join(tmp, "order")
+        os.makedirs(order)
+        with open(os.path.join(order, "CMakeLists.txt"), "w") as f:
+            f.write("cmake_minimum_required(VERSION 3.20)\nproject(order C)\n"
+                    "find_package(easd CONFIG REQUIRED)\n"
+                    "add_executable(q \"%s\")\n"
+                    "target_link_libraries(q PRIVATE easd::core easd::linux)\n"
+                    % os.path.join(src, "examples", "quickstart", "quickstart.c"))
+        _, _, r = cmake_build("order", order)
+        check(r.returncode == 0, "easd::core before easd::linux links")
+
         # ---- 3. the package carries the configuration -------------------------------------
         probe = os.path.join(tmp, "probe.c")
         with open(probe, "w") as f:
