@@ -118,6 +118,12 @@ static void apply_provision(eas_engine_t *e, const eas_http_response_t *rsp)
         (void)eng_start(e, &eng_cmd_prov_wipe_ack);
         return;
     }
+    if (eng_unmeetable_status(pp->status) || eng_unmeetable_status(pp->policy_status)) {
+        eng_stop(e, EAS_STATE_POLICY_REFUSED, EAS_ERR_POLICY,
+                 (uint16_t)(eng_unmeetable_status(pp->status) ? pp->status : pp->policy_status),
+                 "server: the device cannot comply with the policy");
+        return;
+    }
     if (pp->status != 1) {
         eng_fail_backoff(e, EAS_ERR_SERVER, (uint16_t)pp->status, "Provision", 0);
         return;

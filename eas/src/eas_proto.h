@@ -44,6 +44,7 @@ int eas_proto_text_id(const eas_proto_path_t *p, char *out, size_t max);
 /** EAS Status codes shared by every command (MS-ASCMD 2.2.2). */
 #define EAS_STATUS_SERVER_ERROR_RETRY 111
 #define EAS_STATUS_DEVICE_BLOCKED     129
+#define EAS_STATUS_NOT_PROVISIONABLE  139 /* DeviceNotFullyProvisionable */
 #define EAS_STATUS_REMOTE_WIPE        140
 #define EAS_STATUS_LEGACY_DEVICE      141
 #define EAS_STATUS_NOT_PROVISIONED    142

@@ -320,12 +320,27 @@ bool eng_reprovision_status(uint32_t s)
 {
     return s == EAS_STATUS_NOT_PROVISIONED || s == EAS_STATUS_POLICY_REFRESH ||
            s == EAS_STATUS_INVALID_POLICY_KEY || s == EAS_STATUS_REMOTE_WIPE ||
-           s == EAS_STATUS_LEGACY_DEVICE;
+           eng_unmeetable_status(s);
+}
+
+bool eng_unmeetable_status(uint32_t s)
+{
+    return s == EAS_STATUS_NOT_PROVISIONABLE || s == EAS_STATUS_LEGACY_DEVICE;
 }
 
 void eng_reprovision(eas_engine_t *e, const eng_cmd_t *failed, uint16_t status)
 {
     eng_priv_t *p = P(e);
+    if (eng_unmeetable_status(status)) {
+        /* [S 2.1] 139 (device not fully provisionable) / 141 (legacy device on a strict
+         * policy): the server says this device cannot comply. A new key would be refused
+         * the same way; stop where the application can see it. */
+        p->replay = NULL;
+        p->prov_attempts = 0;
+        eng_stop(e, EAS_STATE_POLICY_REFUSED, EAS_ERR_POLICY, status,
+                 "server: the device cannot comply with the policy");
+        return;
+    }
     if (p->prov_attempts >= CONFIG_EAS_PROVISION_RETRIES) {
         p->prov_attempts = 0;
         p->replay = NULL;

@@ -193,6 +193,8 @@ int eng_start(eas_engine_t *e, const eng_cmd_t *cmd);
 /* Starts whatever is due next (or the idle Ping / poll). */
 void eng_next(eas_engine_t *e);
 bool eng_reprovision_status(uint32_t s);
+/* 139/141: the server says the device cannot comply; ends in EAS_STATE_POLICY_REFUSED. */
+bool eng_unmeetable_status(uint32_t s);
 /* [S 2.12] Re-provision, then replay @p failed with the new key; capped. */
 void eng_reprovision(eas_engine_t *e, const eng_cmd_t *failed, uint16_t status);
 int eng_save_acct(eas_engine_t *e);

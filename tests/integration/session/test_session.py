@@ -351,6 +351,55 @@ def t_s2_12_reprovision_status143(tmp):
                                      "status": 143, "level": "top"})
 
 
+def _not_compliant(tmp, command, status):
+    srv = Server(tmp, "--versions", "14.1")
+    try:
+        c = Client(tmp, OPT.sync, srv.url, device="nc%s%d" % (command[:4].lower(), status))
+        if command != "Provision":
+            c.run()
+        srv.faults({"command": command, "type": "status", "status": status, "level": "top",
+                    "times": 0})
+        srv.reset_log()
+        run = c.run(timeout_s=30)
+        check(run.rc != 0, "eas-sync claims success although the device is refused")
+        check(run.summary().get("state") == "policy-refused",
+              "final state %s (expected the stopped state policy-refused)", run.summary())
+        errs = [e for e in run.errors() if e.get("status") == status]
+        check(errs and errs[0].get("error") == "EAS_ERR_POLICY",
+              "Status %d not reported as EAS_ERR_POLICY: %s", status, run.errors())
+        reqs = srv.requests()
+        refused = [r for r in reqs if r.get("eas_status") == status]
+        check(len(refused) == 1, "%d requests refused with %d: the client went on asking "
+              "(%s)", len(refused), status, [(r["command"], r.get("eas_status")) for r in reqs])
+        after = [r["command"] for r in reqs if refused and r["seq"] > refused[0]["seq"]]
+        check(not after, "requests after the refusal: %s", after)
+        check(run.secs < 25, "eas-sync ran into its own timeout (%.1f s)", run.secs)
+        print("  Status %d on %s: stopped in policy-refused after %d request(s), %.1f s" % (
+            status, command, len(reqs), run.secs))
+    finally:
+        srv.close()
+
+
+@test
+def t_s2_1_not_compliant_139_sync(tmp):
+    """[S 2.1] Sync answered with Status 139 (device not fully provisionable): the stopped
+    state policy-refused, one refused request, no re-provisioning loop."""
+    _not_compliant(tmp, "Sync", 139)
+
+
+@test
+def t_s2_1_not_compliant_141_foldersync(tmp):
+    """[S 2.1] FolderSync answered with Status 141 (legacy device on a strict policy): the
+    stopped state policy-refused, no re-provisioning loop."""
+    _not_compliant(tmp, "FolderSync", 141)
+
+
+@test
+def t_s2_1_not_compliant_139_provision(tmp):
+    """[S 2.1] Provision itself answered with Status 139 on a first sync: policy-refused."""
+    _not_compliant(tmp, "Provision", 139)
+
+
 @test
 def t_policy_ack_matches_what_is_enforced(tmp):
     """[S 2.1] eas-sync enforces nothing: a policy that asks for nothing is acknowledged as
