@@ -213,7 +213,7 @@ static int agenda(int argc, char **argv)
         localtime_r(&e, &te);
         (void)strftime(a, sizeof(a), "%Y-%m-%d %a", &ts);
         if (o->all_day) {
-            printf("%s  all day      %s  [%s]\n", a, o->subject, o->cal);
+            printf("%s  %-11s  %s  [%s]\n", a, "all day", o->subject, o->cal);
         } else {
             (void)strftime(b, sizeof(b), "%H:%M", &te);
             char hm[8];
