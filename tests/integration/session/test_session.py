@@ -934,6 +934,54 @@ def t_power_loss_meeting_response(tmp):
 
 
 @test
+def t_s1_15_meeting_response_duplicates_accepted(tmp):
+    """[S 1.15] with a server that accepts and records duplicate MeetingResponses (the
+    invitation stays in the Inbox), "exactly one" must come from the client: the answer to
+    the first MeetingResponse is lost after the server applied it (connection reset), eas-sync
+    is restarted twice with the same decision, then the user edits the accepted meeting's
+    reminder. The server sees exactly one MeetingResponse request, records one response, and
+    the local edit sends no MeetingResponse and no mail (no meeting update on the attendee's
+    behalf)."""
+    srv = Server(tmp)
+    try:
+        srv.control("POST", "settings", {"meeting_response_duplicates": "accept"})
+        c = Client(tmp, OPT.sync, srv.url, device="mrdup")
+        view = View().apply(c.run().events)
+        srv.faults({"command": "MeetingResponse", "type": "reset", "after_bytes": 0})
+        respond = ["--respond", "1:7:accept"]
+        for i in range(3):
+            run = c.run(timeout_s=60, extra=respond)
+            view.apply(run.events)
+        assert_complete(run, "last run with --respond")
+        reqs = [r for r in srv.requests() if r["command"] == "MeetingResponse"]
+        mr = srv.control("GET", "meeting_responses")["meeting_responses"]
+        check(any(r.get("fault_types") for r in reqs), "the answer was never lost")
+        check(len(reqs) == 1, "%d MeetingResponse requests (a duplicate-accepting server "
+              "applied each): %s", len(reqs), [(r["seq"], r.get("fault_types")) for r in reqs])
+        check(len(mr) == 1, "%d MeetingResponses recorded: %s", len(mr), mr)
+        # The accepted meeting in the calendar, edited locally by the attendee.
+        cal = [k for k, it in srv.server_items().items()
+               if it.get("class") == "Calendar" and
+               it.get("data", {}).get("UID") == "demo-arch-review-uid"]
+        sent_before = len(srv.control("GET", "sent")["sent"])
+        if cal:
+            folder, sid = cal[0]
+            edits = os.path.join(tmp, "edit.tsv")
+            with open(edits, "w") as f:
+                f.write("change\t%s\t%s\tCalendar:Reminder=30\n" % (folder, sid))
+            run = c.run(timeout_s=60, extra=["--local-changes", edits])
+            assert_complete(run, "run with the attendee's local edit")
+        reqs = [r for r in srv.requests() if r["command"] == "MeetingResponse"]
+        check(len(reqs) == 1, "the local edit sent %d more MeetingResponse(s)", len(reqs) - 1)
+        check(len(srv.control("GET", "sent")["sent"]) == sent_before,
+              "the local edit of an accepted meeting sent mail")
+        print("  1 MeetingResponse request after a lost answer and 2 restarts; calendar item "
+              "%s edited without re-inviting" % (cal[0][1] if cal else "(none found)"))
+    finally:
+        srv.close()
+
+
+@test
 def t_power_loss_outbox(tmp):
     """Local changes under power loss [S 1.13]: in 4 phases, eas-sync --local-changes queues
     Calendar and Contacts adds (phase 1: during the large first sync), Subject changes and

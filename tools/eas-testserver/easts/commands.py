@@ -909,7 +909,8 @@ def cmd_meetingresponse(srv, ctx):
                 and cal_item.sid in calendar.items:
             st.change_item(user, calendar.id, cal_item.sid,
                            {"ResponseType": {1: 3, 2: 2, 3: 4}[resp]})
-        if item.cls == "Email" and folder is not None and rid in folder.items:
+        keep = srv.config.get("meeting_response_duplicates") == "accept"
+        if item.cls == "Email" and folder is not None and rid in folder.items and not keep:
             trash = st.folder_by_type(user, 4)
             if trash is not None and trash.id != folder.id:
                 st.move_item(user, folder.id, trash.id, rid)

@@ -38,6 +38,10 @@ DEFAULT_CONFIG = {
     "ping_min": 60, "ping_max": 3540, "ping_scale": 1.0, "ping_max_folders": 300,
     "ping_unknown_folder_status": 7, "provision": "auto", "versions": list(ALL_VERSIONS),
     "auth_options": True, "max_log_body": 65536,
+    # "refuse": a MeetingResponse moves the invitation away, so a duplicate gets Status 2
+    # (like Exchange); "accept": the invitation stays and every duplicate is applied and
+    # recorded, so "exactly one response" must come from the client.
+    "meeting_response_duplicates": "refuse",
 }
 
 REASONS = {200: "OK", 400: "Bad Request", 401: "Unauthorized", 403: "Forbidden",
