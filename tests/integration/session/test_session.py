@@ -475,14 +475,28 @@ def t_s2_12_reprovision_loop_capped(tmp):
 def t_s2_13_status3_one_folder(tmp):
     """[S 2.13] collection Status 3 on one folder: only that folder restarts with SyncKey 0,
     the other folders keep their keys, and no item that still exists is deleted."""
+    _resync_one_folder(tmp, {"command": "Sync", "type": "status", "status": 3,
+                             "collection": "6"}, "resync")
+
+
+@test
+def t_s2_13_status135_one_folder(tmp):
+    """[S 2.13] Sync Status 135 (sync state already exists / invalid) on the request for
+    folder 6: the same recovery as Status 3 - only folder 6 restarts from SyncKey 0, after
+    the 135; nothing that still exists is deleted; the view equals the server."""
+    _resync_one_folder(tmp, {"command": "Sync", "type": "status", "status": 135,
+                             "level": "top", "collection": "6"}, "resync135")
+
+
+def _resync_one_folder(tmp, fault, device):
     srv = Server(tmp)
     try:
-        c = Client(tmp, OPT.sync, srv.url, device="resync")
+        c = Client(tmp, OPT.sync, srv.url, device=device)
         view = View().apply(c.run().events)
         srv.changes([{"op": "change_item", "server_id": "6:3",
                       "set": {"Subject": "changed before the reset"}},
                      {"op": "new_mail", "subject": "new mail during recovery"}])
-        srv.faults({"command": "Sync", "type": "status", "status": 3, "collection": "6"})
+        srv.faults(fault)
         srv.reset_log()
         run = c.run()
         assert_complete(run, "run with the status 3")
@@ -1242,6 +1256,34 @@ def t_s2_15_ping_reject_folder(tmp):
               [(r["seq"], ids(r), r.get("eas_status")) for r in pings])
         print("  %d Pings, %d rejected, folder 12 left out after Ping #%d" % (
             len(pings), sum(1 for r in pings if r.get("eas_status") == 7), last12 + 1))
+    finally:
+        srv.close()
+
+
+@test
+def t_ping_status4_not_resent(tmp):
+    """[S 2.15] Ping Status 4 (protocol error) injected once while pushing: that Ping is
+    never sent again as it was, the back-off holds for any identical request, and pushing
+    goes on with clean Pings."""
+    srv = Server(tmp, scenario={"settings": {"ping_min": 1, "ping_max": 10,
+                                             "ping_scale": 0.05}})
+    try:
+        srv.faults({"command": "Ping", "nth": 2, "type": "status", "status": 4})
+        c = Client(tmp, OPT.sync, srv.url, device="ping4", extra=["--push", "12"])
+        run = c.run(timeout_s=40)
+        assert_complete(run)
+        pings = srv.requests(command="Ping")
+        bad = [i for i, r in enumerate(pings) if r.get("eas_status") == 4]
+        check(len(bad) == 1, "Ping Status 4 fired %d times", len(bad))
+        body = pings[bad[0]].get("body_xml")
+        again = [r["seq"] for r in pings[bad[0] + 1:] if r.get("body_xml") == body]
+        check(not again, "the Ping refused with Status 4 was resent as it was: seq %s", again)
+        check(any(r.get("eas_status") in (1, 2) for r in pings[bad[0] + 1:]),
+              "no clean Ping after the Status 4: %s",
+              [(r["seq"], r.get("eas_status")) for r in pings])
+        assert_no_tight_repeat(srv.requests(), OPT.backoff_min_ms / 2000.0)
+        print("  %d Pings, Status 4 on #%d, never resent as it was" % (len(pings),
+                                                                     bad[0] + 1))
     finally:
         srv.close()
 
