@@ -112,6 +112,9 @@ int hal_rng_fill(uint8_t *buf, size_t len)
 
 /* -------------------------------------------------------------- store ---- */
 
+/* The sync image brings its own store (ports/mps2/flashstore.c on a flash-like region). */
+#ifndef FW_HAL_NO_STORE
+
 /*
  * The QEMU stand-in for flash: a RAM table shaped like a log-structured flash store so
  * the atomic contract is honoured the way a flash port would honour it. A put writes the
@@ -245,3 +248,5 @@ int hal_store_del(const char *key)
     }
     return err;
 }
+
+#endif /* FW_HAL_NO_STORE */

@@ -1,0 +1,80 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/**
+ * @file mps2_port.h
+ * @brief The easd bare-metal port for the MPS2 boards (QEMU mps2-an385 / an386): lwIP
+ *        (NO_SYS, raw TCP) on a polled LAN9118, mbedtls TLS 1.2 client on a static heap,
+ *        exposed to the core as a ::hal_net_t connector (hal/include/hal/hal_io.h).
+ *
+ * The application's super-loop:
+ * @code
+ * mps2_net_init(&netcfg);  mps2_tls_init(ca_der, ca_len);
+ * hal_net_t net = mps2_net_connector();
+ * for (;;) {
+ *     mps2_net_poll();                               // frames in, lwIP timers
+ *     eas_step(&eng, mps2_net_step_event(&eng), now, &deadline);
+ *     if (!mps2_net_pending()) wait for the next tick (wfi)
+ * }
+ * @endcode
+ * Everything here is single-threaded: call it from the super-loop only (no interrupts).
+ */
+#ifndef MPS2_PORT_H
+#define MPS2_PORT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "hal/hal_io.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** One static host name → IPv4 mapping (the port has no DNS resolver). */
+typedef struct mps2_host {
+    const char *name; /**< host name as in the account URL */
+    uint8_t ip[4];
+} mps2_host_t;
+
+/** Network configuration (static IPv4). */
+typedef struct mps2_net_cfg {
+    uint8_t ip[4], netmask[4], gateway[4];
+    const mps2_host_t *hosts; /**< names the connector resolves; dotted quads always work */
+    size_t host_count;
+} mps2_net_cfg_t;
+
+/** Bring up the LAN9118 and lwIP. @return EAS_OK or EAS_ERR_IO (no controller). */
+int mps2_net_init(const mps2_net_cfg_t *cfg);
+
+/** Feed received frames to lwIP and run its timers. Call on every loop iteration. */
+void mps2_net_poll(void);
+
+/** True when a connection has unread data or a state change the core has not seen. */
+bool mps2_net_pending(void);
+
+/** Clear the "pending" flag after the core has been stepped. */
+void mps2_net_clear_pending(void);
+
+/** The connector for eas_engine_init(). */
+hal_net_t mps2_net_connector(void);
+
+/**
+ * @brief Set up mbedtls: the static heap, CTR-DRBG seeded from hal_rng_fill(), the trusted
+ *        CA (DER) and the client configuration (verify required, TLS 1.2).
+ * @return EAS_OK, EAS_ERR_TLS_CA (CA does not parse), or EAS_ERR_TLS.
+ */
+int mps2_tls_init(const uint8_t *ca_der, size_t ca_len);
+
+/** Peak bytes of the mbedtls heap in use so far, and its size. */
+size_t mps2_tls_heap_peak(void);
+size_t mps2_tls_heap_size(void);
+
+/** Connections opened / TLS handshakes completed (for the boot report). */
+uint32_t mps2_net_connections(void);
+uint32_t mps2_tls_handshakes(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* MPS2_PORT_H */
