@@ -282,9 +282,13 @@ int main(void)
         say("FATAL: store mount failed\n");
         fw_exit(1);
     }
-    static const mps2_host_t hosts[] = {{"eas.test", {10, 0, 2, 100}}};
+    /* QEMU user networking: the guest is 10.0.2.15, the host forwards 10.0.2.100:443 to the
+       test server. wrong.test names the same server: the test uses it to prove the host name
+       check (the certificate is for eas.test). */
+    static const mps2_host_t hosts[] = {{"eas.test", {10, 0, 2, 100}},
+                                        {"wrong.test", {10, 0, 2, 100}}};
     static const mps2_net_cfg_t netcfg = {
-        {10, 0, 2, 15}, {255, 255, 255, 0}, {10, 0, 2, 2}, hosts, 1};
+        {10, 0, 2, 15}, {255, 255, 255, 0}, {10, 0, 2, 2}, hosts, 2};
     if (mps2_net_init(&netcfg) != EAS_OK) {
         say("FATAL: no network\n");
         fw_exit(1);

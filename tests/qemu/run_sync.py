@@ -1,0 +1,362 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
+"""The sync firmware under QEMU against the test server over TLS (tests/qemu, tools/firmware-demo).
+
+1. Makes a throw-away CA and a server certificate for eas.test (+ localhost), and a second,
+   untrusted CA with its own server certificate.
+2. Cross-builds the mps2-an385 sync image with that CA compiled in (EASD_FW_CA_FILE).
+3. Starts tools/eas-testserver with TLS on 127.0.0.1 and the demo mailbox.
+4. Host reference: eas-sync (device "hostref", https://localhost) and eas-agenda expand the
+   same calendar on the host.
+5. Boots the image with `-nic user,restrict=on,guestfwd=tcp:10.0.2.100:443-tcp:127.0.0.1:PORT`
+   (the firmware maps eas.test to 10.0.2.100); once it pings, a calendar item is added on the
+   server; the firmware must report it (LIVE) and exit 0.
+6. Checks: the server's request log shows OPTIONS, Provision, FolderSync, Sync, Ping from the
+   firmware's device in that order; the occurrences the firmware printed equal eas-agenda's;
+   the added item arrived through Ping.
+7. Negative runs prove the certificate checks are real: the host name wrong.test (mapped to
+   the same server) is refused as a name mismatch, a server with a certificate from another CA
+   as untrusted - and neither reaches the server's request log.
+
+    run_sync.py --source DIR --build DIR --host-build DIR [--preset P] [--keep]
+                [--generate N]      (a first sync of N items per class instead; no checks 4-7)
+Exit 0 when every check passed. Prints boot-to-synced time and the RAM report.
+"""
+import argparse
+import json
+import os
+import shutil
+import signal
+import ssl
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+WINDOW_FROM = "20250101T000000Z"
+WINDOW_DAYS = 200
+FW_DEVICE = "easdfw0001"
+
+
+def log(msg):
+    print("run_sync: " + msg, flush=True)
+
+
+def fail(msg):
+    print("run_sync: FAIL: " + msg, flush=True)
+    sys.exit(1)
+
+
+def sh(cmd, **kw):
+    p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, **kw)
+    if p.returncode != 0:
+        sys.stdout.write(p.stdout)
+        fail("command failed: " + " ".join(cmd))
+    return p.stdout
+
+
+def make_certs(d):
+    """CA + server cert for eas.test/localhost; a rogue CA + server cert (EC P-256)."""
+    if os.path.exists(os.path.join(d, "done")):
+        return
+    os.makedirs(d, exist_ok=True)
+    for ca in ("ca", "rogue"):
+        sh(["openssl", "ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out",
+            os.path.join(d, ca + ".key")])
+        sh(["openssl", "req", "-x509", "-new", "-key", os.path.join(d, ca + ".key"), "-sha256",
+            "-days", "3650", "-subj", "/CN=easd %s test CA" % ca, "-out",
+            os.path.join(d, ca + ".pem")])
+        srv = ca + "-server"
+        sh(["openssl", "ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out",
+            os.path.join(d, srv + ".key")])
+        sh(["openssl", "req", "-new", "-key", os.path.join(d, srv + ".key"), "-subj",
+            "/CN=eas.test", "-out", os.path.join(d, srv + ".csr")])
+        ext = os.path.join(d, "ext.cnf")
+        with open(ext, "w") as fh:
+            fh.write("subjectAltName=DNS:eas.test,DNS:localhost\nbasicConstraints=CA:FALSE\n")
+        sh(["openssl", "x509", "-req", "-in", os.path.join(d, srv + ".csr"), "-CA",
+            os.path.join(d, ca + ".pem"), "-CAkey", os.path.join(d, ca + ".key"),
+            "-CAcreateserial", "-days", "3650", "-sha256", "-extfile", ext, "-out",
+            os.path.join(d, srv + ".pem")])
+    open(os.path.join(d, "done"), "w").close()
+
+
+def build_image(src, bld, preset, ca, tp_dir):
+    cfg = ["cmake", "-S", src, "-B", bld, "-G", "Ninja",
+           "-DCMAKE_TOOLCHAIN_FILE=" + os.path.join(src, "cmake", "arm-none-eabi.cmake"),
+           "-DEASD_PRESET=" + preset, "-DEASD_WERROR=ON", "-DEASD_FW_CA_FILE=" + ca,
+           "-DEASD_FW_THIRD_PARTY_DIR=" + tp_dir]
+    if shutil.which("ccache"):
+        cfg.append("-DCMAKE_C_COMPILER_LAUNCHER=ccache")
+    sh(cfg)
+    sh(["cmake", "--build", bld, "-j", "2", "--target", "easd-sync-mps2-an385"])
+    return os.path.join(bld, "firmware", "mps2-an385", "easd-sync-mps2-an385.elf")
+
+
+class Server:
+    def __init__(self, src, tmp, cert, key, ca, extra):
+        self.dir = tmp
+        self.port_file = os.path.join(tmp, "port-%s" % os.path.basename(cert))
+        self.req_log = os.path.join(tmp, "requests-%s.jsonl" % os.path.basename(cert))
+        self.out = open(os.path.join(tmp, "server-%s.log" % os.path.basename(cert)), "w")
+        ts = os.path.join(src, "tools", "eas-testserver", "eas-testserver")
+        self.proc = subprocess.Popen(
+            [sys.executable, ts, "--port", "0", "--port-file", self.port_file, "--tls-cert",
+             cert, "--tls-key", key, "--log", self.req_log] + extra,
+            stdout=self.out, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 60
+        while not os.path.exists(self.port_file):
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                fail("the test server did not start (%s)" % self.out.name)
+            time.sleep(0.05)
+        with open(self.port_file) as fh:
+            self.port = int(fh.read().strip())
+        self.ctx = ssl.create_default_context(cafile=ca)
+
+    def control(self, path, body=None):
+        data = None if body is None else json.dumps(body).encode()
+        req = urllib.request.Request("https://localhost:%d/_control/%s" % (self.port, path),
+                                     data=data, method="GET" if body is None else "POST")
+        with urllib.request.urlopen(req, timeout=10, context=self.ctx) as r:
+            return json.loads(r.read().decode())
+
+    def requests(self, device):
+        """Requests of @device; OPTIONS carries no DeviceId, so it counts for everyone (the
+        log is reset before each firmware run)."""
+        recs = self.control("requests?bodies=0")["requests"]
+        return [r for r in recs if r.get("device") in (device, None)]
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.out.close()
+
+
+def qemu_cmd(image, port, append):
+    return ["qemu-system-arm", "-M", "mps2-an385", "-nographic", "-no-reboot",
+            "-semihosting-config", "enable=on,target=native",
+            "-nic", "user,restrict=on,guestfwd=tcp:10.0.2.100:443-tcp:127.0.0.1:%d" % port,
+            "-kernel", image, "-append", append]
+
+
+def run_firmware(image, port, append, out_path, on_line=None, wall_timeout=120):
+    """Boot the image; returns (exit status, lines, wall seconds to the SYNCED line)."""
+    t0 = time.monotonic()
+    lines, synced_wall = [], None
+    with open(out_path, "w") as out:
+        p = subprocess.Popen(qemu_cmd(image, port, append), stdin=subprocess.DEVNULL,
+                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                             errors="replace")
+        try:
+            for line in p.stdout:
+                line = line.rstrip("\r\n")
+                out.write(line + "\n")
+                lines.append(line)
+                if line.startswith("SYNCED") and synced_wall is None:
+                    synced_wall = time.monotonic() - t0
+                if on_line:
+                    on_line(line)
+                if time.monotonic() - t0 > wall_timeout:
+                    p.kill()
+                    break
+            status = p.wait(timeout=wall_timeout)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            status = p.wait()
+    return status, lines, synced_wall
+
+
+def host_occurrences(host_build, server, ca, tmp):
+    """The host's expansion of the same calendar: eas-sync, then eas-agenda --json."""
+    pw = os.path.join(tmp, "pw")
+    with open(os.open(pw, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as fh:
+        fh.write("testpass\n")
+    out = os.path.join(tmp, "hostref.jsonl")
+    with open(out, "w") as fh:
+        rc = subprocess.call(
+            [os.path.join(host_build, "tools", "eas-sync"), "--url",
+             "https://localhost:%d/Microsoft-Server-ActiveSync" % server.port, "--user",
+             "testuser", "--password-file", pw, "--device-id", "hostref", "--state",
+             os.path.join(tmp, "hostref-state"), "--ca-file", ca, "--classes", "Calendar",
+             "--timeout", "60"], stdout=fh, stderr=subprocess.STDOUT)
+    if rc != 0:
+        sys.stdout.write(open(out).read()[-3000:])
+        fail("host eas-sync failed (%d)" % rc)
+    agenda = subprocess.run(
+        [os.path.join(host_build, "tools", "eas-agenda"), "--json", "--from", WINDOW_FROM,
+         "--days", str(WINDOW_DAYS), out], stdout=subprocess.PIPE, text=True)
+    if agenda.returncode != 0:
+        fail("eas-agenda failed")
+    occ = set()
+    for line in agenda.stdout.splitlines():
+        o = json.loads(line)
+        occ.add((o["start"], o["end"], o["server_id"]))
+    return occ
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--source", required=True)
+    ap.add_argument("--build", required=True)
+    ap.add_argument("--host-build", default="")
+    ap.add_argument("--preset", default="full")
+    ap.add_argument("--generate", type=int, default=0)
+    ap.add_argument("--keep", action="store_true")
+    a = ap.parse_args()
+
+    for tool in ("qemu-system-arm", "openssl", "arm-none-eabi-gcc"):
+        if not shutil.which(tool):
+            fail("%s not installed (tools/install-deps)" % tool)
+    os.makedirs(a.build, exist_ok=True)
+    certs = os.path.join(a.build, "certs")
+    make_certs(certs)
+    t0 = time.monotonic()
+    image = build_image(a.source, os.path.join(a.build, "fw"), a.preset,
+                        os.path.join(certs, "ca.pem"), os.path.join(a.build, "third_party"))
+    log("image built in %.1f s: %s" % (time.monotonic() - t0, image))
+
+    tmp = tempfile.mkdtemp(prefix="easd-fw-")
+    servers = []
+    ok = False
+    try:
+        extra = (["--generate", str(a.generate)] if a.generate else
+                 ["--mailbox", os.path.join(a.source, "tools", "eas-testserver", "mailboxes",
+                                            "demo.json")])
+        srv = Server(a.source, tmp, os.path.join(certs, "ca-server.pem"),
+                     os.path.join(certs, "ca-server.key"), os.path.join(certs, "ca.pem"), extra)
+        servers.append(srv)
+        log("test server on https://127.0.0.1:%d" % srv.port)
+
+        if a.generate:
+            append = "exit=synced timeout=600 days=1"
+            status, lines, wall = run_firmware(image, srv.port, append,
+                                               os.path.join(a.build, "firmware-generate.log"),
+                                               wall_timeout=600)
+            for line in lines:
+                if line.startswith(("SYNCED", "REPORT", "STOPPED", "TIMEOUT")):
+                    print(line)
+            if status != 0:
+                fail("firmware exit status %d" % status)
+            log("boot to synced (wall clock, QEMU start to SYNCED line): %.2f s" % wall)
+            ok = True
+            return 0
+
+        ref = set()
+        if a.host_build:
+            ref = host_occurrences(a.host_build, srv, os.path.join(certs, "ca.pem"), tmp)
+            log("host reference: %d occurrences in %d days from %s" %
+                (len(ref), WINDOW_DAYS, WINDOW_FROM))
+
+        # The change the firmware must see through Ping: added by the server 300 ms after the
+        # firmware's first Ping arrived (an "inject" fault rule of the test server).
+        added = {"Subject": "added while the firmware pings", "StartTime": "20250301T100000Z",
+                 "EndTime": "20250301T110000Z", "BusyStatus": 2, "AllDayEvent": 0,
+                 "Sensitivity": 0, "MeetingStatus": 0, "DtStamp": "20250101T000000Z",
+                 "UID": "fw-ping-test"}
+        srv.control("faults", {"command": "Ping", "device": FW_DEVICE, "nth": 1,
+                               "type": "inject", "after_ms": 300,
+                               "changes": [{"op": "add_item", "folder": "6", "data": added}]})
+        on_line = None
+        srv.control("reset_log", {})
+        append = "from=%s days=%d exit=live timeout=90 device=%s" % (WINDOW_FROM, WINDOW_DAYS,
+                                                                     FW_DEVICE)
+        status, lines, wall = run_firmware(image, srv.port, append,
+                                           os.path.join(a.build, "firmware-sync.log"), on_line)
+        for line in lines:
+            if not line.startswith(("OCC", "[D]")):
+                print("  | " + line)
+        if status != 0:
+            fail("firmware exit status %d (log: %s)" % (status, os.path.join(a.build,
+                                                                             "firmware-sync.log")))
+        synced = [l for l in lines if l.startswith("SYNCED")]
+        if not synced:
+            fail("the firmware never reported a complete sync")
+
+        # The server's view: the order of the firmware's first requests per command.
+        recs = srv.requests(FW_DEVICE)
+        order = []
+        for r in recs:
+            c = r.get("command") or r.get("method")
+            if c not in order:
+                order.append(c)
+        want = ["OPTIONS", "Provision", "FolderSync", "Sync", "Ping"]
+        seen = [c for c in order if c in want]
+        log("server request log, first of each command from %s: %s" % (FW_DEVICE, seen))
+        if seen != want:
+            fail("expected %s in that order" % want)
+        bad = [r for r in recs if (r.get("status") or 200) >= 400]
+        if bad:
+            fail("%d requests failed on the server: %s" % (len(bad), bad[:2]))
+
+        # The change made during Ping reached the firmware through Ping.
+        live = [l for l in lines if l.startswith("LIVE")]
+        if not any(len(l.split()) >= 4 and l.split()[2] == "6" for l in live):
+            fail("the item added during Ping did not arrive: %s" % live)
+        pings = [r for r in recs if r.get("command") == "Ping"]
+        if not any(r.get("eas_status") == 2 for r in pings):
+            fail("no Ping answered 'changes' (status 2): %s" % [r.get("eas_status") for r in pings])
+        log("the server change reached the firmware through Ping: %s" % live[0])
+
+        # Occurrences: firmware (first sync) vs the host's eas-agenda.
+        occ = set()
+        for l in lines:
+            if l.startswith("SYNCED"):
+                break  # later ones belong to the item added during Ping
+            p = l.split()
+            if len(p) == 4 and p[0] == "OCC":
+                occ.add((p[1], p[2], p[3]))
+        if a.host_build:
+            if not ref:
+                fail("the host reference has no occurrences in the window")
+            if occ != ref:
+                log("only firmware: %s" % sorted(occ - ref)[:10])
+                log("only host:     %s" % sorted(ref - occ)[:10])
+                fail("occurrences differ (firmware %d, host %d)" % (len(occ), len(ref)))
+            log("occurrences: the firmware's %d equal eas-agenda's on the host" % len(occ))
+
+        # Certificate checks: a wrong name and an untrusted CA never reach the server.
+        rogue = Server(a.source, tmp, os.path.join(certs, "rogue-server.pem"),
+                       os.path.join(certs, "rogue-server.key"), os.path.join(certs, "rogue.pem"),
+                       ["--mailbox", os.path.join(a.source, "tools", "eas-testserver",
+                                                  "mailboxes", "demo.json")])
+        servers.append(rogue)
+        untrusted = run_firmware(image, rogue.port, "device=fwrogue exit=synced timeout=4",
+                                 os.path.join(a.build, "firmware-untrusted.log"))
+        if untrusted[0] == 0 or not any("certificate not trusted" in l for l in untrusted[1]):
+            fail("a certificate from an unknown CA was not refused: %s" % untrusted[1][-5:])
+        srv.control("reset_log", {})
+        bad_name = run_firmware(image, srv.port,
+                                "url=https://wrong.test/Microsoft-Server-ActiveSync "
+                                "device=fwwrongname exit=synced timeout=4",
+                                os.path.join(a.build, "firmware-wrongname.log"))
+        if bad_name[0] == 0 or not any("certificate name mismatch" in l for l in bad_name[1]):
+            fail("a certificate for another name was not refused: %s" % bad_name[1][-5:])
+        if srv.requests("fwwrongname") or rogue.requests("fwrogue"):
+            fail("a refused connection still reached the server")
+        log("refused: certificate for another host name, certificate from another CA")
+
+        report = [l for l in lines if l.startswith("REPORT")]
+        log(synced[0])
+        log(report[-1] if report else "no REPORT line")
+        log("boot to synced: %s ms on the board's clock, %.2f s wall clock from QEMU start" %
+            (synced[0].split()[1].split("=")[1], wall))
+        ok = True
+        log("OK")
+        return 0
+    finally:
+        for s in servers:
+            s.stop()
+        if a.keep or not ok:
+            log("kept: %s" % tmp)
+        else:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
