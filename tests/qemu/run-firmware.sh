@@ -33,7 +33,7 @@ cfg_args=(-DEASD_PRESET="$preset" -DEASD_CONFIG="$config")
 cmake -S "$src" -B "$bld" -G Ninja -DCMAKE_TOOLCHAIN_FILE="$src/cmake/arm-none-eabi.cmake" \
     -DEASD_ARM_CPU="$cpu" -DEASD_WERROR=ON "${cfg_args[@]}" >"$bld.configure.log" 2>&1 || {
     cat "$bld.configure.log"; echo "run-firmware: cross configure failed" >&2; exit 1; }
-cmake --build "$bld" -j 2 >"$bld.build.log" 2>&1 || {
+cmake --build "$bld" -j 2 --target easd-mps2-an385 >"$bld.build.log" 2>&1 || {
     cat "$bld.build.log"; echo "run-firmware: cross build failed" >&2; exit 1; }
 grep -A4 "Memory region" "$bld.build.log" || true
 
