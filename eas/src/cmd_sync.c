@@ -201,11 +201,25 @@ static int on_sync_response(void *user, uint16_t kind, const char *cid, const ch
             eas_arena_release(e->mem.arena, mark);
         }
         if (match) {
-            /* Success or a per-item failure: either way it is final, never retried
-               forever; the application hears the status [S 1.13]. */
+            /* [S 1.13] per-item Status (docs/integration.md "Outbox"):
+             *   1, and 8 on a Delete (already gone): done, removed;
+             *   5 / 16 (server error, retry later): reported, kept and sent again with the
+             *     next Sync, dropped with a report after CONFIG_EAS_OUTBOX_MAX_ATTEMPTS;
+             *   anything else (4 bad request, 6 invalid item, 7 conflict - the server's
+             *     version wins and comes down -, 8 on an Add/Change): resending the same
+             *     data cannot succeed; reported and dropped. The application hears the
+             *     entry's outcome with its outbox id and ServerId (EAS_EV_OUTBOX_RESULT). */
+            bool gone = status == 8u && sl->kind == EAS_OUTBOX_DELETE;
+            if (status == 5u || status == 16u) {
+                eng_report(e, EAS_ERR_SERVER, (uint16_t)status,
+                           "outbox item deferred by the server; sent again", NULL);
+                sl->in_flight = OB_RETRY;
+                break;
+            }
             eng_outbox_result(e, s, (uint16_t)status, sid);
-            if (status != 1) {
-                eng_report(e, EAS_ERR_SERVER, (uint16_t)status, "outbox item rejected", NULL);
+            if (status != 1u && !gone) {
+                eng_report(e, EAS_ERR_SERVER, (uint16_t)status, "outbox item rejected; dropped",
+                           NULL);
             }
             sl->in_flight = OB_DONE;
             break;
@@ -440,11 +454,15 @@ static void apply_sync(eas_engine_t *e, const eas_http_response_t *rsp)
                 eng_fail_backoff(e, EAS_ERR_STORE, 0, "outbox", 0);
                 return;
             }
-        } else if (sl->in_flight == OB_SENT) {
+        } else if (sl->in_flight == OB_SENT || sl->in_flight == OB_RETRY) {
             uint16_t a = (uint16_t)(sl->attempts + 1);
             if (a >= CONFIG_EAS_OUTBOX_MAX_ATTEMPTS) {
                 eng_outbox_result(e, s, 0, NULL);
-                eng_report(e, EAS_ERR_PROTO, 0, "outbox item never answered; dropped", NULL);
+                eng_report(e, EAS_ERR_PROTO, 0,
+                           sl->in_flight == OB_RETRY
+                               ? "outbox item deferred too often; dropped"
+                               : "outbox item never answered; dropped",
+                           NULL);
                 (void)eas_outbox_remove(&p->ob, s);
             } else {
                 (void)eas_outbox_set_attempts(&p->ob, s, e->mem.arena, a);

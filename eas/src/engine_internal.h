@@ -39,6 +39,7 @@
 /* Outbox in-flight states (slot.in_flight). */
 #define OB_SENT 1u
 #define OB_DONE 2u /* answered: remove before committing the new sync key */
+#define OB_RETRY 3u /* answered "try again later" (5, 16): kept, attempt counted */
 /* slot.reserved: a maybe-delivered MeetingResponse was checked against a calendar sync. */
 #define MR_CHECKED 0x0001u
 

@@ -995,6 +995,113 @@ def t_s1_15_meeting_response_duplicates_accepted(tmp):
         srv.close()
 
 
+def _outbox_case(tmp, srv, c, line, fault, what):
+    """Queue one local change with a per-item status fault; return (run, Sync requests that
+    carried a client command, outbox results)."""
+    srv.control("DELETE", "faults")
+    if fault:
+        srv.faults(fault)
+    srv.reset_log()
+    path = os.path.join(tmp, "local-%s.tsv" % what)
+    with open(path, "w") as f:
+        f.write(line + "\n")
+    run = c.run(timeout_s=90, extra=["--local-changes", path])
+    carried = [r for r in srv.requests(command="Sync")
+               if re.search(r"<Commands>", r.get("body_xml") or "")]
+    return run, carried, run.of("outbox_result")
+
+
+@test
+def t_s1_13_outbox_item_status(tmp):
+    """[S 1.13] each per-item Status of a local Add/Change/Delete has one defined outcome
+    (docs/integration.md): 5/16 retried (sent again, then applied), 7 conflict / 6 invalid /
+    4 bad: reported and dropped with the entry named in its outbox result, never resent;
+    8 on a Delete: done without an error; a 16 that never ends: dropped after
+    CONFIG_EAS_OUTBOX_MAX_ATTEMPTS sends, reported."""
+    srv = Server(tmp)
+    try:
+        cfold = [f["id"] for f in srv.server_folders().values() if f.get("class") == "Contacts"][0]
+        srv.changes([{"op": "add_item", "folder": cfold, "class": "Contacts",
+                      "data": {"FileAs": "Extra %d" % i, "FirstName": "Extra"}}
+                     for i in range(3)])
+        c = Client(tmp, OPT.sync, srv.url, device="obstatus")
+        c.run()
+        items = srv.server_items()
+        contacts = sorted(k for k, it in items.items() if it.get("class") == "Contacts")
+        check(len(contacts) >= 4, "demo mailbox has %d contacts", len(contacts))
+        (cf, s1), (_, s2), (_, s3), (_, s4) = contacts[:4]
+        rx = []
+
+        # 5 once: kept, sent again with the next Sync, then applied.
+        run, carried, res = _outbox_case(
+            tmp, srv, c, "change\t%s\t%s\tContacts:FileAs=retried 5" % (cf, s1),
+            {"command": "Sync", "type": "item_status", "status": 5, "op": "Change"}, "r5")
+        assert_complete(run, "Status 5 case")
+        check(len(carried) == 2, "Status 5: the Change went out %d times (expected 2)",
+              len(carried))
+        check([r["status"] for r in res] == [1], "Status 5: outbox results %s", res)
+        check(srv.server_items()[(cf, s1)]["data"].get("FileAs") == "retried 5",
+              "Status 5: the retried change never reached the server")
+        rx.append("5: sent 2x, applied")
+
+        # 7 conflict: reported, dropped, named; never resent.
+        for st, sid, op in ((7, s2, "Change"), (6, s3, "Change"), (4, s4, "Change")):
+            run, carried, res = _outbox_case(
+                tmp, srv, c, "change\t%s\t%s\tContacts:FileAs=refused %d" % (cf, sid, st),
+                {"command": "Sync", "type": "item_status", "status": st, "op": op},
+                "r%d" % st)
+            assert_complete(run, "Status %d case" % st)
+            check(len(carried) == 1, "Status %d: the Change went out %d times (expected 1)",
+                  st, len(carried))
+            check(len(res) == 1 and res[0]["status"] == st and res[0]["server_id"] == sid,
+                  "Status %d: outbox result %s does not name %s", st, res, sid)
+            check(any(e.get("status") == st for e in run.errors()),
+                  "Status %d not reported: %s", st, run.errors())
+            check(srv.server_items()[(cf, sid)]["data"].get("FileAs") != "refused %d" % st,
+                  "Status %d: the change was applied anyway", st)
+            check(run.summary().get("local_pending") == 0, "Status %d: entry still queued: "
+                  "%s", st, run.summary())
+            rx.append("%d: sent 1x, dropped, named" % st)
+
+        # Add refused with 6: dropped, reported, no second Add.
+        run, carried, res = _outbox_case(
+            tmp, srv, c, "add\t%s\tContacts:FileAs=never added" % cf,
+            {"command": "Sync", "type": "item_status", "status": 6, "op": "Add"}, "a6")
+        assert_complete(run, "Add Status 6 case")
+        check(len(carried) == 1 and [r["status"] for r in res] == [6],
+              "Add Status 6: sent %d times, results %s", len(carried), res)
+        check(not any(it["data"].get("FileAs") == "never added"
+                      for it in srv.server_items().values()), "Add Status 6 was applied")
+        rx.append("Add 6: sent 1x, dropped")
+
+        # Delete answered 8 (already gone): done, no error.
+        run, carried, res = _outbox_case(
+            tmp, srv, c, "delete\t%s\t%s" % (cf, s4),
+            {"command": "Sync", "type": "item_status", "status": 8, "op": "Delete"}, "d8")
+        assert_complete(run, "Delete Status 8 case")
+        check(len(carried) == 1 and [r["status"] for r in res] == [8],
+              "Delete Status 8: sent %d times, results %s", len(carried), res)
+        check(not any(e.get("status") == 8 for e in run.errors()),
+              "Delete Status 8 reported as an error: %s", run.errors())
+        rx.append("Delete 8: done, no error")
+
+        # 16 forever: dropped after the attempt cap, reported.
+        run, carried, res = _outbox_case(
+            tmp, srv, c, "change\t%s\t%s\tContacts:FileAs=deferred forever" % (cf, s3),
+            {"command": "Sync", "type": "item_status", "status": 16, "op": "Change",
+             "times": 0}, "r16")
+        check(len(carried) == OPT.outbox_max_attempts,
+              "Status 16 forever: the Change went out %d times (cap %d)", len(carried),
+              OPT.outbox_max_attempts)
+        check([r["status"] for r in res] == [0], "Status 16 forever: results %s", res)
+        check(any("deferred too often" in (e.get("what") or "") for e in run.errors()),
+              "the drop after the cap was not reported: %s", run.errors())
+        rx.append("16 forever: sent %dx, dropped" % len(carried))
+        print("  " + "; ".join(rx))
+    finally:
+        srv.close()
+
+
 @test
 def t_power_loss_outbox(tmp):
     """Local changes under power loss [S 1.13]: in 4 phases, eas-sync --local-changes queues
@@ -1293,6 +1400,8 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--sync", help="eas-sync binary")
     ap.add_argument("--agenda", help="eas-agenda binary")
+    ap.add_argument("--outbox-max-attempts", type=int, default=5,
+                    help="CONFIG_EAS_OUTBOX_MAX_ATTEMPTS of the build")
     ap.add_argument("--provision-retries", type=int, default=3,
                     help="CONFIG_EAS_PROVISION_RETRIES of the build")
     ap.add_argument("--backoff-min-ms", type=int, default=2000,

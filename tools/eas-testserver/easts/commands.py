@@ -366,7 +366,18 @@ def _apply_client_commands(srv, ctx, folder, view, commands, opts, state, delete
     user = ctx.user
     responses = Element("AirSync", "Responses")
     idmap = state.__dict__.setdefault("client_ids", {})
+    item_faults = [f for f in ctx.faults if f.get("type") == "item_status"]
     for cmd in commands.children:
+        forced = next((f for f in item_faults if f.get("op", cmd.name) == cmd.name), None)
+        if forced is not None and cmd.name in ("Add", "Change", "Delete"):
+            # Per-item status without applying the command (fault item_status).
+            r = responses.add(cmd.name)
+            if cmd.name == "Add" and cmd.findtext("ClientId", ""):
+                r.add("ClientId", cmd.findtext("ClientId", ""))
+            if cmd.name != "Add":
+                r.add("ServerId", cmd.findtext("ServerId", ""))
+            r.add("Status", str(int(forced["status"])))
+            continue
         if cmd.name == "Add":
             cid = cmd.findtext("ClientId", "")
             r = responses.add("Add")

@@ -14,6 +14,7 @@ import threading
 TYPES = {
     "http", "status", "repeat_synckey", "double_change", "stale_change", "ping_reject_folder",
     "reset", "drop", "delay", "truncate", "malformed", "inject", "invalidate_policy", "wipe",
+    "item_status",
 }
 
 
@@ -31,7 +32,7 @@ class Rule:
                 sorted(TYPES))))
         if ftype == "http" and "status" not in spec:
             raise FaultError("http fault needs 'status'")
-        if ftype == "status" and "status" not in spec:
+        if ftype in ("status", "item_status") and "status" not in spec:
             raise FaultError("status fault needs 'status'")
         self.id = rid
         self.spec = dict(spec)
@@ -48,6 +49,11 @@ class Rule:
             return False
         for key in ("user", "device"):
             if key in self.spec and str(self.spec[key]) != str(info.get(key)):
+                return False
+        if self.spec.get("type") == "item_status":
+            # counts only requests that carry a device command of that kind
+            ops = info.get("client_ops") or set()
+            if not ops or ("op" in self.spec and self.spec["op"] not in ops):
                 return False
         if "collection" in self.spec and \
                 str(self.spec["collection"]) not in info.get("collections", []):

@@ -436,7 +436,7 @@ class EasHandler(BaseHTTPRequestHandler):
         dev_id = q.get("DeviceId")
         rec["device"] = dev_id
         info = {"command": cmd, "user": user.name if user else login, "device": dev_id,
-                "collections": _collections(body_el)}
+                "collections": _collections(body_el), "client_ops": _client_ops(body_el)}
         fired = srv.faults.select(info)
         if fired:
             rec["faults"] = [f["id"] for f in fired]
@@ -529,6 +529,22 @@ def _collections(body):
             walk(c)
 
     walk(body)
+    return out
+
+
+def _client_ops(body):
+    """Names of the device's own Sync commands (Add/Change/Delete under Commands)."""
+    out = set()
+    if body is None:
+        return out
+
+    def walk(el, in_commands):
+        if in_commands and el.ns == "AirSync" and el.name in ("Add", "Change", "Delete"):
+            out.add(el.name)
+        for c in el.children:
+            walk(c, in_commands or (el.ns == "AirSync" and el.name == "Commands"))
+
+    walk(body, False)
     return out
 
 
