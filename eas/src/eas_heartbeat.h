@@ -110,4 +110,16 @@ size_t eas_hb_encode(const eas_hb_t *hb, uint8_t *buf, size_t cap);
  */
 int eas_hb_decode(eas_hb_t *hb, const uint8_t *buf, size_t len);
 
+/* ---- the persisted record "<prefix>.hb" (heartbeat_store.c) ---- */
+
+/** Save the learned values. @return EAS_OK or a store error. */
+int eas_hb_save(const eas_hb_t *hb, const char *prefix);
+/**
+ * Load them into @p hb (its ceiling is kept). EAS_ERR_STORE_NOT_FOUND when nothing was
+ * learned yet; EAS_ERR_STORE_CORRUPT (and @p hb unchanged) for a bad record.
+ */
+int eas_hb_load(eas_hb_t *hb, const char *prefix);
+/** Remove the record (account wipe). */
+int eas_hb_del(const char *prefix);
+
 #endif /* EAS_HEARTBEAT_H */
