@@ -2,6 +2,12 @@
 /*
  * Ping: the idle wait for changes, and the search for the folder a rejected Ping is
  * about [S 2.15]. Ping has no pick(): the scheduler starts it when nothing else is due.
+ *
+ * The HeartbeatInterval comes from the adaptive heartbeat (heartbeat.c): every outcome of a
+ * Ping is reported to it (clean expiry, changes, dropped connection, the server's bound) and
+ * what it learns is persisted ("<prefix>.hb") whenever it changes. A Ping whose folder set
+ * and interval equal those of the last accepted one goes with an empty body: the server
+ * uses the parameters it cached (MS-ASCMD), which saves the body on every idle round trip.
  */
 #include <stdio.h>
 #include <string.h>
@@ -58,13 +64,73 @@ static uint32_t ping_sig(const eas_ping_folder_t *list, size_t n)
     return c;
 }
 
+/* ---- the heartbeat ---- */
+
+void eng_ping_init(eas_engine_t *e)
+{
+    eng_priv_t *p = P(e);
+    const eas_account_cfg_t *cfg = e->cfg;
+    eas_hb_init(&p->hb, cfg->ping_interval_s ? cfg->ping_interval_s : CONFIG_EAS_PING_START_S,
+                cfg->ping_ceiling_s ? cfg->ping_ceiling_s : CONFIG_EAS_PING_CEILING_S);
+    int err = eas_hb_load(&p->hb, cfg->store_prefix);
+    if (err != EAS_OK && err != EAS_ERR_STORE_NOT_FOUND) {
+        /* Untrusted record: learn again from the start rather than trust it. */
+        eng_report(e, err, 0, "learned heartbeat; starting over", NULL);
+    }
+}
+
+static void hb_save(eas_engine_t *e)
+{
+    int err = eas_hb_save(&P(e)->hb, e->cfg->store_prefix);
+    if (err != EAS_OK) {
+        /* Not fatal: the values stay learned for this run. */
+        eng_report(e, err, 0, "saving the learned heartbeat", NULL);
+    }
+}
+
+/* Transport failures while the Ping waited: the connection died (a NAT or firewall that
+   drops idle connections shows up as a reset or as an answer that never comes). */
+static bool transport_err(int err)
+{
+    return err == EAS_ERR_TIMEOUT || err == EAS_ERR_RESET || err == EAS_ERR_CLOSED ||
+           err == EAS_ERR_IO;
+}
+
+static void ping_backoff(eas_engine_t *e, int err, uint16_t status)
+{
+    eng_priv_t *p = P(e);
+    p->ping_cached = 0; /* whatever went wrong, the next Ping carries its parameters */
+    if (status == 0 && transport_err(err) && p->ping_sent_ms != 0) {
+        uint64_t elapsed_s = (p->now_ms - p->ping_sent_ms) / 1000u;
+        if (eas_hb_dropped(&p->hb, p->ping_iv, elapsed_s > UINT32_MAX ? UINT32_MAX
+                                                                      : (uint32_t)elapsed_s)) {
+            EAS_LOGI(MOD, "Ping: connection dropped after %u s; heartbeat now %u s",
+                     (unsigned)elapsed_s, (unsigned)eas_hb_interval(&p->hb));
+            hb_save(e);
+        }
+    }
+    p->ping_sent_ms = 0;
+}
+
 static int ping_start_req(eas_engine_t *e)
 {
     eng_priv_t *p = P(e);
     eas_ping_folder_t list[PING_LIST_MAX];
     p->ping_sig = ping_sig(list, ping_set(e, list, PING_LIST_MAX));
+    p->ping_iv = eas_hb_interval(&p->hb);
+    /* The server's cached parameters are reused only when nothing changed: the same folder
+       set and the same interval as the last Ping it accepted. */
+    p->ping_empty = p->ping_cached && !p->probing && p->ping_cache_sig == p->ping_sig &&
+                    p->ping_cache_iv == p->ping_iv;
+    if (p->ping_empty) {
+        p->req.body = NULL;
+    } else {
+        /* Until this one is answered, the server's cache is not known. */
+        p->ping_cached = 0;
+    }
+    p->ping_sent_ms = p->now_ms ? p->now_ms : 1u;
     p->req.cmd = EAS_CMD_PING;
-    p->req.first_byte_timeout_ms = (p->ping_interval + 30u) * 1000u;
+    p->req.first_byte_timeout_ms = (p->ping_iv + 30u) * 1000u;
     eas_proto_ping_parser_init(&p->u.ping, on_ping_folder, e);
     return EAS_OK;
 }
@@ -76,7 +142,7 @@ static int ping_build(eas_engine_t *e, eas_wbxml_enc_t *enc, eas_http_write_fn w
     size_t n = ping_set(e, list, PING_LIST_MAX);
     (void)write;
     (void)wctx;
-    eas_proto_ping_build(enc, p->ping_interval, list, n);
+    eas_proto_ping_build(enc, p->ping_iv, list, n);
     return eas_wbxml_enc_finish(enc);
 }
 
@@ -171,11 +237,10 @@ void eng_ping_start(eas_engine_t *e)
     }
     if (n == 0) {
         p->poll = 1;
-        p->wake_ms = p->now_ms + (uint64_t)p->ping_interval * 1000u;
+        p->wake_ms = p->now_ms + (uint64_t)eas_hb_interval(&p->hb) * 1000u;
         eng_set_state(e, EAS_STATE_PINGING);
         return;
     }
-    /* A fixed heartbeat (p->ping_interval, or the bound the server asked for). */
     (void)eng_start(e, &eng_cmd_ping);
 }
 
@@ -185,9 +250,25 @@ static void apply_ping(eas_engine_t *e, const eas_http_response_t *rsp)
     eng_priv_t *p = P(e);
     eas_ping_parser_t *pp = &p->u.ping;
     uint32_t st = p->got_body ? pp->status : 1;
+    uint64_t elapsed_s = (p->now_ms - p->ping_sent_ms) / 1000u;
+    bool was_empty = p->ping_empty;
 
+    p->ping_sent_ms = 0;
+    p->ping_empty = 0;
+    if (st != 1 && st != 2) {
+        p->ping_cached = 0;
+    }
     if (eng_reprovision_status(st)) {
         eng_reprovision(e, &eng_cmd_ping, (uint16_t)st);
+        return;
+    }
+    if (eng_common_status(e, st, "Ping")) {
+        return;
+    }
+    if ((st == 3 || st == 4) && was_empty) {
+        /* The server lost (3) or could not use (4) its cached parameters: the next Ping
+           carries them, so it is not the request that was refused. */
+        eng_next(e);
         return;
     }
     switch (st) {
@@ -195,6 +276,16 @@ static void apply_ping(eas_engine_t *e, const eas_http_response_t *rsp)
     case 2: /* changes: the folders were marked DIRTY by on_ping_folder, only they sync */
         p->ping_rejected = 0;
         p->failures = 0;
+        p->ping_cached = 1;
+        p->ping_cache_sig = p->ping_sig;
+        p->ping_cache_iv = p->ping_iv;
+        /* Status 1 is the server saying the whole heartbeat passed: the connection survived
+           it. Status 2 proves only the time it waited. */
+        if (st == 1 ? eas_hb_expired(&p->hb, p->ping_iv)
+                    : eas_hb_alive(&p->hb, elapsed_s > UINT32_MAX ? UINT32_MAX
+                                                                  : (uint32_t)elapsed_s)) {
+            hb_save(e);
+        }
         if (p->probing) {
             /* The probe half was accepted: the culprit is among the other suspects. */
             for (size_t i = 0; i < e->mem.folder_cap; i++) {
@@ -210,9 +301,12 @@ static void apply_ping(eas_engine_t *e, const eas_http_response_t *rsp)
         eng_next(e);
         break;
     case 5:
-        /* Adopt the server's bound: the next request differs, so it is not a resend. */
-        if (pp->heartbeat > 0 && pp->heartbeat != p->ping_interval) {
-            p->ping_interval = pp->heartbeat;
+        /* Adopt the server's bound (too long: its maximum; too short: its minimum). The
+           next request differs, so it is not a resend; the bound is remembered. */
+        if (eas_hb_server_bound(&p->hb, p->ping_iv, pp->heartbeat)) {
+            EAS_LOGI(MOD, "Ping: server bound %u s adopted (asked %u s)",
+                     (unsigned)pp->heartbeat, (unsigned)p->ping_iv);
+            hb_save(e);
             eng_next(e);
         } else {
             eng_fail_backoff(e, EAS_ERR_PROTO, 5, "Ping heartbeat", 0);
@@ -274,4 +368,5 @@ const eng_cmd_t eng_cmd_ping = {
     .start = ping_start_req,
     .build = ping_build,
     .apply = apply_ping,
+    .backoff = ping_backoff,
 };

@@ -50,6 +50,7 @@ int eas_proto_text_id(const eas_proto_path_t *p, char *out, size_t max);
 #define EAS_STATUS_NOT_PROVISIONED    142
 #define EAS_STATUS_POLICY_REFRESH     143
 #define EAS_STATUS_INVALID_POLICY_KEY 144
+#define EAS_STATUS_MAXIMUM_DEVICES    177 /* MaximumDevicesReached */
 
 /* ---------------------------------------------------------------------------------------- */
 /* Provision                                                                                 */

@@ -10,7 +10,7 @@
  *
  * Keys: "<prefix>.acct", "<prefix>.fold", "<prefix>.k<index>" (sync key of folder table
  * entry <index>, which also names the folder's ServerId so a reused index is recognised)
- * and "<prefix>.o<slot>" (outbox).
+ * "<prefix>.o<slot>" (outbox) and "<prefix>.hb" (the learned heartbeat, heartbeat_store.c).
  */
 #ifndef EAS_STATE_H
 #define EAS_STATE_H
@@ -26,6 +26,7 @@
 #define EAS_REC_SKEY    3u
 #define EAS_REC_OUTBOX  4u
 #define EAS_REC_URL     5u
+#define EAS_REC_HEARTBEAT 6u /* learned Ping heartbeat, heartbeat_store.c */
 #define EAS_REC_VERSION 1u
 
 /** Longest store key the engine builds ("<prefix 16>.o<5 digits>"). */

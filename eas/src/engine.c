@@ -113,6 +113,24 @@ void eng_fail_backoff(eas_engine_t *e, int err, uint16_t status, const char *wha
     eng_set_state(e, EAS_STATE_BACKOFF);
 }
 
+bool eng_common_status(eas_engine_t *e, uint32_t st, const char *what)
+{
+    if (st == EAS_STATUS_SERVER_ERROR_RETRY) {
+        /* 111: the server asks to come back later; the same back-off as a 503 without
+           Retry-After. */
+        eng_fail_backoff(e, EAS_ERR_THROTTLED, (uint16_t)st, what, 0);
+        return true;
+    }
+    if (st == EAS_STATUS_MAXIMUM_DEVICES) {
+        /* 177: the user has too many devices on this mailbox. Retrying cannot help until a
+           device is removed on the server: stop, reported, until eas_engine_restart(). */
+        eng_stop(e, EAS_STATE_BLOCKED, EAS_ERR_FORBIDDEN, (uint16_t)st,
+                 "maximum number of devices reached");
+        return true;
+    }
+    return false;
+}
+
 /* ---- folder helpers ---- */
 
 int eng_folder_find(const eas_engine_t *e, const char *id)
@@ -410,6 +428,17 @@ static void on_complete(eas_engine_t *e)
     const eng_cmd_t *cmd = p->cmd;
 
     eas_http_classify(rsp, &v);
+    if (rsp->throttle[0]) {
+        /* Reported whatever the status: administrators see throttled devices, so should
+           the user. */
+        eas_event_t tev = {.type = EAS_EV_THROTTLED};
+        tev.u.throttle.reason = rsp->throttle;
+        tev.u.throttle.status = rsp->status;
+        tev.u.throttle.retry_after_s = v.has_retry_after ? v.retry_after_s : 0;
+        EAS_LOGW(MOD, "throttled by the server (%s, HTTP %u)", rsp->throttle,
+                 (unsigned)rsp->status);
+        (void)eng_emit(e, &tev);
+    }
     switch (v.cls) {
     case EAS_HTTP_CLASS_OK:
         p->redirects = 0;
@@ -498,7 +527,6 @@ int eas_engine_init(eas_engine_t *eng, const eas_account_cfg_t *cfg, const eas_e
     eng->cb_user = cb_user;
     p->cur = -1;
     p->est_index = -1;
-    p->ping_interval = cfg->ping_interval_s ? cfg->ping_interval_s : 480;
 
     eas_http_client_config_t hc;
     memset(&hc, 0, sizeof(hc));
@@ -548,6 +576,7 @@ int eas_engine_init(eas_engine_t *eng, const eas_account_cfg_t *cfg, const eas_e
             p->fs_pending = 1;
         }
     }
+    eng_ping_init(eng);
     size_t bad = 0;
     err = eas_outbox_load(&p->ob, eng->mem.outbox, eng->mem.outbox_cap, cfg->store_prefix,
                           eng->mem.arena, &bad);

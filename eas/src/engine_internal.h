@@ -20,6 +20,7 @@
 #include "eas/eas_engine.h"
 #include "eas/eas_http.h"
 #include "eas/eas_wbxml.h"
+#include "eas_heartbeat.h"
 #include "eas_proto.h"
 #include "eas_state.h"
 
@@ -98,8 +99,14 @@ typedef struct eng_priv {
     uint64_t wake_ms; /* back-off end / next Ping; 0 = none */
     uint64_t now_ms;
     uint32_t failures;      /* consecutive failures: the back-off exponent */
-    uint32_t ping_interval; /* seconds */
     uint32_t ping_max_folders;
+    eas_hb_t hb;             /* the adaptive heartbeat (cmd_ping.c) */
+    uint64_t ping_sent_ms;   /* when the Ping in flight was started */
+    uint32_t ping_iv;        /* HeartbeatInterval of the Ping in flight */
+    uint32_t ping_cache_sig; /* folder set and interval the server has cached ... */
+    uint32_t ping_cache_iv;
+    uint8_t ping_cached; /* ... valid: an unchanged Ping may go with an empty body */
+    uint8_t ping_empty;  /* the Ping in flight has an empty body */
     int parse_err;
     unsigned wait_io;
     int stop_err;            /* error of a stopped state */
@@ -212,6 +219,11 @@ void eng_outbox_resolve_folders(eas_engine_t *e);
 
 /* cmd_ping.c: the next Ping, or the poll wait when nothing can be pinged. */
 void eng_ping_start(eas_engine_t *e);
+/* cmd_ping.c: the heartbeat from the configuration and the store (eas_engine_init). */
+void eng_ping_init(eas_engine_t *e);
+/* engine.c: command-level statuses every command may get (MS-ASCMD common status): 111
+   → the back-off, 177 (too many devices) → stopped. True when @p st was handled. */
+bool eng_common_status(eas_engine_t *e, uint32_t st, const char *what);
 /* cmd_sync.c */
 int eng_on_item_field(void *user, const eas_wbxml_event_t *wev, uint16_t rel);
 int eng_folder_filter(const eas_engine_t *e, const eas_folder_t *f);

@@ -556,6 +556,10 @@ int eas_state_wipe(const char *prefix, size_t folder_cap, size_t outbox_cap)
             err = err ? err : e;
         }
     }
+    if (eas_state_key(key, sizeof(key), prefix, "hb") == EAS_OK) {
+        e = hal_store_del(key);
+        err = err ? err : (e == EAS_ERR_STORE_NOT_FOUND ? EAS_OK : e);
+    }
     if (eas_state_key(key, sizeof(key), prefix, "url") == EAS_OK) {
         e = hal_store_del(key);
         err = err ? err : (e == EAS_ERR_STORE_NOT_FOUND ? EAS_OK : e);

@@ -611,6 +611,12 @@ static int on_event(void *user, eas_event_t *ev)
         print_json_str(ev->u.folder.entry->server_id);
         printf(",\"status\":%u}\n", ev->u.folder.status);
         break;
+    case EAS_EV_THROTTLED:
+        printf("{\"event\":\"throttled\",\"reason\":");
+        print_json_str(ev->u.throttle.reason);
+        printf(",\"status\":%u,\"retry_after\":%u}\n", ev->u.throttle.status,
+               (unsigned)ev->u.throttle.retry_after_s);
+        break;
     case EAS_EV_PING_REJECTED:
         printf("{\"event\":\"ping_rejected\",\"folder\":");
         print_json_str(ev->u.folder.entry->server_id);

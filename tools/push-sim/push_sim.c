@@ -470,10 +470,10 @@ static char throttle_last[40];
 static int on_event(void *user, eas_event_t *ev)
 {
     (void)user;
-    if (ev->type == EAS_EV_ERROR && ev->u.error.err == EAS_ERR_THROTTLED) {
+    if (ev->type == EAS_EV_THROTTLED) {
         throttle_events++;
+        snprintf(throttle_last, sizeof(throttle_last), "%s", ev->u.throttle.reason);
     }
-    (void)throttle_last;
     return EAS_OK;
 }
 
@@ -490,7 +490,7 @@ static void device_start(uint32_t ceiling_s)
     cfg.auth.password = "secret-password";
     cfg.classes = EAS_CLASS_CALENDAR;
     cfg.store_prefix = "sim";
-    (void)ceiling_s;
+    cfg.ping_ceiling_s = ceiling_s;
     eas_arena_init(&arena, arena_mem, sizeof(arena_mem));
     eas_engine_mem_t mem = {folders, 8, outbox, 4, &arena, work, sizeof(work), NULL};
     memset(&conn, 0, sizeof(conn));
@@ -750,6 +750,8 @@ static void scenario_outage(uint32_t retry_after, const char *key)
         check(n >= 2, "503 outage: retried");
         check(ok_at >= start + 600000u, "503 outage: Retry-After honoured");
         printf("outage_throttle_events=%u\n", throttle_events);
+        check(throttle_events == n - 1 && strcmp(throttle_last, "ServerBusy") == 0,
+              "503 outage: X-MS-ASThrottle reported with every 503");
     } else {
         printf("outage_no_retry_after_recovered_after_s=%.0f\n",
                (double)(ok_at - start) / 1000.0);
@@ -819,8 +821,21 @@ static void scenario_status(uint16_t st)
         printf("status177_state=%s\n", eas_engine_state_name(eas_engine_state(&eng)));
         check(rc < 0 && w.requests <= 2, "Status 177: stopped and reported, no retry loop");
     } else {
+        /* the gaps grow to the back-off's cap (with jitter: at least half of it) */
+        size_t k = 0, short_gaps = 0;
+        uint64_t prev = 0;
+        for (size_t i = 0; i < nsreq; i++) {
+            if (sreqs[i].t_ms < 2 * H_MS) {
+                continue;
+            }
+            if (++k > 12 && sreqs[i].t_ms - prev < CONFIG_EAS_BACKOFF_MAX_MS / 2) {
+                short_gaps++;
+            }
+            prev = sreqs[i].t_ms;
+        }
         printf("status%u_requests_24h=%zu\n", (unsigned)st, w.requests);
-        check(w.requests < 24 * 4 + 20, "Status 111: retried with the back-off, not in a loop");
+        check(w.requests > 24 && short_gaps == 0,
+              "Status 111: retried with the back-off (gaps grow to its cap), not in a loop");
     }
     device_stop();
 }

@@ -32,9 +32,11 @@
  * ## Flow
  * OPTIONS (highest common version) → Provision (two phases; the application decides what
  * the device enforces) → FolderSync → Sync of each selected folder (SyncKey 0, then
- * incremental, WindowSize / MoreAvailable) → Ping at a fixed interval (the adaptive
- * heartbeat plugs into eas_engine_ping_interval()). Server-side status codes drive the
- * recoveries listed in PROTOCOL.md; every failure goes through one back-off policy.
+ * incremental, WindowSize / MoreAvailable) → Ping with an adaptive heartbeat (it grows while
+ * heartbeats expire cleanly, backs off below an interval at which the connection was dropped,
+ * adopts the server's bounds and is remembered across restarts; docs/push.md). Server-side
+ * status codes drive the recoveries listed in docs/integration.md; every failure goes
+ * through one back-off policy.
  *
  * ## Delivery and crash safety
  * Items are delivered to the application *while* a response is parsed (memory does not grow
@@ -114,7 +116,12 @@ typedef struct eas_account_cfg {
                                       CONFIG_EAS_WBXML_MAX_STRING - 16: that limit */
     uint8_t calendar_filter;     /**< Sync FilterType for calendar (0 = all, 4 = 2 weeks…) */
     uint8_t email_filter;        /**< Sync FilterType for email (0 = all, 3 = 3 days…) */
-    uint32_t ping_interval_s;    /**< fixed heartbeat (0 = 480 s) */
+    /** First Ping heartbeat before anything is learned (0 = CONFIG_EAS_PING_START_S, 480 s).
+        The adaptive heartbeat moves from there and persists what it learns. */
+    uint32_t ping_interval_s;
+    /** Longest heartbeat: the idle timeout of a NAT/firewall the device is known to sit
+        behind (0 = CONFIG_EAS_PING_CEILING_S, 3540 s = the protocol's maximum). */
+    uint32_t ping_ceiling_s;
     /** Namespace of the store records ("acct0"): 1..16 chars of [A-Za-z0-9_-]. */
     const char *store_prefix;
     /** Ask GetItemEstimate before the first item Sync of a folder and report
@@ -243,7 +250,11 @@ typedef enum eas_event_type {
     EAS_EV_FETCH_END, /**< u.fetch: status 1 = complete; final = no retry follows */
     /** u.progress: a folder's first sync: the server's estimate, then items so far before
         each further Sync request (eas_account_cfg_t::progress). */
-    EAS_EV_PROGRESS
+    EAS_EV_PROGRESS,
+    /** u.throttle: the server throttles this device (an X-MS-ASThrottle header). The
+        request's outcome follows as usual (a 503 goes to the back-off, honouring
+        Retry-After). */
+    EAS_EV_THROTTLED
 } eas_event_type_t;
 
 /** Item operations. */
@@ -335,6 +346,11 @@ typedef struct eas_event {
             bool final;     /**< END: nothing more comes for this id */
             uint64_t bytes; /**< END: attachment bytes delivered */
         } fetch;
+        struct {
+            const char *reason;     /**< X-MS-ASThrottle value, e.g. "CommandFrequency" */
+            uint16_t status;        /**< the HTTP status it came with */
+            uint32_t retry_after_s; /**< Retry-After seconds, 0 if none */
+        } throttle;
         struct {
             uint16_t tag;      /**< setting tag (EAS_PROVISION_*), SETTING only */
             const char *value; /**< its text value ("" for containers/empty), SETTING only */
