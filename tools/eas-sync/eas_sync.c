@@ -44,6 +44,18 @@
  * queued once per state dir (marker "local.<hash>"), and eas-sync runs until the outbox has
  * no add, change or delete left.
  *
+ * --auth oauth-device | oauth-pkce authenticates with an OAuth 2.0 bearer token instead of
+ * Basic (no --password-file then): the first run obtains it with the device authorization
+ * grant (prints {"event":"oauth_device",...} with the URL and code to show the user) or the
+ * authorization code grant with PKCE and a loopback redirect (prints {"event":
+ * "oauth_authorize","url":...} to open in a browser); later runs refresh it. Options:
+ * --oauth-client-id ID (required), --oauth-tenant T, --oauth-authority URL, --oauth-scope S,
+ * --oauth-device-endpoint / --oauth-token-endpoint / --oauth-authorize-endpoint URL (another
+ * authorization server), --oauth-token-file FILE (default STATE/oauth-token, 0600),
+ * --oauth-ca-file FILE (default --ca-file), --oauth-redirect-port N, --oauth-margin S (refresh
+ * this long before expiry), --oauth-wait S (how long the user has). A refresh token the
+ * server refuses ends the run with "oauth":"authorization_needed" in the summary.
+ *
  * --push N stays in the Ping loop for N seconds after the first sync (changes are printed as
  * they arrive); the exit status still says whether the first sync completed.
  *
@@ -66,6 +78,7 @@
 #include "eas/eas_base64.h"
 #include "eas/eas_wbxml.h"
 #include "easd_linux.h"
+#include "easd_oauth.h"
 
 typedef struct app {
     eas_engine_t eng;
@@ -133,6 +146,46 @@ static uint8_t g_arena_mem[CONFIG_EAS_ARENA_SIZE];
 static uint8_t g_work[EAS_HTTP_CLIENT_WORK_SIZE];
 static eas_arena_t g_arena;
 static char g_password[512];
+static easd_oauth_t g_oauth;
+static int g_use_oauth;
+
+static void json_str(const char *s)
+{
+    putchar('"');
+    for (; *s; s++) {
+        if (*s == '"' || *s == '\\') {
+            putchar('\\');
+        }
+        if ((unsigned char)*s >= 0x20) {
+            putchar(*s);
+        }
+    }
+    putchar('"');
+}
+
+static void show_device_code(void *user, const easd_oauth_device_code_t *dc)
+{
+    (void)user;
+    fprintf(stderr, "eas-sync: to sign in, open %s and enter the code %s (valid %u s)\n",
+            dc->verification_uri, dc->user_code, (unsigned)dc->expires_in);
+    printf("{\"event\":\"oauth_device\",\"verification_uri\":");
+    json_str(dc->verification_uri);
+    printf(",\"user_code\":");
+    json_str(dc->user_code);
+    printf(",\"expires_in\":%u,\"interval\":%u}\n", (unsigned)dc->expires_in,
+           (unsigned)dc->interval);
+    fflush(stdout);
+}
+
+static void show_authorize_url(void *user, const char *url)
+{
+    (void)user;
+    fprintf(stderr, "eas-sync: to sign in, open this URL in a browser on this machine:\n%s\n", url);
+    printf("{\"event\":\"oauth_authorize\",\"url\":");
+    json_str(url);
+    printf("}\n");
+    fflush(stdout);
+}
 
 static void put(app_t *a, const char *s, size_t n)
 {
@@ -1035,6 +1088,12 @@ static int step(void *ctx, easd_linux_event_t ev, uint64_t now_ms, uint64_t *nex
         a->failed = rc;
         return 2;
     }
+    if (g_use_oauth && easd_oauth_state(&g_oauth) == EASD_OAUTH_AUTH_NEEDED) {
+        /* The refresh token was refused: nothing will work until the user authorizes
+           again. Stop here instead of letting the engine retry. */
+        a->failed = EAS_ERR_AUTH;
+        return 2;
+    }
     if (now_ms >= a->give_up_ms) {
         a->failed = EAS_ERR_TIMEOUT;
         return 3;
@@ -1122,7 +1181,13 @@ static void usage(void)
                     "[--respond-folder ID]] [--fetch FOLDER:SERVER_ID | --fetch-ref REF] "
                     "[--fetch-out FILE] [--move SRC:SERVER_ID:DST] [--progress] "
                     "[--send-mime FILE [--reply|--forward FOLDER:SERVER_ID] [--save-in-sent] "
-                    "[--reply-all --email ADDR]] [--local-changes FILE] [--quiet]\n");
+                    "[--reply-all --email ADDR]] [--local-changes FILE] [--quiet] "
+                    "[--auth basic|oauth-device|oauth-pkce --oauth-client-id ID "
+                    "[--oauth-tenant T] [--oauth-authority URL] [--oauth-scope S] "
+                    "[--oauth-device-endpoint URL] [--oauth-token-endpoint URL] "
+                    "[--oauth-authorize-endpoint URL] [--oauth-token-file FILE] "
+                    "[--oauth-ca-file FILE] [--oauth-redirect-port N] [--oauth-margin S] "
+                    "[--oauth-wait S]]\n");
 }
 
 int main(int argc, char **argv)
@@ -1136,6 +1201,9 @@ int main(int argc, char **argv)
     uint32_t move_hash = 0;
     int progress = 0, reply_all = 0;
     const char *send_file = NULL, *email = NULL;
+    const char *auth = "basic", *oauth_file = NULL;
+    unsigned long oauth_wait = 900;
+    static easd_oauth_config_t oc;
     app_t *a = &g_app;
 
     for (int i = 1; i < argc; i++) {
@@ -1236,13 +1304,45 @@ int main(int argc, char **argv)
             a->fetch_ref = v;
         } else if (!strcmp(argv[i], "--fetch-out")) {
             a->fetch_out = v;
+        } else if (!strcmp(argv[i], "--auth")) {
+            auth = v;
+        } else if (!strcmp(argv[i], "--oauth-client-id")) {
+            oc.client_id = v;
+        } else if (!strcmp(argv[i], "--oauth-tenant")) {
+            oc.tenant = v;
+        } else if (!strcmp(argv[i], "--oauth-authority")) {
+            oc.authority = v;
+        } else if (!strcmp(argv[i], "--oauth-scope")) {
+            oc.scope = v;
+        } else if (!strcmp(argv[i], "--oauth-device-endpoint")) {
+            oc.device_endpoint = v;
+        } else if (!strcmp(argv[i], "--oauth-token-endpoint")) {
+            oc.token_endpoint = v;
+        } else if (!strcmp(argv[i], "--oauth-authorize-endpoint")) {
+            oc.authorize_endpoint = v;
+        } else if (!strcmp(argv[i], "--oauth-token-file")) {
+            oauth_file = v;
+        } else if (!strcmp(argv[i], "--oauth-ca-file")) {
+            oc.ca_file = v;
+        } else if (!strcmp(argv[i], "--oauth-redirect-port")) {
+            oc.redirect_port = (uint16_t)strtoul(v, NULL, 10);
+        } else if (!strcmp(argv[i], "--oauth-margin")) {
+            oc.refresh_margin_s = (uint32_t)strtoul(v, NULL, 10);
+        } else if (!strcmp(argv[i], "--oauth-wait")) {
+            oauth_wait = strtoul(v, NULL, 10);
         } else {
             usage();
             return 2;
         }
         i++;
     }
-    if (!url || !user || !pwfile || !devid || !state) {
+    g_use_oauth = !strcmp(auth, "oauth-device") || !strcmp(auth, "oauth-pkce");
+    if (!g_use_oauth && strcmp(auth, "basic") != 0) {
+        usage();
+        return 2;
+    }
+    if (!url || !user || (!pwfile && !g_use_oauth) || !devid || !state ||
+        (g_use_oauth && !oc.client_id)) {
         usage();
         return 2;
     }
@@ -1264,13 +1364,15 @@ int main(int argc, char **argv)
                 "eas-sync: bad --respond (SERVER_ID:accept|tentative|decline[:INSTANCE])\n");
         return 2;
     }
-    FILE *pf = fopen(pwfile, "r");
-    if (!pf || !fgets(g_password, sizeof(g_password), pf)) {
-        fprintf(stderr, "eas-sync: cannot read the password file\n");
-        return 2;
+    if (!g_use_oauth) {
+        FILE *pf = fopen(pwfile, "r");
+        if (!pf || !fgets(g_password, sizeof(g_password), pf)) {
+            fprintf(stderr, "eas-sync: cannot read the password file\n");
+            return 2;
+        }
+        fclose(pf);
+        g_password[strcspn(g_password, "\r\n")] = '\0';
     }
-    fclose(pf);
-    g_password[strcspn(g_password, "\r\n")] = '\0';
     (void)mkdir(state, 0700);
 
     easd_linux_log_config_t lc = {.sink = EASD_LINUX_LOG_STDERR, .min_level = HAL_LOG_WARN};
@@ -1278,6 +1380,42 @@ int main(int argc, char **argv)
     if (easd_linux_store_init(state) != EAS_OK) {
         fprintf(stderr, "eas-sync: cannot use state dir %s\n", state);
         return 2;
+    }
+    if (g_use_oauth) {
+        static char token_path[4096];
+        if (!oauth_file) {
+            snprintf(token_path, sizeof(token_path), "%s/oauth-token", state);
+            oauth_file = token_path;
+        }
+        oc.token_file = oauth_file;
+        if (!oc.ca_file) {
+            oc.ca_file = ca;
+        }
+        oc.on_device_code = show_device_code;
+        oc.on_authorize_url = show_authorize_url;
+        int orc = easd_oauth_init(&g_oauth, &oc);
+        if (orc != EAS_OK) {
+            fprintf(stderr, "eas-sync: OAuth setup failed: %s\n", eas_strerror(orc));
+            return 2;
+        }
+        if (easd_oauth_state(&g_oauth) != EASD_OAUTH_READY) {
+            /* No usable refresh token: the user authorizes now. */
+            orc = !strcmp(auth, "oauth-device")
+                      ? easd_oauth_device_flow(&g_oauth, (uint32_t)oauth_wait)
+                      : easd_oauth_pkce_flow(&g_oauth, (uint32_t)oauth_wait);
+            if (orc != EAS_OK) {
+                fprintf(stderr, "eas-sync: authorization failed: %s%s%s\n", eas_strerror(orc),
+                        g_oauth.last_error[0] ? ": " : "", g_oauth.last_error);
+                printf("{\"event\":\"summary\",\"complete\":false,\"oauth\":\"%s\","
+                       "\"error\":\"%s\"}\n",
+                       easd_oauth_state(&g_oauth) == EASD_OAUTH_AUTH_NEEDED
+                           ? "authorization_needed"
+                           : "none",
+                       eas_err_name(orc));
+                easd_oauth_deinit(&g_oauth);
+                return 1;
+            }
+        }
     }
     easd_linux_net_config_t nc = {.ca_file = ca};
     if (easd_linux_net_init(&a->lnet, &nc, &a->net) != EAS_OK) {
@@ -1289,9 +1427,15 @@ int main(int argc, char **argv)
     cfg.user = user;
     cfg.device_id = devid;
     cfg.device_type = "easd";
-    cfg.auth.kind = EAS_HTTP_AUTH_BASIC;
-    cfg.auth.user = user;
-    cfg.auth.password = g_password;
+    if (g_use_oauth) {
+        cfg.auth.kind = EAS_HTTP_AUTH_BEARER;
+        cfg.auth.token = easd_oauth_token;
+        cfg.auth.token_user = &g_oauth;
+    } else {
+        cfg.auth.kind = EAS_HTTP_AUTH_BASIC;
+        cfg.auth.user = user;
+        cfg.auth.password = g_password;
+    }
     cfg.max_version = maxv ? parse_version(maxv) : EAS_VER_NONE;
     cfg.classes = parse_classes(classes);
     cfg.body_type = 1;
@@ -1387,11 +1531,21 @@ int main(int argc, char **argv)
     eas_engine_close(&a->eng);
     easd_linux_net_deinit(&a->lnet);
     easd_linux_store_deinit();
-    printf("{\"event\":\"summary\",\"complete\":%s,\"folders\":%lu,\"adds\":%lu,\"changes\":%lu,"
+    char oauth_summary[128] = "";
+    if (g_use_oauth) {
+        easd_oauth_state_t os = easd_oauth_state(&g_oauth);
+        snprintf(oauth_summary, sizeof(oauth_summary), "\"oauth\":\"%s\",\"oauth_refreshes\":%lu,",
+                 os == EASD_OAUTH_READY         ? "ready"
+                 : os == EASD_OAUTH_AUTH_NEEDED ? "authorization_needed"
+                                                : "none",
+                 g_oauth.refreshes);
+        easd_oauth_deinit(&g_oauth);
+    }
+    printf("{\"event\":\"summary\",%s\"complete\":%s,\"folders\":%lu,\"adds\":%lu,\"changes\":%lu,"
            "\"deletes\":%lu,\"errors\":%lu,\"parked\":%lu,\"outbox_results\":%lu,"
            "\"local_queued\":%lu,\"local_pending\":%zu,\"arena_peak\":%zu,"
            "\"state\":\"%s\",\"error\":\"%s\"}\n",
-           (a->done && !a->parked) ? "true" : "false", a->folders, a->adds, a->changes, a->deletes,
+           oauth_summary, (a->done && !a->parked) ? "true" : "false", a->folders, a->adds, a->changes, a->deletes,
            a->errors, a->parked, a->outbox_results, a->lc_next, local_pending(a), g_arena.peak,
            eas_engine_state_name(eas_engine_state(&a->eng)),
            a->failed ? eas_err_name(a->failed) : "");
