@@ -27,6 +27,7 @@
 #define EAS_REC_OUTBOX  4u
 #define EAS_REC_URL     5u
 #define EAS_REC_HEARTBEAT 6u /* learned Ping heartbeat, heartbeat_store.c */
+#define EAS_REC_COOKIES   7u /* the account\'s cookie jar */
 #define EAS_REC_VERSION 1u
 
 /** Longest store key the engine builds ("<prefix 16>.o<5 digits>"). */
@@ -63,6 +64,15 @@ int eas_state_acct_load(const char *prefix, eas_state_acct_t *a, eas_arena_t *ar
 int eas_state_url_save(const char *prefix, const char *url, eas_arena_t *arena);
 /** Load it into @p url; EAS_ERR_STORE_NOT_FOUND when none was learned. */
 int eas_state_url_load(const char *prefix, char *url, size_t cap, eas_arena_t *arena);
+
+/* ---- cookie jar ("<prefix>.cookies", the text of eas_cookie_jar_save()) ---- */
+struct eas_cookie_jar;
+/** Persist the cookies not expired at @p now (an empty jar removes the record). */
+int eas_state_cookies_save(const char *prefix, const struct eas_cookie_jar *jar, int64_t now,
+                           eas_arena_t *arena);
+/** Load them (checked like Set-Cookie; on any error the jar stays empty). */
+int eas_state_cookies_load(const char *prefix, struct eas_cookie_jar *jar, int64_t now,
+                           eas_arena_t *arena);
 
 /* ---- folder list (with the hierarchy SyncKey) ---- */
 int eas_state_folders_save(const char *prefix, const char *hierarchy_key,

@@ -420,6 +420,24 @@ static void follow_redirect(eas_engine_t *e, const eng_cmd_t *cmd, const char *l
     (void)eng_start(e, cmd);
 }
 
+int64_t eng_utc(const eas_engine_t *e)
+{
+    return e->cfg->utc_now != NULL ? e->cfg->utc_now(e->cfg->utc_user) : 0;
+}
+
+/* Whatever the answer, cookies it set are persisted at once: the next request, or the next
+ * run after a power cut, must return them (the server may refuse a device that does not). */
+static void save_cookies(eas_engine_t *e)
+{
+    eng_priv_t *p = P(e);
+    if (p->jar_on && eas_cookie_jar_take_changed(&p->jar)) {
+        int serr = eas_state_cookies_save(e->cfg->store_prefix, &p->jar, eng_utc(e), e->mem.arena);
+        if (serr != EAS_OK) {
+            eng_report(e, serr, 0, "saving cookies", NULL);
+        }
+    }
+}
+
 static void on_complete(eas_engine_t *e)
 {
     eng_priv_t *p = P(e);
@@ -427,6 +445,7 @@ static void on_complete(eas_engine_t *e)
     eas_http_verdict_t v;
     const eng_cmd_t *cmd = p->cmd;
 
+    save_cookies(e);
     eas_http_classify(rsp, &v);
     if (rsp->throttle[0]) {
         /* Reported whatever the status: administrators see throttled devices, so should
@@ -535,11 +554,27 @@ int eas_engine_init(eas_engine_t *eng, const eas_account_cfg_t *cfg, const eas_e
     hc.user_agent = cfg->user_agent;
     hc.work = mem->http_work;
     hc.work_len = mem->http_work_len;
+    hc.utc_now = cfg->utc_now;
+    hc.utc_user = cfg->utc_user;
+    if (mem->cookie_mem != NULL) {
+        err = eas_cookie_jar_init(&p->jar, mem->cookie_mem, mem->cookie_mem_len);
+        if (err != EAS_OK) {
+            goto out;
+        }
+        p->jar_on = 1;
+        hc.cookies = &p->jar;
+    }
     err = eas_http_client_init(&p->http, &hc);
     if (err != EAS_OK) {
         goto out;
     }
     eas_arena_reset(eng->mem.arena);
+    if (p->jar_on) {
+        int cerr = eas_state_cookies_load(cfg->store_prefix, &p->jar, eng_utc(eng), eng->mem.arena);
+        if (cerr != EAS_OK && cerr != EAS_ERR_STORE_NOT_FOUND) {
+            eng_report(eng, cerr, 0, "cookies; starting without them", NULL);
+        }
+    }
     strcpy(eng->hierarchy_key, "0");
     err = eas_state_acct_load(cfg->store_prefix, &acct, eng->mem.arena);
     if (err == EAS_OK) {

@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "eas/eas_config_defaults.h"
+#include "eas/eas_cookie.h"
 #include "eas/eas_engine.h"
 #include "eas/eas_http.h"
 #include "eas/eas_wbxml.h"
@@ -79,6 +80,8 @@ struct eng_cmd {
 
 typedef struct eng_priv {
     eas_http_client_t http;
+    eas_cookie_jar_t jar; /* used when jar_on (eas_engine_mem_t::cookie_mem) */
+    uint8_t jar_on;
     eas_http_request_t req;
     eas_http_param_t param;
     eas_wbxml_dec_t dec;
@@ -206,6 +209,8 @@ bool eng_unmeetable_status(uint32_t s);
 /* [S 2.12] Re-provision, then replay @p failed with the new key; capped. */
 void eng_reprovision(eas_engine_t *e, const eng_cmd_t *failed, uint16_t status);
 int eng_save_acct(eas_engine_t *e);
+/* UTC seconds from the application's clock (0 without one). */
+int64_t eng_utc(const eas_engine_t *e);
 uint32_t eng_policy_key_u32(const char *k);
 /* A running Ping (or an idle poll wait) is abandoned so queued work starts now. */
 void eng_interrupt_ping(eas_engine_t *e);

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "eas/eas_config_defaults.h"
+#include "eas/eas_cookie.h"
 #include "eas/eas_wbxml.h"
 #include "eas_log.h"
 #include "eas_state.h"
@@ -290,6 +291,100 @@ int eas_state_url_save(const char *prefix, const char *url, eas_arena_t *arena)
         memcpy(buf + EAS_REC_HDR, url, n);
         err = eas_state_put(key, EAS_REC_URL, buf, n);
     }
+    eas_arena_release(arena, mark);
+    return err;
+}
+
+/* ---- cookie jar ---- */
+
+static int count_fn(void *ctx, const uint8_t *d, size_t n)
+{
+    (void)d;
+    *(size_t *)ctx += n;
+    return EAS_OK;
+}
+
+typedef struct fill {
+    uint8_t *p;
+    size_t len;
+    size_t cap;
+} fill_t;
+
+static int fill_fn(void *ctx, const uint8_t *d, size_t n)
+{
+    fill_t *f = ctx;
+    if (n > f->cap - f->len) {
+        return EAS_ERR_NOMEM;
+    }
+    memcpy(f->p + f->len, d, n);
+    f->len += n;
+    return EAS_OK;
+}
+
+int eas_state_cookies_save(const char *prefix, const struct eas_cookie_jar *jar, int64_t now,
+                           eas_arena_t *arena)
+{
+    char key[EAS_STATE_KEY_CAP];
+    size_t mark = eas_arena_mark(arena);
+    size_t need = 0;
+    int err = eas_state_key(key, sizeof(key), prefix, "cookies");
+
+    if (err == EAS_OK && eas_cookie_jar_count(jar, now) == 0) {
+        err = hal_store_del(key);
+        err = err == EAS_ERR_STORE_NOT_FOUND ? EAS_OK : err;
+        goto out;
+    }
+    if (err == EAS_OK) {
+        err = eas_cookie_jar_save(jar, now, count_fn, &need); /* sized by the content */
+    }
+    uint8_t *buf = err == EAS_OK ? eas_arena_alloc(arena, EAS_REC_HDR + need, 4) : NULL;
+    if (err == EAS_OK && !buf) {
+        err = EAS_ERR_NOMEM;
+    }
+    if (err == EAS_OK) {
+        fill_t f = {.p = buf + EAS_REC_HDR, .len = 0, .cap = need};
+        err = eas_cookie_jar_save(jar, now, fill_fn, &f);
+        if (err == EAS_OK) {
+            err = eas_state_put(key, EAS_REC_COOKIES, buf, f.len);
+        }
+    }
+out:
+    eas_arena_release(arena, mark);
+    return err;
+}
+
+int eas_state_cookies_load(const char *prefix, struct eas_cookie_jar *jar, int64_t now,
+                           eas_arena_t *arena)
+{
+    char key[EAS_STATE_KEY_CAP];
+    size_t mark = eas_arena_mark(arena);
+    uint8_t probe[1];
+    size_t bcap = 0;
+    const uint8_t *pl = NULL;
+    size_t plen = 0;
+    uint8_t *buf = NULL;
+    /* Never more than a full jar can produce: slots x (slot text + field overhead). */
+    size_t max = EAS_REC_HDR + 16 + eas_cookie_jar_slots(jar) * (CONFIG_EAS_COOKIE_SIZE + 64);
+    int err = eas_state_key(key, sizeof(key), prefix, "cookies");
+
+    eas_cookie_jar_clear(jar);
+    if (err == EAS_OK) {
+        err = hal_store_get(key, probe, 0, &bcap);
+        if (err == EAS_ERR_NOMEM || err == EAS_OK) {
+            err = bcap > max ? EAS_ERR_STORE_CORRUPT : EAS_OK;
+        }
+    }
+    if (err == EAS_OK) {
+        buf = eas_arena_alloc(arena, bcap > 0 ? bcap : 1, 4);
+        err = buf ? eas_state_get(key, EAS_REC_COOKIES, buf, bcap, &pl, &plen) : EAS_ERR_NOMEM;
+    }
+    if (err == EAS_OK) {
+        err = eas_cookie_jar_load(jar, (const char *)pl, plen, now);
+        if (err != EAS_OK) {
+            err = EAS_ERR_STORE_CORRUPT;
+        }
+    }
+    (void)eas_cookie_jar_take_changed(jar); /* what was loaded is what is stored */
     eas_arena_release(arena, mark);
     return err;
 }

@@ -683,7 +683,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     memset(folders, 0, sizeof(folders));
     memset(outbox, 0, sizeof(outbox));
     mem = (eas_engine_mem_t){folders, 8,    outbox,       4,
-                             &arena,  work, sizeof(work), A.use_cal ? &cal_mem : NULL};
+                             &arena,  work, sizeof(work), A.use_cal ? &cal_mem : NULL, NULL, 0};
     if (engine_init(&eng) != EAS_OK) {
         fail("init of a new account");
     }

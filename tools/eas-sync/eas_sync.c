@@ -76,6 +76,7 @@
 
 #include "eas/eas.h"
 #include "eas/eas_base64.h"
+#include "eas/eas_cookie.h"
 #include "eas/eas_wbxml.h"
 #include "easd_linux.h"
 #include "easd_oauth.h"
@@ -146,6 +147,7 @@ static uint8_t g_arena_mem[CONFIG_EAS_ARENA_SIZE];
 static uint8_t g_work[EAS_HTTP_CLIENT_WORK_SIZE];
 static eas_arena_t g_arena;
 static char g_password[512];
+static _Alignas(8) uint8_t g_cookie_mem[EAS_COOKIE_JAR_SIZE];
 static easd_oauth_t g_oauth;
 static int g_use_oauth;
 
@@ -161,6 +163,13 @@ static void json_str(const char *s)
         }
     }
     putchar('"');
+}
+
+static int64_t utc_clock(void *user)
+{
+    (void)user;
+    int64_t t = 0;
+    return hal_time_utc(&t) == EAS_OK ? t : 0;
 }
 
 static void show_device_code(void *user, const easd_oauth_device_code_t *dc)
@@ -1446,6 +1455,7 @@ int main(int argc, char **argv)
     cfg.email = email;
     cfg.mime_read = mime_read;
     cfg.mime_user = a;
+    cfg.utc_now = utc_clock;
     if (send_file) {
         /* One draft and marker per (file, command) */
         uint32_t h = 2166136261u;
@@ -1487,7 +1497,7 @@ int main(int argc, char **argv)
     eas_arena_init(&g_arena, g_arena_mem, sizeof(g_arena_mem));
     eas_engine_mem_t mem = {
         g_folders, CONFIG_EAS_MAX_FOLDERS, g_outbox, CONFIG_EAS_OUTBOX_SLOTS, &g_arena,
-        g_work,    sizeof(g_work),         NULL};
+        g_work,    sizeof(g_work),         NULL, g_cookie_mem, sizeof(g_cookie_mem)};
 #if CONFIG_EAS_CALENDAR
     g_cal.exceptions = g_cal_ex;
     g_cal.exception_cap = (uint16_t)(sizeof(g_cal_ex) / sizeof(g_cal_ex[0]));

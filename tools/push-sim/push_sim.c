@@ -492,7 +492,7 @@ static void device_start(uint32_t ceiling_s)
     cfg.store_prefix = "sim";
     cfg.ping_ceiling_s = ceiling_s;
     eas_arena_init(&arena, arena_mem, sizeof(arena_mem));
-    eas_engine_mem_t mem = {folders, 8, outbox, 4, &arena, work, sizeof(work), NULL};
+    eas_engine_mem_t mem = {folders, 8, outbox, 4, &arena, work, sizeof(work), NULL, NULL, 0};
     memset(&conn, 0, sizeof(conn));
     if (eas_engine_init(&eng, &cfg, &mem, &net, on_event, NULL) != EAS_OK) {
         fprintf(stderr, "push-sim: engine init failed\n");

@@ -130,6 +130,10 @@ typedef struct eas_account_cfg {
     /** MIME source of eas_mail_send() (CONFIG_EAS_EMAIL); NULL: sending is refused. */
     eas_mime_read_fn mime_read;
     void *mime_user;
+    /** UTC seconds (cookie expiry, Retry-After dates); NULL: 0 (no cookie then outlives
+        its Max-Age correctly - give a clock when eas_engine_mem_t::cookie_mem is set). */
+    int64_t (*utc_now)(void *user);
+    void *utc_user;
 } eas_account_cfg_t;
 
 /** Flags of an ::eas_folder_t. */
@@ -204,6 +208,13 @@ typedef struct eas_engine_mem {
     /** Calendar collector (NULL: Calendar items arrive as raw fields only). Needs
         CONFIG_EAS_CALENDAR; ignored without it. */
     eas_engine_cal_t *cal;
+    /** Cookie jar memory (eas_cookie.h): EAS_COOKIE_JAR_SIZE bytes, 8-byte aligned. With it
+        the engine keeps the cookies the server sets, returns them with every request and
+        persists them in the store ("<prefix>.cookies") whenever they change - MS-ASHTTP
+        asks this of 16.x and OAuth clients (Exchange Online). NULL: no cookies. Needs
+        eas_account_cfg_t::utc_now for expiry. */
+    void *cookie_mem;
+    size_t cookie_mem_len;
 } eas_engine_mem_t;
 
 /** Engine states (reported with ::EAS_EV_STATE). */

@@ -518,7 +518,7 @@ static void engine_start(void)
     cal_mem.exception_cap = 8;
     cal_mem.attendees = cal_att;
     cal_mem.attendee_cap = 4;
-    eas_engine_mem_t mem = {folders, 8, outbox, 4, &arena, work, sizeof(work), &cal_mem};
+    eas_engine_mem_t mem = {folders, 8, outbox, 4, &arena, work, sizeof(work), &cal_mem, NULL, 0};
     assert_int_equal(eas_engine_init(&eng, &cfg, &mem, &net, on_event, NULL), EAS_OK);
 }
 
