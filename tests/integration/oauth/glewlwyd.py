@@ -101,7 +101,11 @@ class NoRedirect(urllib.request.HTTPRedirectHandler):
 
 
 class Glewlwyd:
-    def __init__(self, workdir, access_token_s=3600):
+    def __init__(self, workdir, access_token_s=3600, user=USER, password=USER_PASSWORD,
+                 redirect_uris=("http://127.0.0.1/callback",)):
+        self.user = user
+        self.password = password
+        self.redirect_uris = list(redirect_uris)
         self.dir = os.path.abspath(workdir)
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
@@ -188,8 +192,8 @@ database = {{ type = "sqlite3"; path = "{db}"; }};
             "scope": f"{SCOPE_EAS} {SCOPE_OFFLINE}",
             "rs_client_id": RS_CLIENT_ID,
             "rs_client_secret": RS_CLIENT_SECRET,
-            "user": USER,
-            "password": USER_PASSWORD,
+            "user": self.user,
+            "password": self.password,
         }
 
     # ---- configuration through the admin API ----
@@ -223,7 +227,7 @@ database = {{ type = "sqlite3"; path = "{db}"; }};
         admin.ok("POST", "/client/", {
             "client_id": CLIENT_ID, "name": "easd (public, device and loopback)",
             "confidential": False, "enabled": True,
-            "redirect_uri": ["http://127.0.0.1/callback"],
+            "redirect_uri": self.redirect_uris,
             "authorization_type": ["code", "device_authorization", "refresh_token"],
             "scope": [SCOPE_EAS, SCOPE_OFFLINE]})
         admin.ok("POST", "/client/", {
@@ -233,14 +237,14 @@ database = {{ type = "sqlite3"; path = "{db}"; }};
             "redirect_uri": [], "authorization_type": ["client_credentials"],
             "scope": [SCOPE_INTROSPECT]})
         admin.ok("POST", "/user/", {
-            "username": USER, "name": "Alice", "email": "alice@example.test", "enabled": True,
-            "password": USER_PASSWORD, "scope": [SCOPE_EAS, SCOPE_OFFLINE, "g_profile"]})
+            "username": self.user, "name": self.user, "email": self.user + "@example.test",
+            "enabled": True, "password": self.password, "scope": [SCOPE_EAS, SCOPE_OFFLINE, "g_profile"]})
 
     # ---- the scripted user ----
 
     def user_session(self):
         user = Session(self.api)
-        user.ok("POST", "/auth/", {"username": USER, "password": USER_PASSWORD})
+        user.ok("POST", "/auth/", {"username": self.user, "password": self.password})
         return user
 
     def approve_device(self, user_code, deny=False):
@@ -267,8 +271,17 @@ database = {{ type = "sqlite3"; path = "{db}"; }};
             raise RuntimeError("authorization URL is not this server's: " + auth_url)
         status, headers, body = user.call("GET", rel)
         loc = headers.get("Location", "")
-        if status != 302:
-            raise RuntimeError(f"glewlwyd: authorization -> {status} {body[:200]!r}")
+        if status == 302 and "/login.html?" in loc:
+            # Glewlwyd's login page: the user is signed in and has consented, and clicks
+            # "continue" - the page then opens callback_url with g_continue, as done here.
+            q = urllib.parse.parse_qs(urllib.parse.urlsplit(loc).query)
+            cb = q["callback_url"][0]
+            if not cb.startswith(self.api):
+                raise RuntimeError("glewlwyd: unexpected callback " + cb)
+            status, headers, body = user.call("GET", cb[len(self.api):] + "&g_continue")
+            loc = headers.get("Location", "")
+        if status != 302 or "code=" not in loc:
+            raise RuntimeError(f"glewlwyd: authorization -> {status} {loc} {body[:200]!r}")
         return loc
 
     # ---- resource-server side (what the test EAS server does) ----

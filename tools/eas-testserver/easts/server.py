@@ -136,6 +136,7 @@ class EasServer:
         self.rejected_ping_folders = {}
         self.httpd = None
         self.base_url = None
+        self.exo = None  # easts.exo.ExchangeOnline with --profile exchange-online
 
     # ----------------------------------------------------------------------------------
     def load_scenario(self, obj):
@@ -316,7 +317,10 @@ class EasHandler(BaseHTTPRequestHandler):
         self._eas("POST")
 
     # ----------------------------------------------------------------------------------
-    def _auth(self):
+    def _auth(self, rec=None):
+        if self.eas.exo is not None:
+            return self.eas.exo.authenticate(self.headers, self.eas.store,
+                                             rec if rec is not None else {})
         h = self.headers.get("Authorization") or ""
         if not h.lower().startswith("basic "):
             return None, None
@@ -360,6 +364,7 @@ class EasHandler(BaseHTTPRequestHandler):
         headers.update(self._ms_headers(method))
         headers.update(reply.headers)
         headers.update(extra_headers)
+        headers.update(getattr(self, "_exo_headers", {}))
         if fault_for_send is not None and fault_for_send.get("type") == "malformed":
             body, ctype = self._malformed(fault_for_send, body)
             headers["Content-Type"] = ctype
@@ -409,6 +414,7 @@ class EasHandler(BaseHTTPRequestHandler):
     def _dispatch(self, method, path, qs, raw, rec):
         srv = self.eas
         st = srv.store
+        self._exo_headers = {}
         if not path.endswith(EAS_PATH):
             return cmds.Reply(status=404, body=b""), None
         try:
@@ -431,7 +437,7 @@ class EasHandler(BaseHTTPRequestHandler):
                 return cmds.Reply(status=400, body=b""), None
         elif raw:
             rec["body_text"] = raw[:srv.config["max_log_body"]].decode("utf-8", "replace")
-        login, user = self._auth()
+        login, user = self._auth(rec)
         rec["user"] = login
         dev_id = q.get("DeviceId")
         rec["device"] = dev_id
@@ -451,7 +457,14 @@ class EasHandler(BaseHTTPRequestHandler):
                 send_fault = f
         if user is None and (method == "POST" or srv.config["auth_options"]):
             return cmds.Reply(status=401, body=b"", headers={
-                "WWW-Authenticate": 'Basic realm="eas-testserver"'}), send_fault
+                "WWW-Authenticate": 'Bearer' if srv.exo is not None else
+                'Basic realm="eas-testserver"'}), send_fault
+        if srv.exo is not None:
+            allowed, set_cookie = srv.exo.check_cookie(login, self.headers, rec)
+            if set_cookie:
+                self._exo_headers["Set-Cookie"] = set_cookie
+            if not allowed:
+                return cmds.Reply(status=403, body=b""), send_fault
         for f in fired:
             if f["type"] == "invalidate_policy":
                 for d in _devices(user, f.get("device") or dev_id):
@@ -493,6 +506,8 @@ class EasHandler(BaseHTTPRequestHandler):
             denied = _provision_check(srv, ctx)
             if denied is not None:
                 return denied, send_fault
+            if srv.exo is not None and not srv.exo.device_info_ok(cmd, ctx.device, rec):
+                return cmds.Reply(status=403, body=b""), send_fault
             return cmds.HANDLERS[cmd](srv, ctx), send_fault
 
     # ----------------------------------------------------------------------------------
@@ -631,6 +646,8 @@ def control(srv, method, name, rest, q, arg):
         return {"requests": recs}
     if method == "GET" and name == "counts":
         return srv.counts()
+    if method == "GET" and name == "exo":
+        return srv.exo.stats if srv.exo is not None else {}
     if method in ("POST", "DELETE") and name in ("reset_log", "requests"):
         with srv.rec_lock:
             srv.records = []

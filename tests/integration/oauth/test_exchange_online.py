@@ -1,0 +1,340 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
+"""eas-sync against an "Exchange Online" as it is in 2026, with a real OAuth server.
+
+Glewlwyd (Debian) is configured from scratch on loopback (glewlwyd.py); tools/eas-testserver
+runs --profile exchange-online: only 16.1, Basic refused, bearer tokens checked by Glewlwyd's
+introspection endpoint, a routing cookie that must come back, DeviceInformation required.
+
+  device_flow    first sync with --auth oauth-device; the scripted user approves the code
+                 through Glewlwyd's own login and consent API; every command at 16.1 with a
+                 bearer token; the token file is 0600 and no token is in eas-sync's output
+  cookie         the cookie set on the first request came back on every later one (the
+                 server counts refusals) and, from the store, in a new process; a request
+                 without it is refused (the check is real)
+  basic_refused  the same server refuses Basic (eas-sync --auth basic stops at AUTH_FAILED)
+  refresh_early  --oauth-margin larger than the token lifetime: refreshed before use, no 401
+  expiry_mid     the server revokes the access token of a request mid-session (at Glewlwyd):
+                 401, one refresh, the request replayed, the sync complete with every item
+  revoked        the refresh token and the access token revoked at Glewlwyd: one 401, one
+                 refused refresh, state "authorization_needed" persisted, no loop
+  pkce           --auth oauth-pkce: the scripted browser follows the authorization URL and
+                 delivers the redirect to eas-sync's loopback listener
+
+Arguments: eas-sync, eas-testserver, mailbox. A transcript of the device flow is written to
+$EASD_OAUTH_TRANSCRIPT when set.
+"""
+import json
+import os
+import shutil
+import socket
+import stat
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import glewlwyd  # noqa: E402
+
+EAS_SYNC, SERVER, MAILBOX = sys.argv[1:4]
+USER, PASSWORD = "testuser", "testpass"
+
+
+def check(cond, msg):
+    if not cond:
+        raise SystemExit("FAIL: " + msg)
+    print("ok:", msg, flush=True)
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    p = s.getsockname()[1]
+    s.close()
+    return p
+
+
+class EasServer:
+    n = 0
+
+    def __init__(self, tmp, gw, *extra):
+        EasServer.n += 1
+        self.log = os.path.join(tmp, "server%d.log" % EasServer.n)
+        port_file = os.path.join(tmp, "port%d" % EasServer.n)
+        d = gw.describe()
+        self.proc = subprocess.Popen(
+            ["/usr/bin/python3", SERVER, "--port", "0", "--port-file", port_file,
+             "--mailbox", MAILBOX, "--log", self.log, "--profile", "exchange-online",
+             "--oauth-introspect", d["introspection_endpoint"],
+             "--oauth-token", d["token_endpoint"], "--oauth-revoke", d["revocation_endpoint"],
+             "--oauth-rs-client", "%s:%s" % (d["rs_client_id"], d["rs_client_secret"]),
+             *extra], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        for _ in range(100):
+            if os.path.exists(port_file) and open(port_file).read().strip():
+                self.port = int(open(port_file).read().strip())
+                break
+            time.sleep(0.1)
+        else:
+            self.proc.kill()
+            raise SystemExit("test server did not start")
+        self.url = "http://127.0.0.1:%d/Microsoft-Server-ActiveSync" % self.port
+
+    def control(self, name):
+        with urllib.request.urlopen("http://127.0.0.1:%d/_control/%s" % (self.port, name),
+                                    timeout=10) as r:
+            return json.loads(r.read())
+
+    def requests(self):
+        return [r for r in self.control("requests?bodies=0")["requests"] if not r.get("control")]
+
+    def stop(self):
+        self.proc.terminate()
+        self.proc.wait(timeout=10)
+
+
+def eas_sync_args(srv, gw, state, auth="oauth-device", *extra):
+    d = gw.describe()
+    return [EAS_SYNC, "--url", srv.url, "--user", USER, "--device-id", "exo" + auth[-4:],
+            "--state", state, "--classes", "Calendar,Contacts", "--timeout", "60",
+            "--auth", auth, "--oauth-client-id", d["client_id"], "--oauth-scope", d["scope"],
+            "--oauth-device-endpoint", d["device_authorization_endpoint"],
+            "--oauth-token-endpoint", d["token_endpoint"],
+            "--oauth-authorize-endpoint", d["authorization_endpoint"], "--oauth-wait", "60",
+            *extra]
+
+
+def run(args, on_line=None, timeout=120):
+    """Run eas-sync; on_line(event) sees every JSON line as it arrives. Returns
+    (exit code, events, stderr text, stdout text)."""
+    p = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    err_lines = []
+    t = threading.Thread(target=lambda: err_lines.extend(p.stderr), daemon=True)
+    t.start()
+    events, out = [], []
+    deadline = time.monotonic() + timeout
+    for line in p.stdout:
+        out.append(line)
+        try:
+            ev = json.loads(line)
+        except ValueError:
+            continue
+        events.append(ev)
+        if on_line:
+            on_line(ev)
+        if time.monotonic() > deadline:
+            p.kill()
+            break
+    p.wait(timeout=30)
+    t.join(timeout=5)
+    return p.returncode, events, "".join(err_lines), "".join(out)
+
+
+def summary(events):
+    s = [e for e in events if e.get("event") == "summary"]
+    return s[-1] if s else {}
+
+
+def approver(gw, seen):
+    def on(ev):
+        if ev.get("event") == "oauth_device":
+            seen.append(ev)
+            loc = gw.approve_device(ev["user_code"])
+            seen.append({"approved": loc})
+    return on
+
+
+def token_file(state):
+    return os.path.join(state, "oauth-token")
+
+
+def main():
+    tmp = tempfile.mkdtemp(prefix="easd-exo-")
+    try:
+        scenarios(tmp)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def scenarios(tmp):
+    redirect_port = free_port()
+    gw = glewlwyd.Glewlwyd(os.path.join(tmp, "gw"), user=USER, password="gw-" + PASSWORD,
+                           redirect_uris=["http://127.0.0.1:%d/" % redirect_port])
+    with gw:
+        scenarios_with(tmp, gw, redirect_port)
+
+
+def scenarios_with(tmp, gw, redirect_port):
+    servers = []
+    try:
+        # ---- device flow, first sync at 16.1 ----
+        srv = EasServer(os.path.join(tmp), gw)
+        servers.append(srv)
+        state = os.path.join(tmp, "state-dev")
+        shown = []
+        rc, events, err, out = run(eas_sync_args(srv, gw, state), approver(gw, shown))
+        transcript = os.environ.get("EASD_OAUTH_TRANSCRIPT")
+        if transcript:
+            with open(transcript, "w") as fh:
+                fh.write("$ eas-sync " + " ".join(eas_sync_args(srv, gw, state)[1:]) + "\n")
+                fh.write("--- stderr ---\n" + err + "--- stdout (first and last lines) ---\n")
+                lines = out.splitlines()
+                fh.write("\n".join(lines[:4] + ["..."] + lines[-2:]) + "\n")
+        s = summary(events)
+        if transcript:
+            with open(transcript, "a") as fh:
+                fh.write("--- scripted user (Glewlwyd API: POST /api/auth/ password, PUT "
+                         "/api/auth/grant/%s, GET /api/oidc/device?code=%s&g_continue) ---\n"
+                         "redirected to: %s\n" % (gw.describe()["client_id"],
+                                                   shown[0]["user_code"] if shown else "-",
+                                                   shown[1]["approved"] if len(shown) > 1
+                                                   else "-"))
+        check(len(shown) == 2 and shown[0]["user_code"] and
+              shown[0]["verification_uri"].startswith(gw.issuer),
+              "device flow: the URL and user code were shown once (%s)" %
+              (shown[0]["user_code"] if shown else "-"))
+        check(rc == 0 and s.get("complete") and s.get("oauth") == "ready",
+              "first sync complete with a token from the device flow (rc %d, %s)" % (rc, s))
+        reqs = srv.requests()
+        posts = [r for r in reqs if r["method"] == "POST"]
+        check(posts and all(r.get("version") == "16.1" for r in posts if r.get("status") == 200),
+              "every command that succeeded ran at 16.1 (%d commands)" % len(posts))
+        check(all(r.get("auth") == "bearer" for r in reqs if r.get("status") == 200),
+              "every accepted request carried a bearer token the OAuth server called active")
+        check(any(r.get("command") == "Sync" and r.get("status") == 200 for r in reqs),
+              "items were synced (Sync 200)")
+        st = os.stat(token_file(state))
+        check(stat.S_IMODE(st.st_mode) == 0o600, "token file is 0600")
+        tokens = json.load(open(token_file(state)))
+        check(tokens["refresh_token"] not in err + out and tokens["access_token"] not in err + out,
+              "neither token appears in eas-sync's output")
+        exo = srv.control("exo")
+        check(exo["devinfo_missing"] == 0 and exo["basic_refused"] == 0,
+              "DeviceInformation was known before the first FolderSync; no Basic sent")
+
+        # ---- cookies ----
+        check(exo["cookie_issued"] == 1 and exo["cookie_missing"] == 0,
+              "the routing cookie was set once and returned on every later request")
+        returned = [r for r in reqs if r.get("cookie") == "returned"]
+        check(len(returned) == len(reqs) - 1, "cookie returned on %d of %d requests" %
+              (len(returned), len(reqs)))
+        n0 = len(reqs)
+        rc, events, err, out = run(eas_sync_args(srv, gw, state))
+        reqs2 = srv.requests()[n0:]
+        check(rc == 0 and summary(events).get("complete") and reqs2 and
+              all(r.get("cookie") == "returned" for r in reqs2),
+              "a new process returned the persisted cookie from its first request on")
+        req = urllib.request.Request(srv.url + "?Cmd=FolderSync&User=%s&DeviceId=x&DeviceType=t" %
+                                     USER, data=b"", method="POST", headers={
+                                         "Authorization": "Bearer " +
+                                         json.load(open(token_file(state)))["access_token"],
+                                         "MS-ASProtocolVersion": "16.1"})
+        try:
+            urllib.request.urlopen(req, timeout=10)
+            code = 200
+        except urllib.error.HTTPError as e:
+            code = e.code
+        check(code == 403, "a request with a valid token but without the cookie is refused (403)")
+
+        # ---- Basic refused ----
+        pw = os.path.join(tmp, "pw")
+        with open(pw, "w") as fh:
+            fh.write(PASSWORD + "\n")
+        os.chmod(pw, 0o600)
+        rc, events, err, out = run([EAS_SYNC, "--url", srv.url, "--user", USER, "--password-file",
+                                    pw, "--device-id", "basic1", "--state",
+                                    os.path.join(tmp, "state-basic"), "--timeout", "30"])
+        s = summary(events)
+        check(rc != 0 and s.get("state") == "auth-failed" and srv.control("exo")["basic_refused"] >= 1,
+              "Basic is refused by the exchange-online profile (%s)" % s.get("state"))
+
+        # ---- refresh before expiry ----
+        n0 = len(srv.requests())
+        rc, events, err, out = run(eas_sync_args(srv, gw, state, "oauth-device",
+                                                 "--oauth-margin", "7200"))
+        s = summary(events)
+        reqs2 = srv.requests()[n0:]
+        check(rc == 0 and s.get("complete") and s.get("oauth_refreshes", 0) >= 1 and
+              not any(r.get("status") == 401 for r in reqs2),
+              "a token about to expire is refreshed before it is used (%d refreshes, no 401)" %
+              s.get("oauth_refreshes", 0))
+    finally:
+        for s in servers:
+            s.stop()
+
+    # ---- access token dies mid-session: refresh once, replay, nothing lost ----
+    try:
+        srv = EasServer(os.path.join(tmp), gw, "--oauth-revoke-after", "4")
+        servers = [srv]
+        state = os.path.join(tmp, "state-mid")
+        rc, events, err, out = run(eas_sync_args(srv, gw, state), approver(gw, []))
+        s = summary(events)
+        reqs = srv.requests()
+        i401 = [i for i, r in enumerate(reqs) if r.get("status") == 401]
+        check(len(i401) == 1 and reqs[i401[0]].get("auth") == "bearer-revoked-now",
+              "the 4th authenticated request met a token revoked at the OAuth server: one 401")
+        replay = reqs[i401[0] + 1] if i401 and i401[0] + 1 < len(reqs) else {}
+        check(replay.get("command") == reqs[i401[0]].get("command") and
+              replay.get("status") == 200 and replay.get("auth") == "bearer",
+              "the same %s was replayed with a refreshed token and accepted" %
+              reqs[i401[0]].get("command"))
+        adds = s.get("adds", 0)
+        check(rc == 0 and s.get("complete") and s.get("oauth_refreshes") == 1,
+              "sync complete after exactly one refresh (%d adds)" % adds)
+        # Nothing lost: a fresh device without the mid-session revocation gets as many items.
+        srv.stop()
+        srv = EasServer(os.path.join(tmp), gw)
+        servers = [srv]
+        rc2, ev2, _, _ = run(eas_sync_args(srv, gw, os.path.join(tmp, "state-ref")),
+                             approver(gw, []))
+        check(rc2 == 0 and summary(ev2).get("adds") == adds,
+              "nothing lost: the same %d items as an undisturbed first sync" % adds)
+
+        # ---- revoked refresh token: authorization needed, no loop ----
+        tok = json.load(open(token_file(state)))
+        gw.revoke(tok["refresh_token"], "refresh_token")
+        gw.revoke(tok["access_token"], "access_token")
+        n0 = len(srv.requests())
+        srv.stop()
+        srv = EasServer(os.path.join(tmp), gw)
+        servers = [srv]
+        rc, events, err, out = run(eas_sync_args(srv, gw, state))
+        s = summary(events)
+        reqs = srv.requests()
+        n401 = sum(1 for r in reqs if r.get("status") == 401)
+        check(rc != 0 and s.get("oauth") == "authorization_needed",
+              "a revoked refresh token ends in authorization_needed (%s)" % s.get("error"))
+        check(n401 == 1 and len(reqs) <= 2,
+              "no loop: %d request(s) to the EAS server, one 401" % len(reqs))
+        saved = json.load(open(token_file(state)))
+        check(saved["state"] == "authorization_needed" and saved["refresh_token"] == "",
+              "the dead refresh token is forgotten and the state persisted")
+        check("authorization needed" in err, "eas-sync says so: %s" %
+              [ln for ln in err.splitlines() if "authorization needed" in ln][:1])
+
+        # ---- PKCE with a loopback redirect ----
+        def browser(ev):
+            if ev.get("event") == "oauth_authorize":
+                loc = gw.authorize_code(ev["url"])
+                with urllib.request.urlopen(loc, timeout=10) as r:
+                    r.read()
+        state = os.path.join(tmp, "state-pkce")
+        rc, events, err, out = run(eas_sync_args(srv, gw, state, "oauth-pkce",
+                                                 "--oauth-redirect-port", str(redirect_port)),
+                                   browser)
+        s = summary(events)
+        auth_ev = [e for e in events if e.get("event") == "oauth_authorize"]
+        check(auth_ev and "code_challenge_method=S256" in auth_ev[0]["url"] and
+              "code_challenge=" in auth_ev[0]["url"], "PKCE: S256 challenge in the authorization URL")
+        check(rc == 0 and s.get("complete") and s.get("oauth") == "ready",
+              "PKCE + loopback redirect: first sync complete (%s)" % s.get("error"))
+    finally:
+        for s in servers:
+            s.stop()
+    print("all exchange-online checks passed")
+
+
+if __name__ == "__main__":
+    main()
