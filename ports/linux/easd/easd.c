@@ -35,6 +35,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "eas/eas_cookie.h"
 #include "easd.h"
 #include "easd_linux.h"
 
@@ -91,6 +92,16 @@ static eas_folder_t g_folders[CONFIG_EAS_MAX_FOLDERS];
 static eas_outbox_slot_t g_outbox[CONFIG_EAS_OUTBOX_SLOTS];
 static uint8_t g_arena_mem[CONFIG_EAS_ARENA_SIZE];
 static uint8_t g_work[EAS_HTTP_CLIENT_WORK_SIZE];
+/* The account's cookies (MS-ASHTTP: 16.x / OAuth servers route by them); persisted by the
+   engine in the store. */
+static _Alignas(8) uint8_t g_cookie_mem[EAS_COOKIE_JAR_SIZE];
+
+static int64_t utc_clock(void *user)
+{
+    (void)user;
+    int64_t t = 0;
+    return hal_time_utc(&t) == EAS_OK ? t : 0;
+}
 static eas_arena_t g_arena;
 static easd_fields_t g_fields;
 #if CONFIG_EAS_CALENDAR
@@ -1339,7 +1350,9 @@ static int engine_start(void)
     }
     eas_arena_init(&g_arena, g_arena_mem, sizeof(g_arena_mem));
     eas_engine_mem_t mem = {g_folders, CONFIG_EAS_MAX_FOLDERS, g_outbox, CONFIG_EAS_OUTBOX_SLOTS,
-                            &g_arena,  g_work,                 sizeof(g_work), NULL};
+                            &g_arena,  g_work,                 sizeof(g_work), NULL,
+                            g_cookie_mem, sizeof(g_cookie_mem)};
+    g.acct.utc_now = utc_clock;
 #if CONFIG_EAS_CALENDAR
     g_cal.exceptions = g_cal_ex;
     g_cal.exception_cap = (uint16_t)(sizeof(g_cal_ex) / sizeof(g_cal_ex[0]));
