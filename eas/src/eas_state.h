@@ -27,7 +27,7 @@
 #define EAS_REC_OUTBOX  4u
 #define EAS_REC_URL     5u
 #define EAS_REC_HEARTBEAT 6u /* learned Ping heartbeat, heartbeat_store.c */
-#define EAS_REC_COOKIES   7u /* the account\'s cookie jar */
+#define EAS_REC_COOKIES   7u /* the account's cookie jar */
 #define EAS_REC_VERSION 1u
 
 /** Longest store key the engine builds ("<prefix 16>.o<5 digits>"). */
