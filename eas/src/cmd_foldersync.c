@@ -112,6 +112,9 @@ static void apply_foldersync(eas_engine_t *e)
         (void)eng_start(e, &eng_cmd_foldersync);
         return;
     }
+    if (eng_common_status(e, fp->status, "FolderSync")) {
+        return; /* 111: back-off; 177: stopped */
+    }
     if (fp->status != 1 || !fp->has_sync_key) {
         eng_fail_backoff(e, EAS_ERR_SERVER, (uint16_t)fp->status, "FolderSync", 0);
         return;

@@ -406,6 +406,9 @@ static void apply_sync(eas_engine_t *e, const eas_http_response_t *rsp)
         eng_reprovision(e, &eng_cmd_sync, (uint16_t)st);
         return;
     }
+    if (eng_common_status(e, st, "Sync")) {
+        return; /* 111: back-off; 177: stopped */
+    }
     if (st == 3 || st == 135) {
         if (strcmp(f->sync_key, "0") == 0) {
             /* Key 0 itself was refused: restarting again at once would loop [S 2.9]. */

@@ -556,13 +556,13 @@ static int run_until(uint64_t until_ms)
 
 typedef struct window {
     size_t requests, pings, drops;
-    uint64_t bytes;
+    uint64_t bytes, tx, rx, records;
     uint32_t min_iv, max_iv;
 } window_t;
 
 static window_t window(uint64_t from, uint64_t to)
 {
-    window_t w = {0, 0, 0, 0, UINT32_MAX, 0};
+    window_t w = {0, 0, 0, 0, 0, 0, 0, UINT32_MAX, 0};
     for (size_t i = 0; i < nsreq; i++) {
         const sreq_t *r = &sreqs[i];
         if (r->t_ms < from || r->t_ms >= to) {
@@ -570,6 +570,9 @@ static window_t window(uint64_t from, uint64_t to)
         }
         w.requests++;
         w.bytes += r->tx + r->rx + (uint64_t)r->records * TLS_RECORD_OVERHEAD;
+        w.tx += r->tx;
+        w.rx += r->rx;
+        w.records += r->records;
         if (strcmp(r->cmd, "Ping") == 0) {
             w.pings++;
             w.drops += r->answer == -1;
@@ -651,8 +654,14 @@ static void scenario_idle(void)
     double bph = (double)w.bytes / 24.0;
     printf("idle_requests_per_hour=%.3f\n", rph);
     printf("idle_bytes_per_hour=%.0f\n", bph);
-    printf("idle_bytes_per_request=%.0f\n", w.requests ? (double)w.bytes / (double)w.requests : 0);
-    printf("idle_connections_opened_24h=%u\n", opens);
+    if (w.requests) {
+        double n = (double)w.requests;
+        printf("idle_bytes_per_round_trip=%.0f\n", (double)w.bytes / n);
+        printf("idle_request_bytes=%.0f\n", (double)w.tx / n);
+        printf("idle_response_bytes=%.0f\n", (double)w.rx / n);
+        printf("idle_tls_records_per_round_trip=%.1f\n", (double)w.records / n);
+    }
+    printf("connections_opened_26h=%u\n", opens);
     /* Android's Exchange client: 28 min cap (2.14 Pings an hour) at ~600 bytes per round trip
        (Microsoft's figure), for comparison. */
     printf("android_idle_bytes_per_hour=%.0f\n", 60.0 / 28.0 * 600.0);
@@ -840,6 +849,19 @@ static void scenario_status(uint16_t st)
     device_stop();
 }
 
+/* 177 already on the first FolderSync: stopped there, not after a retry loop. */
+static void scenario_177_first_sync(void)
+{
+    reset_world();
+    sc.eas_status = 177;
+    device_start(0);
+    int rc = run_until(24 * H_MS);
+    printf("status177_first_sync_requests_24h=%zu\n", nsreq);
+    check(rc < 0 && eas_engine_state(&eng) == EAS_STATE_BLOCKED && nsreq <= 3,
+          "Status 177 on FolderSync: stopped at once (OPTIONS, Provision, FolderSync)");
+    device_stop();
+}
+
 int main(int argc, char **argv)
 {
     for (int i = 1; i < argc; i++) {
@@ -860,6 +882,7 @@ int main(int argc, char **argv)
     scenario_status5();
     scenario_status(111);
     scenario_status(177);
+    scenario_177_first_sync();
     fflush(stdout);
     if (checking && failures) {
         fprintf(stderr, "push-sim: %d check(s) failed\n", failures);
