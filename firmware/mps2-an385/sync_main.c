@@ -41,7 +41,10 @@
 #define APP_FOLDERS ((CONFIG_EAS_MAX_FOLDERS) < 24 ? (CONFIG_EAS_MAX_FOLDERS) : 24)
 #define APP_OUTBOX  ((CONFIG_EAS_OUTBOX_SLOTS) < 8 ? (CONFIG_EAS_OUTBOX_SLOTS) : 8)
 #define APP_EXCEPTIONS 16
-#define APP_ATTENDEES  8
+#define APP_ATTENDEES  4
+/* The arena holds one command's working state; the engine's measured peak is ~2.3 KB
+   (docs/footprint.md), so the Linux-sized 32 KB of the full preset is not copied here. */
+#define APP_ARENA ((CONFIG_EAS_ARENA_SIZE) < 8192 ? (CONFIG_EAS_ARENA_SIZE) : 8192)
 
 typedef struct app {
     char args[320];
@@ -60,7 +63,7 @@ static app_t g_app;
 static eas_engine_t g_eng;
 static eas_folder_t g_folders[APP_FOLDERS];
 static eas_outbox_slot_t g_outbox[APP_OUTBOX];
-static uint8_t g_arena_mem[CONFIG_EAS_ARENA_SIZE] __attribute__((aligned(8)));
+static uint8_t g_arena_mem[APP_ARENA] __attribute__((aligned(8)));
 static eas_arena_t g_arena;
 static uint8_t g_http_work[EAS_HTTP_CLIENT_WORK_SIZE] __attribute__((aligned(8)));
 static eas_engine_cal_t g_cal;

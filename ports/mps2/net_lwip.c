@@ -33,9 +33,9 @@
 #include "mps2_port.h"
 
 #ifndef MPS2_TLS_HEAP_SIZE
-/* Two record buffers (16 KB in, 4 KB out, plus overhead), the handshake's ECDHE and the
-   peer's chain while it is verified; measured peak in docs/footprint.md. */
-#define MPS2_TLS_HEAP_SIZE (40u * 1024u)
+/* Two record buffers (4 KB each plus overhead), the handshake's ECDHE and the peer's chain
+   while it is verified; measured peak in docs/footprint.md. */
+#define MPS2_TLS_HEAP_SIZE (20u * 1024u)
 #endif
 #ifndef MPS2_MAX_CONNS
 #define MPS2_MAX_CONNS 2
@@ -353,6 +353,11 @@ int mps2_tls_init(const uint8_t *ca_der, size_t ca_len)
     mbedtls_ssl_conf_rng(&s->conf, mbedtls_ctr_drbg_random, &s->drbg);
     mbedtls_ssl_conf_min_version(&s->conf, MBEDTLS_SSL_MAJOR_VERSION_3,
                                  MBEDTLS_SSL_MINOR_VERSION_3);
+    /* Ask the server for records that fit the 4 KB input buffer (easd_mbedtls_config.h). */
+    if (MBEDTLS_SSL_IN_CONTENT_LEN <= 4096 &&
+        mbedtls_ssl_conf_max_frag_len(&s->conf, MBEDTLS_SSL_MAX_FRAG_LEN_4096) != 0) {
+        return EAS_ERR_TLS;
+    }
     s->tls_ready = true;
     return EAS_OK;
 }

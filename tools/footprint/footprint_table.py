@@ -52,12 +52,25 @@ SECTION_KIND = {
     ".data": "data",
     ".bss": "bss",
     ".stack": "stack",
+    ".flashstore": "store",
 }
+
+
+PER_MODULE = False
 
 
 def owner(path):
     if "libeas.a(" in path:
+        if PER_MODULE:
+            m = re.search(r"libeas\.a\(([\w-]+)", path)
+            return "core: " + (m.group(1) if m else "?")
         return "core (libeas.a)"
+    if "libeasd_lwip.a(" in path:
+        return "lwIP 2.1 (NO_SYS, raw TCP)"
+    if "libeasd_mbedtls.a(" in path:
+        return "mbedtls 2.28 (TLS 1.2 client)"
+    if "libeasd_mps2.a(" in path:
+        return "port: ports/mps2 (LAN9118, lwIP/TLS glue, flash store)"
     if "libeasd_fw_common.a(" in path:
         return "firmware: self-test"
     if "/firmware/" in path or path.startswith("firmware/") or "CMakeFiles" in path:
@@ -84,12 +97,13 @@ def parse_map(path):
             out_sec = m.group(1)
             pending = None
             # The stack is an empty NOLOAD output section: count the section itself.
-            if SECTION_KIND.get(out_sec) == "stack" and m.group(3):
-                d = sizes.setdefault("stack", {})
-                d["stack"] = d.get("stack", 0) + int(m.group(3), 16)
+            if SECTION_KIND.get(out_sec) in ("stack", "store") and m.group(3):
+                k = SECTION_KIND[out_sec]
+                d = sizes.setdefault(k, {})
+                d[k] = d.get(k, 0) + int(m.group(3), 16)
             continue
         kind = SECTION_KIND.get(out_sec)
-        if kind is None:
+        if kind is None or kind in ("stack", "store"):
             continue
         m = re.match(r"^ (\.\S+|COMMON)\s+0x([0-9a-f]+)\s+0x([0-9a-f]+)\s+(.+)$", line)
         if m:
@@ -112,27 +126,41 @@ def parse_map(path):
 
 
 def image(args):
+    global PER_MODULE
+    PER_MODULE = args.per_module
     out = subprocess.run([args.size_cmd, "-B", args.elf], check=True, capture_output=True,
                          text=True).stdout.splitlines()
     t, d, b = (int(x) for x in out[1].split()[:3])
     name = args.elf.rsplit("/", 1)[-1]
     parts = parse_map(args.map)
     stack = sum(p.get("stack", 0) for p in parts.values())
+    store = sum(p.get("store", 0) for p in parts.values())
     print(f"| image {name} | text | data | bss |")
     print("|---|---:|---:|---:|")
-    order = ["core (libeas.a)", "firmware: self-test", "firmware: board",
-             "libc + libgcc (newlib-nano)", "other (linker)"]
+    order = sorted(o for o in parts if o.startswith("core: ")) + [
+        "core (libeas.a)", "mbedtls 2.28 (TLS 1.2 client)", "lwIP 2.1 (NO_SYS, raw TCP)",
+        "port: ports/mps2 (LAN9118, lwIP/TLS glue, flash store)", "firmware: self-test",
+        "firmware: board", "libc + libgcc (newlib-nano)", "other (linker)"]
+    core = [0, 0, 0]
     for o in order:
         if o in parts:
             p = parts[o]
-            print(f"| {o} | {p.get('text', 0)} | {p.get('data', 0)} | {p.get('bss', 0)} |")
+            row = (p.get('text', 0), p.get('data', 0), p.get('bss', 0))
+            if o.startswith("core"):
+                core = [c + r for c, r in zip(core, row)]
+            print(f"| {o} | {row[0]} | {row[1]} | {row[2]} |")
+    if PER_MODULE:
+        print(f"| **core, all modules** | **{core[0]}** | **{core[1]}** | **{core[2]}** |")
     if stack:
         print(f"| stack (reserved, an385.ld) | 0 | 0 | {stack} |")
-    print(f"| **total (arm-none-eabi-size)** | **{t}** | **{d}** | **{b}** |")
+    text_total = t - store
+    print(f"| **total (arm-none-eabi-size)** | **{text_total}** | **{d}** | **{b}** |")
     print()
-    print(f"Flash (text + data): {t + d} B. RAM (data + bss): {d + b} B, of which "
-          f"{stack} B stack. The image links libeas.a whole and the linker drops what "
-          "the self-test does not call, so its core share is what the self-test uses.")
+    extra = (f" The flash-like store region ({store} B, NOLOAD, in the code memory) is not "
+             "counted above." if store else "")
+    print(f"Flash (text + data): {text_total + d} B. RAM (data + bss): {d + b} B, of which "
+          f"{stack} B stack.{extra} The image links libeas.a whole and the linker drops what "
+          "nothing calls, so the core share is what this image uses.")
 
 
 def main():
@@ -144,6 +172,7 @@ def main():
     i.add_argument("--size-cmd", required=True)
     i.add_argument("--elf", required=True)
     i.add_argument("--map", required=True)
+    i.add_argument("--per-module", action="store_true")
     args = ap.parse_args()
     if args.cmd == "objects":
         objects(args)

@@ -66,9 +66,14 @@
 #define MBEDTLS_SSL_EXTENDED_MASTER_SECRET
 #define MBEDTLS_SSL_MAX_FRAGMENT_LENGTH
 #define MBEDTLS_SSL_CIPHERSUITES MBEDTLS_TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256
-/* A server may send full 16 KB records (it need not honour max_fragment_length); what the
-   client sends is bounded by the core's transmit chunk. */
-#define MBEDTLS_SSL_IN_CONTENT_LEN 16384
+/* Records of at most 4 KB in both directions: the client asks for it with the
+   max_fragment_length extension (RFC 6066), which OpenSSL-based servers honour. A server
+   that ignores it and sends a larger record makes the connection fail (never a buffer
+   overrun); such a deployment sets MPS2_TLS_IN_CONTENT_LEN=16384 (and a 12 KB larger heap). */
+#ifndef MPS2_TLS_IN_CONTENT_LEN
+#define MPS2_TLS_IN_CONTENT_LEN 4096
+#endif
+#define MBEDTLS_SSL_IN_CONTENT_LEN MPS2_TLS_IN_CONTENT_LEN
 #define MBEDTLS_SSL_OUT_CONTENT_LEN 4096
 
 #include "mbedtls/check_config.h"

@@ -15,7 +15,7 @@
 
 /* Memory: lwIP's own heap (PBUF_RAM, TCP segments being sent) and pools. */
 #define MEM_ALIGNMENT 4
-#define MEM_SIZE (12 * 1024)
+#define MEM_SIZE (6 * 1024)
 #define MEMP_NUM_PBUF 16
 #define MEMP_NUM_TCP_PCB 2
 #define MEMP_NUM_TCP_PCB_LISTEN 0
@@ -23,8 +23,10 @@
 #define MEMP_NUM_UDP_PCB 0
 #define MEMP_NUM_RAW_PCB 0
 #define MEMP_NUM_SYS_TIMEOUT 6
-#define PBUF_POOL_SIZE 12
-#define PBUF_POOL_BUFSIZE 1536
+/* Received frames are chained from 512-byte pool buffers (a full frame takes three): 16 of
+   them cover the receive window plus ARP/ACK traffic. */
+#define PBUF_POOL_SIZE 16
+#define PBUF_POOL_BUFSIZE 512
 
 /* Protocols. */
 #define LWIP_IPV4 1
@@ -48,7 +50,7 @@
    connection the application has not read yet. */
 #define TCP_MSS 1460
 #define TCP_WND (4 * TCP_MSS)
-#define TCP_SND_BUF (4 * TCP_MSS)
+#define TCP_SND_BUF (2 * TCP_MSS)
 #define TCP_SND_QUEUELEN (4 * TCP_SND_BUF / TCP_MSS)
 #define TCP_QUEUE_OOSEQ 0
 #define LWIP_TCP_KEEPALIVE 1
