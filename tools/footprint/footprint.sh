@@ -13,7 +13,8 @@
 #   - per object of libeas.a: text (code + read-only data), data, bss, from
 #     arm-none-eabi-size. This is what each module costs before the linker drops unused
 #     functions; objects of modules the preset compiles out are listed as such;
-#   - the image: arm-none-eabi-size, and what of it is core / firmware / libc (linker map).
+#   - the image: arm-none-eabi-size, and what of it is core / firmware / libc (linker map);
+#   - the sync image: core per module, mbedtls, lwIP, the port, board, libc (linker map).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 here="$root/tools/footprint"
@@ -63,6 +64,14 @@ report() {
         echo
         "$python" "$here/footprint_table.py" image --size-cmd "$size" --elf "$image" \
             --map "${image%.elf}.map"
+    fi
+    local sync="$dir/firmware/mps2-an385/easd-sync-mps2-an385.elf"
+    if [ -z "$module" ] && [ -f "$sync" ]; then
+        echo
+        echo "The sync image (engine + lwIP + mbedtls + port), with the core's share per module:"
+        echo
+        "$python" "$here/footprint_table.py" image --size-cmd "$size" --elf "$sync" \
+            --map "${sync%.elf}.map" --per-module
     fi
     echo
 }
