@@ -383,6 +383,55 @@ int eas_item_add(eas_engine_t *eng, const char *folder_id, const eas_field_t *fi
     return err;
 }
 
+/* Does the item text equal the account's address (case-insensitive ASCII)? */
+static bool is_own_address(const eas_engine_t *eng, const char *v, size_t len)
+{
+    const char *me = eng->cfg->email;
+    if (!me || strlen(me) != len) {
+        return false;
+    }
+    for (size_t i = 0; i < len; i++) {
+        char a = v[i] >= 'A' && v[i] <= 'Z' ? (char)(v[i] - 'A' + 'a') : v[i];
+        char b = me[i] >= 'A' && me[i] <= 'Z' ? (char)(me[i] - 'A' + 'a') : me[i];
+        if (a != b) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/*
+ * [S 1.2, 1.11] The engine decides from the item itself whether the user is an attendee:
+ * the calendar item names an organizer that is not the account's address, or its
+ * MeetingStatus says the meeting was received (bit 0 "is a meeting" with bit 1 "received":
+ * 3, 7, 11, 15; 5 and 13 are received and cancelled). The caller's EAS_CHANGE_F_ATTENDEE
+ * still forces it for an item whose fields carry neither.
+ */
+static bool change_by_attendee(const eas_engine_t *eng, const eas_field_t *fields, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        const eas_field_t *f = &fields[i];
+        if (f->kind != EAS_FIELD_TEXT || !f->data) {
+            continue;
+        }
+        if (f->tag == EAS_CALENDAR_ORGANIZER_EMAIL && f->len > 0 &&
+            !is_own_address(eng, (const char *)f->data, f->len)) {
+            return true;
+        }
+        if (f->tag == EAS_CALENDAR_MEETING_STATUS && f->len > 0 && f->len < 4) {
+            unsigned v = 0;
+            for (size_t k = 0; k < f->len; k++) {
+                char c = ((const char *)f->data)[k];
+                v = (c >= '0' && c <= '9') ? v * 10u + (unsigned)(c - '0') : 100u;
+            }
+            if (v == 3u || v == 5u || v == 7u || v == 11u || v == 13u || v == 15u) {
+                return true;
+            }
+        }
+    }
+    return false;
+}
+
 int eas_item_change(eas_engine_t *eng, const char *folder_id, const char *server_id,
                     eas_change_reason_t reason, unsigned flags, const eas_field_t *fields, size_t n,
                     uint32_t *id)
@@ -404,6 +453,9 @@ int eas_item_change(eas_engine_t *eng, const char *folder_id, const char *server
         err = EAS_ERR_NOMEM;
     }
     if (err == EAS_OK && n) {
+        if (change_by_attendee(eng, fields, n)) {
+            flags |= EAS_CHANGE_F_ATTENDEE;
+        }
         err = eas_outbox_filter(fields, n, flags, kept, &k);
     }
     if (err == EAS_OK) {

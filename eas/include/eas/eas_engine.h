@@ -467,7 +467,10 @@ typedef enum eas_change_reason {
 
 /** Flags for eas_item_change(). */
 /** The user is an attendee, not the organizer: only attendee-owned properties go out
-    (Reminder, BusyStatus, Categories) [S 1.2]. */
+    (Reminder, BusyStatus, Categories) [S 1.2]. The engine also decides this itself from the
+    change's fields: a Calendar:OrganizerEmail that is not the account's email, or a
+    MeetingStatus of a received meeting (3, 5, 7, 11, 13, 15). Pass the item's fields as
+    received; the flag is needed only when they carry neither. */
 #define EAS_CHANGE_F_ATTENDEE 0x01u
 /** The body the user edited was received complete and in the type the device edits. Without
     this flag any Body element is removed from the change [S 1.11]. */

@@ -1103,6 +1103,65 @@ def t_s1_13_outbox_item_status(tmp):
 
 
 @test
+def t_s1_2_attendee_change_sent(tmp):
+    """[S 1.2, 1.11] the engine, not a caller's flag, decides that the user is an attendee:
+    eas-sync passes the meeting's fields as received (no attendee flag). The Sync Change
+    actually sent (server request log) for the meeting organized by erin@ carries only the
+    attendee's own properties (Reminder, BusyStatus), never Subject, Location, the organizer
+    or MeetingStatus; the server's meeting keeps its Subject; no mail goes out on the
+    attendee's behalf. The same change with only MeetingStatus 3 (received meeting) is
+    filtered too. The user's own meeting (OrganizerEmail = the account) is sent whole."""
+    srv = Server(tmp)
+    try:
+        c = Client(tmp, OPT.sync, srv.url, device="attendee",
+                   extra=["--email", "testuser@example.test"])
+        c.run()
+        subject0 = srv.server_items()[("6", "6:6")]["data"]["Subject"]
+        sent0 = len(srv.control("GET", "sent")["sent"])
+
+        def change(name, sid, fields):
+            path = os.path.join(tmp, "%s.tsv" % name)
+            with open(path, "w") as f:
+                f.write("change\t6\t%s\t%s\n" % (sid, "\t".join(fields)))
+            srv.reset_log()
+            run = c.run(timeout_s=60, extra=["--local-changes", path])
+            assert_complete(run, name)
+            bodies = [r.get("body_xml") or "" for r in srv.requests(command="Sync")
+                      if "<Commands>" in (r.get("body_xml") or "")]
+            check(len(bodies) == 1, "%s: %d Syncs carried the change", name, len(bodies))
+            m = re.search(r"<Change>.*?</Change>", bodies[0] if bodies else "", re.S)
+            return m.group(0) if m else ""
+
+        organizer_props = ("Subject", "Location", "OrganizerEmail", "OrganizerName",
+                           "MeetingStatus", "Attendees", "StartTime", "EndTime")
+        for name, fields in (
+                ("by_organizer_address",
+                 ["Calendar:OrganizerEmail=erin@example.test", "Calendar:Subject=Renamed",
+                  "Calendar:Location=Elsewhere", "Calendar:Reminder=15",
+                  "Calendar:BusyStatus=1"]),
+                ("by_meeting_status",
+                 ["Calendar:MeetingStatus=3", "Calendar:Subject=Renamed again",
+                  "Calendar:Reminder=20", "Calendar:EndTime=20300101T000000Z"])):
+            ch = change(name, "6:6", fields)
+            check("<ServerId>6:6</ServerId>" in ch and re.search(r"<(\w+:)?Reminder>", ch),
+                  "%s: the attendee's Reminder was not sent: %s", name, ch)
+            leaked = [p for p in organizer_props if re.search(r"<(\w+:)?%s[ >/]" % p, ch)]
+            check(not leaked, "%s: organizer properties sent by an attendee: %s in %s",
+                  name, leaked, ch)
+        check(srv.server_items()[("6", "6:6")]["data"]["Subject"] == subject0,
+              "the attendee renamed the organizer's meeting")
+        check(len(srv.control("GET", "sent")["sent"]) == sent0,
+              "mail went out on the attendee's behalf")
+        ch = change("own_meeting", "6:9", ["Calendar:OrganizerEmail=testuser@example.test",
+                                            "Calendar:Subject=My call, renamed"])
+        check(re.search(r"<(\w+:)?Subject>My call, renamed</", ch),
+              "the organizer's own change lost its Subject: %s", ch)
+        print("  attendee changes carried only Reminder/BusyStatus; own meeting sent whole")
+    finally:
+        srv.close()
+
+
+@test
 def t_power_loss_outbox(tmp):
     """Local changes under power loss [S 1.13]: in 4 phases, eas-sync --local-changes queues
     Calendar and Contacts adds (phase 1: during the large first sync), Subject changes and
