@@ -52,7 +52,8 @@
  * --oauth-client-id ID (required), --oauth-tenant T, --oauth-authority URL, --oauth-scope S,
  * --oauth-device-endpoint / --oauth-token-endpoint / --oauth-authorize-endpoint URL (another
  * authorization server), --oauth-token-file FILE (default STATE/oauth-token, 0600),
- * --oauth-ca-file FILE (default --ca-file), --oauth-redirect-port N, --oauth-margin S (refresh
+ * --oauth-ca-file FILE (default --ca-file), --oauth-redirect-port N, --oauth-redirect-host
+ * 127.0.0.1|localhost (the host in the redirect URI), --oauth-margin S (refresh
  * this long before expiry), --oauth-wait S (how long the user has). A refresh token the
  * server refuses ends the run with "oauth":"authorization_needed" in the summary.
  *
@@ -1195,7 +1196,8 @@ static void usage(void)
                     "[--oauth-tenant T] [--oauth-authority URL] [--oauth-scope S] "
                     "[--oauth-device-endpoint URL] [--oauth-token-endpoint URL] "
                     "[--oauth-authorize-endpoint URL] [--oauth-token-file FILE] "
-                    "[--oauth-ca-file FILE] [--oauth-redirect-port N] [--oauth-margin S] "
+                    "[--oauth-ca-file FILE] [--oauth-redirect-port N] "
+                    "[--oauth-redirect-host 127.0.0.1|localhost] [--oauth-margin S] "
                     "[--oauth-wait S]]\n");
 }
 
@@ -1335,6 +1337,8 @@ int main(int argc, char **argv)
             oc.ca_file = v;
         } else if (!strcmp(argv[i], "--oauth-redirect-port")) {
             oc.redirect_port = (uint16_t)strtoul(v, NULL, 10);
+        } else if (!strcmp(argv[i], "--oauth-redirect-host")) {
+            oc.redirect_host = v;
         } else if (!strcmp(argv[i], "--oauth-margin")) {
             oc.refresh_margin_s = (uint32_t)strtoul(v, NULL, 10);
         } else if (!strcmp(argv[i], "--oauth-wait")) {

@@ -86,6 +86,10 @@ typedef struct easd_oauth_config {
     uint32_t refresh_margin_s; /**< refresh this long before expiry; default 300 */
     uint32_t http_timeout_ms;  /**< per request to the authorization server; default 30000 */
     uint16_t redirect_port;    /**< PKCE loopback port; 0 = any free port */
+    /** Host name in the redirect URI: "127.0.0.1" (default, RFC 8252 8.3) or "localhost"
+        (what Entra's portal registers as "http://localhost"). The listener is on
+        127.0.0.1 either way. */
+    const char *redirect_host;
     /** Device flow: show the code (required for easd_oauth_device_flow()). */
     void (*on_device_code)(void *user, const easd_oauth_device_code_t *dc);
     /** PKCE flow: open (or show) this URL in a browser (required for the PKCE flow). */

@@ -932,7 +932,10 @@ int easd_oauth_pkce_flow(easd_oauth_t *o, uint32_t max_wait_s)
         return EAS_ERR_IO;
     }
     char redirect[64];
-    snprintf(redirect, sizeof(redirect), "http://127.0.0.1:%u/", (unsigned)ntohs(sa.sin_port));
+    const char *rhost = o->cfg.redirect_host != NULL && strcmp(o->cfg.redirect_host, "localhost") == 0
+                            ? "localhost"
+                            : "127.0.0.1";
+    snprintf(redirect, sizeof(redirect), "http://%s:%u/", rhost, (unsigned)ntohs(sa.sin_port));
 
     /* The authorization URL. */
     size_t cap = 4096;
