@@ -325,8 +325,15 @@ int main(void)
     g_cal.exception_cap = APP_EXCEPTIONS;
     g_cal.attendees = g_att;
     g_cal.attendee_cap = APP_ATTENDEES;
-    eas_engine_mem_t mem = {g_folders, APP_FOLDERS, g_outbox, APP_OUTBOX, &g_arena,
-                            g_http_work, sizeof(g_http_work), &g_cal};
+    /* No cookie jar: the servers this image targets do not need one (saves its RAM). */
+    eas_engine_mem_t mem = {.folders = g_folders,
+                            .folder_cap = APP_FOLDERS,
+                            .outbox = g_outbox,
+                            .outbox_cap = APP_OUTBOX,
+                            .arena = &g_arena,
+                            .http_work = g_http_work,
+                            .http_work_len = sizeof(g_http_work),
+                            .cal = &g_cal};
     hal_net_t net = mps2_net_connector();
     rc = eas_engine_init(&g_eng, &cfg, &mem, &net, on_event, a);
     if (rc != EAS_OK) {
