@@ -575,8 +575,14 @@ static void rec_from_fields(easd_coll_t *c, const char *name, const easd_fields_
         if (f->kind == EAS_FIELD_END) {
             depth--;
         }
-        easd_rec_add(&r, f->tag, depth, (uint8_t)f->kind,
-                     f->kind == EAS_FIELD_TEXT ? EAS_FIELD_FINAL : 0, f->data, f->len);
+        if (f->kind == EAS_FIELD_TEXT) {
+            /* A leaf as the engine delivers one: START, its text, END. */
+            easd_rec_add(&r, f->tag, depth, EAS_FIELD_START, 0, NULL, 0);
+            easd_rec_add(&r, f->tag, depth, EAS_FIELD_TEXT, EAS_FIELD_FINAL, f->data, f->len);
+            easd_rec_add(&r, f->tag, depth, EAS_FIELD_END, 0, NULL, 0);
+        } else {
+            easd_rec_add(&r, f->tag, depth, (uint8_t)f->kind, 0, NULL, 0);
+        }
         if (f->kind == EAS_FIELD_START) {
             depth++;
         }

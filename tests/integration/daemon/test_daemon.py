@@ -35,8 +35,8 @@ PRODID:-//someone else//EN\r
 BEGIN:VEVENT\r
 UID:written-by-another-program-1\r
 DTSTAMP:20250101T000000Z\r
-DTSTART:20250305T140000Z\r
-DTEND:20250305T150000Z\r
+DTSTART:20250328T140000Z\r
+DTEND:20250328T150000Z\r
 SUMMARY:Written into the store\r
 RRULE:FREQ=MONTHLY;BYDAY=-1FR;COUNT=4\r
 EXDATE:20250425T140000Z\r
@@ -149,6 +149,12 @@ def ping_loop(tmp, server, cfg):
           exc[0].get("ExceptionStartTime", "").startswith("20250425T140000"),
           "EXDATE became a deleted Exception (%s)" % exc)
     d.wait_log("the add answered", "mine.ics is server item")
+    rc, out, _ = easctl(EASCTL, cfg, "agenda", "--from", "2025-03-01", "--to", "2025-06-30",
+                        env=dict(os.environ, TZ="Europe/Berlin"))
+    days = [l.split()[0] for l in out.splitlines() if "Written into the store" in l]
+    check(days == ["2025-03-28", "2025-05-30", "2025-06-27"],
+          "easctl agenda expands the locally written event: last Fridays, EXDATE gone (%s)"
+          % days)
     # Changing it locally changes the server item.
     with open(os.path.join(cal, "mine.ics")) as fh:
         text = fh.read()
