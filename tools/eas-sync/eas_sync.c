@@ -788,12 +788,24 @@ static int prepare_draft(app_t *a, const char *file, const char *self, int reply
         if (ll == 0) {
             in_head = 0;
         }
+        i += l + (i + l < n ? 1 : 0);
         if (in_head && reply_all && self &&
             (!strncasecmp(line, "To:", 3) || !strncasecmp(line, "Cc:", 3))) {
+            /* A folded To:/Cc: goes on in lines that start with white space (RFC 5322
+               2.2.3): unfold it first, or an address on a continuation line would stay. */
+            while (i < n && (in[i] == ' ' || in[i] == '\t')) {
+                size_t cl = strcspn(in + i, "\n");
+                size_t cll = cl > 0 && in[i + cl - 1] == '\r' ? cl - 1 : cl;
+                size_t have = strlen(line);
+                if (have + cll < sizeof(line)) {
+                    memcpy(line + have, in + i, cll);
+                    line[have + cll] = '\0';
+                }
+                i += cl + (i + cl < n ? 1 : 0);
+            }
             (void)eas_recipients_drop_self(line + 3, self);
         }
         fprintf(o, "%s\r\n", line);
-        i += l + (i + l < n ? 1 : 0);
     }
     long len = ftell(o);
     if (fflush(o) != 0 || fsync(fileno(o)) != 0 || len <= 0) {

@@ -1162,6 +1162,42 @@ def t_s1_2_attendee_change_sent(tmp):
 
 
 @test
+def t_s2_14_reply_all_folded(tmp):
+    """[S 2.14] reply-all with folded To:/Cc: headers (RFC 5322 folding: the user's own
+    address on a continuation line, any case): the address is dropped wherever it stands,
+    every other recipient stays, and the message is sent once as a SmartReply."""
+    srv = Server(tmp)
+    try:
+        me = "testuser@example.test"
+        c = Client(tmp, OPT.sync, srv.url, device="replyall", extra=["--email", me])
+        c.run()
+        path = os.path.join(tmp, "reply.eml")
+        with open(path, "wb") as f:
+            f.write(("From: Test User <%s>\r\n"
+                     "To: Alice <alice@example.test>,\r\n"
+                     "   Test User <TestUser@Example.Test>,\r\n"
+                     "\tCarol <carol@example.test>\r\n"
+                     "Cc: Bob <bob@example.test>,\r\n"
+                     " %s\r\n"
+                     "Subject: Re: folded\r\nMIME-Version: 1.0\r\n"
+                     "Content-Type: text/plain; charset=utf-8\r\n\r\nThanks.\r\n"
+                     % (me, me)).encode())
+        run = c.run(timeout_s=60, extra=["--send-mime", path, "--reply", "1:1:2",
+                                         "--reply-all"])
+        assert_complete(run, "reply-all run")
+        sent = srv.control("GET", "sent")["sent"]
+        check(len(sent) == 1 and sent[0]["command"] == "SmartReply", "sent: %s",
+              [(x["command"], x["to"], x["cc"]) for x in sent])
+        rcpt = (sent[0]["to"] + "," + sent[0]["cc"]).lower() if sent else ""
+        check(me not in rcpt, "own address kept in a folded header: %s", rcpt)
+        for other in ("alice@", "carol@", "bob@"):
+            check(other in rcpt, "%s lost from the recipients: %s", other, rcpt)
+        print("  To: %s | Cc: %s" % (sent[0]["to"], sent[0]["cc"]) if sent else "")
+    finally:
+        srv.close()
+
+
+@test
 def t_power_loss_outbox(tmp):
     """Local changes under power loss [S 1.13]: in 4 phases, eas-sync --local-changes queues
     Calendar and Contacts adds (phase 1: during the large first sync), Subject changes and
