@@ -209,6 +209,34 @@ static uint8_t *scope_base(eas_cal_item_parser_t *p, uint8_t scope)
 
 enum mark { M_PRESENT = 0, M_INVALID, M_TRUNCATED };
 
+/* A time with a zone ("...Z"), or - as EAS 16.x sends all-day times - without one: then
+ * parsed as if UTC and flagged, to be moved to the item's zone at finish. */
+static int parse_time_any(const uint8_t *buf, size_t len, int64_t *t, bool *floating)
+{
+    char tmp[40];
+    int rc = eas_cal_parse_time((const char *)buf, len, t);
+    *floating = false;
+    while (rc != EAS_OK && len > 0u && (buf[len - 1u] == ' ' || buf[len - 1u] == '\t')) {
+        len--;
+    }
+    if (rc != EAS_OK && len > 0u && len + 1u < sizeof(tmp) && buf[len - 1u] != 'Z') {
+        memcpy(tmp, buf, len);
+        tmp[len] = 'Z';
+        rc = eas_cal_parse_time(tmp, len + 1u, t);
+        *floating = rc == EAS_OK;
+    }
+    return rc;
+}
+
+static void mark_floating(eas_cal_item_parser_t *p, uint8_t scope, uint32_t bit)
+{
+    if (scope == S_ITEM) {
+        p->item->floating |= bit;
+    } else if (scope == S_EX && p->cur_ex >= 0) {
+        p->item->exceptions[p->cur_ex].floating |= bit;
+    }
+}
+
 static void mark(eas_cal_item_parser_t *p, uint8_t scope, uint32_t bit, enum mark m)
 {
     eas_cal_item_t *it = p->item;
@@ -438,17 +466,25 @@ static void leaf_end(eas_cal_item_parser_t *p)
             /* empty element: as if absent */
         }
         break;
-    case K_TIME:
-        rc = p->overflow ? EAS_ERR_CAL_TIME : eas_cal_parse_time((const char *)p->buf, p->len, &t);
+    case K_TIME: {
+        bool floating = false;
+        rc = p->overflow ? EAS_ERR_CAL_TIME : parse_time_any(p->buf, p->len, &t, &floating);
+        if (rc == EAS_OK && floating && f->scope == S_RECUR) {
+            rc = EAS_ERR_CAL_TIME; /* Until is an instant in every version */
+        }
         if (rc == EAS_OK) {
             if (f->off != 0xFFFFu) {
                 memcpy(base + f->off, &t, sizeof(t));
             }
             mark(p, f->scope, f->bit, M_PRESENT);
+            if (floating) {
+                mark_floating(p, f->scope, f->bit);
+            }
         } else {
             mark(p, f->scope, f->bit, M_INVALID);
         }
         break;
+    }
     case K_TZ:
         leaf_timezone(p);
         break;
@@ -621,6 +657,25 @@ int eas_cal_item_parser_finish(eas_cal_item_parser_t *p)
         it->tz.unspecified = ((it->present & EAS_CAL_F_TIMEZONE) != 0u);
         it->tz_source =
             ((it->present & EAS_CAL_F_TIMEZONE) != 0u) ? EAS_CAL_TZ_ZERO_UTC : EAS_CAL_TZ_NONE;
+    }
+    /* Zone-less (16.x) times are wall-clock times in the item's zone, now that it is known. */
+    if ((it->floating & EAS_CAL_F_START) != 0u) {
+        it->start = eas_cal_tz_to_utc(&it->tz, it->start);
+    }
+    if ((it->floating & EAS_CAL_F_END) != 0u) {
+        it->end = eas_cal_tz_to_utc(&it->tz, it->end);
+    }
+    for (size_t i = 0; i < it->exception_count && i < it->exception_cap; i++) {
+        eas_cal_exception_t *ex = &it->exceptions[i];
+        if ((ex->floating & EAS_CAL_F_START) != 0u) {
+            ex->start = eas_cal_tz_to_utc(&it->tz, ex->start);
+        }
+        if ((ex->floating & EAS_CAL_F_END) != 0u) {
+            ex->end = eas_cal_tz_to_utc(&it->tz, ex->end);
+        }
+        if ((ex->floating & EAS_CAL_F_EXCEPTION_START) != 0u) {
+            ex->exception_start = eas_cal_tz_to_utc(&it->tz, ex->exception_start);
+        }
     }
     err = EAS_OK;
 out:

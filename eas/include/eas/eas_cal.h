@@ -274,6 +274,7 @@ typedef struct eas_cal_exception {
     int64_t end;             /**< new end (if EAS_CAL_F_END) */
     uint32_t present;        /**< EAS_CAL_F_* */
     uint32_t invalid;        /**< EAS_CAL_F_* with malformed values */
+    uint32_t floating;       /**< EAS_CAL_F_* times sent without a zone (16.x), see the item */
     uint32_t reminder;       /**< minutes */
     uint8_t deleted;
     uint8_t all_day;
@@ -305,6 +306,11 @@ typedef struct eas_cal_item {
     uint32_t present;   /**< EAS_CAL_F_* received */
     uint32_t invalid;   /**< EAS_CAL_F_* received with a malformed value */
     uint32_t truncated; /**< EAS_CAL_F_* text fields cut to their capacity */
+    /** EAS_CAL_F_* times that arrived without a zone ("2026-06-01T00:00:00.000", as EAS
+        16.x sends an all-day event's StartTime/EndTime): read as wall-clock time in the
+        item's zone (the TimeZone element, else the device zone) and converted to UTC by
+        eas_cal_item_parser_finish(), so a 16.x all-day event starts at local midnight. */
+    uint32_t floating;
     uint32_t reminder;  /**< minutes before start */
     uint8_t all_day;
     uint8_t busy_status;    /**< 0 free, 1 tentative, 2 busy, 3 OOF, 4 elsewhere */

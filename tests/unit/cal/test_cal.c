@@ -812,6 +812,74 @@ static void collector_zone_fallbacks(void **state)
     assert_int_equal(eas_cal_item_parser_event(NULL, NULL), EAS_ERR_PARAM);
 }
 
+/* EAS 16.x sends an all-day event's times without a zone: wall-clock midnight in the item's
+ * zone (its TimeZone blob, else the device zone), not UTC midnight. 14.x ("...Z") unchanged;
+ * a zone-less Until is refused (an instant in every version). */
+static void collector_16x_all_day_times_are_local(void **state)
+{
+    (void)state;
+    static feeder_t f;
+    static eas_cal_exception_t ex[2];
+    eas_cal_tz_t berlin;
+    uint8_t blob[EAS_CAL_TZ_BLOB_LEN];
+    char b64[EAS_CAL_TZ_BASE64_LEN + 1];
+    size_t n = 0;
+    cal_case_blob(CAL_TZ_BERLIN, blob);
+    assert_int_equal(eas_cal_tz_parse(blob, sizeof blob, &berlin), EAS_OK);
+    assert_int_equal(eas_base64_encode(blob, sizeof blob, b64, sizeof b64, &n), EAS_OK);
+
+    for (int with_blob = 0; with_blob < 2; with_blob++) {
+        memset(&f, 0, sizeof f);
+        eas_cal_item_init(&g_item, ex, 2, NULL, 0);
+        eas_cal_item_parser_init(&f.p, &g_item, with_blob ? NULL : &berlin);
+        f_ev(&f, EAS_WBXML_EV_START, EAS_AIRSYNC_APPLICATION_DATA, NULL, 0);
+        if (with_blob) {
+            f_elem(&f, EAS_CALENDAR_TIMEZONE, b64);
+        }
+        f_elem(&f, EAS_CALENDAR_ALL_DAY_EVENT, "1");
+        f_elem(&f, EAS_CALENDAR_START_TIME, "2026-06-01T00:00:00.000");
+        f_elem(&f, EAS_CALENDAR_END_TIME, "2026-06-02T00:00:00.000");
+        f_ev(&f, EAS_WBXML_EV_START, EAS_CALENDAR_RECURRENCE, NULL, 0);
+        f_elem(&f, EAS_CALENDAR_TYPE, "0");
+        f_elem(&f, EAS_CALENDAR_OCCURRENCES, "3");
+        f_ev(&f, EAS_WBXML_EV_END, EAS_CALENDAR_RECURRENCE, NULL, 0);
+        f_ev(&f, EAS_WBXML_EV_START, EAS_CALENDAR_EXCEPTIONS, NULL, 0);
+        f_ev(&f, EAS_WBXML_EV_START, EAS_CALENDAR_EXCEPTION, NULL, 0);
+        f_elem(&f, EAS_AIRSYNCBASE_INSTANCE_ID, "2026-06-02T00:00:00.000");
+        f_elem(&f, EAS_CALENDAR_DELETED, "1");
+        f_ev(&f, EAS_WBXML_EV_END, EAS_CALENDAR_EXCEPTION, NULL, 0);
+        f_ev(&f, EAS_WBXML_EV_END, EAS_CALENDAR_EXCEPTIONS, NULL, 0);
+        f_ev(&f, EAS_WBXML_EV_END, EAS_AIRSYNC_APPLICATION_DATA, NULL, 0);
+        assert_int_equal(f.err, EAS_OK);
+        assert_int_equal(eas_cal_item_parser_finish(&f.p), EAS_OK);
+        assert_int_equal(g_item.floating, EAS_CAL_F_START | EAS_CAL_F_END);
+        assert_int_equal(g_item.invalid, 0);
+        /* Berlin is UTC+2 in June: local midnight is 22:00 UTC the day before. */
+        assert_int_equal(g_item.start, cal_t("20260531T220000Z"));
+        assert_int_equal(g_item.end, cal_t("20260601T220000Z"));
+        assert_int_equal(ex[0].exception_start, cal_t("20260601T220000Z"));
+        memset(&g_occ, 0, sizeof g_occ);
+        assert_int_equal(eas_cal_expand(&g_item, INT64_MIN, INT64_MAX, cal_collect, &g_occ),
+                         EAS_OK);
+        assert_int_equal(g_occ.n, 2); /* June 2 deleted by its InstanceId */
+        assert_int_equal(g_occ.occ[1].start, cal_t("20260602T220000Z"));
+    }
+    /* 14.x form: UTC as before, nothing floating. */
+    memset(&f, 0, sizeof f);
+    eas_cal_item_init(&g_item, NULL, 0, NULL, 0);
+    eas_cal_item_parser_init(&f.p, &g_item, &berlin);
+    f_ev(&f, EAS_WBXML_EV_START, EAS_AIRSYNC_APPLICATION_DATA, NULL, 0);
+    f_elem(&f, EAS_CALENDAR_START_TIME, "2026-05-31T22:00:00.000Z");
+    f_ev(&f, EAS_WBXML_EV_START, EAS_CALENDAR_RECURRENCE, NULL, 0);
+    f_elem(&f, EAS_CALENDAR_UNTIL, "2026-07-01T00:00:00.000");
+    f_ev(&f, EAS_WBXML_EV_END, EAS_CALENDAR_RECURRENCE, NULL, 0);
+    f_ev(&f, EAS_WBXML_EV_END, EAS_AIRSYNC_APPLICATION_DATA, NULL, 0);
+    assert_int_equal(eas_cal_item_parser_finish(&f.p), EAS_OK);
+    assert_int_equal(g_item.floating, 0);
+    assert_int_equal(g_item.start, cal_t("20260531T220000Z"));
+    assert_true((g_item.recurrence.invalid & EAS_CAL_RF_UNTIL) != 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -835,6 +903,7 @@ int main(void)
         cmocka_unit_test(callback_controls_the_walk),
         cmocka_unit_test(collector_fills_every_field),
         cmocka_unit_test(collector_zone_fallbacks),
+        cmocka_unit_test(collector_16x_all_day_times_are_local),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
