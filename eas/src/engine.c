@@ -458,6 +458,23 @@ static void on_complete(eas_engine_t *e)
                  (unsigned)rsp->status);
         (void)eng_emit(e, &tev);
     }
+    if (rsp->credentials_expire_days >= 0) {
+        /* The password (or the credentials behind the token) expires soon: the user should
+           change it before the server starts answering 457. */
+        eas_event_t cev = {.type = EAS_EV_CREDENTIALS_EXPIRE};
+        cev.u.credentials.days = (uint32_t)rsp->credentials_expire_days;
+        EAS_LOGW(MOD, "credentials expire in %ld day(s)", (long)rsp->credentials_expire_days);
+        (void)eng_emit(e, &cev);
+    }
+    if (rsp->has_rp) {
+        /* The server's protocol versions changed (X-MS-RP): the hierarchy is fetched again;
+           if our version is no longer offered, OPTIONS negotiates a new one first. */
+        EAS_LOGI(MOD, "server protocol versions changed (X-MS-RP): FolderSync again");
+        p->fs_pending = 1;
+        if (rsp->rp_versions != 0 && (rsp->rp_versions & eas_proto_ver_bit(e->version)) == 0) {
+            e->version = EAS_VER_NONE;
+        }
+    }
     switch (v.cls) {
     case EAS_HTTP_CLASS_OK:
         p->redirects = 0;

@@ -364,6 +364,19 @@ static int on_header(eas_http_framer_t *fr, const char *name, size_t nlen, const
         if (http_ver_from_text(v, vlen, &ver) == EAS_OK) {
             rsp->server_version = (uint8_t)ver;
         }
+    } else if (eq_nocase(name, nlen, "x-ms-rp")) {
+        rsp->has_rp = true;
+        while (next_elem(&v, &vlen, &e, &elen)) {
+            eas_proto_ver_t ver;
+            if (http_ver_from_text(e, elen, &ver) == EAS_OK) {
+                rsp->rp_versions |= eas_proto_ver_bit(ver);
+            }
+        }
+    } else if (eq_nocase(name, nlen, "x-ms-credentials-expire")) {
+        uint64_t days = 0;
+        if (parse_u64(v, vlen, INT32_MAX, &days)) {
+            rsp->credentials_expire_days = (int32_t)days;
+        } /* unparsable: as if absent */
     } else if (eq_nocase(name, nlen, "x-ms-asthrottle")) {
         size_t n = vlen < sizeof(rsp->throttle) - 1 ? vlen : sizeof(rsp->throttle) - 1;
         memcpy(rsp->throttle, v, n);
@@ -394,6 +407,7 @@ static bool must_keep(const char *name, size_t nlen)
         "content-length",        "transfer-encoding",     "connection",           "content-type",
         "content-encoding",      "retry-after",           "x-ms-location",        "location",
         "ms-asprotocolversions", "ms-asprotocolcommands", "ms-server-activesync", "x-ms-asthrottle",
+        "x-ms-rp",               "x-ms-credentials-expire",
     };
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
         if (eq_nocase(name, nlen, names[i])) {
@@ -463,6 +477,7 @@ static int on_head_end(eas_http_framer_t *fr)
         uint8_t keep = fr->flags & FL_NO_BODY;
         memset(rsp, 0, sizeof(*rsp));
         rsp->content_length = -1;
+        rsp->credentials_expire_days = -1;
         fr->flags = keep;
         fr->loc_prio = 0;
         fr->state = EAS_HTTP_FR_STATUS;
@@ -682,6 +697,7 @@ void eas_http_framer_init(eas_http_framer_t *fr, eas_http_response_t *rsp, char 
     memset(fr, 0, sizeof(*fr));
     memset(rsp, 0, sizeof(*rsp));
     rsp->content_length = -1;
+    rsp->credentials_expire_days = -1;
     fr->rsp = rsp;
     fr->line = line;
     fr->line_cap = line_cap;

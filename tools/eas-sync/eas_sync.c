@@ -680,6 +680,10 @@ static int on_event(void *user, eas_event_t *ev)
         printf(",\"status\":%u,\"retry_after\":%u}\n", ev->u.throttle.status,
                (unsigned)ev->u.throttle.retry_after_s);
         break;
+    case EAS_EV_CREDENTIALS_EXPIRE:
+        printf("{\"event\":\"credentials_expire\",\"days\":%u}\n",
+               (unsigned)ev->u.credentials.days);
+        break;
     case EAS_EV_PING_REJECTED:
         printf("{\"event\":\"ping_rejected\",\"folder\":");
         print_json_str(ev->u.folder.entry->server_id);

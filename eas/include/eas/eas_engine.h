@@ -265,7 +265,10 @@ typedef enum eas_event_type {
     /** u.throttle: the server throttles this device (an X-MS-ASThrottle header). The
         request's outcome follows as usual (a 503 goes to the back-off, honouring
         Retry-After). */
-    EAS_EV_THROTTLED
+    EAS_EV_THROTTLED,
+    /** u.credentials: the server says the credentials expire soon (X-MS-Credentials-Expire,
+        MS-ASHTTP): tell the user to change the password before access stops (HTTP 457). */
+    EAS_EV_CREDENTIALS_EXPIRE
 } eas_event_type_t;
 
 /** Item operations. */
@@ -357,6 +360,9 @@ typedef struct eas_event {
             bool final;     /**< END: nothing more comes for this id */
             uint64_t bytes; /**< END: attachment bytes delivered */
         } fetch;
+        struct {
+            uint32_t days; /**< days until the credentials expire */
+        } credentials;
         struct {
             const char *reason;     /**< X-MS-ASThrottle value, e.g. "CommandFrequency" */
             uint16_t status;        /**< the HTTP status it came with */

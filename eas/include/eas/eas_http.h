@@ -369,6 +369,12 @@ typedef struct eas_http_response {
     const char *location;
     /** X-MS-ASThrottle value ("" if none), truncated to fit. */
     char throttle[32];
+    /** X-MS-RP was present: the server's protocol versions changed (MS-ASHTTP); its list
+        is in rp_versions (EAS_HTTP_VER_BIT_*). The client re-runs FolderSync. */
+    bool has_rp;
+    uint8_t rp_versions;
+    /** X-MS-Credentials-Expire: days until the password expires; -1 if absent. */
+    int32_t credentials_expire_days;
 } eas_http_response_t;
 
 /** Framer states (internal; exposed for tests). */

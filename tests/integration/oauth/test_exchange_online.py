@@ -20,6 +20,7 @@ introspection endpoint, a routing cookie that must come back, DeviceInformation 
                  refused refresh, state "authorization_needed" persisted, no loop
   pkce           --auth oauth-pkce: the scripted browser follows the authorization URL and
                  delivers the redirect to eas-sync's loopback listener
+  signals        X-MS-Credentials-Expire becomes an event; X-MS-RP makes FolderSync run again
 
 Arguments: eas-sync, eas-testserver, mailbox. A transcript of the device flow is written to
 $EASD_OAUTH_TRANSCRIPT when set.
@@ -330,6 +331,20 @@ def scenarios_with(tmp, gw, redirect_port):
               "code_challenge=" in auth_ev[0]["url"], "PKCE: S256 challenge in the authorization URL")
         check(rc == 0 and s.get("complete") and s.get("oauth") == "ready",
               "PKCE + loopback redirect: first sync complete (%s)" % s.get("error"))
+
+        # ---- X-MS-Credentials-Expire and X-MS-RP ----
+        srv.stop()
+        srv = EasServer(os.path.join(tmp), gw, "--credentials-expire", "5", "--rp-once")
+        servers = [srv]
+        rc, events, err, out = run(eas_sync_args(srv, gw, state, "oauth-pkce"))
+        reqs = srv.requests()
+        ce = [e for e in events if e.get("event") == "credentials_expire"]
+        check(rc == 0 and ce and ce[0]["days"] == 5,
+              "X-MS-Credentials-Expire reported as an event (%d day(s))" % (ce[0]["days"] if ce else -1))
+        i_rp = [i for i, r in enumerate(reqs) if r.get("x_ms_rp")]
+        check(i_rp and any(r.get("command") == "FolderSync" and r.get("status") == 200
+                           for r in reqs[i_rp[0] + 1:]),
+              "X-MS-RP: FolderSync ran again after the response that carried it")
     finally:
         for s in servers:
             s.stop()

@@ -10,7 +10,9 @@
 - commands other than Provision and Settings are refused (HTTP 403) until the device told
   the server its DeviceInformation (Settings, or Provision in 14.1+).
 
-Test hook: revoke_after=N makes the server revoke, at the OAuth server, the access token of
+Test hooks: credentials_expire=DAYS sends X-MS-Credentials-Expire with every accepted
+request; rp_once sends X-MS-RP (versions changed) with the first Sync response;
+revoke_after=N makes the server revoke, at the OAuth server, the access token of
 the N-th authenticated request (then answer it 401): an access token that dies mid-session.
 """
 import base64
@@ -28,7 +30,8 @@ COOKIE_NAME = "X-BackEndCookie"
 class ExchangeOnline:
     def __init__(self, introspect_url, token_url, revoke_url, rs_client, rs_secret,
                  rs_scope="eas.introspect", required_scope="EAS.AccessAsUser.All",
-                 revoke_after=0, secure_cookie=False):
+                 revoke_after=0, secure_cookie=False, credentials_expire=None,
+                 rp_once=False):
         self.introspect_url = introspect_url
         self.token_url = token_url
         self.revoke_url = revoke_url
@@ -38,6 +41,8 @@ class ExchangeOnline:
         self.required_scope = required_scope
         self.revoke_after = revoke_after
         self.secure_cookie = secure_cookie
+        self.credentials_expire = credentials_expire  # days, sent on every accepted request
+        self.rp_pending = rp_once  # X-MS-RP on the first Sync response
         self.lock = threading.Lock()
         self.rs_token = None
         self.rs_token_exp = 0
@@ -143,6 +148,17 @@ class ExchangeOnline:
         c = "%s=%s; Path=/Microsoft-Server-ActiveSync; HttpOnly; Max-Age=86400" % (COOKIE_NAME,
                                                                                  value)
         return c + ("; Secure" if self.secure_cookie else "")
+
+    def extra_headers(self, cmd, rec):
+        h = {}
+        if self.credentials_expire is not None:
+            h["X-MS-Credentials-Expire"] = str(self.credentials_expire)
+        with self.lock:
+            if self.rp_pending and cmd == "Sync":
+                self.rp_pending = False
+                h["X-MS-RP"] = "16.1"
+                rec["x_ms_rp"] = True
+        return h
 
     def device_info_ok(self, cmd, device, rec):
         if cmd in ("Provision", "Settings", "OPTIONS") or device.info:

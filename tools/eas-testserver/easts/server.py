@@ -465,6 +465,7 @@ class EasHandler(BaseHTTPRequestHandler):
                 self._exo_headers["Set-Cookie"] = set_cookie
             if not allowed:
                 return cmds.Reply(status=403, body=b""), send_fault
+            self._exo_headers.update(srv.exo.extra_headers(cmd, rec))
         for f in fired:
             if f["type"] == "invalidate_policy":
                 for d in _devices(user, f.get("device") or dev_id):
