@@ -279,8 +279,18 @@ int main(int argc, char **argv)
             fprintf(stderr, "easctl: ITEM must not contain spaces\n");
             return 2;
         }
-        (void)snprintf(line, sizeof(line), "respond %s %s%s%s", argv[i], argv[i + 1],
-                       argc - i == 4 ? " " : "", argc - i == 4 ? argv[i + 3] : "");
+        if (argc - i == 4) {
+            /* The day in easctl's local time, sent as an instant range. */
+            int64_t from = 0;
+            if (parse_day(argv[i + 3], &from) != 0) {
+                fprintf(stderr, "easctl: --occurrence wants YYYY-MM-DD\n");
+                return 2;
+            }
+            (void)snprintf(line, sizeof(line), "respond %s %s %lld %lld", argv[i], argv[i + 1],
+                           (long long)from, (long long)next_day(from));
+        } else {
+            (void)snprintf(line, sizeof(line), "respond %s %s", argv[i], argv[i + 1]);
+        }
     } else {
         usage();
         return 2;

@@ -1159,11 +1159,12 @@ static int occ_on_day(void *user, const eas_cal_occurrence_t *o)
     return EAS_OK;
 }
 
-/* "respond ITEM accept|tentative|decline [YYYY-MM-DD]": ITEM is a store file (path or name)
-   or a ServerId. */
+/* "respond ITEM accept|tentative|decline [FROM TO]": ITEM is a store file (path or name) or
+   a ServerId; FROM..TO (Unix seconds) is the day easctl means in its own local time. */
 static void ctl_respond(char *args, char *out, size_t cap)
 {
-    char *item = strtok(args, " "), *word = strtok(NULL, " "), *date = strtok(NULL, " ");
+    char *item = strtok(args, " "), *word = strtok(NULL, " ");
+    char *from_s = strtok(NULL, " "), *to_s = strtok(NULL, " ");
     eas_meeting_reply_t reply = 0;
     if (word) {
         reply = !strcmp(word, "accept")      ? EAS_MEETING_ACCEPT
@@ -1171,8 +1172,8 @@ static void ctl_respond(char *args, char *out, size_t cap)
                 : !strcmp(word, "decline")   ? EAS_MEETING_DECLINE
                                              : 0;
     }
-    if (!item || !reply) {
-        (void)snprintf(out, cap, "error: respond ITEM accept|tentative|decline [DATE]\n");
+    if (!item || !reply || (from_s && !to_s)) {
+        (void)snprintf(out, cap, "error: respond ITEM accept|tentative|decline [FROM TO]\n");
         return;
     }
     const char *base = strrchr(item, '/') ? strrchr(item, '/') + 1 : item;
@@ -1193,17 +1194,19 @@ static void ctl_respond(char *args, char *out, size_t cap)
         return;
     }
     char instance[40] = "";
-    if (date) {
+    if (from_s) {
 #if CONFIG_EAS_CALENDAR
-        int y, m, d;
         char rp[EASD_PATH_MAX + 300];
         char *data = NULL;
         size_t len = 0;
         static eas_cal_exception_t ex[CONFIG_EAS_CAL_MAX_EXCEPTIONS];
         static eas_cal_attendee_t at[64];
         eas_cal_item_t it;
-        if (sscanf(date, "%d-%d-%d", &y, &m, &d) != 3) {
-            (void)snprintf(out, cap, "error: --occurrence wants YYYY-MM-DD\n");
+        find_occ_t fo = {.day_from = strtoll(from_s, NULL, 10),
+                         .day_to = strtoll(to_s, NULL, 10),
+                         .found = INT64_MIN};
+        if (fo.day_to <= fo.day_from || fo.day_to - fo.day_from > 2 * 86400) {
+            (void)snprintf(out, cap, "error: bad occurrence day\n");
             return;
         }
         rec_path(c, e->name, rp, sizeof(rp));
@@ -1215,13 +1218,10 @@ static void ctl_respond(char *args, char *out, size_t cap)
             return;
         }
         free(data);
-        struct tm tm = {.tm_year = y - 1900, .tm_mon = m - 1, .tm_mday = d, .tm_isdst = -1};
-        find_occ_t fo = {.day_from = (int64_t)mktime(&tm), .found = INT64_MIN};
-        tm = (struct tm){.tm_year = y - 1900, .tm_mon = m - 1, .tm_mday = d + 1, .tm_isdst = -1};
-        fo.day_to = (int64_t)mktime(&tm);
-        (void)eas_cal_expand(&it, fo.day_from - 86400 * 2, fo.day_to, occ_on_day, &fo);
+        /* From two days earlier: an occurrence moved onto that day keeps its pattern start. */
+        (void)eas_cal_expand(&it, fo.day_from - 2 * 86400, fo.day_to, occ_on_day, &fo);
         if (fo.found == INT64_MIN) {
-            (void)snprintf(out, cap, "error: no occurrence of %s on %s\n", item, date);
+            (void)snprintf(out, cap, "error: no occurrence of %s on that day\n", item);
             return;
         }
         (void)eas_cal_format_time(fo.found, EAS_CAL_FMT_EAS, instance, sizeof(instance));

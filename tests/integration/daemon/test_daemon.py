@@ -175,6 +175,17 @@ def ping_loop(tmp, server, cfg):
              lambda: server.control("meeting_responses")["meeting_responses"])
     mr = server.control("meeting_responses")["meeting_responses"]
     check(len(mr) == 1 and str(mr[0]["user_response"]) == "1", "one accept reached the server")
+    rc, out, _ = easctl(EASCTL, cfg, "respond", "6:2", "tentative", "--occurrence", "2025-01-08")
+    check(rc == 0 and "2025-01-08T08:00:00.000Z" in out,
+          "easctl respond --occurrence finds that day's occurrence (%s)" % out.strip())
+    wait_for("the occurrence's response on the server",
+             lambda: len(server.control("meeting_responses")["meeting_responses"]) == 2)
+    mr = server.control("meeting_responses")["meeting_responses"][1]
+    check(mr["instance_id"] == "2025-01-08T08:00:00.000Z" and str(mr["user_response"]) == "2",
+          "the server got a tentative for that InstanceId")
+    rc, out, _ = easctl(EASCTL, cfg, "respond", "6:2", "accept", "--occurrence", "2025-01-09")
+    check(rc == 1 and "no occurrence of 6:2 on that day" in out, "no occurrence that day: refused (%s)"
+          % out.strip())
     rc, out, _ = easctl(EASCTL, cfg, "sync")
     check(rc == 0 and "sync requested" in out, "easctl sync")
     # SIGHUP: a broken file is refused, a good one is loaded.
