@@ -574,6 +574,47 @@ def t_s1_9_stale_change(tmp):
         srv.close()
 
 
+@test
+def t_s1_9_exception_older_dtstamp(tmp):
+    """[S 1.9] the organizer moves one occurrence again (exception StartTime 10:00 -> 12:00)
+    and the change arrives with a DtStamp older than the copy the device holds: the later
+    response still wins - the expanded series shows the occurrence at 12:00, not at 10:00,
+    and the rest of the series is unchanged."""
+    srv = Server(tmp)
+    try:
+        exp = ["--expand-from", "20250101T000000Z", "--expand-days", "60"]
+        c = Client(tmp, OPT.sync, srv.url, device="order3", extra=exp)
+        first = c.run()
+        view = View().apply(first.events)
+
+        def occ(run):
+            evs = [e for e in run.events if e.get("server_id") == "6:2" and
+                   e.get("event") in ("item_add", "item_change")]
+            return evs[-1].get("calendar", {}).get("occurrences", []) if evs else []
+        before = occ(first)
+        check("20250115T100000Z*" in before, "the moved occurrence before: %s", before)
+        data = srv.server_items()[("6", "6:2")]["data"]
+        ex = [dict(x) for x in data["Exceptions"]]
+        for x in ex:
+            if x["ExceptionStartTime"] == "20250115T080000Z":
+                x["StartTime"], x["EndTime"] = "20250115T120000Z", "20250115T123000Z"
+        srv.changes([{"op": "change_item", "server_id": "6:2",
+                      "set": {"Exceptions": ex, "DtStamp": "20240101T000000Z"}}])
+        run = c.run()
+        assert_complete(run)
+        view.apply(run.events)
+        after = occ(run)
+        check("20250115T120000Z*" in after and "20250115T100000Z*" not in after,
+              "the later change with the older DtStamp did not win: %s", after)
+        check([o for o in after if "20250115" not in o] ==
+              [o for o in before if "20250115" not in o],
+              "the rest of the series changed: %s -> %s", before, after)
+        assert_view_matches_server(view, srv)
+        print("  occurrence of Jan 15 now %s" % [o for o in after if "20250115" in o])
+    finally:
+        srv.close()
+
+
 # ---- [S 2.9, 2.2] back-off -----------------------------------------------------------------
 
 def _backoff(tmp, retry_after):
