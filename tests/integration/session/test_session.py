@@ -21,8 +21,9 @@ import traceback
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from sessionlib import (DEMO, Client, Failure, Server, View, check, cleanup,  # noqa: E402
-                        field, new_tmp, rng_from_env, sync_keys, sync_requests)
+from sessionlib import (DEMO, SELECTED_TYPES, Client, Failure, Server, View,  # noqa: E402
+                        check, cleanup, field, new_tmp, rng_from_env, sync_keys,
+                        sync_requests)
 
 OPT = None
 TESTS = {}
@@ -611,6 +612,44 @@ def t_s1_9_exception_older_dtstamp(tmp):
               "the rest of the series changed: %s -> %s", before, after)
         assert_view_matches_server(view, srv)
         print("  occurrence of Jan 15 now %s" % [o for o in after if "20250115" in o])
+    finally:
+        srv.close()
+
+
+@test
+def t_ri_folder_never_synced(tmp):
+    """A Recipient Information cache folder (type 19, Horde lists one) holding items, with
+    every class selected (--classes Calendar,Contacts,Email,Tasks,Notes): the folder is
+    listed, but no Sync, GetItemEstimate or Ping ever names it and none of its items
+    reaches the application; every other folder syncs completely."""
+    srv = Server(tmp)
+    try:
+        ri = srv.changes([{"op": "add_folder", "name": "RI", "type": 19}])[0]
+        ri = ri["folder"]
+        srv.changes([{"op": "add_item", "folder": ri, "class": "Email",
+                      "data": {"Subject": "ri entry %d" % i, "To": "x%d@example.test" % i}}
+                     for i in range(3)])
+        c = Client(tmp, OPT.sync, srv.url, device="riall",
+                   extra=["--classes", "Calendar,Contacts,Email,Tasks,Notes", "--push", "3"])
+        run = c.run(timeout_s=60)
+        assert_complete(run)
+        view = View().apply(run.events)
+        check(ri in view.folders, "the RI folder %s was not listed: %s", ri,
+              sorted(view.folders))
+        named = [(r["seq"], r["command"]) for r in srv.requests()
+                 if r["command"] in ("Sync", "GetItemEstimate", "Ping") and
+                 re.search(r"<(\w+:)?(CollectionId|Id)>%s</" % re.escape(ri),
+                           r.get("body_xml") or "")]
+        check(not named, "requests naming the RI folder %s: %s", ri, named)
+        leaked = [k for k in view.items if k[0] == ri]
+        check(not leaked, "RI items reached the application: %s", leaked)
+        # Every item of every syncable class (Notes too, as they are selected here).
+        types = {fid: int(f["type"]) for fid, f in srv.server_folders().items()}
+        want = {k for k in srv.server_items(selected_only=False)
+                if types.get(k[0]) in SELECTED_TYPES | {10, 17}}
+        check(set(view.items) == want, "view differs from the server: missing %s, extra %s",
+              sorted(want - set(view.items))[:5], sorted(set(view.items) - want)[:5])
+        print("  RI folder %s listed, never synced; %d other items" % (ri, len(view.items)))
     finally:
         srv.close()
 
