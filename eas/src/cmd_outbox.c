@@ -432,9 +432,9 @@ static bool change_by_attendee(const eas_engine_t *eng, const eas_field_t *field
     return false;
 }
 
-int eas_item_change(eas_engine_t *eng, const char *folder_id, const char *server_id,
-                    eas_change_reason_t reason, unsigned flags, const eas_field_t *fields, size_t n,
-                    uint32_t *id)
+static int change_item(eas_engine_t *eng, const char *folder_id, const char *server_id,
+                       const char *instance, eas_change_reason_t reason, unsigned flags,
+                       const eas_field_t *fields, size_t n, uint32_t *id)
 {
     int err = EAS_OK;
     if (id) {
@@ -459,10 +459,35 @@ int eas_item_change(eas_engine_t *eng, const char *folder_id, const char *server
         err = eas_outbox_filter(fields, n, flags, kept, &k);
     }
     if (err == EAS_OK) {
-        err = queue(eng, EAS_OUTBOX_CHANGE, folder_id, server_id, NULL, 0, kept, k, id);
+        err = queue(eng, EAS_OUTBOX_CHANGE, folder_id, server_id, instance, 0, kept, k, id);
     }
     eas_arena_release(eng->mem.arena, mark);
     return err;
+}
+
+int eas_item_change(eas_engine_t *eng, const char *folder_id, const char *server_id,
+                    eas_change_reason_t reason, unsigned flags, const eas_field_t *fields, size_t n,
+                    uint32_t *id)
+{
+    return change_item(eng, folder_id, server_id, NULL, reason, flags, fields, n, id);
+}
+
+int eas_item_change_occurrence(eas_engine_t *eng, const char *folder_id, const char *server_id,
+                               const char *instance_id, eas_change_reason_t reason,
+                               unsigned flags, const eas_field_t *fields, size_t n, uint32_t *id)
+{
+    if (id) {
+        *id = 0;
+    }
+    if (!eng || !instance_id || !instance_id[0] || strlen(instance_id) > CONFIG_EAS_SERVER_ID_MAX) {
+        return EAS_ERR_PARAM;
+    }
+    /* Before 16.0 one occurrence can only be changed through the master's Exceptions, which
+       this API does not build: refuse rather than change the whole series. */
+    if (eng->version != EAS_VER_NONE && eng->version < EAS_VER_16_0) {
+        return EAS_ERR_UNSUPPORTED;
+    }
+    return change_item(eng, folder_id, server_id, instance_id, reason, flags, fields, n, id);
 }
 
 int eas_item_delete(eas_engine_t *eng, const char *folder_id, const char *server_id, uint32_t *id)

@@ -263,12 +263,36 @@ static int sync_commands(void *user, eas_wbxml_enc_t *enc)
                 eas_wbxml_enc_start(enc, ent.kind == EAS_OUTBOX_CHANGE ? EAS_AIRSYNC_CHANGE
                                                                        : EAS_AIRSYNC_DELETE);
                 eas_wbxml_enc_elem_text(enc, EAS_AIRSYNC_SERVER_ID, ent.server_id);
+                if (ent.kind == EAS_OUTBOX_CHANGE && ent.instance_id && ent.instance_id[0]) {
+                    /* One occurrence (eas_item_change_occurrence, 16.x). */
+                    eas_wbxml_enc_elem_text(enc, EAS_AIRSYNCBASE_INSTANCE_ID, ent.instance_id);
+                }
             }
             if (ent.kind != EAS_OUTBOX_DELETE) {
                 size_t pos = 0;
                 eas_field_t f;
+                bool v16 = e->version >= EAS_VER_16_0;
+                unsigned skip = 0; /* depth inside a Calendar:Exceptions left out at 16.x */
                 eas_wbxml_enc_start(enc, EAS_AIRSYNC_APPLICATION_DATA);
                 while (eas_outbox_field_next(ent.fields, ent.fields_len, &pos, &f) == 1) {
+                    if (skip > 0 || (v16 && f.kind == EAS_FIELD_START &&
+                                     f.tag == EAS_CALENDAR_EXCEPTIONS)) {
+                        /* A 16.x client MUST NOT send Exceptions (MS-ASCAL): occurrences
+                           change through eas_item_change_occurrence(). */
+                        skip = f.kind == EAS_FIELD_START ? skip + 1
+                               : f.kind == EAS_FIELD_END ? skip - 1
+                                                         : skip;
+                        continue;
+                    }
+                    if (v16 && f.kind == EAS_FIELD_TEXT && f.tag == EAS_CALENDAR_LOCATION) {
+                        /* 16.x has no Calendar:Location: AirSyncBase:Location/DisplayName. */
+                        eas_wbxml_enc_start(enc, EAS_AIRSYNCBASE_LOCATION);
+                        eas_wbxml_enc_start(enc, EAS_AIRSYNCBASE_DISPLAY_NAME);
+                        eas_wbxml_enc_text(enc, f.data, f.len);
+                        eas_wbxml_enc_end(enc);
+                        eas_wbxml_enc_end(enc);
+                        continue;
+                    }
                     if (f.kind == EAS_FIELD_START) {
                         eas_wbxml_enc_start(enc, f.tag);
                     } else if (f.kind == EAS_FIELD_END) {

@@ -37,6 +37,7 @@
  *   add     FOLDER_ID  Page:Tag=value ...          e.g. Calendar:Subject=Lunch
  *   change  FOLDER_ID  SERVER_ID  Page:Tag=value ...
  *   delete  FOLDER_ID  SERVER_ID
+ *   change-occurrence  FOLDER_ID  SERVER_ID  INSTANCE_ID  Page:Tag=value ...   (16.x)
  * (values are text, without TABs or line ends; '#' lines and blank lines are skipped; field
  * names need CONFIG_EAS_WBXML_NAMES). A full outbox makes it wait for answers. Adds
  * are queued as soon as their folder is known; changes and deletes once the first sync of
@@ -999,8 +1000,10 @@ static int local_queue(app_t *a)
         size_t n = lc_split(line, w, sizeof(w) / sizeof(w[0]));
         int is_add = !strcmp(w[0], "add"), is_change = !strcmp(w[0], "change");
         int is_delete = !strcmp(w[0], "delete");
-        size_t first = is_add ? 2 : 3;
-        if ((!is_add && !is_change && !is_delete) || n < first || (is_delete && n != 3)) {
+        int is_occ = !strcmp(w[0], "change-occurrence");
+        size_t first = is_add ? 2 : is_occ ? 4 : 3;
+        if ((!is_add && !is_change && !is_delete && !is_occ) || n < first ||
+            (is_delete && n != 3)) {
             fprintf(stderr, "eas-sync: --local-changes: bad line %lu\n", ln);
             a->failed = EAS_ERR_PARAM;
             rc = -1;
@@ -1021,6 +1024,9 @@ static int local_queue(app_t *a)
             err = is_add      ? eas_item_add(&a->eng, w[1], fields, (size_t)nf, &id)
                   : is_change ? eas_item_change(&a->eng, w[1], w[2], EAS_CHANGE_EDIT, 0, fields,
                                                 (size_t)nf, &id)
+                  : is_occ    ? eas_item_change_occurrence(&a->eng, w[1], w[2], w[3],
+                                                           EAS_CHANGE_EDIT, 0, fields, (size_t)nf,
+                                                           &id)
                               : eas_item_delete(&a->eng, w[1], w[2], &id);
             if (err == EAS_ERR_OUTBOX_FULL) {
                 /* Not queued: try again once the server answered some (a small outbox). */

@@ -500,6 +500,19 @@ int eas_item_change(eas_engine_t *eng, const char *folder_id, const char *server
                     eas_change_reason_t reason, unsigned flags, const eas_field_t *fields, size_t n,
                     uint32_t *id);
 
+/**
+ * @brief Queue a change of one occurrence of a recurring calendar item (EAS 16.0+): sent as
+ *        a Sync Change with the item's ServerId and AirSyncBase:InstanceId (the occurrence's
+ *        original start, as the server sent it, e.g. "2026-06-02T09:00:00.000Z"), never as
+ *        Exceptions of the master, which a 16.x client must not send. Same field rules as
+ *        eas_item_change().
+ * @return as eas_item_change(); EAS_ERR_UNSUPPORTED when the account negotiated a version
+ *         below 16.0 (the engine never rewrites the change into one of the whole series).
+ */
+int eas_item_change_occurrence(eas_engine_t *eng, const char *folder_id, const char *server_id,
+                               const char *instance_id, eas_change_reason_t reason,
+                               unsigned flags, const eas_field_t *fields, size_t n, uint32_t *id);
+
 /** @brief Queue a delete of a server item; persisted before returning. */
 int eas_item_delete(eas_engine_t *eng, const char *folder_id, const char *server_id, uint32_t *id);
 

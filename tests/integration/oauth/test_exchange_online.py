@@ -21,6 +21,8 @@ introspection endpoint, a routing cookie that must come back, DeviceInformation 
   pkce           --auth oauth-pkce: the scripted browser follows the authorization URL and
                  delivers the redirect to eas-sync's loopback listener
   signals        X-MS-Credentials-Expire becomes an event; X-MS-RP makes FolderSync run again
+  occurrence     eas_item_change_occurrence() at 16.1: Sync Change with AirSyncBase:InstanceId,
+                 Calendar:Location sent as AirSyncBase:Location/DisplayName
 
 Arguments: eas-sync, eas-testserver, mailbox. A transcript of the device flow is written to
 $EASD_OAUTH_TRANSCRIPT when set.
@@ -41,6 +43,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import glewlwyd  # noqa: E402
 
 EAS_SYNC, SERVER, MAILBOX = sys.argv[1:4]
+events_first = []  # the first sync's events (items to change later)
 USER, PASSWORD = "testuser", "testpass"
 
 
@@ -176,6 +179,8 @@ def scenarios_with(tmp, gw, redirect_port):
         state = os.path.join(tmp, "state-dev")
         shown = []
         rc, events, err, out = run(eas_sync_args(srv, gw, state), approver(gw, shown))
+        global events_first
+        events_first = events
         transcript = os.environ.get("EASD_OAUTH_TRANSCRIPT")
         if transcript:
             with open(transcript, "w") as fh:
@@ -345,6 +350,36 @@ def scenarios_with(tmp, gw, redirect_port):
         check(i_rp and any(r.get("command") == "FolderSync" and r.get("status") == 200
                            for r in reqs[i_rp[0] + 1:]),
               "X-MS-RP: FolderSync ran again after the response that carried it")
+
+        # ---- 16.x: one occurrence changed with InstanceId; Location as AirSyncBase ----
+        rec_item = None
+        for e in events_first:
+            f = dict((k, v) for k, v in e.get("fields", []) if isinstance(v, str))
+            if e.get("event") == "item_add" and e.get("class") == "Calendar" and \
+                    "Recurrence.Type" in f and "StartTime" in f:
+                rec_item = (e["folder"], e["server_id"], f["StartTime"])
+                break
+        check(rec_item is not None, "a recurring calendar item to change (%s)" % (rec_item,))
+        st0 = rec_item[2]
+        instance = "%s-%s-%sT%s:%s:%s.000Z" % (st0[0:4], st0[4:6], st0[6:8], st0[9:11],
+                                              st0[11:13], st0[13:15])
+        lc = os.path.join(tmp, "local-occ.txt")
+        with open(lc, "w") as fh:
+            fh.write("change-occurrence\t%s\t%s\t%s\tCalendar:Subject=Moved\t"
+                     "Calendar:Location=Room 7\n" % (rec_item[0], rec_item[1], instance))
+        rc, events, err, out = run(eas_sync_args(srv, gw, state, "oauth-pkce", "--local-changes",
+                                                 lc))
+        syncs = [r for r in srv.control("requests")["requests"]
+                 if r.get("command") == "Sync" and "<Change>" in (r.get("body_xml") or "")]
+        body = syncs[0]["body_xml"] if syncs else ""
+        check(syncs and "InstanceId>%s<" % instance in body and "Exceptions" not in body,
+              "the occurrence change went out as Change + AirSyncBase:InstanceId, no Exceptions")
+        check("Location>" in body and "DisplayName>Room 7<" in body and
+              "Calendar:Location" not in body.replace("AirSyncBase:Location", ""),
+              "Location sent as AirSyncBase:Location/DisplayName at 16.1")
+        ob = [e for e in events if e.get("event") == "outbox_result"]
+        check(rc == 0 and ob, "the server answered the change (%s)" %
+              [(o.get("status"), o.get("final")) for o in ob])
     finally:
         for s in servers:
             s.stop()
