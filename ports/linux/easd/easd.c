@@ -1105,11 +1105,12 @@ static size_t status_text(char *buf, size_t cap, bool running)
     }
     return (size_t)snprintf(
         buf, cap,
-        "daemon: %s\naccount: %s\nserver: %s\nstate: %s\nlast_sync: %s\nheartbeat: %u s\n"
+        "daemon: %s\naccount: %s\nserver: %s\nstate: %s\nlast_sync: %s\n"
+        "heartbeat: adaptive, ceiling %u s\n"
         "last_error: %s\noutbox: %zu\nfolders: %zu\nconflicts: %lu\n",
         running ? "running" : "not running", g.cfg.user, g.acct.url ? g.acct.url : "",
         g.stopped_err ? eas_engine_state_name(g.state) : eas_engine_state_name(g.state), ts,
-        (unsigned)g.acct.ping_interval_s, g.last_error[0] ? g.last_error : "none",
+        (unsigned)g.acct.ping_ceiling_s, g.last_error[0] ? g.last_error : "none",
         g.engine_up ? eas_outbox_pending(&g.eng, EAS_OUTBOX_NONE) : 0, g.ncolls, g.conflicts);
 }
 
@@ -1341,7 +1342,9 @@ static int account_setup(void)
     g.acct.body_type = g.cfg.body_type;
     g.acct.body_truncation = g.cfg.body_truncation;
     g.acct.window_size = g.cfg.window_size;
-    g.acct.ping_interval_s = g.cfg.heartbeat_s;
+    /* The engine adapts the heartbeat between its start value and this ceiling. */
+    g.acct.ping_ceiling_s = g.cfg.heartbeat_s;
+    g.acct.ping_interval_s = g.cfg.heartbeat_s < 480u ? g.cfg.heartbeat_s : 0u;
     g.acct.store_prefix = "acct0";
     g.acct.progress = g.tty;
     return 0;
