@@ -311,17 +311,14 @@ int easd_config_load(const char *path, easd_config_t *cfg, char *err, size_t err
         (void)snprintf(cfg->user, sizeof(cfg->user), "%s", cfg->address);
     }
     if ((cfg->password_file[0] != '\0') == (cfg->password_command[0] != '\0')) {
-        seterr(err, errcap, "%s: exactly one of \"password_file\" and \"password_command\"",
-               path);
+        seterr(err, errcap, "%s: exactly one of \"password_file\" and \"password_command\"", path);
         return -1;
     }
     if (!seen_state) {
-        home_path("XDG_STATE_HOME", ".local/state", "easd", cfg->state_dir,
-                  sizeof(cfg->state_dir));
+        home_path("XDG_STATE_HOME", ".local/state", "easd", cfg->state_dir, sizeof(cfg->state_dir));
     }
     if (!seen_store) {
-        home_path("XDG_DATA_HOME", ".local/share", "easd", cfg->store_dir,
-                  sizeof(cfg->store_dir));
+        home_path("XDG_DATA_HOME", ".local/share", "easd", cfg->store_dir, sizeof(cfg->store_dir));
     }
     if (strlen(cfg->state_dir) > 512 || strlen(cfg->store_dir) > 512) {
         seterr(err, errcap, "%s: state_dir and store_dir must be shorter than 512 bytes", path);
@@ -432,8 +429,7 @@ static int run_command(const char *cmd, char *out, size_t cap, char *err, size_t
     return rc;
 }
 
-int easd_config_password(const easd_config_t *cfg, char *out, size_t cap, char *err,
-                         size_t errcap)
+int easd_config_password(const easd_config_t *cfg, char *out, size_t cap, char *err, size_t errcap)
 {
     if (cfg->password_command[0]) {
         return run_command(cfg->password_command, out, cap, err, errcap);
@@ -448,8 +444,7 @@ int easd_config_password(const easd_config_t *cfg, char *out, size_t cap, char *
     memset(data, 0, len);
     free(data);
     if (rc != 0) {
-        seterr(err, errcap, "password_file %s: no password on its first line",
-               cfg->password_file);
+        seterr(err, errcap, "password_file %s: no password on its first line", cfg->password_file);
     }
     return rc;
 }

@@ -195,8 +195,7 @@ static int agenda(int argc, char **argv)
                 f = l.v[l.n - 1].start + 1; /* a page was full: go on after its last start */
             }
             if (err != EAS_OK) {
-                fprintf(stderr, "easctl: %s: %s (%s)\n", it.subject, eas_err_name(err),
-                        de->d_name);
+                fprintf(stderr, "easctl: %s: %s (%s)\n", it.subject, eas_err_name(err), de->d_name);
                 bad++;
             }
         }

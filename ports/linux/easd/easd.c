@@ -39,7 +39,7 @@
 #include "easd.h"
 #include "easd_linux.h"
 
-#define MAX_COLLS 64
+#define MAX_COLLS   64
 #define MAX_CLIENTS 8
 
 typedef struct daemon {
@@ -199,8 +199,8 @@ static int folders_save(void)
     }
     for (size_t i = 0; i < g.ncolls; i++) {
         const easd_coll_t *c = &g.colls[i];
-        o += (size_t)snprintf(buf + o, cap - o, "%s\t%u\t%s\t%s\n", c->sid, c->cls, c->dir,
-                              c->name);
+        o +=
+            (size_t)snprintf(buf + o, cap - o, "%s\t%u\t%s\t%s\n", c->sid, c->cls, c->dir, c->name);
     }
     (void)snprintf(path, sizeof(path), "%s/folders", g.cfg.state_dir);
     int rc = easd_write_atomic(path, buf, o);
@@ -493,8 +493,8 @@ static void apply_item(const eas_event_t *ev)
         g.changes++;
     }
     if (g.rec.overflow) {
-        LOGW("item %s in %s is larger than %u bytes; stored without what did not fit", sid,
-             c->name, EASD_REC_MAX);
+        LOGW("item %s in %s is larger than %u bytes; stored without what did not fit", sid, c->name,
+             EASD_REC_MAX);
     }
     char uid[200];
     char esc[3 * EAS_ID_CAP + 1];
@@ -1056,8 +1056,8 @@ static int on_event(void *user, eas_event_t *ev)
         break;
     case EAS_EV_POLICY_DECIDE:
         ev->u.policy.decision = g.policy_restricts ? EAS_POLICY_PARTIAL : EAS_POLICY_ENFORCE_ALL;
-        LOGI("server policy acknowledged as %s", g.policy_restricts ? "partially enforced"
-                                                                     : "fully enforced");
+        LOGI("server policy acknowledged as %s",
+             g.policy_restricts ? "partially enforced" : "fully enforced");
         g.policy_restricts = 0;
         break;
     case EAS_EV_WIPE:
@@ -1135,8 +1135,7 @@ static size_t folders_text(char *buf, size_t cap)
         }
         const easd_coll_t *c = coll_find(f->server_id);
         const char *cn = eas_class_name(f->cls);
-        o += (size_t)snprintf(buf + o, cap - o, "%s\t%s\t%s\t%s\t%s\n", f->server_id,
-                              cn ? cn : "-",
+        o += (size_t)snprintf(buf + o, cap - o, "%s\t%s\t%s\t%s\t%s\n", f->server_id, cn ? cn : "-",
                               (f->flags & EAS_FOLDER_F_SYNCED)     ? "synced"
                               : (f->flags & EAS_FOLDER_F_SELECTED) ? "syncing"
                                                                    : "not-synced",
@@ -1232,8 +1231,8 @@ static void ctl_respond(char *args, char *out, size_t cap)
 #endif
     }
     uint32_t id = 0;
-    int err = eas_meeting_respond(&g.eng, c->sid, e->sid, instance[0] ? instance : NULL, reply,
-                                  &id);
+    int err =
+        eas_meeting_respond(&g.eng, c->sid, e->sid, instance[0] ? instance : NULL, reply, &id);
     if (err != EAS_OK) {
         (void)snprintf(out, cap, "error: %s\n", eas_err_name(err));
         return;
@@ -1358,9 +1357,11 @@ static int engine_start(void)
         return -1;
     }
     eas_arena_init(&g_arena, g_arena_mem, sizeof(g_arena_mem));
-    eas_engine_mem_t mem = {g_folders, CONFIG_EAS_MAX_FOLDERS, g_outbox, CONFIG_EAS_OUTBOX_SLOTS,
-                            &g_arena,  g_work,                 sizeof(g_work), NULL,
-                            g_cookie_mem, sizeof(g_cookie_mem)};
+    eas_engine_mem_t mem = {g_folders,      CONFIG_EAS_MAX_FOLDERS,
+                            g_outbox,       CONFIG_EAS_OUTBOX_SLOTS,
+                            &g_arena,       g_work,
+                            sizeof(g_work), NULL,
+                            g_cookie_mem,   sizeof(g_cookie_mem)};
     g.acct.utc_now = utc_clock;
 #if CONFIG_EAS_CALENDAR
     g_cal.exceptions = g_cal_ex;
@@ -1586,9 +1587,9 @@ int main(int argc, char **argv)
         }
         if (w.fd >= 0 && (w.readable || w.writable)) {
             i_net = (int)np;
-            pf[np++] = (struct pollfd){.fd = w.fd,
-                                       .events = (short)((w.readable ? POLLIN : 0) |
-                                                         (w.writable ? POLLOUT : 0))};
+            pf[np++] = (struct pollfd){
+                .fd = w.fd,
+                .events = (short)((w.readable ? POLLIN : 0) | (w.writable ? POLLOUT : 0))};
         }
         uint64_t until = dl;
         if (w.deadline_ms < until) {

@@ -61,8 +61,7 @@ void easd_config_default_path(char *out, size_t cap);
  * @brief The password: first line of password_file, or of password_command's output
  *        (run by /bin/sh, 10 s deadline). @return 0 or -1 (@p err says why, never the secret).
  */
-int easd_config_password(const easd_config_t *cfg, char *out, size_t cap, char *err,
-                         size_t errcap);
+int easd_config_password(const easd_config_t *cfg, char *out, size_t cap, char *err, size_t errcap);
 
 /** @brief The device id: configured, or read from / generated into STATE/device-id. */
 int easd_config_device_id(const easd_config_t *cfg, char *out, size_t cap);
@@ -139,25 +138,25 @@ enum {
 };
 
 typedef struct easd_ix_entry {
-    char name[256];         /**< file name in the collection */
-    char sid[EAS_ID_CAP];   /**< ServerId, empty while added */
-    uint64_t hash;          /**< hash of the file as last written or sent */
-    uint64_t hash_alt;      /**< a second hash also "ours" (a write in progress), 0 none */
-    uint32_t pending;       /**< outbox id of an add/change/delete in flight, 0 none */
-    uint8_t state;          /**< EASD_IX_* */
+    char name[256];       /**< file name in the collection */
+    char sid[EAS_ID_CAP]; /**< ServerId, empty while added */
+    uint64_t hash;        /**< hash of the file as last written or sent */
+    uint64_t hash_alt;    /**< a second hash also "ours" (a write in progress), 0 none */
+    uint32_t pending;     /**< outbox id of an add/change/delete in flight, 0 none */
+    uint8_t state;        /**< EASD_IX_* */
     uint8_t used;
-    uint8_t seen;           /**< scratch: met during a scan or a resync */
+    uint8_t seen; /**< scratch: met during a scan or a resync */
 } easd_ix_entry_t;
 
 /** One synced folder: its collection directory and index. */
 typedef struct easd_coll {
     char sid[EAS_ID_CAP];
-    char name[256];           /**< display name */
-    char dir[EASD_PATH_MAX];  /**< store directory of the collection */
+    char name[256];          /**< display name */
+    char dir[EASD_PATH_MAX]; /**< store directory of the collection */
     char ixpath[EASD_PATH_MAX];
     uint8_t cls;
-    int wd;                   /**< inotify watch, -1 none */
-    bool dirty;               /**< index to be written */
+    int wd;     /**< inotify watch, -1 none */
+    bool dirty; /**< index to be written */
     easd_ix_entry_t *e;
     size_t n, cap;
 } easd_coll_t;

@@ -293,8 +293,10 @@ static void add_text(icalcomponent *ev, icalproperty *p)
 
 static const char *partstat(uint8_t status)
 {
-    return status == 3 ? "ACCEPTED" : status == 2 ? "TENTATIVE" : status == 4 ? "DECLINED"
-                                                                               : "NEEDS-ACTION";
+    return status == 3   ? "ACCEPTED"
+           : status == 2 ? "TENTATIVE"
+           : status == 4 ? "DECLINED"
+                         : "NEEDS-ACTION";
 }
 
 char *easd_ical_from_item(const eas_cal_item_t *it, const uint8_t *rec, size_t rec_len,
@@ -327,9 +329,8 @@ char *easd_ical_from_item(const eas_cal_item_t *it, const uint8_t *rec, size_t r
     icalcomponent *ev = icalcomponent_new_vevent();
     const char *uid = (it->present & EAS_CAL_F_UID) && it->uid[0] ? it->uid : fallback_uid;
     add_text(ev, icalproperty_new_uid(uid));
-    add_text(ev, icalproperty_new_dtstamp(utc_time((it->present & EAS_CAL_F_DTSTAMP)
-                                                       ? it->dtstamp
-                                                       : (int64_t)time(NULL))));
+    add_text(ev, icalproperty_new_dtstamp(utc_time(
+                     (it->present & EAS_CAL_F_DTSTAMP) ? it->dtstamp : (int64_t)time(NULL))));
     add_text(ev, time_prop(&c, ICAL_DTSTART_PROPERTY, start, all_day));
     add_text(ev, time_prop(&c, ICAL_DTEND_PROPERTY, start + dur, all_day));
     add_text(ev, icalproperty_new_summary(it->subject));
@@ -373,10 +374,10 @@ char *easd_ical_from_item(const eas_cal_item_t *it, const uint8_t *rec, size_t r
         if (a->name[0]) {
             icalproperty_add_parameter(p, icalparameter_new_cn(a->name));
         }
-        icalproperty_add_parameter(p, icalparameter_new_from_string(
-                                          a->type == 2   ? "ROLE=OPT-PARTICIPANT"
-                                          : a->type == 3 ? "ROLE=NON-PARTICIPANT"
-                                                         : "ROLE=REQ-PARTICIPANT"));
+        icalproperty_add_parameter(
+            p, icalparameter_new_from_string(a->type == 2   ? "ROLE=OPT-PARTICIPANT"
+                                             : a->type == 3 ? "ROLE=NON-PARTICIPANT"
+                                                            : "ROLE=REQ-PARTICIPANT"));
         (void)snprintf(buf, sizeof(buf), "PARTSTAT=%s", partstat(a->status));
         icalproperty_add_parameter(p, icalparameter_new_from_string(buf));
         add_text(ev, p);
@@ -411,9 +412,8 @@ char *easd_ical_from_item(const eas_cal_item_t *it, const uint8_t *rec, size_t r
         int64_t xe = (x->present & EAS_CAL_F_END) ? x->end : xs + dur;
         icalcomponent *o = icalcomponent_new_vevent();
         add_text(o, icalproperty_new_uid(uid));
-        add_text(o, icalproperty_new_dtstamp(utc_time((it->present & EAS_CAL_F_DTSTAMP)
-                                                          ? it->dtstamp
-                                                          : (int64_t)time(NULL))));
+        add_text(o, icalproperty_new_dtstamp(utc_time(
+                        (it->present & EAS_CAL_F_DTSTAMP) ? it->dtstamp : (int64_t)time(NULL))));
         add_text(o, time_prop(&c, ICAL_RECURRENCEID_PROPERTY, x->exception_start, all_day));
         add_text(o, time_prop(&c, ICAL_DTSTART_PROPERTY, xs, xad));
         add_text(o, time_prop(&c, ICAL_DTEND_PROPERTY, xe, xad));
@@ -520,8 +520,8 @@ static int offset_at(icaltimezone *z, int64_t utc)
     if (!z) {
         return 0;
     }
-    struct icaltimetype t = icaltime_from_timet_with_zone((time_t)utc, 0,
-                                                          icaltimezone_get_utc_timezone());
+    struct icaltimetype t =
+        icaltime_from_timet_with_zone((time_t)utc, 0, icaltimezone_get_utc_timezone());
     int dl = 0;
     return icaltimezone_get_utc_offset_of_utc_time(z, &t, &dl);
 }
@@ -641,7 +641,8 @@ static int rrule_to_fields(struct icalrecurrencetype *r, struct icaltimetype dts
         return -1;
     }
     int month = r->by_month[0] != ICAL_RECURRENCE_ARRAY_MAX ? r->by_month[0] : dts.month;
-    if (r->by_month[0] != ICAL_RECURRENCE_ARRAY_MAX && r->by_month[1] != ICAL_RECURRENCE_ARRAY_MAX) {
+    if (r->by_month[0] != ICAL_RECURRENCE_ARRAY_MAX &&
+        r->by_month[1] != ICAL_RECURRENCE_ARRAY_MAX) {
         (void)snprintf(err, errcap, "RRULE with several BYMONTH values");
         return -1;
     }
@@ -659,8 +660,7 @@ static int rrule_to_fields(struct icalrecurrencetype *r, struct icaltimetype dts
         bool yearly = r->freq == ICAL_YEARLY_RECURRENCE;
         if (dow && week) {
             type = yearly ? 6u : 3u;
-        } else if (mday == 31 && week == 0 && nday == 0 && nmday == 1 &&
-                   r->by_month_day[0] == -1) {
+        } else if (mday == 31 && week == 0 && nday == 0 && nmday == 1 && r->by_month_day[0] == -1) {
             type = yearly ? 5u : 2u;
         } else if (dow || week) {
             (void)snprintf(err, errcap, "RRULE BYDAY without a position");
@@ -735,8 +735,8 @@ int easd_ical_to_fields(const char *ics, easd_fields_t *fl, char *err, size_t er
             }
         }
     }
-    icalproperty *ps = master ? icalcomponent_get_first_property(master, ICAL_DTSTART_PROPERTY)
-                              : NULL;
+    icalproperty *ps =
+        master ? icalcomponent_get_first_property(master, ICAL_DTSTART_PROPERTY) : NULL;
     if (!ps) {
         (void)snprintf(err, errcap, "no VEVENT with DTSTART");
         icalcomponent_free(cal);
@@ -753,9 +753,8 @@ int easd_ical_to_fields(const char *ics, easd_fields_t *fl, char *err, size_t er
         end = to_utc(dte, dte.is_date ? NULL : prop_zone(root, pe, dte));
     } else {
         struct icaldurationtype d = icalcomponent_get_duration(master);
-        end = icaldurationtype_is_null_duration(d)
-                  ? start + (all_day ? 86400 : 0)
-                  : start + icaldurationtype_as_int(d);
+        end = icaldurationtype_is_null_duration(d) ? start + (all_day ? 86400 : 0)
+                                                   : start + icaldurationtype_as_int(d);
     }
     if (end < start) {
         end = start;
@@ -806,9 +805,10 @@ int easd_ical_to_fields(const char *ics, easd_fields_t *fl, char *err, size_t er
     }
     icalproperty *cp = icalcomponent_get_first_property(master, ICAL_CLASS_PROPERTY);
     icalproperty_class cls = cp ? icalproperty_get_class(cp) : ICAL_CLASS_PUBLIC;
-    easd_fields_text(fl, EAS_CALENDAR_SENSITIVITY, cls == ICAL_CLASS_PRIVATE        ? "2"
-                                                   : cls == ICAL_CLASS_CONFIDENTIAL ? "3"
-                                                                                    : "0");
+    easd_fields_text(fl, EAS_CALENDAR_SENSITIVITY,
+                     cls == ICAL_CLASS_PRIVATE        ? "2"
+                     : cls == ICAL_CLASS_CONFIDENTIAL ? "3"
+                                                      : "0");
     const char *sum = icalcomponent_get_summary(master);
     easd_fields_text(fl, EAS_CALENDAR_SUBJECT, sum ? sum : "");
     fields_time(fl, EAS_CALENDAR_START_TIME, start);

@@ -115,8 +115,7 @@ char *easd_mail_from_rec(const uint8_t *rec, size_t len, size_t *out_len, bool *
             eas_cal_civil_t c;
             eas_cal_civil_from_time(t, &c);
             (void)snprintf(v, sizeof(v), "%s, %u %s %04d %02u:%02u:%02u +0000", wd[c.wday % 7],
-                           c.day, mo[(c.month - 1) % 12], (int)c.year, c.hour, c.minute,
-                           c.second);
+                           c.day, mo[(c.month - 1) % 12], (int)c.year, c.hour, c.minute, c.second);
             header(&b, "Date", v);
         }
         puts_(&b, "MIME-Version: 1.0\n");

@@ -136,7 +136,8 @@ char *easd_vcard_from_rec(const uint8_t *rec, size_t len, const char *fallback_u
         (void)snprintf(l, sizeof(l), "FN:");
         esc(l, sizeof(l), v);
     } else {
-        (void)snprintf(v, sizeof(v), "%s%s%s", hf ? first : "", hf && hl ? " " : "", hl ? last : "");
+        (void)snprintf(v, sizeof(v), "%s%s%s", hf ? first : "", hf && hl ? " " : "",
+                       hl ? last : "");
         if (!v[0] && !get(rec, len, EAS_CONTACTS_COMPANY_NAME, v, sizeof(v)) &&
             !get(rec, len, EAS_CONTACTS_EMAIL1_ADDRESS, v, sizeof(v))) {
             (void)snprintf(v, sizeof(v), "(no name)");
@@ -161,8 +162,12 @@ char *easd_vcard_from_rec(const uint8_t *rec, size_t len, const char *fallback_u
     simple(&o, rec, len, EAS_CONTACTS_BUSINESS_PHONE_NUMBER, "TEL;TYPE=WORK,VOICE");
     simple(&o, rec, len, EAS_CONTACTS_HOME_PHONE_NUMBER, "TEL;TYPE=HOME,VOICE");
     simple(&o, rec, len, EAS_CONTACTS_BUSINESS_FAX_NUMBER, "TEL;TYPE=WORK,FAX");
-    static const uint16_t home_adr[] = {0, 0, EAS_CONTACTS_HOME_STREET, EAS_CONTACTS_HOME_CITY,
-                                        EAS_CONTACTS_HOME_STATE, EAS_CONTACTS_HOME_POSTAL_CODE,
+    static const uint16_t home_adr[] = {0,
+                                        0,
+                                        EAS_CONTACTS_HOME_STREET,
+                                        EAS_CONTACTS_HOME_CITY,
+                                        EAS_CONTACTS_HOME_STATE,
+                                        EAS_CONTACTS_HOME_POSTAL_CODE,
                                         EAS_CONTACTS_HOME_COUNTRY};
     static const uint16_t work_adr[] = {0,
                                         0,
@@ -180,7 +185,8 @@ char *easd_vcard_from_rec(const uint8_t *rec, size_t len, const char *fallback_u
         line(&o, l);
     }
     char type[8];
-    if (easd_rec_text(rec, len, EAS_AIRSYNCBASE_TYPE, 2, type, sizeof(type)) && !strcmp(type, "1")) {
+    if (easd_rec_text(rec, len, EAS_AIRSYNCBASE_TYPE, 2, type, sizeof(type)) &&
+        !strcmp(type, "1")) {
         char *body = malloc(65536);
         if (body && easd_rec_text(rec, len, EAS_AIRSYNCBASE_DATA, 2, body, 65536) && body[0]) {
             char *nl = malloc(140000);
@@ -375,8 +381,12 @@ int easd_vcard_to_fields(const char *vcf, easd_fields_t *fl, char *err, size_t e
     }
     if (adr_work) {
         size_t k = split_semi(adr_work, parts, 7);
-        static const uint16_t t[] = {0, 0, EAS_CONTACTS_BUSINESS_STREET, EAS_CONTACTS_BUSINESS_CITY,
-                                     EAS_CONTACTS_BUSINESS_STATE, EAS_CONTACTS_BUSINESS_POSTAL_CODE,
+        static const uint16_t t[] = {0,
+                                     0,
+                                     EAS_CONTACTS_BUSINESS_STREET,
+                                     EAS_CONTACTS_BUSINESS_CITY,
+                                     EAS_CONTACTS_BUSINESS_STATE,
+                                     EAS_CONTACTS_BUSINESS_POSTAL_CODE,
                                      EAS_CONTACTS_BUSINESS_COUNTRY};
         for (size_t i = 2; i < k; i++) {
             if (parts[i][0]) {
@@ -426,8 +436,12 @@ int easd_vcard_to_fields(const char *vcf, easd_fields_t *fl, char *err, size_t e
     }
     if (adr_home) {
         size_t k = split_semi(adr_home, parts, 7);
-        static const uint16_t t[] = {0, 0, EAS_CONTACTS_HOME_STREET, EAS_CONTACTS_HOME_CITY,
-                                     EAS_CONTACTS_HOME_STATE, EAS_CONTACTS_HOME_POSTAL_CODE,
+        static const uint16_t t[] = {0,
+                                     0,
+                                     EAS_CONTACTS_HOME_STREET,
+                                     EAS_CONTACTS_HOME_CITY,
+                                     EAS_CONTACTS_HOME_STATE,
+                                     EAS_CONTACTS_HOME_POSTAL_CODE,
                                      EAS_CONTACTS_HOME_COUNTRY};
         for (size_t i = 2; i < k; i++) {
             if (parts[i][0]) {

@@ -88,7 +88,8 @@ static void config_errors_name_the_line(void **state)
         const char *text;
         const char *want;
     } cases[] = {
-        {"server = https://h/x\nuser = u\npasword_file = p\n", "t.conf:3: unknown key \"pasword_file\""},
+        {"server = https://h/x\nuser = u\npasword_file = p\n",
+         "t.conf:3: unknown key \"pasword_file\""},
         {"server = https://h/x\nuser = u\npassword_file = p\nheartbeat_max = 59\n",
          "t.conf:4: heartbeat_max"},
         {"server = https://h/x\nuser = u\npassword_file = p\nheartbeat_max = 9x\n",
@@ -121,9 +122,8 @@ static void config_password_sources(void **state)
     static easd_config_t cfg;
     char err[600], pw[128];
     write_text("pw", "s3cret\nsecond line\n");
-    assert_int_equal(load("server = https://h/x\nuser = u\npassword_file = pw\n", &cfg, err,
-                          sizeof(err)),
-                     0);
+    assert_int_equal(
+        load("server = https://h/x\nuser = u\npassword_file = pw\n", &cfg, err, sizeof(err)), 0);
     assert_int_equal(easd_config_password(&cfg, pw, sizeof(pw), err, sizeof(err)), 0);
     assert_string_equal(pw, "s3cret");
     assert_int_equal(load("server = https://h/x\nuser = u\npassword_command = printf 'from "
@@ -311,10 +311,8 @@ static void ical_round_trip(void **state)
     assert_string_equal(field_text(&fl, EAS_CALENDAR_TYPE, 0), "2");
     assert_string_equal(field_text(&fl, EAS_CALENDAR_DAY_OF_MONTH, 0), "31");
     assert_string_equal(field_text(&fl, EAS_CALENDAR_OCCURRENCES, 0), "12");
-    assert_string_equal(field_text(&fl, EAS_CALENDAR_EXCEPTION_START_TIME, 0),
-                        "20250331T070000Z");
-    assert_string_equal(field_text(&fl, EAS_CALENDAR_EXCEPTION_START_TIME, 1),
-                        "20250430T070000Z");
+    assert_string_equal(field_text(&fl, EAS_CALENDAR_EXCEPTION_START_TIME, 0), "20250331T070000Z");
+    assert_string_equal(field_text(&fl, EAS_CALENDAR_EXCEPTION_START_TIME, 1), "20250430T070000Z");
     assert_string_equal(field_text(&fl, EAS_CALENDAR_START_TIME, 1), "20250430T090000Z");
     /* The zone comes back as the same rules: Berlin's blob decodes to bias -60 with DST. */
     eas_cal_tz_t tz;
