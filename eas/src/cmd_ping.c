@@ -120,8 +120,8 @@ static int ping_start_req(eas_engine_t *e)
     p->ping_iv = eas_hb_interval(&p->hb);
     /* The server's cached parameters are reused only when nothing changed: the same folder
        set and the same interval as the last Ping it accepted. */
-    p->ping_empty = p->ping_cached && !p->probing && p->ping_cache_sig == p->ping_sig &&
-                    p->ping_cache_iv == p->ping_iv;
+    p->ping_empty = p->ping_cached && !p->ping_no_empty && !p->probing &&
+                    p->ping_cache_sig == p->ping_sig && p->ping_cache_iv == p->ping_iv;
     if (p->ping_empty) {
         p->req.body = NULL;
     } else {
@@ -267,7 +267,12 @@ static void apply_ping(eas_engine_t *e, const eas_http_response_t *rsp)
     }
     if ((st == 3 || st == 4) && was_empty) {
         /* The server lost (3) or could not use (4) its cached parameters: the next Ping
-           carries them, so it is not the request that was refused. */
+           carries them, so it is not the request that was refused. A server that does not
+           keep them at all would otherwise get every other Ping empty and refuse it: full
+           Pings only, for the rest of this run. */
+        p->ping_no_empty = 1;
+        EAS_LOGI(MOD, "Ping: the server did not take an empty Ping (status %u); full from now on",
+                 (unsigned)st);
         eng_next(e);
         return;
     }

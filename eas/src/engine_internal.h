@@ -110,6 +110,7 @@ typedef struct eng_priv {
     uint32_t ping_cache_iv;
     uint8_t ping_cached; /* ... valid: an unchanged Ping may go with an empty body */
     uint8_t ping_empty;  /* the Ping in flight has an empty body */
+    uint8_t ping_no_empty; /* the server refused an empty Ping: always full from now on */
     int parse_err;
     unsigned wait_io;
     int stop_err;            /* error of a stopped state */

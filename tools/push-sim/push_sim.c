@@ -131,6 +131,7 @@ typedef struct scenario {
     uint16_t eas_status;             /* nonzero: every command answers this Status */
     uint64_t eas_status_from;
     const char *throttle; /* X-MS-ASThrottle value sent with 503 / 111 (NULL = none) */
+    bool no_cache;        /* the server keeps no Ping parameters: an empty Ping gets 3 */
 } scenario_t;
 
 /* One request as the server saw it. */
@@ -339,7 +340,7 @@ static void serve(size_t head_len, size_t blen)
         (void)eas_wbxml_enc_finish(&E);
     } else if (is_ping) {
         uint32_t iv = parsed.has_heartbeat ? parsed.heartbeat : ping_cached_interval;
-        if (!parsed.has_heartbeat && !ping_cached) {
+        if (!parsed.has_heartbeat && (!ping_cached || sc.no_cache)) {
             r->eas = 3; /* nothing cached: parameters missing */
         } else if (sc.srv_min_s && iv < sc.srv_min_s) {
             r->eas = 5;
@@ -492,7 +493,15 @@ static void device_start(uint32_t ceiling_s)
     cfg.store_prefix = "sim";
     cfg.ping_ceiling_s = ceiling_s;
     eas_arena_init(&arena, arena_mem, sizeof(arena_mem));
-    eas_engine_mem_t mem = {folders, 8, outbox, 4, &arena, work, sizeof(work), NULL, NULL, 0};
+    eas_engine_mem_t mem;
+    memset(&mem, 0, sizeof(mem)); /* fields added later stay off */
+    mem.folders = folders;
+    mem.folder_cap = 8;
+    mem.outbox = outbox;
+    mem.outbox_cap = 4;
+    mem.arena = &arena;
+    mem.http_work = work;
+    mem.http_work_len = sizeof(work);
     memset(&conn, 0, sizeof(conn));
     if (eas_engine_init(&eng, &cfg, &mem, &net, on_event, NULL) != EAS_OK) {
         fprintf(stderr, "push-sim: engine init failed\n");
@@ -849,6 +858,29 @@ static void scenario_status(uint16_t st)
     device_stop();
 }
 
+/* A server that keeps no Ping parameters: one refused empty Ping, then full ones only. */
+static void scenario_no_cache(void)
+{
+    reset_world();
+    sc.srv_max_s = 3540;
+    sc.no_cache = true;
+    device_start(0);
+    (void)run_until(26 * H_MS);
+    size_t refused = 0, empty = 0;
+    for (size_t i = 0; i < nsreq; i++) {
+        if (strcmp(sreqs[i].cmd, "Ping") == 0) {
+            refused += sreqs[i].eas == 3;
+            empty += sreqs[i].interval == 0;
+        }
+    }
+    window_t w = window(2 * H_MS, 26 * H_MS);
+    printf("no_cache_refused_empty_pings=%zu\n", refused);
+    printf("no_cache_idle_requests_per_hour=%.3f\n", (double)w.requests / 24.0);
+    check(refused == 1 && empty == 1,
+          "a server without cached Ping parameters: one empty Ping refused, then full ones");
+    device_stop();
+}
+
 /* 177 already on the first FolderSync: stopped there, not after a retry loop. */
 static void scenario_177_first_sync(void)
 {
@@ -883,6 +915,7 @@ int main(int argc, char **argv)
     scenario_status(111);
     scenario_status(177);
     scenario_177_first_sync();
+    scenario_no_cache();
     fflush(stdout);
     if (checking && failures) {
         fprintf(stderr, "push-sim: %d check(s) failed\n", failures);
