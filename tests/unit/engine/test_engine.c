@@ -647,8 +647,10 @@ static void h_449(const srv_req_t *rq, int n)
     } else if (!strcmp(rq->cmd, "FolderSync")) {
         resp_foldersync();
     } else if (!strcmp(rq->cmd, "Sync")) {
-        if (strstr(rq->body, "<SyncKey>0</>") && !strcmp(rq->policy_key, "1111")) {
-            r_status = 449; /* the server now wants a new policy */
+        if (strstr(rq->body, "<SyncKey>S1</>") && !strcmp(rq->policy_key, "1111")) {
+            /* The server now wants a new policy, on an incremental Sync: its replay (key S1)
+               can be told from a restart of the folder (key 0). */
+            r_status = 449;
         } else if (strstr(rq->body, "<SyncKey>0</>")) {
             resp_sync(1, "S1", 0, NULL, NULL, NULL);
         } else {
@@ -666,20 +668,22 @@ static void test_449_reprovision_and_replay(void **st)
     handler = h_449;
     engine_start();
     assert_int_equal(run(10), EAS_OK);
-    /* OPTIONS, Prov, Prov-ack, FolderSync, Sync(449), Prov, Prov-ack, Sync(replayed),
-       Sync(GetChanges), Ping */
+    /* OPTIONS, Prov, Prov-ack, FolderSync, Sync(0), Sync(S1: 449), Prov, Prov-ack,
+       Sync(S1 replayed), Ping */
     const char *order[] = {"OPTIONS",   "Provision", "Provision", "FolderSync", "Sync",
-                           "Provision", "Provision", "Sync",      "Sync",       "Ping"};
+                           "Sync",      "Provision", "Provision", "Sync",       "Ping"};
     for (int i = 0; i < 10; i++) {
         assert_string_equal(reqs[i].cmd, order[i]);
     }
     assert_non_null(strstr(reqs[2].body, "<PolicyKey>999</><Status>1</>"));
     assert_string_equal(reqs[2].policy_key, "999");
     assert_string_equal(reqs[3].policy_key, "1111");
-    assert_string_equal(reqs[4].policy_key, "1111");
-    assert_string_equal(reqs[5].policy_key, ""); /* the initial request carries no key */
-    assert_string_equal(reqs[7].policy_key, "2222");
-    assert_string_equal(reqs[7].body, reqs[4].body); /* the same request, replayed */
+    assert_string_equal(reqs[5].policy_key, "1111");
+    assert_non_null(strstr(reqs[5].body, "<SyncKey>S1</>")); /* refused: incremental */
+    assert_string_equal(reqs[6].policy_key, ""); /* the initial request carries no key */
+    assert_string_equal(reqs[8].policy_key, "2222");
+    /* the same incremental request replayed, not the folder restarted from key 0 */
+    assert_string_equal(reqs[8].body, reqs[5].body);
     assert_string_equal(eng.policy_key, "2222");
     assert_int_equal(items_added, 1);
 }
