@@ -102,8 +102,8 @@ static void ping_backoff(eas_engine_t *e, int err, uint16_t status)
     p->ping_cached = 0; /* whatever went wrong, the next Ping carries its parameters */
     if (status == 0 && transport_err(err) && p->ping_sent_ms != 0) {
         uint64_t elapsed_s = (p->now_ms - p->ping_sent_ms) / 1000u;
-        if (eas_hb_dropped(&p->hb, p->ping_iv, elapsed_s > UINT32_MAX ? UINT32_MAX
-                                                                      : (uint32_t)elapsed_s)) {
+        if (eas_hb_dropped(&p->hb, p->ping_iv,
+                           elapsed_s > UINT32_MAX ? UINT32_MAX : (uint32_t)elapsed_s)) {
             EAS_LOGI(MOD, "Ping: connection dropped after %u s; heartbeat now %u s",
                      (unsigned)elapsed_s, (unsigned)eas_hb_interval(&p->hb));
             hb_save(e);
@@ -286,9 +286,9 @@ static void apply_ping(eas_engine_t *e, const eas_http_response_t *rsp)
         p->ping_cache_iv = p->ping_iv;
         /* Status 1 is the server saying the whole heartbeat passed: the connection survived
            it. Status 2 proves only the time it waited. */
-        if (st == 1 ? eas_hb_expired(&p->hb, p->ping_iv)
-                    : eas_hb_alive(&p->hb, elapsed_s > UINT32_MAX ? UINT32_MAX
-                                                                  : (uint32_t)elapsed_s)) {
+        if (st == 1
+                ? eas_hb_expired(&p->hb, p->ping_iv)
+                : eas_hb_alive(&p->hb, elapsed_s > UINT32_MAX ? UINT32_MAX : (uint32_t)elapsed_s)) {
             hb_save(e);
         }
         if (p->probing) {
@@ -309,8 +309,8 @@ static void apply_ping(eas_engine_t *e, const eas_http_response_t *rsp)
         /* Adopt the server's bound (too long: its maximum; too short: its minimum). The
            next request differs, so it is not a resend; the bound is remembered. */
         if (eas_hb_server_bound(&p->hb, p->ping_iv, pp->heartbeat)) {
-            EAS_LOGI(MOD, "Ping: server bound %u s adopted (asked %u s)",
-                     (unsigned)pp->heartbeat, (unsigned)p->ping_iv);
+            EAS_LOGI(MOD, "Ping: server bound %u s adopted (asked %u s)", (unsigned)pp->heartbeat,
+                     (unsigned)p->ping_iv);
             hb_save(e);
             eng_next(e);
         } else {

@@ -29,7 +29,7 @@
 
 /* ------------------------------ HAL: RAM store, simulated clock ------------------------ */
 
-#define REC_MAX 64
+#define REC_MAX  64
 #define REC_DATA 16384
 
 static struct {
@@ -116,16 +116,15 @@ int hal_rng_fill(uint8_t *buf, size_t len)
 void hal_log_write(hal_log_level_t level, const char *module, const char *msg, size_t len)
 {
     if (trace && level <= HAL_LOG_INFO) {
-        fprintf(stderr, "%10.1f   log %s: %.*s\n", (double)now_ms / 1000.0, module, (int)len,
-                msg);
+        fprintf(stderr, "%10.1f   log %s: %.*s\n", (double)now_ms / 1000.0, module, (int)len, msg);
     }
 }
 
 /* ------------------------------ the scripted server ------------------------------ */
 
 typedef struct scenario {
-    uint32_t srv_min_s, srv_max_s; /* Ping HeartbeatInterval range (Status 5 outside) */
-    uint32_t nat_s;                /* connections idle this long die silently (0 = never) */
+    uint32_t srv_min_s, srv_max_s;   /* Ping HeartbeatInterval range (Status 5 outside) */
+    uint32_t nat_s;                  /* connections idle this long die silently (0 = never) */
     uint64_t outage_from, outage_to; /* [from, to): every request gets 503 */
     uint32_t outage_retry_after;     /* Retry-After seconds (0 = header absent) */
     uint16_t eas_status;             /* nonzero: every command answers this Status */
@@ -281,8 +280,7 @@ static void serve(size_t head_len, size_t blen)
     } else if (strcmp(r->cmd, "OPTIONS") == 0) {
         strcpy(extra, "MS-ASProtocolVersions: 2.5,12.0,12.1,14.0,14.1\r\n"
                       "MS-ASProtocolCommands: Sync,FolderSync,Ping,Provision,Settings\r\n");
-    } else if (sc.eas_status && now_ms >= sc.eas_status_from &&
-               strcmp(r->cmd, "Provision") != 0) {
+    } else if (sc.eas_status && now_ms >= sc.eas_status_from && strcmp(r->cmd, "Provision") != 0) {
         /* a command-level status on every command (111 retry later, 177 too many devices) */
         r->eas = sc.eas_status;
         if (sc.throttle) {
@@ -376,7 +374,10 @@ static void serve(size_t head_len, size_t blen)
                      "HTTP/1.1 %d %s\r\nCache-Control: private\r\n%s"
                      "Server: Microsoft-IIS/10.0\r\nMS-Server-ActiveSync: 15.1\r\n%s"
                      "Date: Thu, 03 Dec 2026 00:00:00 GMT\r\nContent-Length: %u\r\n\r\n",
-                     http, http == 200 ? "OK" : http == 503 ? "Service Unavailable" : "Error",
+                     http,
+                     http == 200   ? "OK"
+                     : http == 503 ? "Service Unavailable"
+                                   : "Error",
                      body_len ? "Content-Type: application/vnd.ms-sync.wbxml\r\n" : "", extra,
                      (unsigned)body_len);
     memcpy(conn.tx + n, body, body_len);
@@ -389,8 +390,8 @@ static void serve(size_t head_len, size_t blen)
     conn.sends = 0;
     if (trace) {
         fprintf(stderr, "%10.1f   req %-10s interval=%u answer=%d eas=%u tx=%zu rx=%zu\n",
-                (double)now_ms / 1000.0, r->cmd, (unsigned)r->interval, r->answer,
-                (unsigned)r->eas, r->tx, r->rx);
+                (double)now_ms / 1000.0, r->cmd, (unsigned)r->interval, r->answer, (unsigned)r->eas,
+                r->tx, r->rx);
     }
     if (nsreq < SREQ_MAX) {
         nsreq++;
@@ -771,8 +772,7 @@ static void scenario_outage(uint32_t retry_after, const char *key)
         check(throttle_events == n - 1 && strcmp(throttle_last, "ServerBusy") == 0,
               "503 outage: X-MS-ASThrottle reported with every 503");
     } else {
-        printf("outage_no_retry_after_recovered_after_s=%.0f\n",
-               (double)(ok_at - start) / 1000.0);
+        printf("outage_no_retry_after_recovered_after_s=%.0f\n", (double)(ok_at - start) / 1000.0);
         check(ok_at >= start + 600000u && n < 20,
               "503 outage without Retry-After: bounded by the back-off");
     }

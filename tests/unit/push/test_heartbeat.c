@@ -166,8 +166,8 @@ static void test_status5_nothing_new(void **st)
     assert_false(eas_hb_server_bound(&hb, 480, 1000000));
     assert_int_equal(eas_hb_interval(&hb), 480);
     /* contradicting answers: the newer one wins, the range stays consistent */
-    assert_true(eas_hb_server_bound(&hb, 480, 900));  /* min 900 */
-    assert_true(eas_hb_server_bound(&hb, 900, 600));  /* max 600: min 900 forgotten */
+    assert_true(eas_hb_server_bound(&hb, 480, 900)); /* min 900 */
+    assert_true(eas_hb_server_bound(&hb, 900, 600)); /* max 600: min 900 forgotten */
     assert_int_equal(hb.srv_max_s, 600);
     assert_int_equal(hb.srv_min_s, 0);
     assert_int_equal(eas_hb_interval(&hb), 600);
@@ -241,9 +241,9 @@ static void test_alive(void **st)
     (void)st;
     eas_hb_t hb;
     eas_hb_init(&hb, 480, 0);
-    (void)ping_once(&hb, 0, 0, 0);              /* → 960 */
-    (void)eas_hb_dropped(&hb, 960, 990);        /* bad 960, back to 480 */
-    assert_false(eas_hb_alive(&hb, 400));       /* not more than 480: good stays 480 */
+    (void)ping_once(&hb, 0, 0, 0);        /* → 960 */
+    (void)eas_hb_dropped(&hb, 960, 990);  /* bad 960, back to 480 */
+    assert_false(eas_hb_alive(&hb, 400)); /* not more than 480: good stays 480 */
     assert_int_equal(hb.good_s, 480);
     assert_int_equal(eas_hb_interval(&hb), 480);
     hb.interval_s = 960;

@@ -28,8 +28,8 @@ static int setup(void **st)
 static void learned(eas_hb_t *hb)
 {
     eas_hb_init(hb, 480, 0);
-    (void)eas_hb_expired(hb, 480);       /* → 960 */
-    (void)eas_hb_dropped(hb, 960, 990);  /* bad 960, back to 480 */
+    (void)eas_hb_expired(hb, 480);           /* → 960 */
+    (void)eas_hb_dropped(hb, 960, 990);      /* bad 960, back to 480 */
     (void)eas_hb_server_bound(hb, 480, 300); /* the server's maximum: 300 */
 }
 
