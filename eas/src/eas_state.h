@@ -60,10 +60,15 @@ int eas_state_acct_save(const char *prefix, const eas_state_acct_t *a, eas_arena
 int eas_state_acct_load(const char *prefix, eas_state_acct_t *a, eas_arena_t *arena);
 
 /* ---- server URL learned from HTTP 451 ("<prefix>.url"; absent: the configured URL) ---- */
-/** Persist @p url (at most CONFIG_EAS_URL_MAX chars); "" removes the record. */
-int eas_state_url_save(const char *prefix, const char *url, eas_arena_t *arena);
-/** Load it into @p url; EAS_ERR_STORE_NOT_FOUND when none was learned. */
-int eas_state_url_load(const char *prefix, char *url, size_t cap, eas_arena_t *arena);
+/** Persist @p url, learned while @p configured was the account's URL (both at most
+ *  CONFIG_EAS_URL_MAX chars; the record holds both, NUL-separated); "" removes the record. */
+int eas_state_url_save(const char *prefix, const char *configured, const char *url,
+                       eas_arena_t *arena);
+/** Load it into @p url if it was learned for @p configured (eas_url_same()).
+ *  @return EAS_OK, EAS_ERR_STORE_NOT_FOUND (none learned), EAS_ERR_NOT_FOUND (learned for
+ *  another configured URL), EAS_ERR_STORE_CORRUPT (unparsable, e.g. an older format). */
+int eas_state_url_load(const char *prefix, const char *configured, char *url, size_t cap,
+                       eas_arena_t *arena);
 
 /* ---- cookie jar ("<prefix>.cookies", the text of eas_cookie_jar_save()) ---- */
 struct eas_cookie_jar;
@@ -113,9 +118,13 @@ typedef struct eas_outbox {
     uint32_t next_seq;
 } eas_outbox_t;
 
-/** Load every persisted entry into the slot table (corrupt entries are dropped and counted). */
+/** Told about each corrupt entry dropped by eas_outbox_load(): its slot and record key. */
+typedef void (*eas_outbox_lost_fn)(void *user, size_t slot, const char *key);
+
+/** Load every persisted entry into the slot table (corrupt entries are dropped, counted and,
+ *  with @p lost, named one by one). */
 int eas_outbox_load(eas_outbox_t *ob, eas_outbox_slot_t *slots, size_t cap, const char *prefix,
-                    eas_arena_t *arena, size_t *corrupt);
+                    eas_arena_t *arena, size_t *corrupt, eas_outbox_lost_fn lost, void *lost_user);
 
 /**
  * Persist a new entry; returns its id (= seq) in *id. For MEETING_RESPONSE an entry for the

@@ -34,8 +34,9 @@ static const eng_cmd_t *const k_schedule[] = {
 };
 
 static const char *const k_state_names[] = {
-    "idle",    "options",     "provisioning",   "foldersync", "syncing", "pinging",
-    "backoff", "auth-failed", "policy-refused", "blocked",    "wiped",   "failed"};
+    "idle",    "options", "provisioning",    "foldersync",     "syncing",
+    "pinging", "backoff", "auth-failed",     "policy-refused", "blocked",
+    "wiped",   "failed",  "redirect-pending"};
 
 const char *eas_engine_state_name(eas_engine_state_t s)
 {
@@ -283,7 +284,10 @@ int eng_start(eas_engine_t *e, const eng_cmd_t *cmd)
     }
     err = eas_http_client_start(&p->http, &p->req, p->now_ms);
     p->running = err == EAS_OK;
-    if (err != EAS_OK) {
+    if (err == EAS_ERR_HTTP_PLAINTEXT_AUTH) {
+        /* Retrying cannot help: the application must opt in or use https. */
+        eng_stop(e, EAS_STATE_FAILED, err, 0, "credentials over plain http refused");
+    } else if (err != EAS_OK) {
         eng_fail_backoff(e, err, 0, "request", 0);
     }
     return err;
@@ -392,8 +396,11 @@ int eng_save_acct(eas_engine_t *e)
 }
 
 /* HTTP 451: the mailbox lives elsewhere now. Follow X-MS-Location at once (the request is
-   replayed there), but only a bounded number of times in a row and never back to the URL
-   that redirected; persist the new URL once it has answered a request. */
+   replayed there) when it stays on the same scheme, host and port or goes to a host the
+   application allowed, but only a bounded number of times in a row and never back to the
+   URL that redirected; persist the new URL once it has answered a request. Any other target
+   would receive the user's credentials and the request body: report it and stop until the
+   application approves. */
 static void follow_redirect(eas_engine_t *e, const eng_cmd_t *cmd, const char *loc)
 {
     eng_priv_t *p = P(e);
@@ -407,6 +414,26 @@ static void follow_redirect(eas_engine_t *e, const eng_cmd_t *cmd, const char *l
         memcpy(target, loc, n);
         target[n] = '\0';
         err = eas_http_redirect_check(eng_url(e), target, &p->redirects);
+    }
+    if (err == EAS_OK) {
+        err = eas_http_redirect_policy(eng_url(e), target, &e->cfg->redirect_allow);
+    }
+    if (err == EAS_ERR_HTTP_REDIRECT_APPROVAL) {
+        eas_event_t ev = {.type = EAS_EV_REDIRECT};
+        ev.u.redirect.url = target;
+        ev.u.redirect.from = eng_url(e);
+        EAS_LOGW(MOD, "server moved (451) to another server: waiting for approval");
+        (void)eng_emit(e, &ev);
+        p->redirects = 0;
+        for (size_t s = 0; s < p->ob.cap; s++) {
+            p->ob.slots[s].in_flight = 0; /* the request will be sent again */
+        }
+        /* p->url holds the pending target; the stored URL is reloaded if it is refused. */
+        strcpy(p->url, target);
+        p->url_pending = 1;
+        p->url_unsaved = 0;
+        eng_stop(e, EAS_STATE_REDIRECT_PENDING, err, 451, "redirect needs approval");
+        return;
     }
     if (err != EAS_OK) {
         /* The next attempt after the back-off starts a fresh count. */
@@ -480,7 +507,7 @@ static void on_complete(eas_engine_t *e)
         p->redirects = 0;
         if (p->url_unsaved) {
             /* The new URL works: from now on it is the account's URL, also after a restart. */
-            int serr = eas_state_url_save(e->cfg->store_prefix, p->url, e->mem.arena);
+            int serr = eas_state_url_save(e->cfg->store_prefix, e->cfg->url, p->url, e->mem.arena);
             if (serr != EAS_OK) {
                 eng_report(e, serr, 451, "saving the redirected URL", NULL);
             } else {
@@ -534,6 +561,55 @@ static void on_complete(eas_engine_t *e)
 
 /* ---- public API ---- */
 
+/* The stored redirect, if it belongs to the configured URL and is not weaker than it. Any
+   other record is deleted with a warning and the configured URL applies. */
+static void load_stored_url(eas_engine_t *e)
+{
+    eng_priv_t *p = P(e);
+    const char *prefix = e->cfg->store_prefix;
+    const char *why = NULL;
+    int uerr = eas_state_url_load(prefix, e->cfg->url, p->url, sizeof(p->url), e->mem.arena);
+    if (uerr == EAS_OK) {
+        eas_url_t cu;
+        eas_url_t su;
+        if (eas_url_parse(e->cfg->url, &cu) == EAS_OK && eas_url_parse(p->url, &su) == EAS_OK &&
+            cu.tls && !su.tls) {
+            uerr = EAS_ERR_HTTP_URL;
+            why = "stored redirect weaker than the configured URL; deleted";
+        }
+    } else if (uerr == EAS_ERR_NOT_FOUND) {
+        why = "configured URL changed; stored redirect deleted";
+    } else if (uerr != EAS_ERR_STORE_NOT_FOUND) {
+        why = "stored redirect unreadable; deleted, using the configured URL";
+    }
+    if (why != NULL) {
+        p->url[0] = '\0';
+        (void)eas_state_url_save(prefix, e->cfg->url, "", e->mem.arena);
+        eng_report(e, uerr, 0, why, NULL);
+    } else if (uerr == EAS_OK) {
+        eas_event_t ev = {.type = EAS_EV_SERVER_MOVED};
+        ev.u.redirect.url = p->url;
+        ev.u.redirect.from = e->cfg->url;
+        EAS_LOGI(MOD, "using the server URL a 451 redirect gave earlier");
+        (void)eng_emit(e, &ev);
+    } else {
+        p->url[0] = '\0';
+    }
+}
+
+/* A corrupt outbox record: the change it held cannot be sent. Say which one was lost. */
+static void outbox_lost(void *user, size_t slot, const char *key)
+{
+    eas_engine_t *e = user;
+    eas_event_t ev = {.type = EAS_EV_ERROR};
+    (void)slot;
+    ev.u.error.err = EAS_ERR_STORE_CORRUPT;
+    ev.u.error.what = "queued local change lost: outbox record corrupt";
+    ev.u.error.record = key;
+    EAS_LOGE(MOD, "%s (%s)", ev.u.error.what, key);
+    (void)eng_emit(e, &ev);
+}
+
 int eas_engine_init(eas_engine_t *eng, const eas_account_cfg_t *cfg, const eas_engine_mem_t *mem,
                     const hal_net_t *net, eas_event_cb_t cb, void *cb_user)
 {
@@ -581,6 +657,14 @@ int eas_engine_init(eas_engine_t *eng, const eas_account_cfg_t *cfg, const eas_e
         p->jar_on = 1;
         hc.cookies = &p->jar;
     }
+    hc.allow_plaintext_auth = cfg->allow_plaintext_auth;
+    eas_url_t cu;
+    if (eas_url_parse(cfg->url, &cu) == EAS_OK && !cu.tls && cfg->auth.kind != EAS_HTTP_AUTH_NONE &&
+        !cfg->allow_plaintext_auth) {
+        /* Say so at once rather than at the first request. */
+        err = EAS_ERR_HTTP_PLAINTEXT_AUTH;
+        goto out;
+    }
     err = eas_http_client_init(&p->http, &hc);
     if (err != EAS_OK) {
         goto out;
@@ -599,16 +683,19 @@ int eas_engine_init(eas_engine_t *eng, const eas_account_cfg_t *cfg, const eas_e
         strcpy(eng->policy_key, acct.policy_key);
     } else if (err == EAS_ERR_STORE_NOT_FOUND) {
         err = EAS_OK; /* a new account */
+    } else if (err == EAS_ERR_STORE_CORRUPT) {
+        /* It holds only what the server gives again (version, policy key): negotiate and
+           provision from scratch instead of failing every run. */
+        eng->version = EAS_VER_NONE;
+        eng->policy_key[0] = '\0';
+        eng_report(eng, err, 0, "account record corrupt; provisioning again", NULL);
+        err = EAS_OK;
     } else {
         eng->state = EAS_STATE_FAILED;
         p->stop_err = err;
         goto out;
     }
-    int uerr = eas_state_url_load(cfg->store_prefix, p->url, sizeof(p->url), eng->mem.arena);
-    if (uerr != EAS_OK && uerr != EAS_ERR_STORE_NOT_FOUND) {
-        eng_report(eng, uerr, 0, "redirected URL; using the configured one", NULL);
-        p->url[0] = '\0';
-    }
+    load_stored_url(eng);
     int ferr = eas_state_folders_load(cfg->store_prefix, eng->hierarchy_key, eng->mem.folders,
                                       eng->mem.folder_cap, eng->mem.arena);
     if (ferr != EAS_OK && ferr != EAS_ERR_STORE_NOT_FOUND) {
@@ -631,10 +718,7 @@ int eas_engine_init(eas_engine_t *eng, const eas_account_cfg_t *cfg, const eas_e
     eng_ping_init(eng);
     size_t bad = 0;
     err = eas_outbox_load(&p->ob, eng->mem.outbox, eng->mem.outbox_cap, cfg->store_prefix,
-                          eng->mem.arena, &bad);
-    if (bad > 0) {
-        eng_report(eng, EAS_ERR_STORE_CORRUPT, 0, "outbox entries dropped", NULL);
-    }
+                          eng->mem.arena, &bad, outbox_lost, eng);
     if (err == EAS_OK) {
         eng_outbox_resolve_folders(eng);
         for (size_t s = 0; s < p->ob.cap; s++) {
@@ -755,8 +839,38 @@ int eas_engine_restart(eas_engine_t *eng)
     p->stop_err = EAS_OK;
     p->failures = 0;
     p->prov_attempts = 0;
+    if (p->url_pending) {
+        /* The redirect was not approved: back to the URL used before it. */
+        p->url_pending = 0;
+        eas_arena_reset(eng->mem.arena);
+        load_stored_url(eng);
+        eas_arena_reset(eng->mem.arena);
+    }
     eng->state = EAS_STATE_IDLE;
     return EAS_OK;
+}
+
+int eas_engine_approve_redirect(eas_engine_t *eng)
+{
+    if (eng == NULL) {
+        return EAS_ERR_PARAM;
+    }
+    eng_priv_t *p = P(eng);
+    if (eng->state != EAS_STATE_REDIRECT_PENDING || !p->url_pending) {
+        return EAS_ERR_STATE;
+    }
+    p->url_pending = 0;
+    p->url_unsaved = 1; /* persisted once the new server has answered */
+    p->stop_err = EAS_OK;
+    p->failures = 0;
+    EAS_LOGI(MOD, "redirect approved");
+    eng->state = EAS_STATE_IDLE;
+    return EAS_OK;
+}
+
+const char *eas_engine_pending_redirect(const eas_engine_t *eng)
+{
+    return (eng != NULL && PC(eng)->url_pending) ? PC(eng)->url : NULL;
 }
 
 void eas_engine_close(eas_engine_t *eng)

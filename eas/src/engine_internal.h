@@ -142,6 +142,7 @@ typedef struct eng_priv {
     int cal_err;                      /* first structural error of the collector */
     uint8_t redirects;                /* HTTP 451 followed in a row (capped, loop-checked) */
     uint8_t url_unsaved;              /* p->url came from a 451 and is not persisted yet */
+    uint8_t url_pending;              /* p->url is a 451 target awaiting approval (unused) */
     char url[CONFIG_EAS_URL_MAX + 1]; /* learned server URL ("" = the configured one) */
     int16_t mv_slot;                  /* outbox slot of the MoveItems in flight */
     int16_t send_slot;                /* outbox slot of the mail in flight */

@@ -303,6 +303,10 @@ int eas_http_client_start(eas_http_client_t *cli, const eas_http_request_t *req,
     if (rc != EAS_OK) {
         return rc;
     }
+    if (!url.tls && cli->cfg.auth.kind != EAS_HTTP_AUTH_NONE && !cli->cfg.allow_plaintext_auth) {
+        /* Anyone on the path would read the password: only with the application's opt-in. */
+        return EAS_ERR_HTTP_PLAINTEXT_AUTH;
+    }
     cli->req = req;
     cli->err = EAS_OK;
     cli->failed_phase = EAS_HTTP_PHASE_IDLE;

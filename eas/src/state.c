@@ -5,6 +5,7 @@
 
 #include "eas/eas_config_defaults.h"
 #include "eas/eas_cookie.h"
+#include "eas/eas_http.h"
 #include "eas/eas_wbxml.h"
 #include "eas_log.h"
 #include "eas_state.h"
@@ -269,15 +270,22 @@ int eas_state_acct_load(const char *prefix, eas_state_acct_t *a, eas_arena_t *ar
 
 /* ---- server URL learned from an HTTP 451 redirect ---- */
 
-int eas_state_url_save(const char *prefix, const char *url, eas_arena_t *arena)
+/* The record keeps the configured URL the redirect was learned under: when the user changes
+   the account's URL, a redirect the old server gave must not override it. */
+#define URL_REC_CAP (EAS_REC_HDR + 4 + 2 * (CONFIG_EAS_URL_MAX + 1))
+
+int eas_state_url_save(const char *prefix, const char *configured, const char *url,
+                       eas_arena_t *arena)
 {
     char key[EAS_STATE_KEY_CAP];
     size_t mark = eas_arena_mark(arena);
-    size_t cap = EAS_REC_HDR + 4 + CONFIG_EAS_URL_MAX + 1;
+    size_t cap = URL_REC_CAP;
     uint8_t *buf = eas_arena_alloc(arena, cap, 4);
     int err = eas_state_key(key, sizeof(key), prefix, "url");
 
-    if (err == EAS_OK && (!url || strlen(url) > CONFIG_EAS_URL_MAX)) {
+    if (err == EAS_OK &&
+        (!url || strlen(url) > CONFIG_EAS_URL_MAX || !configured ||
+         (url[0] != '\0' && configured[0] == '\0') || strlen(configured) > CONFIG_EAS_URL_MAX)) {
         err = EAS_ERR_PARAM;
     }
     if (err == EAS_OK && !buf) {
@@ -287,9 +295,12 @@ int eas_state_url_save(const char *prefix, const char *url, eas_arena_t *arena)
         err = hal_store_del(key); /* back to the configured URL */
         err = err == EAS_ERR_STORE_NOT_FOUND ? EAS_OK : err;
     } else if (err == EAS_OK) {
+        size_t c = strlen(configured);
         size_t n = strlen(url);
-        memcpy(buf + EAS_REC_HDR, url, n);
-        err = eas_state_put(key, EAS_REC_URL, buf, n);
+        memcpy(buf + EAS_REC_HDR, configured, c);
+        buf[EAS_REC_HDR + c] = '\0';
+        memcpy(buf + EAS_REC_HDR + c + 1, url, n);
+        err = eas_state_put(key, EAS_REC_URL, buf, c + 1 + n);
     }
     eas_arena_release(arena, mark);
     return err;
@@ -389,11 +400,12 @@ int eas_state_cookies_load(const char *prefix, struct eas_cookie_jar *jar, int64
     return err;
 }
 
-int eas_state_url_load(const char *prefix, char *url, size_t cap, eas_arena_t *arena)
+int eas_state_url_load(const char *prefix, const char *configured, char *url, size_t cap,
+                       eas_arena_t *arena)
 {
     char key[EAS_STATE_KEY_CAP];
     size_t mark = eas_arena_mark(arena);
-    size_t bcap = EAS_REC_HDR + 4 + CONFIG_EAS_URL_MAX + 1;
+    size_t bcap = URL_REC_CAP;
     uint8_t *buf = eas_arena_alloc(arena, bcap, 4);
     const uint8_t *pl = NULL;
     size_t plen = 0;
@@ -411,12 +423,26 @@ int eas_state_url_load(const char *prefix, char *url, size_t cap, eas_arena_t *a
             err = EAS_ERR_STORE_CORRUPT;
         }
     }
-    if (err == EAS_OK && (plen == 0 || plen >= cap || memchr(pl, '\0', plen) != NULL)) {
-        err = EAS_ERR_STORE_CORRUPT; /* an URL is never empty and never holds a NUL */
+    /* "configured\0url": exactly one NUL, neither part empty, both parse as URLs. */
+    const uint8_t *sep = err == EAS_OK ? memchr(pl, '\0', plen) : NULL;
+    size_t clen = sep ? (size_t)(sep - pl) : 0;
+    size_t ulen = sep ? plen - clen - 1 : 0;
+    if (err == EAS_OK && (sep == NULL || clen == 0 || ulen == 0 || ulen >= cap ||
+                          clen > CONFIG_EAS_URL_MAX || memchr(sep + 1, '\0', ulen) != NULL)) {
+        err = EAS_ERR_STORE_CORRUPT;
     }
     if (err == EAS_OK) {
-        memcpy(url, pl, plen);
-        url[plen] = '\0';
+        memcpy(url, sep + 1, ulen);
+        url[ulen] = '\0';
+        eas_url_t u;
+        if (eas_url_parse((const char *)pl, &u) != EAS_OK || eas_url_parse(url, &u) != EAS_OK) {
+            err = EAS_ERR_STORE_CORRUPT;
+        } else if (configured == NULL || !eas_url_same((const char *)pl, configured)) {
+            err = EAS_ERR_NOT_FOUND; /* learned under another configured URL */
+        }
+        if (err != EAS_OK) {
+            url[0] = '\0';
+        }
     }
     eas_arena_release(arena, mark);
     return err;
@@ -748,8 +774,8 @@ static int outbox_decode(const uint8_t *pl, size_t plen, eas_outbox_entry_t *e, 
             r.err = EAS_ERR_STORE_CORRUPT;
         }
     }
-    if (r.err == EAS_OK && (e->kind < EAS_OUTBOX_ADD || e->kind > EAS_OUTBOX_SEND ||
-                            e->seq == 0 || e->folder_id[0] == '\0')) {
+    if (r.err == EAS_OK && (e->kind < EAS_OUTBOX_ADD || e->kind > EAS_OUTBOX_SEND || e->seq == 0 ||
+                            e->folder_id[0] == '\0')) {
         r.err = EAS_ERR_STORE_CORRUPT;
     }
     return r.err;
@@ -806,7 +832,7 @@ int eas_outbox_read(const eas_outbox_t *ob, size_t slot, eas_arena_t *arena, eas
 }
 
 int eas_outbox_load(eas_outbox_t *ob, eas_outbox_slot_t *slots, size_t cap, const char *prefix,
-                    eas_arena_t *arena, size_t *corrupt)
+                    eas_arena_t *arena, size_t *corrupt, eas_outbox_lost_fn lost, void *lost_user)
 {
     int err = EAS_OK;
     size_t bad = 0;
@@ -834,6 +860,9 @@ int eas_outbox_load(eas_outbox_t *ob, eas_outbox_slot_t *slots, size_t cap, cons
             bad++;
             if (outbox_key(key, sizeof(key), prefix, i) == EAS_OK) {
                 (void)hal_store_del(key);
+                if (lost) {
+                    lost(lost_user, i, key);
+                }
             }
         } else if (rc != EAS_ERR_STORE_NOT_FOUND) {
             err = rc;

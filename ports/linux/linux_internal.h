@@ -36,5 +36,7 @@ void lx_tls_set_owner(const hal_io_t *io, easd_linux_net_t *owner);
 void lx_net_forget(easd_linux_net_t *owner, const void *conn);
 /* Free the connector's shared TLS state. */
 void lx_tls_shared_free(easd_linux_net_t *net);
+/* Load the trust store now (EAS_ERR_TLS_CA if it cannot be used). */
+int lx_tls_preload(easd_linux_net_t *net);
 
 #endif /* EASD_LINUX_INTERNAL_H */

@@ -62,6 +62,15 @@ int easd_linux_net_init(easd_linux_net_t *net, const easd_linux_net_config_t *cf
             net->connect_timeout_ms = cfg->connect_timeout_ms;
         }
     }
+    if (net->ca_file[0] != '\0') {
+        /* A CA file the user named and that cannot be used will not start working by
+           retrying: say so now, once, instead of failing every connection until a timeout. */
+        rc = lx_tls_preload(net);
+        if (rc != EAS_OK) {
+            rc = EAS_ERR_TLS_CA;
+            goto done;
+        }
+    }
     hal->open = net_open;
     hal->ctx = net;
     rc = EAS_OK;

@@ -1,9 +1,19 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Clocks and randomness for Linux. */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE /* explicit_bzero */
+#endif
 #include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/prctl.h>
 #include <sys/random.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
+#include "easd_linux.h"
 #include "eas/eas_err.h"
 #include "hal/hal_rng.h"
 #include "hal/hal_time.h"
@@ -59,4 +69,144 @@ int hal_rng_fill(uint8_t *buf, size_t len)
         }
     }
     return rc;
+}
+
+/* ---- process hardening ---- */
+
+int easd_linux_harden_process(void)
+{
+    int rc = EAS_OK;
+    struct rlimit none = {0, 0};
+
+    (void)umask(077);
+    /* A core file would hold the password and mail; so would another process of the same
+     * user attaching with ptrace or reading /proc/<pid>/mem. */
+    if (setrlimit(RLIMIT_CORE, &none) != 0) {
+        rc = EAS_ERR_IO;
+    }
+    if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0) {
+        rc = EAS_ERR_IO;
+    }
+    return rc;
+}
+
+void easd_linux_wipe(void *p, size_t len)
+{
+    if (p != NULL && len > 0u) {
+        explicit_bzero(p, len);
+    }
+}
+
+int easd_linux_read_secret(const char *path, char *out, size_t cap, const char **why)
+{
+    const char *msg = "";
+    int rc = EAS_ERR_PARAM;
+    int fd = -1;
+    struct stat st;
+    size_t len = 0u;
+
+    if (path == NULL || out == NULL || cap == 0u) {
+        goto done;
+    }
+    out[0] = '\0';
+    fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+    if (fd < 0) {
+        rc = EAS_ERR_NOT_FOUND;
+        msg = "cannot be opened (missing, unreadable or a symbolic link)";
+        goto done;
+    }
+    if (fstat(fd, &st) != 0) {
+        rc = EAS_ERR_IO;
+        msg = "cannot be inspected";
+        goto done;
+    }
+    rc = EAS_ERR_FORBIDDEN;
+    if (!S_ISREG(st.st_mode)) {
+        msg = "is not a regular file";
+        goto done;
+    }
+    if (st.st_uid != geteuid()) {
+        msg = "is not owned by you (chown it, or use your own copy)";
+        goto done;
+    }
+    if ((st.st_mode & 077) != 0) {
+        msg = "is readable or writable by group or others (chmod 600 it)";
+        goto done;
+    }
+    rc = EAS_OK;
+    while (rc == EAS_OK) {
+        if (len + 1u >= cap) {
+            /* Room is left only for the NUL: anything more is too long (unless it is the
+               line end, checked below by reading one more byte). */
+            char c = 0;
+            ssize_t n = read(fd, &c, 1);
+            if (n == 1 && c != '\n' && c != '\r') {
+                rc = EAS_ERR_LIMIT;
+                msg = "holds a secret longer than this tool accepts";
+            }
+            easd_linux_wipe(&c, sizeof(c));
+            break;
+        }
+        ssize_t n = read(fd, out + len, cap - 1u - len);
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n < 0) {
+            rc = EAS_ERR_IO;
+            msg = "cannot be read";
+            break;
+        }
+        if (n == 0) {
+            break;
+        }
+        len += (size_t)n;
+        if (memchr(out, '\n', len) != NULL || memchr(out, '\r', len) != NULL) {
+            break;
+        }
+    }
+    if (rc == EAS_OK) {
+        size_t line = strcspn(out, "\r\n");
+        if (line < len) {
+            len = line;
+        }
+        easd_linux_wipe(out + len, cap - len); /* the rest of the file does not stay around */
+        out[len] = '\0';
+        if (len == 0u || memchr(out, '\0', len) != NULL) {
+            rc = EAS_ERR_FORMAT;
+            msg = "is empty (the first line is the secret)";
+        }
+    }
+done:
+    if (fd >= 0) {
+        (void)close(fd);
+    }
+    if (rc != EAS_OK && out != NULL && cap > 0u) {
+        easd_linux_wipe(out, cap);
+    }
+    if (why != NULL) {
+        *why = msg;
+    }
+    return rc;
+}
+
+int easd_linux_private_dir(const char *path)
+{
+    struct stat st;
+
+    if (path == NULL) {
+        return EAS_ERR_PARAM;
+    }
+    if (mkdir(path, 0700) != 0 && errno != EEXIST) {
+        return EAS_ERR_IO;
+    }
+    if (lstat(path, &st) != 0 || !S_ISDIR(st.st_mode)) {
+        return EAS_ERR_IO;
+    }
+    if (st.st_uid != geteuid()) {
+        return EAS_ERR_FORBIDDEN;
+    }
+    if ((st.st_mode & 077) != 0 && chmod(path, st.st_mode & 0700) != 0) {
+        return EAS_ERR_IO;
+    }
+    return EAS_OK;
 }

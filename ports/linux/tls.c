@@ -310,6 +310,12 @@ done:
     return rc;
 }
 
+int lx_tls_preload(easd_linux_net_t *net)
+{
+    struct lx_tls_shared *s = NULL;
+    return shared_load(net, &s);
+}
+
 void lx_tls_shared_free(easd_linux_net_t *net)
 {
     struct lx_tls_shared *s = net->tls;

@@ -43,14 +43,15 @@ def control(port, path):
 
 def run_sync(tmp, port, wrapper=()):
     pw = os.path.join(tmp, "pw")
-    with open(pw, "w") as f:
+    with open(os.open(pw, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as f:
         f.write("testpass\n")
     state = os.path.join(tmp, "state")
     shutil.rmtree(state, ignore_errors=True)
     cmd = list(wrapper) + [ARGS.sync, "--url",
                            f"http://127.0.0.1:{port}/Microsoft-Server-ActiveSync",
                            "--user", "testuser", "--password-file", pw, "--device-id", "BENCH1",
-                           "--state", state, "--timeout", "3000", "--quiet"]
+                           "--state", state, "--timeout", "3000", "--quiet",
+                           "--allow-plaintext-auth"]  # loopback test server, plain http
     out = subprocess.run(cmd, capture_output=True, text=True, timeout=7200)
     summary = [json.loads(l) for l in out.stdout.splitlines() if '"summary"' in l]
     if out.returncode != 0 or not summary:

@@ -65,14 +65,23 @@
  * (recurrence, exceptions attached to their master, attendees) and, with --expand-from, its
  * occurrences in [from, from + N days) as expanded by eas_cal_expand().
  *
- * Exit status 0 only when the sync completed. Running it again with the same --state syncs
- * incrementally.
+ * --allow-redirect HOST (repeatable) lets an HTTP 451 move the account to HOST without asking;
+ * a redirect to any other server is printed as a "redirect" event, nothing is sent there, and
+ * eas-sync ends with "redirect needs approval" and a non-zero exit. --allow-plaintext-auth
+ * allows the password over an http:// URL (refused otherwise). The password file must be
+ * owned by the user and not readable by group or others; the state dir is made 0700 and
+ * every file eas-sync writes is 0600; core dumps are off.
+ *
+ * Exit status 0 only when the sync completed and no queued change was lost (a corrupt
+ * outbox record is reported as an error event with its "record"). Running it again with the
+ * same --state syncs incrementally.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -94,9 +103,11 @@ typedef struct app {
     uint64_t push_end; /* 0 until the first sync completed */
     unsigned long folders, adds, changes, deletes, errors;
     unsigned long parked;      /* folders whose sync the engine gave up on (EAS_ERR_SYNC_LOOP) */
+    unsigned long lost;        /* queued changes lost to a corrupt record */
     uint16_t policy_restricts; /* first policy setting this tool cannot enforce, 0 if none */
-    /* JSON of the item being assembled */
-    char item[65536];
+    /* JSON of the item being assembled (grows as needed: a line is never cut) */
+    char *item;
+    size_t item_cap;
     size_t item_len;
     int item_fields;
     uint16_t path[16];
@@ -135,6 +146,21 @@ typedef struct app {
 } app_t;
 
 static app_t g_app;
+
+/* Every file this tool writes (drafts, markers, fetched bodies) may hold mail: 0600, also
+   when it already existed with a wider mode, and never through a symbolic link. */
+static FILE *fopen_private(const char *path)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (fd < 0) {
+        return NULL;
+    }
+    FILE *f = fchmod(fd, 0600) == 0 ? fdopen(fd, "wb") : NULL;
+    if (!f) {
+        close(fd);
+    }
+    return f;
+}
 #if CONFIG_EAS_CALENDAR
 static eas_engine_cal_t g_cal;
 static eas_cal_exception_t g_cal_ex[256];
@@ -198,10 +224,27 @@ static void show_authorize_url(void *user, const char *url)
     fflush(stdout);
 }
 
+static void wipe_secrets(void)
+{
+    easd_linux_wipe(g_password, sizeof(g_password));
+    easd_linux_wipe(g_work, sizeof(g_work));
+}
+
 static void put(app_t *a, const char *s, size_t n)
 {
-    if (n > sizeof(a->item) - 1 - a->item_len) {
-        n = sizeof(a->item) - 1 - a->item_len;
+    if (n + 1 > a->item_cap - a->item_len) {
+        size_t cap = a->item_cap ? a->item_cap : 65536;
+        while (n + 1 > cap - a->item_len) {
+            cap *= 2;
+        }
+        char *p = realloc(a->item, cap);
+        if (!p) {
+            /* Cutting the line would print invalid JSON: stop instead. */
+            fprintf(stderr, "eas-sync: out of memory for an item of %zu bytes\n", a->item_len + n);
+            exit(1);
+        }
+        a->item = p;
+        a->item_cap = cap;
     }
     memcpy(a->item + a->item_len, s, n);
     a->item_len += n;
@@ -536,7 +579,7 @@ static int on_event(void *user, eas_event_t *ev)
     }
     case EAS_EV_ITEM_BEGIN:
         a->item_len = 0;
-        a->item[0] = '\0';
+        put(a, "", 0);
         a->item_fields = 0;
         a->depth = 0;
         a->in_value = 0;
@@ -573,7 +616,7 @@ static int on_event(void *user, eas_event_t *ev)
         if (a->fetch_f) {
             fclose(a->fetch_f);
         }
-        a->fetch_f = a->fetch_out ? fopen(a->fetch_out, "wb") : NULL;
+        a->fetch_f = a->fetch_out ? fopen_private(a->fetch_out) : NULL;
         printf("{\"event\":\"fetch_begin\",\"id\":%u}\n", (unsigned)ev->u.fetch.id);
         break;
     case EAS_EV_FETCH_END:
@@ -627,6 +670,21 @@ static int on_event(void *user, eas_event_t *ev)
         printf("{\"event\":\"error\",\"error\":\"%s\",\"status\":%u,\"what\":",
                eas_err_name(ev->u.error.err), ev->u.error.status);
         print_json_str(ev->u.error.what ? ev->u.error.what : "");
+        if (ev->u.error.record) {
+            /* A corrupt record's change is gone: the run must not look successful. */
+            a->lost++;
+            printf(",\"record\":");
+            print_json_str(ev->u.error.record);
+        }
+        printf("}\n");
+        break;
+    case EAS_EV_REDIRECT:
+    case EAS_EV_SERVER_MOVED:
+        printf("{\"event\":\"%s\",\"url\":",
+               ev->type == EAS_EV_REDIRECT ? "redirect" : "server_moved");
+        print_json_str(ev->u.redirect.url);
+        printf(",\"from\":");
+        print_json_str(ev->u.redirect.from);
         printf("}\n");
         break;
     case EAS_EV_OUTBOX_RESULT: {
@@ -729,7 +787,7 @@ static int respond_queue(app_t *a)
     }
     /* The engine persisted it; now remember that we asked (a crash before this line makes the
        next run ask again, which replaces the same outbox entry instead of adding one). */
-    FILE *f = fopen(a->rsp_marker, "w");
+    FILE *f = fopen_private(a->rsp_marker);
     if (!f || fprintf(f, "%u %s\n", (unsigned)id, folder) < 0 || fflush(f) != 0 ||
         fsync(fileno(f)) != 0) {
         fprintf(stderr, "eas-sync: cannot write %s\n", a->rsp_marker);
@@ -776,7 +834,7 @@ static int prepare_draft(app_t *a, const char *file, const char *self, int reply
         return -1;
     }
     in[n] = '\0';
-    FILE *o = fopen(a->snd_draft, "wb");
+    FILE *o = fopen_private(a->snd_draft);
     if (!o) {
         return -1;
     }
@@ -831,7 +889,7 @@ static int send_queue(app_t *a)
         a->failed = err;
         return -1;
     }
-    FILE *f = fopen(a->snd_marker, "w");
+    FILE *f = fopen_private(a->snd_marker);
     if (!f || fprintf(f, "%u\n", (unsigned)id) < 0 || fflush(f) != 0 || fsync(fileno(f)) != 0) {
         fprintf(stderr, "eas-sync: cannot write %s\n", a->snd_marker);
     }
@@ -858,7 +916,7 @@ static int move_queue(app_t *a)
         a->failed = err;
         return -1;
     }
-    FILE *f = fopen(a->mv_marker, "w");
+    FILE *f = fopen_private(a->mv_marker);
     if (!f || fprintf(f, "%u\n", (unsigned)id) < 0 || fflush(f) != 0 || fsync(fileno(f)) != 0) {
         fprintf(stderr, "eas-sync: cannot write %s\n", a->mv_marker);
     }
@@ -891,7 +949,7 @@ static int lc_marker_write(app_t *a, unsigned long next, uint32_t base)
     char tmp[1100];
     int ok = 0;
     snprintf(tmp, sizeof(tmp), "%s.tmp", a->lc_marker);
-    FILE *f = fopen(tmp, "w");
+    FILE *f = fopen_private(tmp);
     if (f && fprintf(f, "%lu %u\n", next, (unsigned)base) > 0 && fflush(f) == 0 &&
         fsync(fileno(f)) == 0) {
         ok = 1;
@@ -1220,7 +1278,8 @@ static void usage(void)
                     "[--oauth-authorize-endpoint URL] [--oauth-token-file FILE] "
                     "[--oauth-ca-file FILE] [--oauth-redirect-port N] "
                     "[--oauth-redirect-host 127.0.0.1|localhost] [--oauth-margin S] "
-                    "[--oauth-wait S]]\n");
+                    "[--oauth-wait S]] "
+                    "[--allow-redirect HOST]... [--allow-plaintext-auth]\n");
 }
 
 int main(int argc, char **argv)
@@ -1232,12 +1291,20 @@ int main(int argc, char **argv)
     unsigned long expand_days = 0;
     const char *respond = NULL, *respond_folder = NULL;
     uint32_t move_hash = 0;
-    int progress = 0, reply_all = 0;
+    int progress = 0, reply_all = 0, allow_plaintext = 0;
+    static const char *allow[16];
+    size_t n_allow = 0;
     const char *send_file = NULL, *email = NULL;
     const char *auth = "basic", *oauth_file = NULL;
     unsigned long oauth_wait = 900;
     static easd_oauth_config_t oc;
     app_t *a = &g_app;
+
+    /* Before any secret is read: no core dumps, no ptrace by other processes, private files. */
+    if (easd_linux_harden_process() != EAS_OK) {
+        fprintf(stderr, "eas-sync: cannot disable core dumps for this process\n");
+        return 2;
+    }
 
     for (int i = 1; i < argc; i++) {
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -1257,6 +1324,10 @@ int main(int argc, char **argv)
             reply_all = 1;
             continue;
         }
+        if (!strcmp(argv[i], "--allow-plaintext-auth")) {
+            allow_plaintext = 1;
+            continue;
+        }
         if (!v) {
             usage();
             return 2;
@@ -1273,6 +1344,12 @@ int main(int argc, char **argv)
             state = v;
         } else if (!strcmp(argv[i], "--ca-file")) {
             ca = v;
+        } else if (!strcmp(argv[i], "--allow-redirect")) {
+            if (n_allow >= sizeof(allow) / sizeof(allow[0])) {
+                fprintf(stderr, "eas-sync: at most 16 --allow-redirect hosts\n");
+                return 2;
+            }
+            allow[n_allow++] = v;
         } else if (!strcmp(argv[i], "--classes")) {
             classes = v;
         } else if (!strcmp(argv[i], "--max-version")) {
@@ -1400,15 +1477,20 @@ int main(int argc, char **argv)
         return 2;
     }
     if (!g_use_oauth) {
-        FILE *pf = fopen(pwfile, "r");
-        if (!pf || !fgets(g_password, sizeof(g_password), pf)) {
-            fprintf(stderr, "eas-sync: cannot read the password file\n");
+        const char *why = "";
+        int perr = easd_linux_read_secret(pwfile, g_password, sizeof(g_password), &why);
+        if (perr != EAS_OK) {
+            fprintf(stderr, "eas-sync: password file %s %s\n", pwfile, why);
             return 2;
         }
-        fclose(pf);
-        g_password[strcspn(g_password, "\r\n")] = '\0';
     }
-    (void)mkdir(state, 0700);
+    atexit(wipe_secrets); /* every way out, not only the normal end */
+    int derr = easd_linux_private_dir(state);
+    if (derr != EAS_OK) {
+        fprintf(stderr, "eas-sync: state dir %s: %s\n", state,
+                derr == EAS_ERR_FORBIDDEN ? "owned by another user" : "cannot be created");
+        return 2;
+    }
 
     easd_linux_log_config_t lc = {.sink = EASD_LINUX_LOG_STDERR, .min_level = HAL_LOG_WARN};
     easd_linux_log_config(&lc);
@@ -1443,9 +1525,8 @@ int main(int argc, char **argv)
                         g_oauth.last_error[0] ? ": " : "", g_oauth.last_error);
                 printf("{\"event\":\"summary\",\"complete\":false,\"oauth\":\"%s\","
                        "\"error\":\"%s\"}\n",
-                       easd_oauth_state(&g_oauth) == EASD_OAUTH_AUTH_NEEDED
-                           ? "authorization_needed"
-                           : "none",
+                       easd_oauth_state(&g_oauth) == EASD_OAUTH_AUTH_NEEDED ? "authorization_needed"
+                                                                            : "none",
                        eas_err_name(orc));
                 easd_oauth_deinit(&g_oauth);
                 return 1;
@@ -1453,7 +1534,14 @@ int main(int argc, char **argv)
         }
     }
     easd_linux_net_config_t nc = {.ca_file = ca};
-    if (easd_linux_net_init(&a->lnet, &nc, &a->net) != EAS_OK) {
+    int nerr = easd_linux_net_init(&a->lnet, &nc, &a->net);
+    if (nerr == EAS_ERR_TLS_CA) {
+        /* Permanent: retrying would only hide it until the timeout. */
+        fprintf(stderr, "eas-sync: --ca-file %s: no usable CA certificate (missing or not PEM)\n",
+                ca);
+        return 2;
+    }
+    if (nerr != EAS_OK) {
         fprintf(stderr, "eas-sync: network init failed\n");
         return 2;
     }
@@ -1482,6 +1570,9 @@ int main(int argc, char **argv)
     cfg.mime_read = mime_read;
     cfg.mime_user = a;
     cfg.utc_now = utc_clock;
+    cfg.redirect_allow.hosts = allow;
+    cfg.redirect_allow.n_hosts = n_allow;
+    cfg.allow_plaintext_auth = allow_plaintext != 0;
     if (send_file) {
         /* One draft and marker per (file, command) */
         uint32_t h = 2166136261u;
@@ -1521,9 +1612,11 @@ int main(int argc, char **argv)
         snprintf(a->mv_marker, sizeof(a->mv_marker), "%s/move.%08x", state, (unsigned)move_hash);
     }
     eas_arena_init(&g_arena, g_arena_mem, sizeof(g_arena_mem));
-    eas_engine_mem_t mem = {
-        g_folders, CONFIG_EAS_MAX_FOLDERS, g_outbox, CONFIG_EAS_OUTBOX_SLOTS, &g_arena,
-        g_work,    sizeof(g_work),         NULL, g_cookie_mem, sizeof(g_cookie_mem)};
+    eas_engine_mem_t mem = {g_folders,      CONFIG_EAS_MAX_FOLDERS,
+                            g_outbox,       CONFIG_EAS_OUTBOX_SLOTS,
+                            &g_arena,       g_work,
+                            sizeof(g_work), NULL,
+                            g_cookie_mem,   sizeof(g_cookie_mem)};
 #if CONFIG_EAS_CALENDAR
     g_cal.exceptions = g_cal_ex;
     g_cal.exception_cap = (uint16_t)(sizeof(g_cal_ex) / sizeof(g_cal_ex[0]));
@@ -1532,6 +1625,11 @@ int main(int argc, char **argv)
     mem.cal = &g_cal;
 #endif
     int err = eas_engine_init(&a->eng, &cfg, &mem, &a->net, on_event, a);
+    if (err == EAS_ERR_HTTP_PLAINTEXT_AUTH) {
+        fprintf(stderr, "eas-sync: refusing to send the password over plain http (use https, "
+                        "or --allow-plaintext-auth on a network you trust)\n");
+        return 2;
+    }
     if (err != EAS_OK) {
         fprintf(stderr, "eas-sync: %s\n", eas_strerror(err));
         return 1;
@@ -1564,6 +1662,13 @@ int main(int argc, char **argv)
     a->give_up_ms = hal_time_monotonic_ms() + (uint64_t)timeout_s * 1000u + a->push_ms;
     (void)easd_linux_loop_run(&loop, step, a);
     easd_linux_loop_deinit(&loop);
+    const char *pending = eas_engine_pending_redirect(&a->eng);
+    if (pending) {
+        fprintf(stderr,
+                "eas-sync: the server redirects to %s: redirect needs approval "
+                "(run again with --allow-redirect HOST to follow it)\n",
+                pending);
+    }
     eas_engine_close(&a->eng);
     easd_linux_net_deinit(&a->lnet);
     easd_linux_store_deinit();
@@ -1577,16 +1682,20 @@ int main(int argc, char **argv)
                  g_oauth.refreshes);
         easd_oauth_deinit(&g_oauth);
     }
+    /* The password and the request buffers (Basic credentials are encoded there) go now. */
+    easd_linux_wipe(g_password, sizeof(g_password));
+    easd_linux_wipe(g_work, sizeof(g_work));
     printf("{\"event\":\"summary\",%s\"complete\":%s,\"folders\":%lu,\"adds\":%lu,\"changes\":%lu,"
            "\"deletes\":%lu,\"errors\":%lu,\"parked\":%lu,\"outbox_results\":%lu,"
-           "\"local_queued\":%lu,\"local_pending\":%zu,\"arena_peak\":%zu,"
+           "\"local_queued\":%lu,\"local_pending\":%zu,\"arena_peak\":%zu,\"lost\":%lu,"
            "\"state\":\"%s\",\"error\":\"%s\"}\n",
-           oauth_summary, (a->done && !a->parked) ? "true" : "false", a->folders, a->adds, a->changes, a->deletes,
-           a->errors, a->parked, a->outbox_results, a->lc_next, local_pending(a), g_arena.peak,
+           oauth_summary, (a->done && !a->parked) ? "true" : "false", a->folders, a->adds,
+           a->changes, a->deletes, a->errors, a->parked, a->outbox_results, a->lc_next,
+           local_pending(a), g_arena.peak, a->lost,
            eas_engine_state_name(eas_engine_state(&a->eng)),
            a->failed ? eas_err_name(a->failed) : "");
     int ok =
-        a->done && !a->parked && (a->fetch_state == 0 || a->fetch_state == 2) &&
+        a->done && !a->parked && !a->lost && (a->fetch_state == 0 || a->fetch_state == 2) &&
         (!a->lc_want || (a->lc_queued && local_pending(a) == 0)) &&
         (!a->snd_want || (a->snd_queued && eas_outbox_pending(&a->eng, EAS_OUTBOX_SEND) == 0)) &&
         (!a->mv_want || (a->mv_queued && eas_outbox_pending(&a->eng, EAS_OUTBOX_MOVE) == 0)) &&

@@ -97,7 +97,9 @@ typedef int (*eas_mime_read_fn)(void *user, uint32_t mime_id, uint64_t offset, u
 /** Account configuration. Strings must stay valid while the engine is used. */
 typedef struct eas_account_cfg {
     /** EAS endpoint, e.g. "https://mail.example.com/Microsoft-Server-ActiveSync". A
-        persisted redirect (HTTP 451) takes precedence once learned. */
+        persisted redirect (HTTP 451) takes precedence once learned, but only as long as
+        this URL stays the same (a changed URL drops it) and never with a weaker scheme;
+        adopting one is reported as ::EAS_EV_SERVER_MOVED. */
     const char *url;
     const char *user;        /**< User= query value (the login name) */
     const char *email;       /**< the user's own address (reply-all drops it) */
@@ -134,6 +136,15 @@ typedef struct eas_account_cfg {
         its Max-Age correctly - give a clock when eas_engine_mem_t::cookie_mem is set). */
     int64_t (*utc_now)(void *user);
     void *utc_user;
+    /** Hosts an HTTP 451 (X-MS-Location) may move the account to without asking. A
+        redirect to the same scheme, host and port is always followed; any other one is
+        reported as ::EAS_EV_REDIRECT and the engine stops in EAS_STATE_REDIRECT_PENDING
+        without contacting it (eas_engine_approve_redirect()). https → http never. */
+    eas_http_allow_t redirect_allow;
+    /** Send credentials over plain http:// as well. Off by default: an http URL with
+        Basic or bearer credentials is refused (EAS_ERR_HTTP_PLAINTEXT_AUTH). For tests and
+        closed networks only. */
+    bool allow_plaintext_auth;
 } eas_account_cfg_t;
 
 /** Flags of an ::eas_folder_t. */
@@ -231,7 +242,12 @@ typedef enum eas_engine_state {
     EAS_STATE_POLICY_REFUSED, /**< the device cannot meet the server's policy [S 2.1] */
     EAS_STATE_BLOCKED,        /**< 403 / device blocked / quarantined / not enabled */
     EAS_STATE_WIPED,          /**< remote wipe acknowledged */
-    EAS_STATE_FAILED          /**< unrecoverable (corrupt state, no common version, ...) */
+    EAS_STATE_FAILED,         /**< unrecoverable (no common version, plaintext refused, ...) */
+    /** HTTP 451 to a server the application has not allowed (::EAS_EV_REDIRECT named it;
+        nothing was sent there): eas_engine_approve_redirect() moves on to it,
+        eas_engine_restart() stays with the current URL. eas_step() returns
+        EAS_ERR_HTTP_REDIRECT_APPROVAL meanwhile. */
+    EAS_STATE_REDIRECT_PENDING
 } eas_engine_state_t;
 
 /** Event types delivered to the application. */
@@ -268,7 +284,13 @@ typedef enum eas_event_type {
     EAS_EV_THROTTLED,
     /** u.credentials: the server says the credentials expire soon (X-MS-Credentials-Expire,
         MS-ASHTTP): tell the user to change the password before access stops (HTTP 457). */
-    EAS_EV_CREDENTIALS_EXPIRE
+    EAS_EV_CREDENTIALS_EXPIRE,
+    /** u.redirect: an HTTP 451 names a server that needs the application's approval
+        (url); nothing is sent there. The engine stops in EAS_STATE_REDIRECT_PENDING. */
+    EAS_EV_REDIRECT,
+    /** u.redirect: at start, a stored redirect was adopted: requests go to url instead
+        of the configured from. */
+    EAS_EV_SERVER_MOVED
 } eas_event_type_t;
 
 /** Item operations. */
@@ -306,7 +328,14 @@ typedef struct eas_event {
             uint16_t status;    /**< EAS Status or HTTP status involved, 0 if none */
             const char *what;   /**< short static description ("Sync", "outbox add") */
             const char *folder; /**< folder ServerId or NULL */
+            /** the store record concerned (e.g. a corrupt outbox record's key, whose queued
+                change is lost), else NULL */
+            const char *record;
         } error;
+        struct {
+            const char *url;  /**< the new server URL */
+            const char *from; /**< the URL it replaces */
+        } redirect;
         struct {
             eas_item_op_t op;          /**< ADD / CHANGE / DELETE for EAS_EV_FOLDER */
             const eas_folder_t *entry; /**< the table entry (DELETE: before removal) */
@@ -420,9 +449,12 @@ typedef struct eas_engine {
  * @brief Initialise the engine and load the account's persisted state from the store.
  *
  * A missing state is a new account. A corrupt record is reported (EAS_ERR_STORE_CORRUPT)
- * and, for per-folder records, recovered (the folder resyncs from key 0); for the account
- * record it is returned and the engine stays in EAS_STATE_FAILED — never a crash.
- * @return EAS_OK or a negative error.
+ * and recovered: a folder resyncs from key 0, a corrupt account record (version, policy
+ * key) is rebuilt by negotiating and provisioning again, a corrupt stored redirect is
+ * deleted (the configured URL applies); a corrupt outbox record's change cannot be sent and
+ * is reported with its record key (u.error.record) — never a crash.
+ * @return EAS_OK or a negative error (EAS_ERR_HTTP_PLAINTEXT_AUTH: an http:// URL with
+ *         credentials and no eas_account_cfg_t::allow_plaintext_auth).
  */
 int eas_engine_init(eas_engine_t *eng, const eas_account_cfg_t *cfg, const eas_engine_mem_t *mem,
                     const hal_net_t *net, eas_event_cb_t cb, void *cb_user);
@@ -445,6 +477,16 @@ eas_engine_state_t eas_engine_state(const eas_engine_t *eng);
 
 /** @brief Leave a stopped state (e.g. after the user fixed the password) and start over. */
 int eas_engine_restart(eas_engine_t *eng);
+
+/**
+ * @brief Approve the redirect ::EAS_EV_REDIRECT reported (EAS_STATE_REDIRECT_PENDING):
+ *        requests go to its URL from now on (persisted once it has answered).
+ * @return EAS_OK, EAS_ERR_STATE (no redirect pending), EAS_ERR_PARAM.
+ */
+int eas_engine_approve_redirect(eas_engine_t *eng);
+
+/** @brief The URL of the pending redirect, or NULL. */
+const char *eas_engine_pending_redirect(const eas_engine_t *eng);
 
 /** @brief Close the connection (if any). The persisted state stays. */
 void eas_engine_close(eas_engine_t *eng);

@@ -396,8 +396,8 @@ typedef enum eas_http_framer_state {
  * trailers) after the framer's own checks, e.g. Set-Cookie for a cookie jar. A header
  * line longer than the line buffer that the framer does not need is skipped unseen.
  */
-typedef void (*eas_http_header_fn)(void *user, const char *name, size_t name_len,
-                                   const char *value, size_t value_len);
+typedef void (*eas_http_header_fn)(void *user, const char *name, size_t name_len, const char *value,
+                                   size_t value_len);
 
 /** Incremental response framer. Treat as opaque. */
 typedef struct eas_http_framer {
@@ -572,6 +572,9 @@ typedef struct eas_http_client_config {
     uint32_t recv_timeout_ms;       /**< longest time without receive progress after that */
     uint32_t total_timeout_ms;      /**< whole request (per request overridable; see there) */
     int64_t (*utc_now)(void *user); /**< UTC seconds for Retry-After dates (NULL: 0) */
+    /** Send credentials (Basic, bearer) over plain http:// too. Off: such a request is
+        refused by eas_http_client_start() with EAS_ERR_HTTP_PLAINTEXT_AUTH. */
+    bool allow_plaintext_auth;
     void *utc_user;
     /**
      * The account's cookie jar (eas_cookie.h), or NULL for none. When set, every request
@@ -638,7 +641,8 @@ int eas_http_client_init(eas_http_client_t *cli, const eas_http_client_config_t 
  *        and port and the previous response allowed it. Runs the body producer once
  *        (counting pass).
  * @return EAS_OK (now call eas_http_client_step()), EAS_ERR_BUSY (a request is running),
- *         EAS_ERR_PARAM, EAS_ERR_HTTP_URL, or the producer's error.
+ *         EAS_ERR_PARAM, EAS_ERR_HTTP_URL, EAS_ERR_HTTP_PLAINTEXT_AUTH (credentials for an
+ *         http:// URL without the opt-in), or the producer's error.
  */
 int eas_http_client_start(eas_http_client_t *cli, const eas_http_request_t *req, uint64_t now_ms);
 

@@ -68,12 +68,14 @@ typedef struct easd_linux_net {
 /**
  * @brief Set up a connector and the ::hal_net_t the core calls.
  *
- * Does not touch the network or the CA file: the trust store is loaded by the first TLS
- * open(), which returns EAS_ERR_TLS_CA when it cannot be read or holds no certificate.
+ * Does not touch the network. A CA file named in @p cfg is loaded here, so a missing or
+ * unusable one is a clear, permanent error at start (EAS_ERR_TLS_CA) rather than a
+ * connection failure the engine would retry; the system bundle is loaded by the first TLS
+ * open() (EAS_ERR_TLS_CA there if it cannot be read).
  * @param[out] net  connector state.
  * @param[in]  cfg  settings, or NULL for defaults.
  * @param[out] hal  filled with open() and @p net as its context.
- * @return EAS_OK or EAS_ERR_PARAM (NULL pointers, CA path too long).
+ * @return EAS_OK, EAS_ERR_PARAM (NULL pointers, CA path too long), EAS_ERR_TLS_CA.
  */
 int easd_linux_net_init(easd_linux_net_t *net, const easd_linux_net_config_t *cfg, hal_net_t *hal);
 
@@ -294,6 +296,38 @@ void easd_linux_loop_stop(easd_linux_loop_t *loop);
 
 /** @brief Release the loop's eventfd. */
 void easd_linux_loop_deinit(easd_linux_loop_t *loop);
+
+/* ---- process hardening (tools holding a user's secrets) ---- */
+
+/**
+ * @brief Make the process keep secrets to itself: no core dumps (RLIMIT_CORE 0), not
+ *        dumpable or ptrace-attachable by other processes of the user (PR_SET_DUMPABLE 0),
+ *        and files it creates private (umask 077).
+ * @return EAS_OK, or EAS_ERR_IO if a step failed (errno tells which).
+ */
+int easd_linux_harden_process(void);
+
+/**
+ * @brief Read a secret (password, token) from @p path: the first line, without its line
+ *        end. The file must be a regular file owned by the user and not readable or
+ *        writable by group or others; it is read with read(2) only, so no stdio buffer
+ *        keeps a copy.
+ * @return EAS_OK; EAS_ERR_PARAM (NULL, or @p cap 0); EAS_ERR_NOT_FOUND (cannot open);
+ *         EAS_ERR_FORBIDDEN (owner or mode wrong: the message names the fix);
+ *         EAS_ERR_LIMIT (longer than @p cap - 1); EAS_ERR_FORMAT (empty);
+ *         EAS_ERR_IO. @p why (may be NULL) receives a static explanation.
+ */
+int easd_linux_read_secret(const char *path, char *out, size_t cap, const char **why);
+
+/** @brief Overwrite @p len bytes at @p p with zeros in a way the compiler keeps. */
+void easd_linux_wipe(void *p, size_t len);
+
+/**
+ * @brief Create or open a directory for private state: created 0700, and an existing one
+ *        owned by the user tightened to 0700 (group/other bits removed).
+ * @return EAS_OK, EAS_ERR_FORBIDDEN (exists but owned by someone else), EAS_ERR_IO.
+ */
+int easd_linux_private_dir(const char *path);
 
 #ifdef __cplusplus
 }

@@ -2,14 +2,33 @@
 """What every engine integration script shares: its arguments (eas-sync, the test server,
 the mailbox), starting tools/eas-testserver on a free port, its control API, and checks that
 print what they verified."""
+import atexit
 import json
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 
 EAS_SYNC, SERVER, MAILBOX = sys.argv[1:4]
+
+# These scripts test the engine against the test server over plain http on loopback, with
+# Basic credentials. eas-sync refuses that without an explicit opt-in (issue 11), so every
+# script runs it through this one wrapper that adds --allow-plaintext-auth; the transport
+# itself (HTTPS, certificates, what may never leave in clear) is tested in
+# tests/integration/security and tests/integration/tls.
+# eas-sync accepts only a password file nobody else can read: the files these scripts
+# write are private.
+os.umask(0o077)
+_WRAP_DIR = tempfile.mkdtemp(prefix="easd-enginelib-")
+atexit.register(shutil.rmtree, _WRAP_DIR, True)
+_REAL_EAS_SYNC = EAS_SYNC
+EAS_SYNC = os.path.join(_WRAP_DIR, "eas-sync")
+with open(EAS_SYNC, "w") as _f:
+    _f.write('#!/bin/sh\nexec "%s" --allow-plaintext-auth "$@"\n' % _REAL_EAS_SYNC)
+os.chmod(EAS_SYNC, 0o700)
 
 
 def start_server(tmp, *extra):

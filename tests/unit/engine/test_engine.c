@@ -17,6 +17,7 @@
 #include "eas/eas.h"
 #include "eas/eas_base64.h"
 #include "eas/eas_wbxml.h"
+#include "eas_state.h"
 #include "tag_names.h"
 #include "test_hal.h"
 
@@ -417,6 +418,15 @@ static int on_event(void *user, eas_event_t *ev)
         break;
     case EAS_EV_ERROR:
         logev("ERR%d;", ev->u.error.err);
+        if (ev->u.error.record) {
+            logev("REC:%s;", ev->u.error.record);
+        }
+        break;
+    case EAS_EV_REDIRECT:
+        logev("REDIR:%s;", ev->u.redirect.url);
+        break;
+    case EAS_EV_SERVER_MOVED:
+        logev("MOVED:%s;", ev->u.redirect.url);
         break;
     case EAS_EV_PROGRESS:
         logev("P%s:%u/%u;", ev->u.progress.folder, (unsigned)ev->u.progress.done,
@@ -477,6 +487,8 @@ static hal_net_t net = {f_open, NULL};
 static eas_account_cfg_t cfg;
 static uint64_t now;
 static bool cfg_progress;               /* engine_start(): cfg.progress */
+static const char *cfg_url;             /* engine_start(): cfg.url (NULL: mail.example.test) */
+static eas_http_allow_t cfg_allow;      /* engine_start(): cfg.redirect_allow */
 static eas_proto_ver_t cfg_max_version; /* engine_start(): cfg.max_version */
 
 /* The application's stored message (mime_id 7), read back at any offset. */
@@ -496,7 +508,8 @@ static int mime_read(void *user, uint32_t mime_id, uint64_t offset, uint8_t *buf
 static void engine_start(void)
 {
     memset(&cfg, 0, sizeof(cfg));
-    cfg.url = "https://mail.example.test/Microsoft-Server-ActiveSync";
+    cfg.url = cfg_url ? cfg_url : "https://mail.example.test/Microsoft-Server-ActiveSync";
+    cfg.redirect_allow = cfg_allow;
     cfg.user = "testuser";
     cfg.email = "testuser@example.test";
     cfg.device_id = "EASD0001";
@@ -555,6 +568,8 @@ static int setup(void **st)
     cut_at = -1;
     cut_err = 0;
     now = 1000;
+    cfg_url = NULL;
+    memset(&cfg_allow, 0, sizeof(cfg_allow));
     return 0;
 }
 
@@ -1216,9 +1231,12 @@ static void h_451(const srv_req_t *rq, int n)
 }
 
 /* 451: follow X-MS-Location, replay the request there, persist the URL once it worked. */
+static const char *const k_mail2[] = {"mail2.example.test"};
+
 static void test_451_follow_and_persist(void **st)
 {
     (void)st;
+    cfg_allow = (eas_http_allow_t){k_mail2, 1}; /* the application allows that host */
     handler = h_451;
     redirect_to = "https://mail2.example.test/Microsoft-Server-ActiveSync?Cmd=OPTIONS";
     engine_start();
@@ -1284,6 +1302,10 @@ static void h_chain(const srv_req_t *rq, int n)
 static void test_451_chain_capped(void **st)
 {
     (void)st;
+    static const char *const hosts[] = {"m1.example.test", "m2.example.test", "m3.example.test",
+                                        "m4.example.test", "m5.example.test", "m6.example.test",
+                                        "m7.example.test", "m8.example.test", "m9.example.test"};
+    cfg_allow = (eas_http_allow_t){hosts, 9};
     chain_n = 0;
     handler = h_chain;
     engine_start();
@@ -1294,6 +1316,192 @@ static void test_451_chain_capped(void **st)
     assert_int_equal(run(CONFIG_EAS_MAX_REDIRECTS + 2), EAS_OK);
     assert_non_null(strstr(evlog, "ERR-117;")); /* EAS_ERR_HTTP_TOO_MANY_REDIRECTS */
     assert_true(now > t0);                      /* ... and then the back-off */
+}
+
+/* Issue 11: a 451 to a host the application did not allow is reported, never contacted:
+ * neither the credentials nor the request body go there. The engine waits in
+ * REDIRECT_PENDING; approving moves on, restarting stays. */
+static void test_451_other_host_needs_approval(void **st)
+{
+    (void)st;
+    handler = h_451;
+    redirect_to = "https://mail2.example.test/Microsoft-Server-ActiveSync";
+    engine_start();
+    assert_int_equal(run(8), EAS_ERR_HTTP_REDIRECT_APPROVAL);
+    assert_int_equal(nreq, 1);
+    assert_string_equal(reqs[0].host, "mail.example.test");
+    assert_int_equal(eas_engine_state(&eng), EAS_STATE_REDIRECT_PENDING);
+    assert_string_equal(eas_engine_state_name(EAS_STATE_REDIRECT_PENDING), "redirect-pending");
+    assert_non_null(strstr(evlog, "REDIR:https://mail2.example.test/Microsoft-Server-ActiveSync;"));
+    assert_string_equal(eas_engine_pending_redirect(&eng),
+                        "https://mail2.example.test/Microsoft-Server-ActiveSync");
+    /* Stepping again sends nothing anywhere. */
+    assert_int_equal(run(8), EAS_ERR_HTTP_REDIRECT_APPROVAL);
+    assert_int_equal(nreq, 1);
+    assert_int_equal(eas_engine_approve_redirect(NULL), EAS_ERR_PARAM);
+
+    /* Restart without approval: the configured server again (which redirects again). */
+    assert_int_equal(eas_engine_restart(&eng), EAS_OK);
+    assert_null(eas_engine_pending_redirect(&eng));
+    assert_int_equal(run(8), EAS_ERR_HTTP_REDIRECT_APPROVAL);
+    assert_int_equal(nreq, 2);
+    assert_string_equal(reqs[1].host, "mail.example.test");
+
+    /* Approved: the request is sent there and the account lives there from now on. */
+    assert_int_equal(eas_engine_approve_redirect(&eng), EAS_OK);
+    assert_int_equal(eas_engine_approve_redirect(&eng), EAS_ERR_STATE);
+    assert_int_equal(run(9), EAS_OK);
+    assert_string_equal(reqs[2].host, "mail2.example.test");
+    assert_string_equal(reqs[2].cmd, "OPTIONS");
+    for (int i = 3; i < 9; i++) {
+        assert_string_equal(reqs[i].host, "mail2.example.test");
+    }
+    int before = nreq;
+    evlog[0] = '\0';
+    engine_start();
+    assert_non_null(strstr(evlog, "MOVED:https://mail2.example.test/"));
+    assert_int_equal(run(before + 1), EAS_OK);
+    assert_string_equal(reqs[before].host, "mail2.example.test");
+}
+
+/* Another port on the same host, or a downgrade to http even to a listed host: never
+ * followed without asking / never at all. */
+static void test_451_port_and_scheme(void **st)
+{
+    (void)st;
+    handler = h_451;
+    redirect_to = "https://mail.example.test:8443/Microsoft-Server-ActiveSync";
+    engine_start();
+    assert_int_equal(run(8), EAS_ERR_HTTP_REDIRECT_APPROVAL);
+    assert_int_equal(nreq, 1);
+
+    setup(NULL);
+    cfg_allow = (eas_http_allow_t){k_mail2, 1};
+    handler = h_451;
+    redirect_to = "http://mail2.example.test/Microsoft-Server-ActiveSync";
+    engine_start();
+    assert_int_equal(run(3), EAS_OK);
+    for (int i = 0; i < nreq; i++) {
+        assert_string_equal(reqs[i].host, "mail.example.test");
+    }
+    assert_non_null(strstr(evlog, "ERR-115;")); /* EAS_ERR_HTTP_URL, then the back-off */
+    assert_null(strstr(evlog, "REDIR:"));
+}
+
+/* A stored redirect belongs to the configured URL it was learned under: a changed URL drops
+ * it (with a warning), as does a weaker scheme or a damaged record. */
+static void test_stored_redirect_rules(void **st)
+{
+    (void)st;
+    cfg_allow = (eas_http_allow_t){k_mail2, 1};
+    handler = h_451;
+    redirect_to = "https://mail2.example.test/Microsoft-Server-ActiveSync";
+    engine_start();
+    assert_int_equal(run(8), EAS_OK); /* followed and persisted */
+    uint8_t rec[4096];
+    size_t len = 0;
+    assert_int_equal(hal_store_get("acct0.url", rec, sizeof(rec), &len), EAS_OK);
+
+    /* The user points the account elsewhere: the old redirect is not used, and deleted. */
+    redirect_to = NULL;
+    handler = h_first;
+    cfg_url = "https://mail3.example.test/Microsoft-Server-ActiveSync";
+    evlog[0] = '\0';
+    engine_start();
+    assert_null(strstr(evlog, "MOVED:"));
+    assert_non_null(strstr(evlog, "ERR-9;")); /* EAS_ERR_NOT_FOUND: learned under another URL */
+    int before = nreq;
+    assert_int_equal(run(before + 1), EAS_OK);
+    assert_string_equal(reqs[before].host, "mail3.example.test");
+    assert_int_equal(hal_store_get("acct0.url", rec, sizeof(rec), &len), EAS_ERR_STORE_NOT_FOUND);
+    /* ... and going back to the first URL does not resurrect it. */
+    cfg_url = NULL;
+    engine_start();
+    before = nreq;
+    assert_int_equal(run(before + 1), EAS_OK);
+    assert_string_equal(reqs[before].host, "mail.example.test");
+
+    /* A stored http:// target for an https:// account is never used. */
+    assert_int_equal(
+        eas_state_url_save("acct0", "https://mail.example.test/Microsoft-Server-ActiveSync",
+                           "http://mail2.example.test/Microsoft-Server-ActiveSync", &arena),
+        EAS_OK);
+    evlog[0] = '\0';
+    engine_start();
+    assert_null(strstr(evlog, "MOVED:"));
+    assert_non_null(strstr(evlog, "ERR-115;"));
+    before = nreq;
+    assert_int_equal(run(before + 1), EAS_OK);
+    assert_string_equal(reqs[before].host, "mail.example.test");
+    assert_int_equal(hal_store_get("acct0.url", rec, sizeof(rec), &len), EAS_ERR_STORE_NOT_FOUND);
+
+    /* An unparsable record (here: the one-URL format of older versions) is deleted too. */
+    static uint8_t buf[64 + EAS_REC_HDR];
+    memcpy(buf + EAS_REC_HDR, "https://mail2.example.test/x", 28);
+    assert_int_equal(eas_state_put("acct0.url", EAS_REC_URL, buf, 28), EAS_OK);
+    evlog[0] = '\0';
+    engine_start();
+    assert_non_null(strstr(evlog, "ERR-62;")); /* EAS_ERR_STORE_CORRUPT */
+    assert_int_equal(hal_store_get("acct0.url", rec, sizeof(rec), &len), EAS_ERR_STORE_NOT_FOUND);
+    before = nreq;
+    assert_int_equal(run(before + 1), EAS_OK);
+    assert_string_equal(reqs[before].host, "mail.example.test");
+}
+
+/* Basic credentials over plain http need the application's explicit opt-in. */
+static void test_plaintext_credentials_refused(void **st)
+{
+    (void)st;
+    handler = h_first;
+    memset(&cfg, 0, sizeof(cfg));
+    cfg.url = "http://mail.example.test/Microsoft-Server-ActiveSync";
+    cfg.user = "testuser";
+    cfg.device_id = "EASD0001";
+    cfg.auth.kind = EAS_HTTP_AUTH_BASIC;
+    cfg.auth.user = "testuser";
+    cfg.auth.password = "testpass";
+    cfg.classes = EAS_CLASS_CALENDAR;
+    cfg.store_prefix = "acct0";
+    eas_arena_init(&arena, arena_mem, sizeof(arena_mem));
+    eas_engine_mem_t mem = {folders, 8, outbox, 4, &arena, work, sizeof(work), NULL};
+    assert_int_equal(eas_engine_init(&eng, &cfg, &mem, &net, on_event, NULL),
+                     EAS_ERR_HTTP_PLAINTEXT_AUTH);
+    cfg.allow_plaintext_auth = true;
+    assert_int_equal(eas_engine_init(&eng, &cfg, &mem, &net, on_event, NULL), EAS_OK);
+    assert_int_equal(run(1), EAS_OK);
+    assert_int_equal(nreq, 1);
+    assert_string_equal(reqs[0].host, "mail.example.test");
+}
+
+/* A corrupt account record is rebuilt (OPTIONS + Provision again) with a warning, instead of
+ * failing every run; a corrupt outbox record is reported by its key, the change it held
+ * being lost. */
+static void test_corrupt_records_recovered(void **st)
+{
+    (void)st;
+    handler = h_first;
+    engine_start();
+    assert_int_equal(run(7), EAS_OK);
+    uint8_t rec[512];
+    size_t len = 0;
+    assert_int_equal(hal_store_get("acct0.acct", rec, sizeof(rec), &len), EAS_OK);
+    rec[len - 1] ^= 0x55;
+    assert_int_equal(hal_store_put("acct0.acct", rec, len), EAS_OK);
+    assert_int_equal(hal_store_put("acct0.o1", (const uint8_t *)"garbage", 7), EAS_OK);
+    evlog[0] = '\0';
+    engine_start();
+    assert_non_null(strstr(evlog, "ERR-62;"));
+    assert_non_null(strstr(evlog, "REC:acct0.o1;"));
+    int before = nreq;
+    assert_int_equal(run(before + 3), EAS_OK);
+    assert_string_equal(reqs[before].cmd, "OPTIONS");
+    assert_string_equal(reqs[before + 1].cmd, "Provision");
+    assert_int_equal(hal_store_get("acct0.o1", rec, sizeof(rec), &len), EAS_ERR_STORE_NOT_FOUND);
+    /* The rebuilt record is good again: the next start neither warns nor re-provisions. */
+    assert_int_equal(run(before + 7), EAS_OK);
+    evlog[0] = '\0';
+    engine_start();
+    assert_null(strstr(evlog, "ERR"));
 }
 
 /* ------------------------------ Ping [S 2.15] ------------------------------ */
@@ -2348,6 +2556,11 @@ int main(void)
         cmocka_unit_test_setup(test_451_follow_and_persist, setup),
         cmocka_unit_test_setup(test_451_same_url_is_a_loop, setup),
         cmocka_unit_test_setup(test_451_chain_capped, setup),
+        cmocka_unit_test_setup(test_451_other_host_needs_approval, setup),
+        cmocka_unit_test_setup(test_451_port_and_scheme, setup),
+        cmocka_unit_test_setup(test_stored_redirect_rules, setup),
+        cmocka_unit_test_setup(test_plaintext_credentials_refused, setup),
+        cmocka_unit_test_setup(test_corrupt_records_recovered, setup),
         cmocka_unit_test_setup(test_ping_reject_status3, setup),
         cmocka_unit_test_setup(test_ping_reject_status7, setup),
         cmocka_unit_test_setup(test_ping_reject_status132, setup),

@@ -146,7 +146,7 @@ static void test_outbox_put_read_remove(void **st)
     (void)st;
     eas_outbox_slot_t slots[4];
     eas_outbox_t ob;
-    assert_int_equal(eas_outbox_load(&ob, slots, 4, "a", &arena, NULL), EAS_OK);
+    assert_int_equal(eas_outbox_load(&ob, slots, 4, "a", &arena, NULL, NULL, NULL), EAS_OK);
     assert_int_equal(eas_outbox_count(&ob), 0);
     eas_field_t fields[] = {
         {EAS_CALENDAR_SUBJECT, EAS_FIELD_TEXT, "Standup", 7},
@@ -165,7 +165,7 @@ static void test_outbox_put_read_remove(void **st)
     /* A restart sees the same queue in the same order. */
     eas_outbox_slot_t slots2[4];
     eas_outbox_t ob2;
-    assert_int_equal(eas_outbox_load(&ob2, slots2, 4, "a", &arena, NULL), EAS_OK);
+    assert_int_equal(eas_outbox_load(&ob2, slots2, 4, "a", &arena, NULL, NULL, NULL), EAS_OK);
     assert_int_equal(eas_outbox_count(&ob2), 2);
     int s = eas_outbox_find(&ob2, id1);
     assert_true(s >= 0);
@@ -201,7 +201,7 @@ static void test_outbox_full_and_store_fail(void **st)
     eas_outbox_slot_t slots[2];
     eas_outbox_t ob;
     uint32_t id;
-    assert_int_equal(eas_outbox_load(&ob, slots, 2, "a", &arena, NULL), EAS_OK);
+    assert_int_equal(eas_outbox_load(&ob, slots, 2, "a", &arena, NULL, NULL, NULL), EAS_OK);
     /* The store refuses: nothing is queued, the caller learns it. */
     test_hal_store_fail_after(1);
     assert_int_equal(
@@ -232,7 +232,7 @@ static void test_meeting_response_idempotent(void **st)
     eas_outbox_slot_t slots[4];
     eas_outbox_t ob;
     uint32_t a = 0, b = 0, c = 0;
-    assert_int_equal(eas_outbox_load(&ob, slots, 4, "a", &arena, NULL), EAS_OK);
+    assert_int_equal(eas_outbox_load(&ob, slots, 4, "a", &arena, NULL, NULL, NULL), EAS_OK);
     assert_int_equal(eas_outbox_put(&ob, &arena, EAS_OUTBOX_MEETING_RESPONSE, 0, "inbox", "m1",
                                     NULL, 1, NULL, 0, &a),
                      EAS_OK);
@@ -249,7 +249,7 @@ static void test_meeting_response_idempotent(void **st)
     /* After a restart the replacement holds: one entry with the last decision. */
     eas_outbox_slot_t slots2[4];
     eas_outbox_t ob2;
-    assert_int_equal(eas_outbox_load(&ob2, slots2, 4, "a", &arena, NULL), EAS_OK);
+    assert_int_equal(eas_outbox_load(&ob2, slots2, 4, "a", &arena, NULL, NULL, NULL), EAS_OK);
     assert_int_equal(eas_outbox_count(&ob2), 2);
     eas_outbox_entry_t e;
     assert_int_equal(eas_outbox_read(&ob2, (size_t)eas_outbox_find(&ob2, a), &arena, &e), EAS_OK);
@@ -268,12 +268,12 @@ static void test_outbox_corrupt_entry_dropped(void **st)
     eas_outbox_slot_t slots[4];
     eas_outbox_t ob;
     uint32_t id;
-    assert_int_equal(eas_outbox_load(&ob, slots, 4, "a", &arena, NULL), EAS_OK);
+    assert_int_equal(eas_outbox_load(&ob, slots, 4, "a", &arena, NULL, NULL, NULL), EAS_OK);
     assert_int_equal(
         eas_outbox_put(&ob, &arena, EAS_OUTBOX_DELETE, 0, "c", "x", NULL, 0, NULL, 0, &id), EAS_OK);
     assert_int_equal(hal_store_put("a.o0", (const uint8_t *)"garbage", 7), EAS_OK);
     size_t bad = 0;
-    assert_int_equal(eas_outbox_load(&ob, slots, 4, "a", &arena, &bad), EAS_OK);
+    assert_int_equal(eas_outbox_load(&ob, slots, 4, "a", &arena, &bad, NULL, NULL), EAS_OK);
     assert_int_equal(bad, 1);
     assert_int_equal(eas_outbox_count(&ob), 0);
 }
@@ -327,33 +327,65 @@ static void test_filter_rules(void **st)
     assert_int_equal(eas_outbox_filter(in + 5, 1, 0, out, &k), EAS_ERR_PARAM);
 }
 
-/* The URL learned from HTTP 451: round trip, "" removes it, damage is detected. */
+/* The URL learned from HTTP 451: round trip, "" removes it, damage is detected, and it
+ * belongs to the configured URL it was learned under (issue 11: a changed --url drops it). */
 static void test_url_record(void **st)
 {
     (void)st;
+    const char *conf = "https://a.example/Microsoft-Server-ActiveSync";
     char url[CONFIG_EAS_URL_MAX + 1];
-    assert_int_equal(eas_state_url_load("acct0", url, sizeof(url), &arena),
+    assert_int_equal(eas_state_url_load("acct0", conf, url, sizeof(url), &arena),
                      EAS_ERR_STORE_NOT_FOUND);
     assert_int_equal(
-        eas_state_url_save("acct0", "https://b.example/Microsoft-Server-ActiveSync", &arena),
+        eas_state_url_save("acct0", conf, "https://b.example/Microsoft-Server-ActiveSync", &arena),
         EAS_OK);
-    assert_int_equal(eas_state_url_load("acct0", url, sizeof(url), &arena), EAS_OK);
+    assert_int_equal(eas_state_url_load("acct0", conf, url, sizeof(url), &arena), EAS_OK);
     assert_string_equal(url, "https://b.example/Microsoft-Server-ActiveSync");
-    uint8_t rec[CONFIG_EAS_URL_MAX + 32];
+    /* the same configured URL spelt differently still matches */
+    assert_int_equal(eas_state_url_load("acct0",
+                                        "https://A.EXAMPLE:443/Microsoft-Server-ActiveSync", url,
+                                        sizeof(url), &arena),
+                     EAS_OK);
+    /* another configured URL: not this record's */
+    assert_int_equal(eas_state_url_load("acct0", "https://c.example/Microsoft-Server-ActiveSync",
+                                        url, sizeof(url), &arena),
+                     EAS_ERR_NOT_FOUND);
+    assert_string_equal(url, "");
+    static uint8_t rec[2 * CONFIG_EAS_URL_MAX + 64];
     size_t len = sizeof(rec);
     assert_int_equal(hal_store_get("acct0.url", rec, sizeof(rec), &len), EAS_OK);
     for (size_t i = 0; i < len; i++) {
-        uint8_t bad[sizeof(rec)];
+        static uint8_t bad[sizeof(rec)];
         memcpy(bad, rec, len);
         bad[i] ^= 0x20;
         assert_int_equal(hal_store_put("acct0.url", bad, len), EAS_OK);
-        assert_int_equal(eas_state_url_load("acct0", url, sizeof(url), &arena),
+        assert_int_equal(eas_state_url_load("acct0", conf, url, sizeof(url), &arena),
                          EAS_ERR_STORE_CORRUPT);
         assert_string_equal(url, "");
     }
+    /* Well framed but unparsable payloads: the old one-URL format, empty parts, no URL. */
+#define PL(x)                                                                                      \
+    {                                                                                              \
+        x, sizeof(x) - 1                                                                           \
+    }
+    static const struct {
+        const char *p;
+        size_t n;
+    } payloads[] = {PL("https://b.example/x"), PL("\0https://b.example/x"),
+                    PL("https://a.example/x\0"), PL("https://a.example/x\0nourl"),
+                    PL("https://a.example/x\0https://b/x\0https://c/x")};
+#undef PL
+    for (size_t i = 0; i < 5; i++) {
+        static uint8_t buf[EAS_REC_HDR + 64];
+        memcpy(buf + EAS_REC_HDR, payloads[i].p, payloads[i].n);
+        assert_int_equal(eas_state_put("acct0.url", EAS_REC_URL, buf, payloads[i].n), EAS_OK);
+        assert_int_equal(
+            eas_state_url_load("acct0", "https://a.example/x", url, sizeof(url), &arena),
+            EAS_ERR_STORE_CORRUPT);
+    }
     assert_int_equal(hal_store_put("acct0.url", rec, len), EAS_OK);
-    assert_int_equal(eas_state_url_save("acct0", "", &arena), EAS_OK);
-    assert_int_equal(eas_state_url_load("acct0", url, sizeof(url), &arena),
+    assert_int_equal(eas_state_url_save("acct0", conf, "", &arena), EAS_OK);
+    assert_int_equal(eas_state_url_load("acct0", conf, url, sizeof(url), &arena),
                      EAS_ERR_STORE_NOT_FOUND);
     assert_int_equal(arena.used, 0);
 }

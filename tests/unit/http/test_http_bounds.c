@@ -372,6 +372,41 @@ static void huge_retry_after_is_capped_and_reported(void **state)
     }
 }
 
+/* ---- credentials over plain http ---- */
+
+static void plaintext_credentials_need_opt_in(void **state)
+{
+    (void)state;
+    eas_http_auth_t basic = {.kind = EAS_HTTP_AUTH_BASIC, .user = "u", .password = "p"};
+    eas_http_client_config_t cfg = {
+        .net = &g_net, .auth = basic, .work = g_work, .work_len = sizeof(g_work)};
+    memset(&g_conn, 0, sizeof(g_conn));
+    g_conn.head = "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n";
+    assert_int_equal(eas_http_client_init(&g_cli, &cfg), EAS_OK);
+    eas_http_request_t r = req(EAS_CMD_SYNC, EAS_HTTP_POST, true);
+    r.url = "http://mail.example/Microsoft-Server-ActiveSync";
+    /* Refused before anything is opened or sent. */
+    assert_int_equal(eas_http_client_start(&g_cli, &r, 0), EAS_ERR_HTTP_PLAINTEXT_AUTH);
+    assert_false(g_conn.got_request);
+    /* https, or no credentials: fine. */
+    r.url = "https://mail.example/Microsoft-Server-ActiveSync";
+    assert_int_equal(eas_http_client_start(&g_cli, &r, 0), EAS_OK);
+    eas_http_client_cancel(&g_cli);
+    cfg.auth.kind = EAS_HTTP_AUTH_NONE;
+    assert_int_equal(eas_http_client_init(&g_cli, &cfg), EAS_OK);
+    r.url = "http://mail.example/Microsoft-Server-ActiveSync";
+    assert_int_equal(eas_http_client_start(&g_cli, &r, 0), EAS_OK);
+    eas_http_client_cancel(&g_cli);
+    /* With the application's explicit opt-in. */
+    cfg.auth = basic;
+    cfg.allow_plaintext_auth = true;
+    assert_int_equal(eas_http_client_init(&g_cli, &cfg), EAS_OK);
+    assert_int_equal(eas_http_client_start(&g_cli, &r, 0), EAS_OK);
+    g_now = 0;
+    assert_int_equal(run(1, 100), EAS_OK);
+    assert_true(g_conn.got_request);
+}
+
 static void new_errors_have_text(void **state)
 {
     (void)state;
@@ -395,6 +430,7 @@ int main(void)
         cmocka_unit_test(options_and_sinkless_bodies_are_bounded),
         cmocka_unit_test(request_bound_and_streamed_bodies),
         cmocka_unit_test(huge_retry_after_is_capped_and_reported),
+        cmocka_unit_test(plaintext_credentials_need_opt_in),
         cmocka_unit_test(new_errors_have_text),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

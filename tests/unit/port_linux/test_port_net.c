@@ -8,6 +8,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -321,21 +322,30 @@ static void bad_parameters(void **state)
     assert_int_equal(easd_linux_io_fd(&io), -1); /* not a port connection */
 }
 
+/* Issue 11: a CA file the user named that is missing or holds no certificate is a
+ * permanent error at start, before any connection, never a transient connect failure. */
 static void missing_ca_file_is_ca_error(void **state)
 {
     (void)state;
     easd_linux_net_config_t cfg = {.ca_file = "/nonexistent/ca.pem", .connect_timeout_ms = 0};
     easd_linux_net_t net;
-    hal_net_t hal;
-    hal_io_t io = {0};
-    uint16_t port = 0;
-    int lfd = listen_on(AF_INET, &port, 4);
+    hal_net_t hal = {0};
 
-    assert_int_equal(easd_linux_net_init(&net, &cfg, &hal), EAS_OK);
-    assert_int_equal(hal.open(hal.ctx, "127.0.0.1", port, HAL_NET_TLS, &io), EAS_ERR_TLS_CA);
-    assert_null(io.ctx);
+    assert_int_equal(easd_linux_net_init(&net, &cfg, &hal), EAS_ERR_TLS_CA);
+    assert_null(hal.open);
     easd_linux_net_deinit(&net);
-    close(lfd);
+
+    char path[] = "/tmp/easd-ca-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    static const char junk[] = "-----BEGIN CERTIFICATE-----\nnot base64 at all\n"
+                               "-----END CERTIFICATE-----\n";
+    assert_int_equal(write(fd, junk, sizeof(junk) - 1), (ssize_t)(sizeof(junk) - 1));
+    close(fd);
+    cfg.ca_file = path;
+    assert_int_equal(easd_linux_net_init(&net, &cfg, &hal), EAS_ERR_TLS_CA);
+    easd_linux_net_deinit(&net);
+    unlink(path);
 }
 
 int main(void)

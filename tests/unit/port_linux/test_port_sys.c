@@ -8,6 +8,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -145,6 +148,107 @@ static void syslog_sink_accepts_lines(void **state)
     assert_string_equal(text, "");
 }
 
+/* ---- issue 11: local hardening ---- */
+
+static void write_file(const char *path, const char *text, mode_t mode)
+{
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+    assert_int_equal(chmod(path, mode), 0);
+}
+
+static void secret_file_owner_and_mode(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/easd-secret-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char path[64];
+    snprintf(path, sizeof(path), "%s/pw", dir);
+    char buf[16];
+    const char *why = NULL;
+
+    write_file(path, "s3cret\nsecond line\n", 0600);
+    assert_int_equal(easd_linux_read_secret(path, buf, sizeof(buf), &why), EAS_OK);
+    assert_string_equal(buf, "s3cret");
+    /* nothing of the rest of the file stays in the buffer */
+    for (size_t i = 6; i < sizeof(buf); i++) {
+        assert_int_equal(buf[i], 0);
+    }
+    write_file(path, "s3cret\r\n", 0400);
+    assert_int_equal(easd_linux_read_secret(path, buf, sizeof(buf), &why), EAS_OK);
+    assert_string_equal(buf, "s3cret");
+
+    /* readable by group or others: refused with the fix in the message, buffer wiped */
+    static const mode_t bad[] = {0644, 0640, 0604, 0620, 0602, 0660};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        write_file(path, "s3cret\n", bad[i]);
+        memset(buf, 'x', sizeof(buf));
+        assert_int_equal(easd_linux_read_secret(path, buf, sizeof(buf), &why), EAS_ERR_FORBIDDEN);
+        assert_non_null(strstr(why, "chmod 600"));
+        assert_int_equal(buf[0], 0);
+    }
+    /* a symbolic link to it, a directory, a missing file, an empty or too long secret */
+    char link[64];
+    snprintf(link, sizeof(link), "%s/link", dir);
+    write_file(path, "s3cret\n", 0600);
+    assert_int_equal(symlink(path, link), 0);
+    assert_int_equal(easd_linux_read_secret(link, buf, sizeof(buf), &why), EAS_ERR_NOT_FOUND);
+    assert_int_equal(easd_linux_read_secret(dir, buf, sizeof(buf), &why), EAS_ERR_FORBIDDEN);
+    assert_int_equal(easd_linux_read_secret("/nonexistent/pw", buf, sizeof(buf), &why),
+                     EAS_ERR_NOT_FOUND);
+    write_file(path, "\n", 0600);
+    assert_int_equal(easd_linux_read_secret(path, buf, sizeof(buf), &why), EAS_ERR_FORMAT);
+    write_file(path, "0123456789abcdefXYZ\n", 0600);
+    assert_int_equal(easd_linux_read_secret(path, buf, sizeof(buf), &why), EAS_ERR_LIMIT);
+    write_file(path, "0123456789abcde\n", 0600); /* exactly cap - 1 */
+    assert_int_equal(easd_linux_read_secret(path, buf, sizeof(buf), &why), EAS_OK);
+    assert_string_equal(buf, "0123456789abcde");
+    unlink(link);
+    unlink(path);
+    rmdir(dir);
+}
+
+static void private_dir_is_created_and_tightened(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/easd-priv-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char sub[64];
+    snprintf(sub, sizeof(sub), "%s/state", dir);
+    struct stat st;
+    mode_t old = umask(0);
+    assert_int_equal(easd_linux_private_dir(sub), EAS_OK);
+    assert_int_equal(stat(sub, &st), 0);
+    assert_int_equal(st.st_mode & 0777, 0700);
+    assert_int_equal(chmod(sub, 0755), 0);
+    assert_int_equal(easd_linux_private_dir(sub), EAS_OK);
+    assert_int_equal(stat(sub, &st), 0);
+    assert_int_equal(st.st_mode & 0777, 0700);
+    umask(old);
+    rmdir(sub);
+    rmdir(dir);
+}
+
+static void harden_process_sets_everything(void **state)
+{
+    (void)state;
+    struct rlimit rl;
+    assert_int_equal(easd_linux_harden_process(), EAS_OK);
+    assert_int_equal(getrlimit(RLIMIT_CORE, &rl), 0);
+    assert_int_equal(rl.rlim_cur, 0);
+    assert_int_equal(rl.rlim_max, 0);
+    assert_int_equal(prctl(PR_GET_DUMPABLE, 0, 0, 0, 0), 0);
+    mode_t m = umask(077);
+    assert_int_equal(m, 077);
+    char buf[4] = {1, 2, 3, 4};
+    easd_linux_wipe(buf, sizeof(buf));
+    for (size_t i = 0; i < sizeof(buf); i++) {
+        assert_int_equal(buf[i], 0);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -153,6 +257,9 @@ int main(void)
         cmocka_unit_test(rng_fills_every_byte),
         cmocka_unit_test(log_lines_have_time_level_module),
         cmocka_unit_test(syslog_sink_accepts_lines),
+        cmocka_unit_test(secret_file_owner_and_mode),
+        cmocka_unit_test(private_dir_is_created_and_tightened),
+        cmocka_unit_test(harden_process_sets_everything),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
