@@ -532,6 +532,12 @@ static void on_complete(eas_engine_t *e)
                  "access denied");
         return;
     default:
+        if (v.retry_after_capped) {
+            /* Honoured only up to the configured cap; the application learns what was asked. */
+            EAS_LOGW(MOD, "Retry-After %lu s capped at %u s", (unsigned long)v.retry_after_asked_s,
+                     (unsigned)CONFIG_EAS_HTTP_RETRY_AFTER_MAX_S);
+            eng_report(e, EAS_ERR_LIMIT, rsp->status, "Retry-After capped", NULL);
+        }
         eng_fail_backoff(e, v.err ? v.err : EAS_ERR_HTTP_STATUS, rsp->status,
                          eas_http_class_name(v.cls), v.has_retry_after ? v.retry_after_s : 0);
         return;

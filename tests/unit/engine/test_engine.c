@@ -1448,6 +1448,32 @@ static void test_stored_redirect_rules(void **st)
     assert_string_equal(reqs[before].host, "mail.example.test");
 }
 
+/* A Retry-After of days is capped (CONFIG_EAS_HTTP_RETRY_AFTER_MAX_S) and the cap reported:
+ * the next attempt comes after the cap, not after what the server asked. */
+static void h_retry_after_huge(const srv_req_t *rq, int n)
+{
+    req_times[n - 1] = now;
+    if (n == 1) {
+        r_status = 503;
+        snprintf(r_headers, sizeof(r_headers), "Retry-After: 4000000000\r\n");
+        return;
+    }
+    h_first(rq, n);
+}
+
+static void test_retry_after_capped(void **st)
+{
+    (void)st;
+    memset(req_times, 0, sizeof(req_times));
+    handler = h_retry_after_huge;
+    engine_start();
+    assert_int_equal(run(2), EAS_OK);
+    assert_non_null(strstr(evlog, "ERR-7;")); /* EAS_ERR_LIMIT: "Retry-After capped" */
+    uint64_t gap = req_times[1] - req_times[0];
+    assert_true(gap >= (uint64_t)CONFIG_EAS_HTTP_RETRY_AFTER_MAX_S * 1000u);
+    assert_true(gap <= (uint64_t)CONFIG_EAS_HTTP_RETRY_AFTER_MAX_S * 1000u + 1000u);
+}
+
 /* Basic credentials over plain http need the application's explicit opt-in. */
 static void test_plaintext_credentials_refused(void **st)
 {
@@ -2560,6 +2586,7 @@ int main(void)
         cmocka_unit_test_setup(test_451_port_and_scheme, setup),
         cmocka_unit_test_setup(test_stored_redirect_rules, setup),
         cmocka_unit_test_setup(test_plaintext_credentials_refused, setup),
+        cmocka_unit_test_setup(test_retry_after_capped, setup),
         cmocka_unit_test_setup(test_corrupt_records_recovered, setup),
         cmocka_unit_test_setup(test_ping_reject_status3, setup),
         cmocka_unit_test_setup(test_ping_reject_status7, setup),
