@@ -131,6 +131,8 @@ static int ping_start_req(eas_engine_t *e)
     p->ping_sent_ms = p->now_ms ? p->now_ms : 1u;
     p->req.cmd = EAS_CMD_PING;
     p->req.first_byte_timeout_ms = (p->ping_iv + 30u) * 1000u;
+    /* The whole Ping, answer included: heartbeat plus a margin, not the default total. */
+    p->req.total_timeout_ms = (p->ping_iv + 90u) * 1000u;
     eas_proto_ping_parser_init(&p->u.ping, on_ping_folder, e);
     return EAS_OK;
 }
