@@ -1489,7 +1489,8 @@ static void test_plaintext_credentials_refused(void **st)
     cfg.classes = EAS_CLASS_CALENDAR;
     cfg.store_prefix = "acct0";
     eas_arena_init(&arena, arena_mem, sizeof(arena_mem));
-    eas_engine_mem_t mem = {folders, 8, outbox, 4, &arena, work, sizeof(work), NULL};
+    eas_engine_mem_t mem = {.folders = folders, .folder_cap = 8, .outbox = outbox, .outbox_cap = 4,
+                            .arena = &arena, .http_work = work, .http_work_len = sizeof(work)};
     assert_int_equal(eas_engine_init(&eng, &cfg, &mem, &net, on_event, NULL),
                      EAS_ERR_HTTP_PLAINTEXT_AUTH);
     cfg.allow_plaintext_auth = true;
