@@ -107,6 +107,7 @@ def eas_sync_args(srv, gw, state, auth="oauth-device", *extra):
             "--oauth-device-endpoint", d["device_authorization_endpoint"],
             "--oauth-token-endpoint", d["token_endpoint"],
             "--oauth-authorize-endpoint", d["authorization_endpoint"], "--oauth-wait", "60",
+            "--allow-plaintext-auth",  # the test server runs plain http on loopback
             *extra]
 
 
@@ -251,7 +252,8 @@ def scenarios_with(tmp, gw, redirect_port):
         os.chmod(pw, 0o600)
         rc, events, err, out = run([EAS_SYNC, "--url", srv.url, "--user", USER, "--password-file",
                                     pw, "--device-id", "basic1", "--state",
-                                    os.path.join(tmp, "state-basic"), "--timeout", "30"])
+                                    os.path.join(tmp, "state-basic"), "--timeout", "30",
+                                    "--allow-plaintext-auth"])
         s = summary(events)
         check(rc != 0 and s.get("state") == "auth-failed" and srv.control("exo")["basic_refused"] >= 1,
               "Basic is refused by the exchange-online profile (%s)" % s.get("state"))
