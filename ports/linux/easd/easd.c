@@ -76,8 +76,14 @@ typedef struct daemon {
     bool progress_line;
 
     /* local changes */
-    bool scan_pending;
+    bool scan_pending; /* compare every collection with its index */
     bool cmd_pending;
+    /* files inotify reported since the last look (a full scan when it overflows) */
+    struct {
+        int wd;
+        char name[256];
+    } touched[256];
+    size_t ntouched;
 
     int ino_fd;
     int ctl_fd;
@@ -680,6 +686,16 @@ static int local_file(easd_coll_t *c, const char *name)
         }
         return 0;
     }
+    if (g.eng.version >= EAS_VER_16_0) {
+        for (size_t i = 0; i < g_fields.n; i++) {
+            if (g_fields.f[i].tag == EAS_CALENDAR_EXCEPTIONS) {
+                LOGW("%s/%s: its deleted or moved occurrences are not sent at protocol 16.x "
+                     "(set max_version = 14.1)",
+                     c->name, name);
+                break;
+            }
+        }
+    }
     if (e && e->sid[0] && e->state == EASD_IX_SYNCED) {
         err = eas_item_change(&g.eng, c->sid, e->sid, EAS_CHANGE_EDIT, 0, g_fields.f, g_fields.n,
                               &id);
@@ -813,6 +829,46 @@ static void resume_adds(void)
     }
 }
 
+/* Remember a file inotify (or an answered add) pointed at; it is compared with the index at
+   the next look. Too many at once: compare everything. */
+static void touch(int wd, const char *name)
+{
+    for (size_t i = 0; i < g.ntouched; i++) {
+        if (g.touched[i].wd == wd && strcmp(g.touched[i].name, name) == 0) {
+            return;
+        }
+    }
+    if (g.ntouched == sizeof(g.touched) / sizeof(g.touched[0]) || strlen(name) >= 256 || wd < 0) {
+        g.scan_pending = true;
+        return;
+    }
+    g.touched[g.ntouched].wd = wd;
+    (void)snprintf(g.touched[g.ntouched].name, sizeof(g.touched[0].name), "%s", name);
+    g.ntouched++;
+}
+
+/* The files inotify reported: only those are read and compared. */
+static void check_touched(void)
+{
+    int queued = 0;
+    for (size_t i = 0; i < g.ntouched; i++) {
+        for (size_t k = 0; k < g.ncolls; k++) {
+            if (g.colls[k].wd == g.touched[i].wd) {
+                int r = local_file(&g.colls[k], g.touched[i].name);
+                if (r < 0) {
+                    g.scan_pending = true; /* outbox full: everything again after answers */
+                }
+                queued += r > 0 ? r : 0;
+                break;
+            }
+        }
+    }
+    g.ntouched = 0;
+    if (queued) {
+        g.cmd_pending = true;
+    }
+}
+
 static void outbox_result(const eas_event_t *ev)
 {
     if (!ev->u.outbox.final) {
@@ -833,7 +889,7 @@ static void outbox_result(const eas_event_t *ev)
                     (void)snprintf(e->sid, sizeof(e->sid), "%s", ev->u.outbox.server_id);
                     e->state = EASD_IX_SYNCED;
                     LOGI("%s/%s is server item %s", c->name, e->name, e->sid);
-                    g.scan_pending = true; /* changed meanwhile? */
+                    touch(c->wd, e->name); /* changed while the add was in flight? */
                 } else {
                     e->state = EASD_IX_FAILED;
                     LOGE("the server refused %s/%s (status %u)", c->name, e->name,
@@ -1270,6 +1326,12 @@ static void ctl_handle(int fd)
         o = folders_text(out, sizeof(out));
     } else if (!strcmp(line, "sync")) {
         if (g.stopped_err && g.engine_up) {
+            /* e.g. after the password was fixed: read it again, then leave the stop */
+            char err[300];
+            if (easd_config_password(&g.cfg, g.password, sizeof(g.password), err, sizeof(err)) !=
+                0) {
+                LOGE("%s", err);
+            }
             (void)eas_engine_restart(&g.eng);
             g.stopped_err = 0;
         }
@@ -1336,7 +1398,10 @@ static int account_setup(void)
     g.acct.auth.kind = EAS_HTTP_AUTH_BASIC;
     g.acct.auth.user = g.cfg.user;
     g.acct.auth.password = g.password;
-    g.acct.max_version = (eas_proto_ver_t)g.cfg.max_version;
+    /* 14.1 unless configured: a 16.x client must not send Exceptions, and per-occurrence
+       deletes (what EXDATE needs at 16.x) are not in the engine yet; at 14.1 a local series
+       goes up whole, with its deleted and moved occurrences. */
+    g.acct.max_version = g.cfg.max_version ? (eas_proto_ver_t)g.cfg.max_version : EAS_VER_14_1;
     g.acct.classes = g.cfg.classes;
     g.acct.body_type = g.cfg.body_type;
     g.acct.body_truncation = g.cfg.body_truncation;
@@ -1541,8 +1606,13 @@ int main(int argc, char **argv)
             dl = UINT64_MAX;
         }
         ev = EAS_STEP_TICK;
-        if (g.engine_up && !g.stopped_err && g.scan_pending && g.synced_once) {
-            scan_all();
+        if (g.engine_up && !g.stopped_err && g.synced_once) {
+            if (g.scan_pending) {
+                g.ntouched = 0; /* the full compare covers them */
+                scan_all();
+            } else if (g.ntouched) {
+                check_touched();
+            }
         }
         save_all();
         if (g.status_dirty && now - last_status > 1000) {
@@ -1554,7 +1624,7 @@ int main(int argc, char **argv)
             ev = EAS_STEP_COMMAND;
             continue;
         }
-        if (g.once && g.synced_once && !g.scan_pending &&
+        if (g.once && g.synced_once && !g.scan_pending && !g.ntouched &&
             eas_outbox_pending(&g.eng, EAS_OUTBOX_NONE) == 0) {
             LOGI("--once: everything synced");
             break;
@@ -1645,7 +1715,7 @@ int main(int argc, char **argv)
                 for (char *p = buf; p < buf + r;) {
                     const struct inotify_event *ie = (const struct inotify_event *)p;
                     if (ie->len && ie->name[0] != '.') {
-                        g.scan_pending = true;
+                        touch(ie->wd, ie->name);
                     }
                     p += sizeof(*ie) + ie->len;
                 }
