@@ -224,6 +224,30 @@ int easd_config_load(const char *path, easd_config_t *cfg, char *err, size_t err
             why = "not an http(s) URL";
         } else if (!strcmp(k, "user")) {
             bad = set_str(cfg->user, sizeof(cfg->user), v) || v[0] == '\0';
+        } else if (!strcmp(k, "auth")) {
+            bad = strcmp(v, "basic") != 0 && strcmp(v, "oauth-device") != 0;
+            cfg->auth_oauth = !strcmp(v, "oauth-device");
+            why = "auth: basic or oauth-device";
+        } else if (!strcmp(k, "oauth_client_id")) {
+            bad = set_str(cfg->oauth_client_id, sizeof(cfg->oauth_client_id), v) || v[0] == '\0';
+        } else if (!strcmp(k, "oauth_tenant")) {
+            bad = set_str(cfg->oauth_tenant, sizeof(cfg->oauth_tenant), v) || v[0] == '\0';
+        } else if (!strcmp(k, "oauth_authority")) {
+            bad = set_str(cfg->oauth_authority, sizeof(cfg->oauth_authority), v) ||
+                  strncmp(v, "https://", 8) != 0;
+            why = "not an https URL";
+        } else if (!strcmp(k, "oauth_scope")) {
+            bad = set_str(cfg->oauth_scope, sizeof(cfg->oauth_scope), v) || v[0] == '\0';
+        } else if (!strcmp(k, "oauth_device_endpoint")) {
+            bad = set_str(cfg->oauth_device_endpoint, sizeof(cfg->oauth_device_endpoint), v) ||
+                  (strncmp(v, "https://", 8) != 0 && strncmp(v, "http://", 7) != 0);
+            why = "not an http(s) URL";
+        } else if (!strcmp(k, "oauth_token_endpoint")) {
+            bad = set_str(cfg->oauth_token_endpoint, sizeof(cfg->oauth_token_endpoint), v) ||
+                  (strncmp(v, "https://", 8) != 0 && strncmp(v, "http://", 7) != 0);
+            why = "not an http(s) URL";
+        } else if (!strcmp(k, "oauth_token_file")) {
+            bad = set_path(cfg->oauth_token_file, sizeof(cfg->oauth_token_file), v, cfgdir);
         } else if (!strcmp(k, "password_file")) {
             bad = set_path(cfg->password_file, sizeof(cfg->password_file), v, cfgdir);
         } else if (!strcmp(k, "password_command")) {
@@ -310,8 +334,18 @@ int easd_config_load(const char *path, easd_config_t *cfg, char *err, size_t err
         }
         (void)snprintf(cfg->user, sizeof(cfg->user), "%s", cfg->address);
     }
-    if ((cfg->password_file[0] != '\0') == (cfg->password_command[0] != '\0')) {
-        seterr(err, errcap, "%s: exactly one of \"password_file\" and \"password_command\"", path);
+    if (cfg->auth_oauth) {
+        if (cfg->oauth_client_id[0] == '\0') {
+            seterr(err, errcap, "%s: auth = oauth-device needs \"oauth_client_id\"", path);
+            return -1;
+        }
+        if (cfg->password_file[0] != '\0' || cfg->password_command[0] != '\0') {
+            seterr(err, errcap, "%s: auth = oauth-device takes no password", path);
+            return -1;
+        }
+    } else if ((cfg->password_file[0] != '\0') == (cfg->password_command[0] != '\0')) {
+        seterr(err, errcap, "%s: exactly one of \"password_file\" and \"password_command\"",
+               path);
         return -1;
     }
     if (!seen_state) {

@@ -38,6 +38,7 @@
 #include "eas/eas_cookie.h"
 #include "easd.h"
 #include "easd_linux.h"
+#include "easd_oauth.h"
 
 #define MAX_COLLS   64
 #define MAX_CLIENTS 8
@@ -1376,6 +1377,57 @@ static void apply_log(const easd_config_t *cfg, int verbose)
     easd_linux_log_config(&lc);
 }
 
+/* auth = oauth-device: the token source, set up once (a reload keeps it). The first start
+ * without a token runs the device flow and logs the code to enter; later starts refresh. */
+static easd_oauth_t g_oauth;
+static int g_oauth_on;
+
+static void oauth_show(void *user, const easd_oauth_device_code_t *dc)
+{
+    (void)user;
+    LOGW("sign-in needed: open %s and enter the code %s (valid %u s)", dc->verification_uri,
+         dc->user_code, (unsigned)dc->expires_in);
+}
+
+static int oauth_setup(void)
+{
+    static char token_path[EASD_PATH_MAX + 16];
+    if (g_oauth_on) {
+        return 0;
+    }
+    const char *tf = g.cfg.oauth_token_file;
+    if (tf[0] == '\0') {
+        (void)mkdir(g.cfg.state_dir, 0700);
+        (void)snprintf(token_path, sizeof(token_path), "%s/oauth-token", g.cfg.state_dir);
+        tf = token_path;
+    }
+    easd_oauth_config_t oc;
+    memset(&oc, 0, sizeof(oc));
+    oc.client_id = g.cfg.oauth_client_id;
+    oc.tenant = g.cfg.oauth_tenant[0] ? g.cfg.oauth_tenant : NULL;
+    oc.authority = g.cfg.oauth_authority[0] ? g.cfg.oauth_authority : NULL;
+    oc.scope = g.cfg.oauth_scope[0] ? g.cfg.oauth_scope : NULL;
+    oc.device_endpoint = g.cfg.oauth_device_endpoint[0] ? g.cfg.oauth_device_endpoint : NULL;
+    oc.token_endpoint = g.cfg.oauth_token_endpoint[0] ? g.cfg.oauth_token_endpoint : NULL;
+    oc.token_file = tf;
+    oc.ca_file = g.cfg.ca_file[0] ? g.cfg.ca_file : NULL;
+    oc.on_device_code = oauth_show;
+    int rc = easd_oauth_init(&g_oauth, &oc);
+    if (rc != EAS_OK) {
+        LOGE("OAuth setup failed: %s", eas_strerror(rc));
+        return -1;
+    }
+    g_oauth_on = 1;
+    if (easd_oauth_state(&g_oauth) != EASD_OAUTH_READY) {
+        rc = easd_oauth_device_flow(&g_oauth, 900);
+        if (rc != EAS_OK) {
+            LOGE("authorization failed: %s %s", eas_strerror(rc), g_oauth.last_error);
+            return -1;
+        }
+    }
+    return 0;
+}
+
 /* The account configuration from the file; strings point into g.cfg / g.password. */
 static int account_setup(void)
 {
@@ -1385,7 +1437,12 @@ static int account_setup(void)
              "https://HOST/Microsoft-Server-ActiveSync)");
         return -1;
     }
-    if (easd_config_password(&g.cfg, g.password, sizeof(g.password), err, sizeof(err)) != 0) {
+    if (g.cfg.auth_oauth) {
+        if (oauth_setup() != 0) {
+            return -1;
+        }
+    } else if (easd_config_password(&g.cfg, g.password, sizeof(g.password), err, sizeof(err)) !=
+               0) {
         LOGE("%s", err);
         return -1;
     }
@@ -1395,9 +1452,15 @@ static int account_setup(void)
     g.acct.email = g.cfg.address[0] ? g.cfg.address : NULL;
     g.acct.device_id = g.device_id;
     g.acct.device_type = "easd";
-    g.acct.auth.kind = EAS_HTTP_AUTH_BASIC;
-    g.acct.auth.user = g.cfg.user;
-    g.acct.auth.password = g.password;
+    if (g.cfg.auth_oauth) {
+        g.acct.auth.kind = EAS_HTTP_AUTH_BEARER;
+        g.acct.auth.token = easd_oauth_token;
+        g.acct.auth.token_user = &g_oauth;
+    } else {
+        g.acct.auth.kind = EAS_HTTP_AUTH_BASIC;
+        g.acct.auth.user = g.cfg.user;
+        g.acct.auth.password = g.password;
+    }
     /* 14.1 unless configured: a 16.x client must not send Exceptions, and per-occurrence
        deletes (what EXDATE needs at 16.x) are not in the engine yet; at 14.1 a local series
        goes up whole, with its deleted and moved occurrences. */
@@ -1738,5 +1801,9 @@ int main(int argc, char **argv)
     }
     easd_linux_store_deinit();
     memset(g.password, 0, sizeof(g.password));
+    if (g_oauth_on) {
+        easd_oauth_deinit(&g_oauth); /* wipes the tokens from memory */
+        g_oauth_on = 0;
+    }
     return exit_code;
 }

@@ -45,6 +45,16 @@ typedef struct easd_config {
     uint8_t max_version; /**< eas_proto_ver_t, 0 = highest */
     hal_log_level_t log_level;
     int log_target; /**< EASD_LOG_* */
+    /** auth = oauth-device: a bearer token from OAuth 2.0 (docs/exchange-online.md) instead
+        of a password; the oauth_* keys below (empty: Microsoft's defaults). */
+    uint8_t auth_oauth;
+    char oauth_client_id[128];
+    char oauth_tenant[128];
+    char oauth_authority[256];
+    char oauth_scope[512];
+    char oauth_device_endpoint[1024];
+    char oauth_token_endpoint[1024];
+    char oauth_token_file[EASD_PATH_MAX]; /**< empty: STATE/oauth-token */
 } easd_config_t;
 
 /**

@@ -21,6 +21,8 @@ introspection endpoint, a routing cookie that must come back, DeviceInformation 
   pkce           --auth oauth-pkce: the scripted browser follows the authorization URL and
                  delivers the redirect to eas-sync's loopback listener
   signals        X-MS-Credentials-Expire becomes an event; X-MS-RP makes FolderSync run again
+  daemon         easd with auth = oauth-device: logs the code, the scripted user approves,
+                 --once completes
   occurrence     eas_item_change_occurrence() at 16.1: Sync Change with AirSyncBase:InstanceId,
                  Calendar:Location sent as AirSyncBase:Location/DisplayName
 
@@ -31,6 +33,7 @@ import json
 import os
 import shutil
 import socket
+import ssl
 import stat
 import subprocess
 import sys
@@ -42,7 +45,10 @@ import urllib.request
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import glewlwyd  # noqa: E402
 
+MKCERTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tls", "mkcerts.sh")
+
 EAS_SYNC, SERVER, MAILBOX = sys.argv[1:4]
+EASD = sys.argv[4] if len(sys.argv) > 4 else None  # the daemon, when built
 events_first = []  # the first sync's events (items to change later)
 USER, PASSWORD = "testuser", "testpass"
 
@@ -64,11 +70,22 @@ def free_port():
 class EasServer:
     n = 0
 
-    def __init__(self, tmp, gw, *extra):
+    def __init__(self, tmp, gw, *extra, tls=False):
         EasServer.n += 1
         self.log = os.path.join(tmp, "server%d.log" % EasServer.n)
         port_file = os.path.join(tmp, "port%d" % EasServer.n)
         d = gw.describe()
+        self.ca = None
+        self.ctx = None
+        if tls:
+            # certificates from the TLS tests' script (a CA and a leaf for localhost)
+            certs = os.path.join(tmp, "certs")
+            subprocess.run(["sh", MKCERTS, certs], check=True, stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL)
+            self.ca = os.path.join(certs, "ca.pem")
+            self.ctx = ssl.create_default_context(cafile=self.ca)
+            extra = ("--tls-cert", os.path.join(certs, "good.pem"), "--tls-key",
+                     os.path.join(certs, "leaf.key")) + extra
         self.proc = subprocess.Popen(
             ["/usr/bin/python3", SERVER, "--port", "0", "--port-file", port_file,
              "--mailbox", MAILBOX, "--log", self.log, "--profile", "exchange-online",
@@ -84,11 +101,12 @@ class EasServer:
         else:
             self.proc.kill()
             raise SystemExit("test server did not start")
-        self.url = "http://127.0.0.1:%d/Microsoft-Server-ActiveSync" % self.port
+        self.base = ("https://localhost:%d" if tls else "http://127.0.0.1:%d") % self.port
+        self.url = self.base + "/Microsoft-Server-ActiveSync"
 
     def control(self, name):
-        with urllib.request.urlopen("http://127.0.0.1:%d/_control/%s" % (self.port, name),
-                                    timeout=10) as r:
+        with urllib.request.urlopen(self.base + "/_control/" + name, timeout=10,
+                                    context=self.ctx) as r:
             return json.loads(r.read())
 
     def requests(self):
@@ -233,7 +251,7 @@ def scenarios_with(tmp, gw, redirect_port):
         check(rc == 0 and summary(events).get("complete") and reqs2 and
               all(r.get("cookie") == "returned" for r in reqs2),
               "a new process returned the persisted cookie from its first request on")
-        req = urllib.request.Request(srv.url + "?Cmd=FolderSync&User=%s&DeviceId=x&DeviceType=t" %
+        req = urllib.request.Request(srv.url + "?Cmd=FolderSync&User=%s&DeviceId=exovice&DeviceType=t" %
                                      USER, data=b"", method="POST", headers={
                                          "Authorization": "Bearer " +
                                          json.load(open(token_file(state)))["access_token"],
@@ -382,6 +400,43 @@ def scenarios_with(tmp, gw, redirect_port):
         ob = [e for e in events if e.get("event") == "outbox_result"]
         check(rc == 0 and ob, "the server answered the change (%s)" %
               [(o.get("status"), o.get("final")) for o in ob])
+
+        # ---- the daemon: auth = oauth-device in its configuration file ----
+        if EASD:
+            # over TLS (the daemon sends no credentials over plain http), 16.1 asked for
+            # (the daemon's default is 14.1)
+            srv.stop()
+            srv = EasServer(os.path.join(tmp), gw, tls=True)
+            servers = [srv]
+            d = gw.describe()
+            conf = os.path.join(tmp, "easd.conf")
+            with open(conf, "w") as fh:
+                fh.write("server = %s\nuser = %s\nauth = oauth-device\noauth_client_id = %s\n"
+                         "oauth_scope = %s\noauth_device_endpoint = %s\n"
+                         "oauth_token_endpoint = %s\nstate_dir = %s\nstore_dir = %s\n"
+                         "classes = calendar, contacts\nlog_level = info\nca_file = %s\n"
+                         "max_version = 16.1\n" %
+                         (srv.url, USER, d["client_id"], d["scope"],
+                          d["device_authorization_endpoint"], d["token_endpoint"],
+                          os.path.join(tmp, "dstate"), os.path.join(tmp, "dstore"), srv.ca))
+            p = subprocess.Popen([EASD, "--config", conf, "--once", "--timeout", "60"],
+                                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+            log, code = [], None
+            for line in p.stdout:
+                log.append(line)
+                m = line.split("enter the code ")
+                if code is None and len(m) == 2:
+                    code = m[1].split()[0]
+                    gw.approve_device(code)
+            p.wait(timeout=60)
+            if p.returncode != 0:
+                print("".join(log[-15:]))
+            check(code is not None, "easd logged the device code to enter (%s)" % code)
+            tf = os.path.join(tmp, "dstate", "oauth-token")
+            check(p.returncode == 0 and os.path.exists(tf) and
+                  stat.S_IMODE(os.stat(tf).st_mode) == 0o600,
+                  "easd (auth = oauth-device) synced once with a bearer token; token file 0600 "
+                  "(exit %s)" % p.returncode)
     finally:
         for s in servers:
             s.stop()

@@ -5,8 +5,8 @@
 - Basic authentication is refused; a bearer token is accepted only if the OAuth server says
   so (RFC 7662 introspection: active, with the EAS scope) - no local JWT shortcut, so a
   revoked or expired token is refused at once;
-- the server sets a routing cookie and refuses (HTTP 403) a request of that user that does
-  not return it once it was set (MS-ASHTTP: 16.x and OAuth clients keep and return cookies);
+- the server sets a routing cookie and refuses (HTTP 403) a request of a device that does
+  not return it once that device has one (MS-ASHTTP: 16.x and OAuth clients keep and return cookies);
 - commands other than Provision and Settings are refused (HTTP 403) until the device told
   the server its DeviceInformation (Settings, or Provision in 14.1+).
 
@@ -46,7 +46,8 @@ class ExchangeOnline:
         self.lock = threading.Lock()
         self.rs_token = None
         self.rs_token_exp = 0
-        self.cookies = {}  # login -> cookie value issued
+        self.cookies = {}  # (login, DeviceId) -> the cookie value that device must return
+        self.values = {}   # login -> cookie values issued
         self.authenticated = 0
         self.stats = {"basic_refused": 0, "bearer_ok": 0, "bearer_refused": 0,
                       "cookie_missing": 0, "cookie_issued": 0, "devinfo_missing": 0,
@@ -121,28 +122,40 @@ class ExchangeOnline:
         rec["auth"] = "bearer"
         return login, user
 
-    def check_cookie(self, login, headers, rec):
-        """(allowed, set_cookie_header_or_None)."""
+    def check_cookie(self, login, device, headers, rec):
+        """(allowed, set_cookie_header_or_None). A device's first request without our cookie
+        is accepted and gets one; from then on that device must return it. OPTIONS (no
+        DeviceId) is never refused; the cookie it got binds to the device that returns it."""
         sent = {}
         for part in (headers.get("Cookie") or "").split(";"):
             k, _, v = part.strip().partition("=")
             if k:
                 sent[k] = v
+        value = sent.get(COOKIE_NAME)
         with self.lock:
-            issued = self.cookies.get(login)
-            if issued is None:
-                issued = secrets.token_urlsafe(24)
-                self.cookies[login] = issued
-                self.stats["cookie_issued"] += 1
-                rec["cookie"] = "issued"
-                return True, self._set_cookie(issued)
-        if sent.get(COOKIE_NAME) != issued:
-            self.stats["cookie_missing"] += 1
-            rec["cookie"] = "missing" if COOKIE_NAME not in sent else "wrong"
-            rec["error"] = "routing cookie not returned"
-            return False, None
-        rec["cookie"] = "returned"
-        return True, None
+            known = self.values.setdefault(login, set())
+            key = (login, device) if device else None
+            bound = self.cookies.get(key) if key else None
+            if bound is not None:
+                if value != bound:
+                    self.stats["cookie_missing"] += 1
+                    rec["cookie"] = "missing" if value is None else "wrong"
+                    rec["error"] = "routing cookie not returned"
+                    return False, None
+                rec["cookie"] = "returned"
+                return True, None
+            if value is not None and value in known:
+                if key:
+                    self.cookies[key] = value
+                rec["cookie"] = "returned"
+                return True, None
+            issued = secrets.token_urlsafe(24)
+            known.add(issued)
+            if key:
+                self.cookies[key] = issued
+            self.stats["cookie_issued"] += 1
+            rec["cookie"] = "issued"
+            return True, self._set_cookie(issued)
 
     def _set_cookie(self, value):
         c = "%s=%s; Path=/Microsoft-Server-ActiveSync; HttpOnly; Max-Age=86400" % (COOKIE_NAME,

@@ -460,7 +460,7 @@ class EasHandler(BaseHTTPRequestHandler):
                 "WWW-Authenticate": 'Bearer' if srv.exo is not None else
                 'Basic realm="eas-testserver"'}), send_fault
         if srv.exo is not None:
-            allowed, set_cookie = srv.exo.check_cookie(login, self.headers, rec)
+            allowed, set_cookie = srv.exo.check_cookie(login, dev_id, self.headers, rec)
             if set_cookie:
                 self._exo_headers["Set-Cookie"] = set_cookie
             if not allowed:
