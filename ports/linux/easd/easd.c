@@ -1500,7 +1500,7 @@ static int engine_start(void)
 #endif
     int err = eas_engine_init(&g.eng, &g.acct, &mem, &g.net, on_event, &g);
     if (err != EAS_OK) {
-        LOGE("the account state in %s cannot be used: %s", g.cfg.state_dir, eas_err_name(err));
+        LOGE("the account cannot start (state in %s): %s", g.cfg.state_dir, eas_err_name(err));
         easd_linux_net_deinit(&g.lnet);
         return -1;
     }

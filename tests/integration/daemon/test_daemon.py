@@ -2,7 +2,8 @@
 """easd end to end against tools/eas-testserver over HTTPS (arguments: easd, easctl, the
 server, the demo mailbox):
 
-1. configuration errors name the file and line; the first sync (--once) fills a fresh
+1. configuration errors name the file and line; a wrong password ends --once with exit 1
+   (auth-failed, password not logged); the first sync (--once) fills a fresh
    vdir/Maildir store (files 0600), easctl agenda expands it, status works without a daemon;
 2. in the Ping loop: a server change arrives through Ping and appears in the store; a new
    .ics written into the store appears on the server; a changed .ics changes the server item;
@@ -11,7 +12,8 @@ server, the demo mailbox):
    SIGTERM ends cleanly (socket gone, status "not running");
 4. a conflict: the same event changed locally (daemon stopped) and on the server - the server
    wins, the local version is kept as a .conflict file;
-5. kill -9 during the first sync of a large mailbox, then restart: the store converges with
+5. at protocol 16.1, the deleted occurrences of a local file are reported as not sent;
+6. kill -9 during the first sync of a large mailbox, then restart: the store converges with
    one file per server item and nothing is uploaded (no duplicates on either side).
 """
 import os
@@ -61,6 +63,37 @@ def config_errors(tmp, server):
                        stderr=subprocess.STDOUT, text=True, timeout=30)
     check(p.returncode == 2 and "bad.conf:4: heartbeat_max" in p.stdout,
           "a bad value stops easd with file and line (%r)" % p.stdout.strip())
+
+
+def wrong_password(tmp, server):
+    wrong = os.path.join(tmp, "wrong")
+    os.mkdir(wrong)
+    cfg = write_config(wrong, server)
+    with open(os.path.join(wrong, "password"), "w") as fh:
+        fh.write("not-the-password\n")
+    rc, out = run_once(EASD, cfg, wrong, 60)
+    check(rc == 1 and "account stopped: auth-failed" in out,
+          "--once with a wrong password: exit 1, account stopped (auth-failed)")
+    check("not-the-password" not in out, "the wrong password is not logged either")
+    rc, out, _ = easctl(EASCTL, cfg, "status")
+    check("state: auth-failed" in out, "easctl status shows auth-failed")
+
+
+def sixteen_warns(tmp, server):
+    """At 16.x the engine leaves a series' Exceptions out: easd says so for a local file."""
+    d16 = os.path.join(tmp, "v16")
+    os.mkdir(d16)
+    cfg = write_config(d16, server, max_version="16.1", classes="calendar",
+                       device_id="easdtest16")
+    rc, _ = run_once(EASD, cfg, d16)
+    check(rc == 0, "first sync at 16.1")
+    cal = os.path.join(d16, "store", "calendars", "Calendar")
+    with open(os.path.join(cal, "x16.ics"), "w") as fh:
+        fh.write(NEW_ICS.replace("written-by-another-program-1", "v16-1")
+                 .replace("Written into the store", "Sixteen"))
+    rc, out = run_once(EASD, cfg, d16)
+    check(rc == 0 and "Calendar/x16.ics: its deleted or moved occurrences are not sent at "
+          "protocol 16.x" in out, "at 16.1 a local EXDATE is reported as not sent")
 
 
 def first_sync(tmp, server, cfg):
@@ -270,9 +303,11 @@ def main():
         try:
             cfg = write_config(tmp, server)
             config_errors(tmp, server)
+            wrong_password(tmp, server)
             first_sync(tmp, server, cfg)
             ping_loop(tmp, server, cfg)
             conflict(tmp, server, cfg)
+            sixteen_warns(tmp, server)
         finally:
             server.stop()
         kill_during_first_sync(tmp)
