@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Texts and names of the error codes. On a small target the texts are the largest thing the
- * core carries that no protocol step needs (about 5.8 KB on Cortex-M), so
- * CONFIG_EAS_ERR_MESSAGES can leave them out; the codes themselves never change.
+ * Texts and names of the error codes. On a small target they are the largest thing the core
+ * carries that no protocol step needs (about 5.8 KB together on Cortex-M), so
+ * CONFIG_EAS_ERR_MESSAGES (texts) and CONFIG_EAS_ERR_NAMES (enum names, which tools print in
+ * machine-readable output) can leave them out; the codes themselves never change.
  */
 #include "eas/eas_config_defaults.h"
 #include "eas/eas_err.h"
@@ -27,6 +28,18 @@ const char *eas_strerror(int err)
     return text;
 }
 
+#else /* !CONFIG_EAS_ERR_MESSAGES */
+
+/* Codes only: whoever shows an error prints its number (eas_err.h lists them). */
+const char *eas_strerror(int err)
+{
+    return err == EAS_OK ? "success" : "error";
+}
+
+#endif /* CONFIG_EAS_ERR_MESSAGES */
+
+#if CONFIG_EAS_ERR_NAMES
+
 const char *eas_err_name(int err)
 {
     const char *name = "EAS_ERR_UNKNOWN";
@@ -44,17 +57,11 @@ const char *eas_err_name(int err)
     return name;
 }
 
-#else /* !CONFIG_EAS_ERR_MESSAGES */
-
-/* Codes only: whoever shows an error prints its number (eas_err.h lists them). */
-const char *eas_strerror(int err)
-{
-    return err == EAS_OK ? "success" : "error";
-}
+#else /* !CONFIG_EAS_ERR_NAMES */
 
 const char *eas_err_name(int err)
 {
     return err == EAS_OK ? "EAS_OK" : "EAS_ERR";
 }
 
-#endif /* CONFIG_EAS_ERR_MESSAGES */
+#endif /* CONFIG_EAS_ERR_NAMES */

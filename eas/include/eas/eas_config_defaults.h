@@ -182,6 +182,9 @@
 #ifndef CONFIG_EAS_ERR_MESSAGES
 #define CONFIG_EAS_ERR_MESSAGES 1
 #endif
+#ifndef CONFIG_EAS_ERR_NAMES
+#define CONFIG_EAS_ERR_NAMES 1
+#endif
 
 #include "eas/eas_check_config.h"
 

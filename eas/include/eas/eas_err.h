@@ -130,8 +130,8 @@ typedef enum eas_err {
  * @brief Text for an error code.
  *
  * Without CONFIG_EAS_ERR_MESSAGES (small targets) the texts are not compiled in: the result is
- * "success" for EAS_OK and "error" for everything else, and eas_err_name() gives "EAS_OK" /
- * "EAS_ERR"; print the numeric code alongside.
+ * "success" for EAS_OK and "error" for everything else; print the numeric code alongside.
+ * Likewise eas_err_name() gives "EAS_OK" / "EAS_ERR" without CONFIG_EAS_ERR_NAMES.
  * @param[in] err any value, including ones this build does not know.
  * @return a static, NUL-terminated string; never NULL.
  */
