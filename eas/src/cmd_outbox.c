@@ -498,6 +498,24 @@ int eas_item_delete(eas_engine_t *eng, const char *folder_id, const char *server
     return queue(eng, EAS_OUTBOX_DELETE, folder_id, server_id, NULL, 0, NULL, 0, id);
 }
 
+int eas_item_delete_occurrence(eas_engine_t *eng, const char *folder_id, const char *server_id,
+                               const char *instance_id, uint32_t *id)
+{
+    if (id) {
+        *id = 0;
+    }
+    if (!eng || !server_id || !instance_id || !instance_id[0] ||
+        strlen(instance_id) > CONFIG_EAS_SERVER_ID_MAX) {
+        return EAS_ERR_PARAM;
+    }
+    /* Before 16.0 an occurrence is deleted through the master's Exceptions: refuse rather
+       than delete the whole series. */
+    if (eng->version != EAS_VER_NONE && eng->version < EAS_VER_16_0) {
+        return EAS_ERR_UNSUPPORTED;
+    }
+    return queue(eng, EAS_OUTBOX_DELETE, folder_id, server_id, instance_id, 0, NULL, 0, id);
+}
+
 int eas_item_move(eas_engine_t *eng, const char *folder_id, const char *server_id,
                   const char *dst_folder_id, uint32_t *id)
 {

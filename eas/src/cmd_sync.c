@@ -263,8 +263,9 @@ static int sync_commands(void *user, eas_wbxml_enc_t *enc)
                 eas_wbxml_enc_start(enc, ent.kind == EAS_OUTBOX_CHANGE ? EAS_AIRSYNC_CHANGE
                                                                        : EAS_AIRSYNC_DELETE);
                 eas_wbxml_enc_elem_text(enc, EAS_AIRSYNC_SERVER_ID, ent.server_id);
-                if (ent.kind == EAS_OUTBOX_CHANGE && ent.instance_id && ent.instance_id[0]) {
-                    /* One occurrence (eas_item_change_occurrence, 16.x). */
+                if ((ent.kind == EAS_OUTBOX_CHANGE || ent.kind == EAS_OUTBOX_DELETE) &&
+                    ent.instance_id && ent.instance_id[0]) {
+                    /* One occurrence (eas_item_change/delete_occurrence, 16.x). */
                     eas_wbxml_enc_elem_text(enc, EAS_AIRSYNCBASE_INSTANCE_ID, ent.instance_id);
                 }
             }

@@ -38,6 +38,7 @@
  *   change  FOLDER_ID  SERVER_ID  Page:Tag=value ...
  *   delete  FOLDER_ID  SERVER_ID
  *   change-occurrence  FOLDER_ID  SERVER_ID  INSTANCE_ID  Page:Tag=value ...   (16.x)
+ *   delete-occurrence  FOLDER_ID  SERVER_ID  INSTANCE_ID                     (16.x)
  * (values are text, without TABs or line ends; '#' lines and blank lines are skipped; field
  * names need CONFIG_EAS_WBXML_NAMES). A full outbox makes it wait for answers. Adds
  * are queued as soon as their folder is known; changes and deletes once the first sync of
@@ -1059,9 +1060,10 @@ static int local_queue(app_t *a)
         int is_add = !strcmp(w[0], "add"), is_change = !strcmp(w[0], "change");
         int is_delete = !strcmp(w[0], "delete");
         int is_occ = !strcmp(w[0], "change-occurrence");
-        size_t first = is_add ? 2 : is_occ ? 4 : 3;
-        if ((!is_add && !is_change && !is_delete && !is_occ) || n < first ||
-            (is_delete && n != 3)) {
+        int is_docc = !strcmp(w[0], "delete-occurrence");
+        size_t first = is_add ? 2 : (is_occ || is_docc) ? 4 : 3;
+        if ((!is_add && !is_change && !is_delete && !is_occ && !is_docc) || n < first ||
+            (is_delete && n != 3) || (is_docc && n != 4)) {
             fprintf(stderr, "eas-sync: --local-changes: bad line %lu\n", ln);
             a->failed = EAS_ERR_PARAM;
             rc = -1;
@@ -1085,6 +1087,7 @@ static int local_queue(app_t *a)
                   : is_occ    ? eas_item_change_occurrence(&a->eng, w[1], w[2], w[3],
                                                            EAS_CHANGE_EDIT, 0, fields, (size_t)nf,
                                                            &id)
+                  : is_docc   ? eas_item_delete_occurrence(&a->eng, w[1], w[2], w[3], &id)
                               : eas_item_delete(&a->eng, w[1], w[2], &id);
             if (err == EAS_ERR_OUTBOX_FULL) {
                 /* Not queued: try again once the server answered some (a small outbox). */

@@ -558,6 +558,16 @@ int eas_item_change_occurrence(eas_engine_t *eng, const char *folder_id, const c
 /** @brief Queue a delete of a server item; persisted before returning. */
 int eas_item_delete(eas_engine_t *eng, const char *folder_id, const char *server_id, uint32_t *id);
 
+/**
+ * @brief Queue the deletion of one occurrence of a recurring calendar item (EAS 16.0+): a
+ *        Sync Delete with the ServerId and AirSyncBase:InstanceId (the occurrence's original
+ *        start as the server sent it). The series stays.
+ * @return as eas_item_delete(); EAS_ERR_PARAM without an instance; EAS_ERR_UNSUPPORTED when
+ *         the account negotiated a version below 16.0 (never the whole series instead).
+ */
+int eas_item_delete_occurrence(eas_engine_t *eng, const char *folder_id, const char *server_id,
+                               const char *instance_id, uint32_t *id);
+
 /** Meeting response values (MeetingResponse UserResponse). */
 typedef enum eas_meeting_reply {
     EAS_MEETING_ACCEPT = 1,

@@ -387,6 +387,8 @@ def scenarios_with(tmp, gw, redirect_port):
         with open(lc, "w") as fh:
             fh.write("change-occurrence\t%s\t%s\t%s\tCalendar:Subject=Moved\t"
                      "Calendar:Location=Room 7\n" % (rec_item[0], rec_item[1], instance))
+            fh.write("delete-occurrence\t%s\t%s\t%s\n" % (rec_item[0], rec_item[1],
+                                                            instance.replace("-01-31", "-03-31")))
         rc, events, err, out = run(eas_sync_args(srv, gw, state, "oauth-pkce", "--local-changes",
                                                  lc))
         syncs = [r for r in srv.control("requests")["requests"]
@@ -397,8 +399,13 @@ def scenarios_with(tmp, gw, redirect_port):
         check("Location>" in body and "DisplayName>Room 7<" in body and
               "Calendar:Location" not in body.replace("AirSyncBase:Location", ""),
               "Location sent as AirSyncBase:Location/DisplayName at 16.1")
+        dels = [r for r in srv.control("requests")["requests"]
+                if r.get("command") == "Sync" and "<Delete>" in (r.get("body_xml") or "")]
+        dbody = dels[0]["body_xml"] if dels else ""
+        check(dels and "InstanceId>%s<" % instance.replace("-01-31", "-03-31") in dbody,
+              "the occurrence delete went out as Delete + AirSyncBase:InstanceId")
         ob = [e for e in events if e.get("event") == "outbox_result"]
-        check(rc == 0 and ob, "the server answered the change (%s)" %
+        check(rc == 0 and len(ob) == 2, "the server answered the change and the delete (%s)" %
               [(o.get("status"), o.get("final")) for o in ob])
 
         # ---- the daemon: auth = oauth-device in its configuration file ----
