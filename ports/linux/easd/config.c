@@ -219,9 +219,9 @@ int easd_config_load(const char *path, easd_config_t *cfg, char *err, size_t err
             bad = set_str(cfg->address, sizeof(cfg->address), v) || !strchr(v, '@');
             why = "not an e-mail address";
         } else if (!strcmp(k, "server")) {
-            bad = set_str(cfg->server, sizeof(cfg->server), v) ||
-                  (strncmp(v, "https://", 8) != 0 && strncmp(v, "http://", 7) != 0);
-            why = "not an http(s) URL";
+            /* The engine never sends credentials over plain http: say so here. */
+            bad = set_str(cfg->server, sizeof(cfg->server), v) || strncmp(v, "https://", 8) != 0;
+            why = "not an https:// URL (credentials never go over plain http)";
         } else if (!strcmp(k, "user")) {
             bad = set_str(cfg->user, sizeof(cfg->user), v) || v[0] == '\0';
         } else if (!strcmp(k, "auth")) {
@@ -344,8 +344,7 @@ int easd_config_load(const char *path, easd_config_t *cfg, char *err, size_t err
             return -1;
         }
     } else if ((cfg->password_file[0] != '\0') == (cfg->password_command[0] != '\0')) {
-        seterr(err, errcap, "%s: exactly one of \"password_file\" and \"password_command\"",
-               path);
+        seterr(err, errcap, "%s: exactly one of \"password_file\" and \"password_command\"", path);
         return -1;
     }
     if (!seen_state) {

@@ -95,6 +95,7 @@ static void config_errors_name_the_line(void **state)
         {"server = https://h/x\nuser = u\npassword_file = p\nheartbeat_max = 9x\n",
          "t.conf:4: heartbeat_max"},
         {"server = ftp://h/x\n", "t.conf:1: server"},
+        {"server = http://h/x\n", "t.conf:1: server: not an https:// URL"},
         {"server = https://h/x\nuser = u\npassword_file = p\nclasses = calendar, mail\n",
          "t.conf:4: classes"},
         {"server = https://h/x\nthis line has no equals sign\n", "t.conf:2: expected"},
