@@ -1232,9 +1232,19 @@ def t_s1_2_attendee_change_sent(tmp):
               "the attendee renamed the organizer's meeting")
         check(len(srv.control("GET", "sent")["sent"]) == sent0,
               "mail went out on the attendee's behalf")
+        # [S 1.11] the real 172-byte TimeZone blob of a demo meeting, as received
+        blob = srv.server_items()[("6", "6:2")]["data"]["Timezone"]
+        import base64
+        check(len(base64.b64decode(blob)) == 172, "demo blob is not 172 bytes")
         ch = change("own_meeting", "6:9", ["Calendar:OrganizerEmail=testuser@example.test",
                                             "Calendar:Subject=My call, renamed",
+                                            "Calendar:Timezone=" + blob,
                                             "Calendar:Body=edited from a truncated copy"])
+        m = re.search(r"<(\w+:)?Timezone>([^<]*)</", ch)
+        check(m and base64.b64decode(m.group(2)) == base64.b64decode(blob),
+              "the TimeZone blob sent is not byte-identical: %s", m.group(2) if m else ch)
+        check(srv.server_items()[("6", "6:9")]["data"].get("Timezone") == blob,
+              "the server does not hold the same blob")
         check(re.search(r"<(\w+:)?Subject>My call, renamed</", ch),
               "the organizer's own change lost its Subject: %s", ch)
         # [S 1.11] eas-sync never says the body was received complete: it is not sent back.
