@@ -19,6 +19,7 @@
    as untrusted - and neither reaches the server's request log.
 
     run_sync.py --source DIR --build DIR --host-build DIR [--preset P] [--keep]
+                [--cpu cortex-m3|cortex-m4]   (QEMU mps2-an385 / mps2-an386)
                 [--generate N]      (a first sync of N items per class instead; no checks 4-7)
 Exit 0 when every check passed. Prints boot-to-synced time and the RAM report.
 """
@@ -82,8 +83,12 @@ def make_certs(d):
     open(os.path.join(d, "done"), "w").close()
 
 
+MACHINE = {"cortex-m3": "mps2-an385", "cortex-m4": "mps2-an386"}
+CPU = "cortex-m3"
+
+
 def build_image(src, bld, preset, ca, tp_dir):
-    cfg = ["cmake", "-S", src, "-B", bld, "-G", "Ninja",
+    cfg = ["cmake", "-S", src, "-B", bld, "-G", "Ninja", "-DEASD_ARM_CPU=" + CPU,
            "-DCMAKE_TOOLCHAIN_FILE=" + os.path.join(src, "cmake", "arm-none-eabi.cmake"),
            "-DEASD_PRESET=" + preset, "-DEASD_WERROR=ON", "-DEASD_FW_CA_FILE=" + ca,
            "-DEASD_FW_THIRD_PARTY_DIR=" + tp_dir]
@@ -139,7 +144,7 @@ class Server:
 
 
 def qemu_cmd(image, port, append):
-    return ["qemu-system-arm", "-M", "mps2-an385", "-nographic", "-no-reboot",
+    return ["qemu-system-arm", "-M", MACHINE[CPU], "-nographic", "-no-reboot",
             "-semihosting-config", "enable=on,target=native",
             "-nic", "user,restrict=on,guestfwd=tcp:10.0.2.100:443-tcp:127.0.0.1:%d" % port,
             "-kernel", image, "-append", append]
@@ -208,7 +213,11 @@ def main():
     ap.add_argument("--preset", default="full")
     ap.add_argument("--generate", type=int, default=0)
     ap.add_argument("--keep", action="store_true")
+    ap.add_argument("--cpu", choices=sorted(MACHINE), default="cortex-m3",
+                    help="cortex-m3: QEMU mps2-an385; cortex-m4: mps2-an386 (same board files)")
     a = ap.parse_args()
+    global CPU
+    CPU = a.cpu
 
     for tool in ("qemu-system-arm", "openssl", "arm-none-eabi-gcc"):
         if not shutil.which(tool):
@@ -219,7 +228,8 @@ def main():
     t0 = time.monotonic()
     image = build_image(a.source, os.path.join(a.build, "fw"), a.preset,
                         os.path.join(certs, "ca.pem"), os.path.join(a.build, "third_party"))
-    log("image built in %.1f s: %s" % (time.monotonic() - t0, image))
+    log("image built in %.1f s for %s (QEMU %s): %s" % (time.monotonic() - t0, CPU,
+                                                       MACHINE[CPU], image))
 
     tmp = tempfile.mkdtemp(prefix="easd-fw-")
     servers = []
