@@ -11,6 +11,8 @@
 #include "eas/eas_err.h"
 #include "eas/eas_http.h"
 
+#if CONFIG_EAS_HTTP_COOKIES
+
 #define CK_USED       0x01u
 #define CK_SECURE     0x02u
 #define CK_HOST_ONLY  0x04u
@@ -917,3 +919,97 @@ int eas_cookie_jar_load(eas_cookie_jar_t *jar, const char *text, size_t len, int
     }
     return EAS_OK;
 }
+
+#else /* !CONFIG_EAS_HTTP_COOKIES */
+
+/* Built without the cookie jar (small targets talking to servers that need no cookies):
+ * a jar is inert - it keeps nothing, a Set-Cookie is refused with EAS_ERR_UNSUPPORTED (the
+ * HTTP client logs and ignores it), no Cookie header is ever written. */
+int eas_cookie_jar_init(eas_cookie_jar_t *jar, void *mem, size_t mem_len)
+{
+    (void)mem_len;
+    if (jar == NULL) {
+        return EAS_ERR_PARAM;
+    }
+    memset(jar, 0, sizeof(*jar));
+    jar->mem = mem;
+    return EAS_OK;
+}
+
+size_t eas_cookie_jar_slots(const eas_cookie_jar_t *jar)
+{
+    (void)jar;
+    return 0;
+}
+
+void eas_cookie_jar_clear(eas_cookie_jar_t *jar)
+{
+    (void)jar;
+}
+
+size_t eas_cookie_jar_count(const eas_cookie_jar_t *jar, int64_t now)
+{
+    (void)jar;
+    (void)now;
+    return 0;
+}
+
+bool eas_cookie_jar_take_changed(eas_cookie_jar_t *jar)
+{
+    (void)jar;
+    return false;
+}
+
+int eas_cookie_set(eas_cookie_jar_t *jar, const char *request_url, const char *value, size_t len,
+                   int64_t now)
+{
+    (void)jar;
+    (void)request_url;
+    (void)value;
+    (void)len;
+    (void)now;
+    return EAS_ERR_UNSUPPORTED;
+}
+
+int eas_cookie_header(const eas_cookie_jar_t *jar, const char *url, int64_t now,
+                      eas_cookie_write_fn write, void *ctx, size_t *count)
+{
+    (void)jar;
+    (void)url;
+    (void)now;
+    (void)write;
+    (void)ctx;
+    if (count != NULL) {
+        *count = 0;
+    }
+    return EAS_OK;
+}
+
+int eas_cookie_jar_save(const eas_cookie_jar_t *jar, int64_t now, eas_cookie_write_fn write,
+                        void *ctx)
+{
+    (void)jar;
+    (void)now;
+    (void)write;
+    (void)ctx;
+    return EAS_OK;
+}
+
+int eas_cookie_jar_load(eas_cookie_jar_t *jar, const char *text, size_t len, int64_t now)
+{
+    (void)jar;
+    (void)text;
+    (void)len;
+    (void)now;
+    return EAS_OK;
+}
+
+int eas_cookie_parse_date(const char *s, size_t len, int64_t *out)
+{
+    (void)s;
+    (void)len;
+    (void)out;
+    return EAS_ERR_UNSUPPORTED;
+}
+
+#endif /* CONFIG_EAS_HTTP_COOKIES */
