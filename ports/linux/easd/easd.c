@@ -216,6 +216,27 @@ static int folders_save(void)
     return rc;
 }
 
+/* Ids and names go into TAB/line separated state files: a server's control characters in
+   them must not split a line. */
+static bool id_ok(const char *s)
+{
+    for (; *s; s++) {
+        if ((unsigned char)*s < 0x20 || *s == 0x7f) {
+            return false;
+        }
+    }
+    return true;
+}
+
+static void name_clean(char *s)
+{
+    for (; *s; s++) {
+        if ((unsigned char)*s < 0x20 || *s == 0x7f) {
+            *s = ' ';
+        }
+    }
+}
+
 static easd_coll_t *coll_new(const char *sid, uint8_t cls, const char *dir, const char *name)
 {
     if (g.ncolls >= MAX_COLLS) {
@@ -226,6 +247,7 @@ static easd_coll_t *coll_new(const char *sid, uint8_t cls, const char *dir, cons
     memset(c, 0, sizeof(*c));
     (void)snprintf(c->sid, sizeof(c->sid), "%s", sid);
     (void)snprintf(c->name, sizeof(c->name), "%s", name);
+    name_clean(c->name);
     (void)snprintf(c->dir, sizeof(c->dir), "%s", dir);
     char esc[3 * EAS_ID_CAP + 1];
     easd_escape_name(sid, esc, sizeof(esc));
@@ -300,6 +322,10 @@ static easd_coll_t *coll_ensure(const eas_folder_t *f, const char *display)
     if (!cd || !(f->flags & EAS_FOLDER_F_SELECTED)) {
         return NULL;
     }
+    if (!id_ok(f->server_id)) {
+        LOGW("a folder ServerId with control characters is left out of the store");
+        return NULL;
+    }
     if (!c) {
         char dir[EASD_PATH_MAX];
         dir_for(f->cls, display ? display : f->server_id, f->server_id, dir, sizeof(dir));
@@ -308,8 +334,9 @@ static easd_coll_t *coll_ensure(const eas_folder_t *f, const char *display)
             return NULL;
         }
         g.folders_dirty = true;
-    } else if (display && strcmp(display, c->name) != 0) {
+    } else if (display && strcmp(display, c->name) != 0 && id_ok(display)) {
         (void)snprintf(c->name, sizeof(c->name), "%s", display); /* the dir stays */
+        name_clean(c->name);
         g.folders_dirty = true;
     }
     if (easd_mkdirs(c->dir) != 0) {
@@ -480,6 +507,11 @@ static void apply_item(const eas_event_t *ev)
     if (!c) {
         return;
     }
+    if (!sid || !sid[0] || !id_ok(sid)) {
+        LOGW("an item in %s with an empty ServerId or one with control characters is ignored",
+             c->name);
+        return;
+    }
     if (ev->u.item.op == EAS_ITEM_DELETE) {
         g.deletes++;
         if (c->cls == EAS_CLASS_EMAIL) {
@@ -623,8 +655,9 @@ static int local_file(easd_coll_t *c, const char *name)
 {
     char path[EASD_PATH_MAX + 300];
     size_t nl = strlen(name), el = strlen(class_ext(c->cls));
-    if (name[0] == '.' || nl <= el || strcmp(name + nl - el, class_ext(c->cls)) != 0) {
-        return 0;
+    if (name[0] == '.' || nl <= el || nl >= 256 || strcmp(name + nl - el, class_ext(c->cls)) != 0 ||
+        !id_ok(name)) {
+        return 0; /* not an item file (or a name the index cannot hold) */
     }
     if (!eas_engine_folder(&g.eng, c->sid)) {
         return 0;
