@@ -104,10 +104,21 @@ def write_config(tmp, server, name="easd.conf", **extra):
 
 
 class Daemon:
-    """easd in the Ping loop, its stderr in tmp/easd.N.log."""
+    """easd in the Ping loop, its stderr in tmp/easd.N.log. Daemon.stop_all() (in the tests'
+    finally blocks) ends every one still running, so a failed check leaves none behind."""
     n = 0
+    running = []
+
+    @classmethod
+    def stop_all(cls):
+        for d in cls.running:
+            if d.proc.poll() is None:
+                d.proc.kill()
+                d.proc.wait()
+        cls.running = []
 
     def __init__(self, easd, config, tmp, *extra):
+        Daemon.running.append(self)
         Daemon.n += 1
         self.logpath = os.path.join(tmp, "easd.%d.log" % Daemon.n)
         self.log = open(self.logpath, "w")

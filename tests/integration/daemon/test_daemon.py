@@ -292,6 +292,7 @@ def kill_during_first_sync(tmp_root):
         check(after == counts, "nothing was uploaded: the server's counts are unchanged")
         check("local add" not in out, "no file was taken for a local addition")
     finally:
+        Daemon.stop_all()
         server.stop()
 
 
@@ -309,6 +310,7 @@ def main():
             conflict(tmp, server, cfg)
             sixteen_warns(tmp, server)
         finally:
+            Daemon.stop_all()
             server.stop()
         kill_during_first_sync(tmp)
         ok = True

@@ -224,6 +224,7 @@ def main():
         check(rc == 0, "easd stops on SIGTERM")
         ok = True
     finally:
+        Daemon.stop_all()
         if ok:
             shutil.rmtree(tmp, ignore_errors=True)
         else:
