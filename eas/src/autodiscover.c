@@ -67,8 +67,8 @@ static void note(eas_autodiscover_t *ad, uint8_t phase, int err, uint16_t status
     ad->last_err = err;
     ad->last_status = status;
     ad->failures++;
-    EAS_LOGW("autodiscover", "%s failed in %s: %s%s", ad->url, k_ad_phase[phase], eas_strerror(err),
-             detail);
+    EAS_LOGW(ad->http->cfg.log, "autodiscover", "%s failed in %s: %s%s", ad->url, k_ad_phase[phase],
+             eas_strerror(err), detail);
 }
 
 static int count_bytes(void *ctx, const uint8_t *data, size_t len)
@@ -240,7 +240,7 @@ static int on_response(eas_autodiscover_t *ad, uint64_t now_ms)
     switch (res.kind) {
     case EAS_AD_SETTINGS:
         memcpy(ad->result, res.value, strlen(res.value) + 1);
-        EAS_LOGI("autodiscover", "EAS URL found at %s", ad->url);
+        EAS_LOGI(ad->http->cfg.log, "autodiscover", "EAS URL found at %s", ad->url);
         return finish(ad, EAS_OK);
     case EAS_AD_REDIRECT_ADDR: {
         size_t n = strlen(res.value);
@@ -264,7 +264,8 @@ static int on_response(eas_autodiscover_t *ad, uint64_t now_ms)
         memcpy(ad->email, res.value, n + 1);
         ad->candidate = 0; /* start over with the new domain */
         ad->state = AD_NEXT;
-        EAS_LOGI("autodiscover", "redirected to another address (domain %s)", domain_of(ad->email));
+        EAS_LOGI(ad->http->cfg.log, "autodiscover", "redirected to another address (domain %s)",
+                 domain_of(ad->email));
         return EAS_ERR_AGAIN;
     }
     case EAS_AD_REDIRECT_URL:

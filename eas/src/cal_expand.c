@@ -223,7 +223,8 @@ int eas_cal_rule_resolve(const eas_cal_item_t *item, eas_cal_rule_t *rule)
     if (((rc->present & EAS_CAL_RF_CALENDAR_TYPE) != 0u) &&
         (((rc->invalid & EAS_CAL_RF_CALENDAR_TYPE) != 0u) ||
          !calendar_type_gregorian(rc->calendar_type))) {
-        EAS_LOGW(LOG_MOD, "recurrence: CalendarType %u not supported", (unsigned)rc->calendar_type);
+        EAS_LOGW(item->log, LOG_MOD, "recurrence: CalendarType %u not supported",
+                 (unsigned)rc->calendar_type);
         goto out;
     }
     err = EAS_ERR_CAL_RECURRENCE;
@@ -254,7 +255,7 @@ int eas_cal_rule_resolve(const eas_cal_item_t *item, eas_cal_rule_t *rule)
         need = EAS_CAL_RF_DAY_OF_WEEK | EAS_CAL_RF_WEEK_OF_MONTH | EAS_CAL_RF_MONTH_OF_YEAR;
         break;
     default:
-        EAS_LOGW(LOG_MOD, "recurrence: Type %u unknown", (unsigned)r.type);
+        EAS_LOGW(item->log, LOG_MOD, "recurrence: Type %u unknown", (unsigned)r.type);
         goto out;
     }
     used |= need;
@@ -328,7 +329,7 @@ int eas_cal_rule_resolve(const eas_cal_item_t *item, eas_cal_rule_t *rule)
     r.interval = 1u;
     if ((rc->present & EAS_CAL_RF_INTERVAL) != 0u) {
         if (rc->interval == 0u) {
-            EAS_LOGW(LOG_MOD, "recurrence: Interval 0");
+            EAS_LOGW(item->log, LOG_MOD, "recurrence: Interval 0");
             goto out;
         }
         r.interval = rc->interval;
@@ -359,7 +360,7 @@ int eas_cal_rule_resolve(const eas_cal_item_t *item, eas_cal_rule_t *rule)
             r.until_day = cal_fdiv(rc->until, CAL_SECS_PER_DAY);
         }
         if (r.until_day < start_day) {
-            EAS_LOGW(LOG_MOD, "recurrence: Until before the start");
+            EAS_LOGW(item->log, LOG_MOD, "recurrence: Until before the start");
             goto out;
         }
     }
@@ -368,7 +369,7 @@ int eas_cal_rule_resolve(const eas_cal_item_t *item, eas_cal_rule_t *rule)
         pattern_t p;
         pattern_init(&p, &r, start_local);
         if (p.per_period == 0u) {
-            EAS_LOGW(LOG_MOD, "recurrence: DayOfWeek %u never met every %lu days",
+            EAS_LOGW(item->log, LOG_MOD, "recurrence: DayOfWeek %u never met every %lu days",
                      (unsigned)r.day_of_week, (unsigned long)r.interval);
             goto out;
         }
@@ -382,31 +383,35 @@ int eas_cal_rule_resolve(const eas_cal_item_t *item, eas_cal_rule_t *rule)
         kmax = period_of_day(&p, DAY_MAX);
         cap = (uint64_t)first_period_count(&p) + ((uint64_t)kmax * p.per_period);
         if ((uint64_t)r.occurrences > cap) {
-            EAS_LOGW(LOG_MOD, "recurrence: Occurrences %lu cannot fit before year 9999",
+            EAS_LOGW(item->log, LOG_MOD, "recurrence: Occurrences %lu cannot fit before year 9999",
                      (unsigned long)r.occurrences);
             goto out;
         }
     }
     /* Servers that omit fields (SOGo 5.8) get the series start's values: say which. */
     if ((r.inferred & EAS_CAL_RF_DAY_OF_WEEK) != 0u) {
-        EAS_LOGI(LOG_MOD, "recurrence Type %u: no DayOfWeek, inferred %u from the start",
+        EAS_LOGI(item->log, LOG_MOD, "recurrence Type %u: no DayOfWeek, inferred %u from the start",
                  (unsigned)r.type, (unsigned)r.day_of_week);
     }
     if ((r.inferred & EAS_CAL_RF_DAY_OF_MONTH) != 0u) {
-        EAS_LOGI(LOG_MOD, "recurrence Type %u: no DayOfMonth, inferred %u from the start",
-                 (unsigned)r.type, (unsigned)r.day_of_month);
+        EAS_LOGI(item->log, LOG_MOD,
+                 "recurrence Type %u: no DayOfMonth, inferred %u from the start", (unsigned)r.type,
+                 (unsigned)r.day_of_month);
     }
     if ((r.inferred & EAS_CAL_RF_WEEK_OF_MONTH) != 0u) {
-        EAS_LOGI(LOG_MOD, "recurrence Type %u: no WeekOfMonth, inferred %u from the start",
-                 (unsigned)r.type, (unsigned)r.week_of_month);
+        EAS_LOGI(item->log, LOG_MOD,
+                 "recurrence Type %u: no WeekOfMonth, inferred %u from the start", (unsigned)r.type,
+                 (unsigned)r.week_of_month);
     }
     if ((r.inferred & EAS_CAL_RF_MONTH_OF_YEAR) != 0u) {
-        EAS_LOGI(LOG_MOD, "recurrence Type %u: no MonthOfYear, inferred %u from the start",
-                 (unsigned)r.type, (unsigned)r.month_of_year);
+        EAS_LOGI(item->log, LOG_MOD,
+                 "recurrence Type %u: no MonthOfYear, inferred %u from the start", (unsigned)r.type,
+                 (unsigned)r.month_of_year);
     }
     if (r.ignored != 0u) {
-        EAS_LOGI(LOG_MOD, "recurrence Type %u: ignored fields it does not use (mask 0x%x)",
-                 (unsigned)r.type, (unsigned)r.ignored);
+        EAS_LOGI(item->log, LOG_MOD,
+                 "recurrence Type %u: ignored fields it does not use (mask 0x%x)", (unsigned)r.type,
+                 (unsigned)r.ignored);
     }
     *rule = r;
     err = EAS_OK;
@@ -679,11 +684,11 @@ static int match_exceptions(xp_t *x)
             }
         }
         if ((err == EAS_OK) && (x->ex_day[i] == DAY_NONE)) {
-            EAS_LOGW(LOG_MOD, "exception %u replaces no occurrence: ignored", i);
+            EAS_LOGW(x->item->log, LOG_MOD, "exception %u replaces no occurrence: ignored", i);
         }
         for (j = 0u; (j < i) && (x->ex_day[i] != DAY_NONE); j++) {
             if (x->ex_day[j] == x->ex_day[i]) {
-                EAS_LOGW(LOG_MOD, "exception %u repeats exception %u: ignored", i, j);
+                EAS_LOGW(x->item->log, LOG_MOD, "exception %u repeats exception %u: ignored", i, j);
                 x->ex_day[i] = DAY_NONE;
             }
         }

@@ -415,7 +415,7 @@ static void leaf_timezone(eas_cal_item_parser_t *p)
         it->tz = tz;
         memcpy(it->tz_blob, raw, sizeof(raw));
     } else {
-        EAS_LOGW(LOG_MOD, "TimeZone blob rejected (%d)", err);
+        EAS_LOGW(it->log, LOG_MOD, "TimeZone blob rejected (%d)", err);
         it->invalid |= EAS_CAL_F_TIMEZONE;
     }
 }

@@ -55,13 +55,13 @@ static void apply_estimate(eas_engine_t *e, const eas_http_response_t *rsp)
         return;
     }
     /* Progress is a nicety: any other answer just means no estimate; the sync goes on. */
-    if (ep->status == 1 && ep->has_estimate) {
+    if (ep->status == EAS_STATUS_SUCCESS && ep->has_estimate) {
         p->est_valid = 1;
         p->est_total = ep->estimate;
         p->est_done = 0;
         eng_progress(e);
     } else {
-        EAS_LOGI(MOD, "no item estimate (status %u)", (unsigned)ep->status);
+        EAS_LOGI(&e->sys.log, MOD, "no item estimate (status %u)", (unsigned)ep->status);
     }
     eng_next(e);
 }
@@ -174,18 +174,18 @@ static void apply_fetch(eas_engine_t *e, const eas_http_response_t *rsp)
         eng_reprovision(e, &eng_cmd_fetch, (uint16_t)fp->top_status);
         return;
     }
-    if (fp->top_status == EAS_STATUS_SERVER_ERROR_RETRY || fp->top_status == 0) {
+    if (fp->top_status == EAS_STATUS_SERVER_ERROR_RETRY || fp->top_status == EAS_STATUS_NONE) {
         eng_fail_backoff(e, EAS_ERR_SERVER, (uint16_t)fp->top_status, "ItemOperations", 0);
         return;
     }
     /* Answered: success or a per-fetch failure (6 not found, 15 bad reference...) is final;
        resending the same fetch would get the same answer. */
-    uint16_t st = (uint16_t)(fp->top_status != 1 ? fp->top_status : fp->status);
-    if (st == 1 && !fp->props_seen) {
-        st = 0;
+    uint16_t st = (uint16_t)(fp->top_status != EAS_STATUS_SUCCESS ? fp->top_status : fp->status);
+    if (st == EAS_STATUS_SUCCESS && !fp->props_seen) {
+        st = EAS_STATUS_NONE;
     }
-    eng_fetch_end(e, st, st == 1 ? EAS_OK : EAS_ERR_SERVER, true);
-    if (st != 1) {
+    eng_fetch_end(e, st, st == EAS_STATUS_SUCCESS ? EAS_OK : EAS_ERR_SERVER, true);
+    if (st != EAS_STATUS_SUCCESS) {
         eng_report(e, EAS_ERR_SERVER, st, "fetch failed", NULL);
     }
     p->failures = 0;

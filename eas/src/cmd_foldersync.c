@@ -85,12 +85,11 @@ static int fs_build(eas_engine_t *e, eas_wbxml_enc_t *enc, eas_http_write_fn wri
 static void fs_parse_failed(eas_engine_t *e)
 {
     char hk[EAS_ID_CAP];
-    (void)eas_state_folders_load(e->cfg->store_prefix, hk, e->mem.folders, e->mem.folder_cap,
-                                 e->mem.arena);
+    (void)eas_state_folders_load(eng_ns(e), hk, e->mem.folders, e->mem.folder_cap, e->mem.arena);
     for (size_t i = 0; i < e->mem.folder_cap; i++) {
         if (e->mem.folders[i].used) {
             eng_folder_select(e, &e->mem.folders[i]);
-            (void)eas_state_skey_load(e->cfg->store_prefix, i, &e->mem.folders[i]);
+            (void)eas_state_skey_load(eng_ns(e), i, &e->mem.folders[i]);
         }
     }
 }
@@ -100,7 +99,7 @@ static void apply_foldersync(eas_engine_t *e)
     eng_priv_t *p = P(e);
     eas_fs_parser_t *fp = &p->u.fs;
 
-    if (fp->status == 9) {
+    if (fp->status == EAS_STATUS_FS_INVALID_KEY) {
         /* Invalid hierarchy key: start over from 0 and re-match folders by ServerId. */
         strcpy(e->hierarchy_key, "0");
         for (size_t i = 0; i < e->mem.folder_cap; i++) {
@@ -115,7 +114,7 @@ static void apply_foldersync(eas_engine_t *e)
     if (eng_common_status(e, fp->status, "FolderSync")) {
         return; /* 111: back-off; 177: stopped */
     }
-    if (fp->status != 1 || !fp->has_sync_key) {
+    if (fp->status != EAS_STATUS_SUCCESS || !fp->has_sync_key) {
         eng_fail_backoff(e, EAS_ERR_SERVER, (uint16_t)fp->status, "FolderSync", 0);
         return;
     }
@@ -133,8 +132,8 @@ static void apply_foldersync(eas_engine_t *e)
         }
         p->fs_reset = 0;
     }
-    int err = eas_state_folders_save(e->cfg->store_prefix, fp->sync_key, e->mem.folders,
-                                     e->mem.folder_cap, e->mem.arena);
+    int err = eas_state_folders_save(eng_ns(e), fp->sync_key, e->mem.folders, e->mem.folder_cap,
+                                     e->mem.arena);
     if (err != EAS_OK) {
         eng_fail_backoff(e, err, 0, "saving the folder list", 0);
         return;

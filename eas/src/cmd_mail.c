@@ -9,7 +9,6 @@
 
 #include "eas_log.h"
 #include "engine_internal.h"
-#include "hal/hal_rng.h"
 
 #define MOD "engine"
 
@@ -164,17 +163,18 @@ static void apply_send(eas_engine_t *e, const eas_http_response_t *rsp)
         eng_reprovision(e, &eng_cmd_send, (uint16_t)st);
         return;
     }
-    if (st == EAS_STATUS_SERVER_ERROR_RETRY || st == 110 || !p->ob.slots[slot].seq) {
+    if (st == EAS_STATUS_SERVER_ERROR_RETRY || st == EAS_STATUS_SERVER_ERROR ||
+        !p->ob.slots[slot].seq) {
         /* 110 "server error" / 111 "retry": transient (MS-ASCMD common status). */
         eng_fail_backoff(e, EAS_ERR_SERVER, (uint16_t)st, "SendMail", 0);
         return;
     }
-    if (st == 0 || st == 118) {
+    if (st == EAS_STATUS_NONE || st == EAS_STATUS_MESSAGE_PREVIOUSLY_SENT) {
         /* Empty 200 = sent; 118 = this ClientId was sent before (our answer got lost). */
-        st = 1;
+        st = EAS_STATUS_SUCCESS;
     }
     eng_outbox_result(e, slot, (uint16_t)st, NULL);
-    if (st != 1) {
+    if (st != EAS_STATUS_SUCCESS) {
         eng_report(e, EAS_ERR_SERVER, (uint16_t)st, "mail rejected", NULL);
     }
     if (eas_outbox_remove(&p->ob, slot) != EAS_OK) {
@@ -219,7 +219,7 @@ int eas_mail_send(eas_engine_t *eng, const eas_mail_t *mail, uint32_t *id)
     }
     /* A random ClientId: outbox sequence numbers restart once the outbox is empty, and a
        reused ClientId would make the server drop a new message as "already sent" (118). */
-    int err = hal_rng_fill(rnd, sizeof(rnd));
+    int err = eng_rng(eng, rnd, sizeof(rnd));
     if (err != EAS_OK) {
         return err;
     }

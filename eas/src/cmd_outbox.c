@@ -10,7 +10,6 @@
 
 #include "eas_log.h"
 #include "engine_internal.h"
-#include "hal/hal_rng.h"
 
 #define MOD "engine"
 
@@ -47,7 +46,7 @@ bool eng_outbox_next(eas_engine_t *e, uint8_t kind, int16_t *slot)
             *slot = (int16_t)best;
             return true;
         }
-        eng_outbox_result(e, (size_t)best, 0, NULL);
+        eng_outbox_result(e, (size_t)best, EAS_STATUS_NONE, NULL);
         eng_report(e, EAS_ERR_PROTO, 0, "not answered; dropped", NULL);
         if (eas_outbox_remove(&p->ob, (size_t)best) != EAS_OK) {
             return false;
@@ -60,10 +59,10 @@ bool eng_outbox_next(eas_engine_t *e, uint8_t kind, int16_t *slot)
 /* MeetingResponse ResponseType a calendar item shows once the server applied our reply. */
 static uint8_t reply_response_type(uint8_t reply)
 {
-    return reply == EAS_MEETING_ACCEPT      ? 3u
-           : reply == EAS_MEETING_TENTATIVE ? 2u
-           : reply == EAS_MEETING_DECLINE   ? 4u
-                                            : 0u;
+    return reply == EAS_MEETING_ACCEPT      ? EAS_RESPONSE_TYPE_ACCEPTED
+           : reply == EAS_MEETING_TENTATIVE ? EAS_RESPONSE_TYPE_TENTATIVE
+           : reply == EAS_MEETING_DECLINE   ? EAS_RESPONSE_TYPE_DECLINED
+                                            : EAS_RESPONSE_TYPE_NONE;
 }
 
 /* [S 1.15] A MeetingResponse that may have reached the server before we lost its answer
@@ -83,8 +82,9 @@ void eng_mr_check_delivered(eas_engine_t *e, const char *sid)
         if (eas_outbox_read(&p->ob, s, e->mem.arena, &ent) == EAS_OK &&
             strcmp(ent.server_id, sid) == 0 && ent.instance_id[0] == '\0' &&
             reply_response_type(ent.reply) == p->item_resp) {
-            EAS_LOGI(MOD, "meeting response already applied by the server; not resent");
-            eng_outbox_result(e, s, 1, sid);
+            EAS_LOGI(&e->sys.log, MOD,
+                     "meeting response already applied by the server; not resent");
+            eng_outbox_result(e, s, EAS_STATUS_SUCCESS, sid);
             sl->in_flight = OB_DONE; /* removed before the new sync key is committed */
         }
         eas_arena_release(e->mem.arena, mark);
@@ -132,7 +132,7 @@ static bool next_meeting_response(eas_engine_t *e)
             p->mr_slot = (int16_t)best;
             return true;
         }
-        eng_outbox_result(e, (size_t)best, 0, NULL);
+        eng_outbox_result(e, (size_t)best, EAS_STATUS_NONE, NULL);
         eng_report(e, sl->attempts ? EAS_ERR_PROTO : EAS_ERR_VERSION, 0,
                    "meeting response not sent; dropped", NULL);
         (void)eas_outbox_remove(&p->ob, (size_t)best);
@@ -195,18 +195,19 @@ static void apply_meeting(eas_engine_t *e, const eas_http_response_t *rsp)
         eng_reprovision(e, &eng_cmd_meeting, (uint16_t)mp->top_status);
         return;
     }
-    if ((mp->top_status != 0 && mp->top_status != 1) || mp->results == 0 || !sl->seq) {
+    if ((mp->top_status != EAS_STATUS_NONE && mp->top_status != EAS_STATUS_SUCCESS) ||
+        mp->results == 0 || !sl->seq) {
         eng_fail_backoff(e, EAS_ERR_SERVER, (uint16_t)mp->top_status, "MeetingResponse", 0);
         return;
     }
-    if (st == 2 && sl->attempts > 1) {
+    if (st == EAS_STATUS_MR_INVALID_REQUEST && sl->attempts > 1) {
         /* An earlier send may have been applied (the invitation is gone): the response is
            on the server already — never a second one [S 1.15]. */
-        EAS_LOGI(MOD, "meeting response: invitation already answered");
-        st = 1;
+        EAS_LOGI(&e->sys.log, MOD, "meeting response: invitation already answered");
+        st = EAS_STATUS_SUCCESS;
     }
     eng_outbox_result(e, slot, (uint16_t)st, mp->calendar_id[0] ? mp->calendar_id : NULL);
-    if (st != 1) {
+    if (st != EAS_STATUS_SUCCESS) {
         eng_report(e, EAS_ERR_SERVER, (uint16_t)st, "meeting response rejected", NULL);
     }
     if (eas_outbox_remove(&p->ob, slot) != EAS_OK) {
@@ -284,25 +285,27 @@ static void apply_move(eas_engine_t *e, const eas_http_response_t *rsp)
         eng_reprovision(e, &eng_cmd_move, (uint16_t)mp->top_status);
         return;
     }
-    if (mp->responses == 0 || !sl->seq || st == 5 || st == 7) {
+    if (mp->responses == 0 || !sl->seq || st == EAS_STATUS_MOVE_FAILED ||
+        st == EAS_STATUS_MOVE_LOCKED) {
         /* 5/7: the server failed or the source/destination clash transiently: retry later. */
         eng_fail_backoff(e, EAS_ERR_SERVER, (uint16_t)(st ? st : mp->top_status), "MoveItems", 0);
         return;
     }
-    if (st == 1 && sl->attempts > 1) {
+    if (st == EAS_STATUS_MOVE_INVALID_SOURCE && sl->attempts > 1) {
         /* An earlier send may have moved it already: the item is gone from the source. */
-        EAS_LOGI(MOD, "move: item already gone from the source; counted as moved");
-        st = 3;
+        EAS_LOGI(&e->sys.log, MOD, "move: item already gone from the source; counted as moved");
+        st = EAS_STATUS_MOVE_SUCCESS;
         dst = NULL;
     }
     eng_outbox_result(e, slot, (uint16_t)st, dst);
-    if (st != 3) {
+    if (st != EAS_STATUS_MOVE_SUCCESS) {
         eng_report(e, EAS_ERR_SERVER, (uint16_t)st, "move rejected", NULL);
     }
     /* Both folders changed on the server: pick the changes up. */
     size_t mark = eas_arena_mark(e->mem.arena);
     eas_outbox_entry_t ent;
-    if (st == 3 && eas_outbox_read(&p->ob, slot, e->mem.arena, &ent) == EAS_OK) {
+    if (st == EAS_STATUS_MOVE_SUCCESS &&
+        eas_outbox_read(&p->ob, slot, e->mem.arena, &ent) == EAS_OK) {
         int d = eng_folder_find(e, ent.instance_id);
         if (d >= 0) {
             e->mem.folders[d].flags |= EAS_FOLDER_F_DIRTY;
@@ -373,7 +376,7 @@ int eas_item_add(eas_engine_t *eng, const char *folder_id, const eas_field_t *fi
        never created (session test power_loss_outbox). */
     uint8_t rnd[8];
     char cid[2 * sizeof(rnd) + 1];
-    int err = hal_rng_fill(rnd, sizeof(rnd));
+    int err = eng_rng(eng, rnd, sizeof(rnd));
     if (err == EAS_OK) {
         for (size_t i = 0; i < sizeof(rnd); i++) {
             snprintf(cid + 2 * i, 3, "%02x", rnd[i]);

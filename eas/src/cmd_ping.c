@@ -72,7 +72,7 @@ void eng_ping_init(eas_engine_t *e)
     const eas_account_cfg_t *cfg = e->cfg;
     eas_hb_init(&p->hb, cfg->ping_interval_s ? cfg->ping_interval_s : CONFIG_EAS_PING_START_S,
                 cfg->ping_ceiling_s ? cfg->ping_ceiling_s : CONFIG_EAS_PING_CEILING_S);
-    int err = eas_hb_load(&p->hb, cfg->store_prefix);
+    int err = eas_hb_load(&p->hb, &p->ns);
     if (err != EAS_OK && err != EAS_ERR_STORE_NOT_FOUND) {
         /* Untrusted record: learn again from the start rather than trust it. */
         eng_report(e, err, 0, "learned heartbeat; starting over", NULL);
@@ -81,7 +81,7 @@ void eng_ping_init(eas_engine_t *e)
 
 static void hb_save(eas_engine_t *e)
 {
-    int err = eas_hb_save(&P(e)->hb, e->cfg->store_prefix);
+    int err = eas_hb_save(&P(e)->hb, eng_ns(e));
     if (err != EAS_OK) {
         /* Not fatal: the values stay learned for this run. */
         eng_report(e, err, 0, "saving the learned heartbeat", NULL);
@@ -104,7 +104,7 @@ static void ping_backoff(eas_engine_t *e, int err, uint16_t status)
         uint64_t elapsed_s = (p->now_ms - p->ping_sent_ms) / 1000u;
         if (eas_hb_dropped(&p->hb, p->ping_iv,
                            elapsed_s > UINT32_MAX ? UINT32_MAX : (uint32_t)elapsed_s)) {
-            EAS_LOGI(MOD, "Ping: connection dropped after %u s; heartbeat now %u s",
+            EAS_LOGI(&e->sys.log, MOD, "Ping: connection dropped after %u s; heartbeat now %u s",
                      (unsigned)elapsed_s, (unsigned)eas_hb_interval(&p->hb));
             hb_save(e);
         }
@@ -152,8 +152,8 @@ static int ping_build(eas_engine_t *e, eas_wbxml_enc_t *enc, eas_http_write_fn w
 
 static int save_folders(eas_engine_t *e)
 {
-    return eas_state_folders_save(e->cfg->store_prefix, e->hierarchy_key, e->mem.folders,
-                                  e->mem.folder_cap, e->mem.arena);
+    return eas_state_folders_save(eng_ns(e), e->hierarchy_key, e->mem.folders, e->mem.folder_cap,
+                                  e->mem.arena);
 }
 
 static void probe_clear(eas_engine_t *e)
@@ -173,7 +173,7 @@ static void ping_reject_folder(eas_engine_t *e, eas_folder_t *f, uint16_t status
     probe_clear(e);
     p->rej_valid = 0;
     f->flags |= EAS_FOLDER_F_NO_PING;
-    EAS_LOGW(MOD, "Ping: folder rejected by the server (status %u); not pinged again",
+    EAS_LOGW(&e->sys.log, MOD, "Ping: folder rejected by the server (status %u); not pinged again",
              (unsigned)status);
     ev.u.folder.entry = f;
     ev.u.folder.status = status;
@@ -251,7 +251,7 @@ static void apply_ping(eas_engine_t *e, const eas_http_response_t *rsp)
     (void)rsp;
     eng_priv_t *p = P(e);
     eas_ping_parser_t *pp = &p->u.ping;
-    uint32_t st = p->got_body ? pp->status : 1;
+    uint32_t st = p->got_body ? pp->status : EAS_STATUS_PING_EXPIRED;
     uint64_t elapsed_s = (p->now_ms - p->ping_sent_ms) / 1000u;
     bool was_empty = p->ping_empty;
 
@@ -273,14 +273,16 @@ static void apply_ping(eas_engine_t *e, const eas_http_response_t *rsp)
            keep them at all would otherwise get every other Ping empty and refuse it: full
            Pings only, for the rest of this run. */
         p->ping_no_empty = 1;
-        EAS_LOGI(MOD, "Ping: the server did not take an empty Ping (status %u); full from now on",
+        EAS_LOGI(&e->sys.log, MOD,
+                 "Ping: the server did not take an empty Ping (status %u); full from now on",
                  (unsigned)st);
         eng_next(e);
         return;
     }
     switch (st) {
-    case 1: /* heartbeat expired without changes */
-    case 2: /* changes: the folders were marked DIRTY by on_ping_folder, only they sync */
+    case EAS_STATUS_PING_EXPIRED:
+    case EAS_STATUS_PING_CHANGES: /* changes: the folders were marked DIRTY by on_ping_folder, only
+                                     they sync */
         p->ping_rejected = 0;
         p->failures = 0;
         p->ping_cached = 1;
@@ -307,30 +309,30 @@ static void apply_ping(eas_engine_t *e, const eas_http_response_t *rsp)
         }
         eng_next(e);
         break;
-    case 5:
+    case EAS_STATUS_PING_BAD_HEARTBEAT:
         /* Adopt the server's bound (too long: its maximum; too short: its minimum). The
            next request differs, so it is not a resend; the bound is remembered. */
         if (eas_hb_server_bound(&p->hb, p->ping_iv, pp->heartbeat)) {
-            EAS_LOGI(MOD, "Ping: server bound %u s adopted (asked %u s)", (unsigned)pp->heartbeat,
-                     (unsigned)p->ping_iv);
+            EAS_LOGI(&e->sys.log, MOD, "Ping: server bound %u s adopted (asked %u s)",
+                     (unsigned)pp->heartbeat, (unsigned)p->ping_iv);
             hb_save(e);
             eng_next(e);
         } else {
-            eng_fail_backoff(e, EAS_ERR_PROTO, 5, "Ping heartbeat", 0);
+            eng_fail_backoff(e, EAS_ERR_PROTO, EAS_STATUS_PING_BAD_HEARTBEAT, "Ping heartbeat", 0);
         }
         break;
-    case 6:
+    case EAS_STATUS_PING_TOO_MANY:
         if (pp->max_folders > 0 && pp->max_folders != p->ping_max_folders) {
             p->ping_max_folders = pp->max_folders;
             eng_next(e);
         } else {
-            eng_fail_backoff(e, EAS_ERR_PROTO, 6, "Ping folders", 0);
+            eng_fail_backoff(e, EAS_ERR_PROTO, EAS_STATUS_PING_TOO_MANY, "Ping folders", 0);
         }
         break;
-    case 7:
-    case 3:
-    case 4:
-    case 132:
+    case EAS_STATUS_PING_HIERARCHY:
+    case EAS_STATUS_PING_MISSING_PARAMS:
+    case EAS_STATUS_PING_SYNTAX:
+    case EAS_STATUS_SYNC_STATE_NOT_FOUND:
         /* [S 2.15] A rejected Ping is never resent as it was. 7 first refreshes the
            hierarchy (a deleted folder then leaves the set). If the same set would go out
            again, eng_ping_start() bisects it to find the folder and drops that one. Each
@@ -354,7 +356,7 @@ static void apply_ping(eas_engine_t *e, const eas_http_response_t *rsp)
             p->rej_sig = p->ping_sig;
             p->rej_valid = 1;
             p->rej_status = (uint16_t)st;
-            if (st == 7) {
+            if (st == EAS_STATUS_PING_HIERARCHY) {
                 (void)eng_start(e, &eng_cmd_foldersync);
             } else {
                 eng_next(e);

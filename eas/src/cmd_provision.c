@@ -49,7 +49,7 @@ static void apply_options(eas_engine_t *e, const eas_http_response_t *rsp)
         return;
     }
     e->version = v;
-    EAS_LOGI(MOD, "protocol %s", eas_proto_ver_string(v));
+    EAS_LOGI(&e->sys.log, MOD, "protocol %s", eas_proto_ver_string(v));
     if (eng_save_acct(e) != EAS_OK) {
         eng_fail_backoff(e, EAS_ERR_STORE, 0, "saving the account", 0);
         return;
@@ -108,7 +108,7 @@ static void apply_provision(eas_engine_t *e, const eas_http_response_t *rsp)
     eas_prov_parser_t *pp = &p->u.prov;
 
     if (p->cmd == &eng_cmd_prov_wipe_ack) {
-        (void)eas_state_wipe(e->cfg->store_prefix, e->mem.folder_cap, p->ob.cap);
+        (void)eas_state_wipe(eng_ns(e), e->mem.folder_cap, p->ob.cap);
         eng_stop(e, EAS_STATE_WIPED, EAS_ERR_WIPED, 0, "remote wipe");
         return;
     }
@@ -124,15 +124,15 @@ static void apply_provision(eas_engine_t *e, const eas_http_response_t *rsp)
                  "server: the device cannot comply with the policy");
         return;
     }
-    if (pp->status != 1) {
+    if (pp->status != EAS_STATUS_SUCCESS) {
         eng_fail_backoff(e, EAS_ERR_SERVER, (uint16_t)pp->status, "Provision", 0);
         return;
     }
     if (p->cmd == &eng_cmd_prov_policy) {
-        if (pp->policy_status == 2 || !pp->has_policy_key) {
+        if (pp->policy_status == EAS_STATUS_PROV_NO_POLICY || !pp->has_policy_key) {
             /* No policy for this device (SOGo, Horde "none"): nothing to enforce or ack. */
             e->policy_key[0] = '\0';
-        } else if (pp->policy_status != 1) {
+        } else if (pp->policy_status != EAS_STATUS_SUCCESS) {
             eng_fail_backoff(e, EAS_ERR_SERVER, (uint16_t)pp->policy_status, "Provision policy", 0);
             return;
         } else {
@@ -147,19 +147,21 @@ static void apply_provision(eas_engine_t *e, const eas_http_response_t *rsp)
                 return;
             }
             strcpy(p->temp_key, pp->policy_key);
-            p->ack_status = ev.u.policy.decision == EAS_POLICY_ENFORCE_ALL ? 1 : 2;
+            p->ack_status = ev.u.policy.decision == EAS_POLICY_ENFORCE_ALL ? EAS_PROV_ACK_ENFORCED
+                                                                           : EAS_PROV_ACK_PARTIAL;
             (void)eng_start(e, &eng_cmd_prov_ack);
             return;
         }
     } else {
-        if ((pp->policy_status != 1 || !pp->has_policy_key) && p->ack_status == 2) {
+        if ((pp->policy_status != EAS_STATUS_SUCCESS || !pp->has_policy_key) &&
+            p->ack_status == EAS_PROV_ACK_PARTIAL) {
             /* [S 2.1] the server does not accept a partially enforced policy: the device
                cannot meet it. Re-provisioning would only repeat the refusal forever. */
             eng_stop(e, EAS_STATE_POLICY_REFUSED, EAS_ERR_POLICY, (uint16_t)pp->policy_status,
                      "server refused a partially enforced policy");
             return;
         }
-        if (pp->policy_status != 1 || !pp->has_policy_key) {
+        if (pp->policy_status != EAS_STATUS_SUCCESS || !pp->has_policy_key) {
             eng_fail_backoff(e, EAS_ERR_POLICY, (uint16_t)pp->policy_status, "Provision ack", 0);
             return;
         }

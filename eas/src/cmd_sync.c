@@ -41,7 +41,7 @@ static int on_sync_collection(void *user, const char *cid, const char *key, uint
     eas_engine_t *e = user;
     eng_priv_t *p = P(e);
     (void)key;
-    if (status == 1 && strcmp(cid, e->mem.folders[p->cur].server_id) != 0) {
+    if (status == EAS_STATUS_SUCCESS && strcmp(cid, e->mem.folders[p->cur].server_id) != 0) {
         return EAS_ERR_PROTO; /* items of a folder we did not ask for */
     }
     return EAS_OK;
@@ -53,7 +53,7 @@ static int on_item_begin(void *user, eas_item_op_t op, const char *sid, bool sof
     eng_priv_t *p = P(e);
     eas_folder_t *f = &e->mem.folders[p->cur];
     eas_event_t ev = {.type = EAS_EV_ITEM_BEGIN};
-    if (p->u.sync.coll_status != 1) {
+    if (p->u.sync.coll_status != EAS_STATUS_SUCCESS) {
         return EAS_ERR_PROTO;
     }
     ev.u.item.op = op;
@@ -76,6 +76,7 @@ static int on_item_begin(void *user, eas_item_op_t op, const char *sid, bool sof
                                   .has_content = true};
         eas_cal_item_init(&c->item, c->exceptions, c->exceptions ? c->exception_cap : 0,
                           c->attendees, c->attendees ? c->attendee_cap : 0);
+        c->item.log = &e->sys.log;
         eas_cal_item_parser_init(&c->parser, &c->item, c->device_tz);
         p->cal_depth = p->u.sync.appdata_depth;
         p->cal_err = eas_cal_item_parser_event(&c->parser, &open);
@@ -217,7 +218,7 @@ static int on_sync_response(void *user, uint16_t kind, const char *cid, const ch
                 break;
             }
             eng_outbox_result(e, s, (uint16_t)status, sid);
-            if (status != 1u && !gone) {
+            if (status != EAS_STATUS_SUCCESS && !gone) {
                 eng_report(e, EAS_ERR_SERVER, (uint16_t)status, "outbox item rejected; dropped",
                            NULL);
             }
@@ -400,7 +401,7 @@ static void folder_resync(eas_engine_t *e, eas_folder_t *f, uint16_t status)
     ev.u.folder.entry = f;
     ev.u.folder.status = status;
     (void)eng_emit(e, &ev);
-    (void)eas_state_skey_save(e->cfg->store_prefix, (size_t)(f - e->mem.folders), f);
+    (void)eas_state_skey_save(eng_ns(e), (size_t)(f - e->mem.folders), f);
 }
 
 static void apply_sync(eas_engine_t *e, const eas_http_response_t *rsp)
@@ -419,12 +420,12 @@ static void apply_sync(eas_engine_t *e, const eas_http_response_t *rsp)
     if (!p->got_body) {
         /* Empty 200 answer: no changes, keep the key (SOGo quirk 4). Commands sent got no
            answer: count the attempt. */
-        st = 1;
+        st = EAS_STATUS_SUCCESS;
         sp->more_available = false;
         strcpy(sp->sync_key, f->sync_key);
         sp->has_sync_key = true;
     }
-    if (sp->top_status != 0 && sp->top_status != 1) {
+    if (sp->top_status != EAS_STATUS_NONE && sp->top_status != EAS_STATUS_SUCCESS) {
         st = sp->top_status;
     }
     if (eng_reprovision_status(st)) {
@@ -434,7 +435,7 @@ static void apply_sync(eas_engine_t *e, const eas_http_response_t *rsp)
     if (eng_common_status(e, st, "Sync")) {
         return; /* 111: back-off; 177: stopped */
     }
-    if (st == 3 || st == 135) {
+    if (st == EAS_STATUS_SYNC_INVALID_KEY || st == EAS_STATUS_SYNC_STATE_EXISTS) {
         if (strcmp(f->sync_key, "0") == 0) {
             /* Key 0 itself was refused: restarting again at once would loop [S 2.9]. */
             eng_fail_backoff(e, EAS_ERR_SERVER, (uint16_t)st, "Sync: SyncKey 0 refused", 0);
@@ -444,27 +445,29 @@ static void apply_sync(eas_engine_t *e, const eas_http_response_t *rsp)
         eng_next(e);
         return;
     }
-    if (st == 12) {
+    if (st == EAS_STATUS_SYNC_HIERARCHY_CHANGED) {
         /* Hierarchy changed: an incremental FolderSync first (its Deletes remove what is
            gone), sync keys kept. Twice in a row without effect goes to the back-off. */
         if (++p->hier_retries > 1) {
             p->hier_retries = 0;
-            eng_fail_backoff(e, EAS_ERR_SERVER, 12, "Sync: hierarchy out of date", 0);
+            eng_fail_backoff(e, EAS_ERR_SERVER, EAS_STATUS_SYNC_HIERARCHY_CHANGED,
+                             "Sync: hierarchy out of date", 0);
             return;
         }
         p->fs_pending = 1;
         eng_next(e);
         return;
     }
-    if (st == 8) {
+    if (st == EAS_STATUS_SYNC_NOT_FOUND) {
         /* Folder gone on the server: the next FolderSync removes it. */
         f->flags &= (uint8_t)~EAS_FOLDER_F_SELECTED;
-        eng_report(e, EAS_ERR_NOT_FOUND, 8, "Sync: folder not found", f->server_id);
+        eng_report(e, EAS_ERR_NOT_FOUND, EAS_STATUS_SYNC_NOT_FOUND, "Sync: folder not found",
+                   f->server_id);
         p->fs_pending = 1;
         eng_next(e);
         return;
     }
-    if (st != 1 || !sp->has_sync_key) {
+    if (st != EAS_STATUS_SUCCESS || !sp->has_sync_key) {
         eng_fail_backoff(e, EAS_ERR_SERVER, (uint16_t)st, "Sync", 0);
         return;
     }
@@ -474,7 +477,7 @@ static void apply_sync(eas_engine_t *e, const eas_http_response_t *rsp)
         eas_outbox_slot_t *sl = &p->ob.slots[s];
         if (sl->in_flight == OB_SENT && sl->kind != EAS_OUTBOX_ADD && p->got_body) {
             /* Successful changes and deletes are not answered individually (MS-ASCMD). */
-            eng_outbox_result(e, s, 1, NULL);
+            eng_outbox_result(e, s, EAS_STATUS_SUCCESS, NULL);
             sl->in_flight = OB_DONE;
         }
         if (sl->in_flight == OB_DONE) {
@@ -485,7 +488,7 @@ static void apply_sync(eas_engine_t *e, const eas_http_response_t *rsp)
         } else if (sl->in_flight == OB_SENT || sl->in_flight == OB_RETRY) {
             uint16_t a = (uint16_t)(sl->attempts + 1);
             if (a >= CONFIG_EAS_OUTBOX_MAX_ATTEMPTS) {
-                eng_outbox_result(e, s, 0, NULL);
+                eng_outbox_result(e, s, EAS_STATUS_NONE, NULL);
                 eng_report(e, EAS_ERR_PROTO, 0,
                            sl->in_flight == OB_RETRY
                                ? "outbox item deferred too often; dropped"
@@ -506,8 +509,8 @@ static void apply_sync(eas_engine_t *e, const eas_http_response_t *rsp)
             f->repeat_count = 0;
             f->flags &= (uint8_t)~EAS_FOLDER_F_DIRTY;
             f->flags |= EAS_FOLDER_F_SYNCED;
-            eng_report(e, EAS_ERR_SYNC_LOOP, 1, "Sync", f->server_id);
-            eng_fail_backoff(e, EAS_ERR_SYNC_LOOP, 1, "Sync repeated its key", 0);
+            eng_report(e, EAS_ERR_SYNC_LOOP, EAS_STATUS_SUCCESS, "Sync", f->server_id);
+            eng_fail_backoff(e, EAS_ERR_SYNC_LOOP, EAS_STATUS_SUCCESS, "Sync repeated its key", 0);
             return;
         }
         /* [S 2.2] Asking again at once would be the identical request in a tight loop:
@@ -526,7 +529,7 @@ static void apply_sync(eas_engine_t *e, const eas_http_response_t *rsp)
         f->flags |= EAS_FOLDER_F_SYNCED;
         f->flags &= (uint8_t) ~(EAS_FOLDER_F_DIRTY | EAS_FOLDER_F_RESYNC);
     }
-    int err = eas_state_skey_save(e->cfg->store_prefix, (size_t)p->cur, f);
+    int err = eas_state_skey_save(eng_ns(e), (size_t)p->cur, f);
     if (err != EAS_OK) {
         eng_fail_backoff(e, err, 0, "saving the sync key", 0);
         return;

@@ -27,6 +27,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct eas_state_ns; /* eas_state.h: where the record lives */
+
 /** The protocol's longest Ping heartbeat (MS-ASCMD: 3540 s). */
 #define EAS_HB_PROTO_MAX_S 3540u
 /** Lowest heartbeat used unless the server's maximum is lower (MS-ASCMD minimum: 60 s). */
@@ -113,13 +115,13 @@ int eas_hb_decode(eas_hb_t *hb, const uint8_t *buf, size_t len);
 /* ---- the persisted record "<prefix>.hb" (heartbeat_store.c) ---- */
 
 /** Save the learned values. @return EAS_OK or a store error. */
-int eas_hb_save(const eas_hb_t *hb, const char *prefix);
+int eas_hb_save(const eas_hb_t *hb, const struct eas_state_ns *ns);
 /**
  * Load them into @p hb (its ceiling is kept). EAS_ERR_STORE_NOT_FOUND when nothing was
  * learned yet; EAS_ERR_STORE_CORRUPT (and @p hb unchanged) for a bad record.
  */
-int eas_hb_load(eas_hb_t *hb, const char *prefix);
+int eas_hb_load(eas_hb_t *hb, const struct eas_state_ns *ns);
 /** Remove the record (account wipe). */
-int eas_hb_del(const char *prefix);
+int eas_hb_del(const struct eas_state_ns *ns);
 
 #endif /* EAS_HEARTBEAT_H */

@@ -19,16 +19,25 @@
 #include <stdint.h>
 
 #include "eas/eas_engine.h"
+#include "hal/hal.h"
 
-#define EAS_REC_HDR     12u
-#define EAS_REC_ACCT    1u
-#define EAS_REC_FOLD    2u
-#define EAS_REC_SKEY    3u
-#define EAS_REC_OUTBOX  4u
-#define EAS_REC_URL     5u
+#define EAS_REC_HDR       12u
+#define EAS_REC_ACCT      1u
+#define EAS_REC_FOLD      2u
+#define EAS_REC_SKEY      3u
+#define EAS_REC_OUTBOX    4u
+#define EAS_REC_URL       5u
 #define EAS_REC_HEARTBEAT 6u /* learned Ping heartbeat, heartbeat_store.c */
 #define EAS_REC_COOKIES   7u /* the account's cookie jar */
-#define EAS_REC_VERSION 1u
+#define EAS_REC_VERSION   1u
+
+/** Where an account's records live: the port's store (hal_sys_t::store), the namespace of its
+    keys, and the log sink for corrupt records. The pointers must outlive every user. */
+typedef struct eas_state_ns {
+    const hal_store_t *store;
+    const hal_log_t *log; /**< may be NULL */
+    const char *prefix;   /**< 1..16 chars of [A-Za-z0-9_-] */
+} eas_state_ns_t;
 
 /** Longest store key the engine builds ("<prefix 16>.o<5 digits>"). */
 #define EAS_STATE_KEY_CAP 32
@@ -46,54 +55,55 @@ uint32_t eas_crc32(uint32_t crc, const uint8_t *data, size_t len);
 int eas_state_key(char *out, size_t cap, const char *prefix, const char *suffix);
 
 /** Frame @p payload of @p len into @p out (EAS_REC_HDR + len bytes) and store it. */
-int eas_state_put(const char *key, uint8_t type, uint8_t *buf, size_t payload_len);
+int eas_state_put(const eas_state_ns_t *ns, const char *key, uint8_t type, uint8_t *buf,
+                  size_t payload_len);
 
 /**
  * Load and verify a record: on success *payload points into @p buf and *len is the payload
  * length. EAS_ERR_STORE_NOT_FOUND, EAS_ERR_STORE_CORRUPT, EAS_ERR_NOMEM, EAS_ERR_STORE.
  */
-int eas_state_get(const char *key, uint8_t type, uint8_t *buf, size_t cap, const uint8_t **payload,
-                  size_t *len);
+int eas_state_get(const eas_state_ns_t *ns, const char *key, uint8_t type, uint8_t *buf, size_t cap,
+                  const uint8_t **payload, size_t *len);
 
 /* ---- account ---- */
-int eas_state_acct_save(const char *prefix, const eas_state_acct_t *a, eas_arena_t *arena);
-int eas_state_acct_load(const char *prefix, eas_state_acct_t *a, eas_arena_t *arena);
+int eas_state_acct_save(const eas_state_ns_t *ns, const eas_state_acct_t *a, eas_arena_t *arena);
+int eas_state_acct_load(const eas_state_ns_t *ns, eas_state_acct_t *a, eas_arena_t *arena);
 
 /* ---- server URL learned from HTTP 451 ("<prefix>.url"; absent: the configured URL) ---- */
 /** Persist @p url, learned while @p configured was the account's URL (both at most
  *  CONFIG_EAS_URL_MAX chars; the record holds both, NUL-separated); "" removes the record. */
-int eas_state_url_save(const char *prefix, const char *configured, const char *url,
+int eas_state_url_save(const eas_state_ns_t *ns, const char *configured, const char *url,
                        eas_arena_t *arena);
 /** Load it into @p url if it was learned for @p configured (eas_url_same()).
  *  @return EAS_OK, EAS_ERR_STORE_NOT_FOUND (none learned), EAS_ERR_NOT_FOUND (learned for
  *  another configured URL), EAS_ERR_STORE_CORRUPT (unparsable, e.g. an older format). */
-int eas_state_url_load(const char *prefix, const char *configured, char *url, size_t cap,
+int eas_state_url_load(const eas_state_ns_t *ns, const char *configured, char *url, size_t cap,
                        eas_arena_t *arena);
 
 /* ---- cookie jar ("<prefix>.cookies", the text of eas_cookie_jar_save()) ---- */
 struct eas_cookie_jar;
 /** Persist the cookies not expired at @p now (an empty jar removes the record). */
-int eas_state_cookies_save(const char *prefix, const struct eas_cookie_jar *jar, int64_t now,
+int eas_state_cookies_save(const eas_state_ns_t *ns, const struct eas_cookie_jar *jar, int64_t now,
                            eas_arena_t *arena);
 /** Load them (checked like Set-Cookie; on any error the jar stays empty). */
-int eas_state_cookies_load(const char *prefix, struct eas_cookie_jar *jar, int64_t now,
+int eas_state_cookies_load(const eas_state_ns_t *ns, struct eas_cookie_jar *jar, int64_t now,
                            eas_arena_t *arena);
 
 /* ---- folder list (with the hierarchy SyncKey) ---- */
-int eas_state_folders_save(const char *prefix, const char *hierarchy_key,
+int eas_state_folders_save(const eas_state_ns_t *ns, const char *hierarchy_key,
                            const eas_folder_t *folders, size_t cap, eas_arena_t *arena);
 /** Loads entries into @p folders (sync keys set to "0"; load them with _skey_load). */
-int eas_state_folders_load(const char *prefix, char *hierarchy_key, eas_folder_t *folders,
+int eas_state_folders_load(const eas_state_ns_t *ns, char *hierarchy_key, eas_folder_t *folders,
                            size_t cap, eas_arena_t *arena);
 
 /* ---- per-folder sync key ---- */
-int eas_state_skey_save(const char *prefix, size_t index, const eas_folder_t *f);
+int eas_state_skey_save(const eas_state_ns_t *ns, size_t index, const eas_folder_t *f);
 /** Sets f->sync_key (and the SYNCED/RESYNC flags); "0" when absent or of another folder. */
-int eas_state_skey_load(const char *prefix, size_t index, eas_folder_t *f);
-int eas_state_skey_del(const char *prefix, size_t index);
+int eas_state_skey_load(const eas_state_ns_t *ns, size_t index, eas_folder_t *f);
+int eas_state_skey_del(const eas_state_ns_t *ns, size_t index);
 
 /** Remove every record of the account (remote wipe, account removal). */
-int eas_state_wipe(const char *prefix, size_t folder_cap, size_t outbox_cap);
+int eas_state_wipe(const eas_state_ns_t *ns, size_t folder_cap, size_t outbox_cap);
 
 /* ---- outbox ---- */
 
@@ -114,7 +124,7 @@ typedef struct eas_outbox_entry {
 typedef struct eas_outbox {
     eas_outbox_slot_t *slots;
     size_t cap;
-    const char *prefix;
+    const eas_state_ns_t *ns; /* must outlive the outbox */
     uint32_t next_seq;
 } eas_outbox_t;
 
@@ -123,8 +133,9 @@ typedef void (*eas_outbox_lost_fn)(void *user, size_t slot, const char *key);
 
 /** Load every persisted entry into the slot table (corrupt entries are dropped, counted and,
  *  with @p lost, named one by one). */
-int eas_outbox_load(eas_outbox_t *ob, eas_outbox_slot_t *slots, size_t cap, const char *prefix,
-                    eas_arena_t *arena, size_t *corrupt, eas_outbox_lost_fn lost, void *lost_user);
+int eas_outbox_load(eas_outbox_t *ob, eas_outbox_slot_t *slots, size_t cap,
+                    const eas_state_ns_t *ns, eas_arena_t *arena, size_t *corrupt,
+                    eas_outbox_lost_fn lost, void *lost_user);
 
 /**
  * Persist a new entry; returns its id (= seq) in *id. For MEETING_RESPONSE an entry for the

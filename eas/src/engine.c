@@ -15,7 +15,6 @@
 
 #include "eas_log.h"
 #include "engine_internal.h"
-#include "hal/hal_rng.h"
 
 #define MOD "engine"
 
@@ -57,7 +56,7 @@ void eng_set_state(eas_engine_t *e, eas_engine_state_t s)
         ev.u.state.state = s;
         ev.u.state.previous = e->state;
         e->state = s;
-        EAS_LOGI(MOD, "state %s", eas_engine_state_name(s));
+        EAS_LOGI(&e->sys.log, MOD, "state %s", eas_engine_state_name(s));
         (void)eng_emit(e, &ev);
     }
 }
@@ -69,7 +68,7 @@ void eng_report(eas_engine_t *e, int err, uint16_t status, const char *what, con
     ev.u.error.status = status;
     ev.u.error.what = what;
     ev.u.error.folder = folder;
-    EAS_LOGW(MOD, "%s: %s (status %u)", what, eas_strerror(err), (unsigned)status);
+    EAS_LOGW(&e->sys.log, MOD, "%s: %s (status %u)", what, eas_strerror(err), (unsigned)status);
     (void)eng_emit(e, &ev);
 }
 
@@ -101,7 +100,7 @@ void eng_fail_backoff(eas_engine_t *e, int err, uint16_t status, const char *wha
         delay = CONFIG_EAS_BACKOFF_MAX_MS;
     }
     /* Jitter in [delay/2, delay): devices that failed together do not retry together. */
-    if (hal_rng_fill((uint8_t *)&r, sizeof(r)) != EAS_OK) {
+    if (eng_rng(e, (uint8_t *)&r, sizeof(r)) != EAS_OK) {
         r = 0;
     }
     delay = delay / 2 + (delay / 2 > 0 ? r % (delay / 2) : 0);
@@ -392,7 +391,7 @@ int eng_save_acct(eas_engine_t *e)
     memset(&a, 0, sizeof(a));
     a.version = (uint16_t)e->version;
     strcpy(a.policy_key, e->policy_key);
-    return eas_state_acct_save(e->cfg->store_prefix, &a, e->mem.arena);
+    return eas_state_acct_save(eng_ns(e), &a, e->mem.arena);
 }
 
 /* HTTP 451: the mailbox lives elsewhere now. Follow X-MS-Location at once (the request is
@@ -422,7 +421,7 @@ static void follow_redirect(eas_engine_t *e, const eng_cmd_t *cmd, const char *l
         eas_event_t ev = {.type = EAS_EV_REDIRECT};
         ev.u.redirect.url = target;
         ev.u.redirect.from = eng_url(e);
-        EAS_LOGW(MOD, "server moved (451) to another server: waiting for approval");
+        EAS_LOGW(&e->sys.log, MOD, "server moved (451) to another server: waiting for approval");
         (void)eng_emit(e, &ev);
         p->redirects = 0;
         for (size_t s = 0; s < p->ob.cap; s++) {
@@ -438,10 +437,10 @@ static void follow_redirect(eas_engine_t *e, const eng_cmd_t *cmd, const char *l
     if (err != EAS_OK) {
         /* The next attempt after the back-off starts a fresh count. */
         p->redirects = 0;
-        eng_fail_backoff(e, err, 451, "redirect", 0);
+        eng_fail_backoff(e, err, EAS_HTTP_STATUS_MOVED, "redirect", 0);
         return;
     }
-    EAS_LOGI(MOD, "server moved (451): following X-MS-Location");
+    EAS_LOGI(&e->sys.log, MOD, "server moved (451): following X-MS-Location");
     strcpy(p->url, target);
     p->url_unsaved = 1;
     (void)eng_start(e, cmd);
@@ -458,7 +457,7 @@ static void save_cookies(eas_engine_t *e)
 {
     eng_priv_t *p = P(e);
     if (p->jar_on && eas_cookie_jar_take_changed(&p->jar)) {
-        int serr = eas_state_cookies_save(e->cfg->store_prefix, &p->jar, eng_utc(e), e->mem.arena);
+        int serr = eas_state_cookies_save(eng_ns(e), &p->jar, eng_utc(e), e->mem.arena);
         if (serr != EAS_OK) {
             eng_report(e, serr, 0, "saving cookies", NULL);
         }
@@ -481,7 +480,7 @@ static void on_complete(eas_engine_t *e)
         tev.u.throttle.reason = rsp->throttle;
         tev.u.throttle.status = rsp->status;
         tev.u.throttle.retry_after_s = v.has_retry_after ? v.retry_after_s : 0;
-        EAS_LOGW(MOD, "throttled by the server (%s, HTTP %u)", rsp->throttle,
+        EAS_LOGW(&e->sys.log, MOD, "throttled by the server (%s, HTTP %u)", rsp->throttle,
                  (unsigned)rsp->status);
         (void)eng_emit(e, &tev);
     }
@@ -490,13 +489,14 @@ static void on_complete(eas_engine_t *e)
            change it before the server starts answering 457. */
         eas_event_t cev = {.type = EAS_EV_CREDENTIALS_EXPIRE};
         cev.u.credentials.days = (uint32_t)rsp->credentials_expire_days;
-        EAS_LOGW(MOD, "credentials expire in %ld day(s)", (long)rsp->credentials_expire_days);
+        EAS_LOGW(&e->sys.log, MOD, "credentials expire in %ld day(s)",
+                 (long)rsp->credentials_expire_days);
         (void)eng_emit(e, &cev);
     }
     if (rsp->has_rp) {
         /* The server's protocol versions changed (X-MS-RP): the hierarchy is fetched again;
            if our version is no longer offered, OPTIONS negotiates a new one first. */
-        EAS_LOGI(MOD, "server protocol versions changed (X-MS-RP): FolderSync again");
+        EAS_LOGI(&e->sys.log, MOD, "server protocol versions changed (X-MS-RP): FolderSync again");
         p->fs_pending = 1;
         if (rsp->rp_versions != 0 && (rsp->rp_versions & eas_proto_ver_bit(e->version)) == 0) {
             e->version = EAS_VER_NONE;
@@ -507,9 +507,9 @@ static void on_complete(eas_engine_t *e)
         p->redirects = 0;
         if (p->url_unsaved) {
             /* The new URL works: from now on it is the account's URL, also after a restart. */
-            int serr = eas_state_url_save(e->cfg->store_prefix, e->cfg->url, p->url, e->mem.arena);
+            int serr = eas_state_url_save(eng_ns(e), e->cfg->url, p->url, e->mem.arena);
             if (serr != EAS_OK) {
-                eng_report(e, serr, 451, "saving the redirected URL", NULL);
+                eng_report(e, serr, EAS_HTTP_STATUS_MOVED, "saving the redirected URL", NULL);
             } else {
                 p->url_unsaved = 0;
             }
@@ -519,7 +519,7 @@ static void on_complete(eas_engine_t *e)
         follow_redirect(e, cmd, v.location);
         return;
     case EAS_HTTP_CLASS_PROVISION:
-        eng_reprovision(e, cmd, 449);
+        eng_reprovision(e, cmd, EAS_HTTP_STATUS_NEEDS_PROVISION);
         return;
     case EAS_HTTP_CLASS_AUTH:
         /* One report, then stop: retrying a wrong password locks accounts [S 2.9]. */
@@ -534,7 +534,8 @@ static void on_complete(eas_engine_t *e)
     default:
         if (v.retry_after_capped) {
             /* Honoured only up to the configured cap; the application learns what was asked. */
-            EAS_LOGW(MOD, "Retry-After %lu s capped at %u s", (unsigned long)v.retry_after_asked_s,
+            EAS_LOGW(&e->sys.log, MOD, "Retry-After %lu s capped at %u s",
+                     (unsigned long)v.retry_after_asked_s,
                      (unsigned)CONFIG_EAS_HTTP_RETRY_AFTER_MAX_S);
             eng_report(e, EAS_ERR_LIMIT, rsp->status, "Retry-After capped", NULL);
         }
@@ -572,9 +573,9 @@ static void on_complete(eas_engine_t *e)
 static void load_stored_url(eas_engine_t *e)
 {
     eng_priv_t *p = P(e);
-    const char *prefix = e->cfg->store_prefix;
+    const eas_state_ns_t *ns = eng_ns(e);
     const char *why = NULL;
-    int uerr = eas_state_url_load(prefix, e->cfg->url, p->url, sizeof(p->url), e->mem.arena);
+    int uerr = eas_state_url_load(ns, e->cfg->url, p->url, sizeof(p->url), e->mem.arena);
     if (uerr == EAS_OK) {
         eas_url_t cu;
         eas_url_t su;
@@ -590,13 +591,13 @@ static void load_stored_url(eas_engine_t *e)
     }
     if (why != NULL) {
         p->url[0] = '\0';
-        (void)eas_state_url_save(prefix, e->cfg->url, "", e->mem.arena);
+        (void)eas_state_url_save(ns, e->cfg->url, "", e->mem.arena);
         eng_report(e, uerr, 0, why, NULL);
     } else if (uerr == EAS_OK) {
         eas_event_t ev = {.type = EAS_EV_SERVER_MOVED};
         ev.u.redirect.url = p->url;
         ev.u.redirect.from = e->cfg->url;
-        EAS_LOGI(MOD, "using the server URL a 451 redirect gave earlier");
+        EAS_LOGI(&e->sys.log, MOD, "using the server URL a 451 redirect gave earlier");
         (void)eng_emit(e, &ev);
     } else {
         p->url[0] = '\0';
@@ -612,19 +613,25 @@ static void outbox_lost(void *user, size_t slot, const char *key)
     ev.u.error.err = EAS_ERR_STORE_CORRUPT;
     ev.u.error.what = "queued local change lost: outbox record corrupt";
     ev.u.error.record = key;
-    EAS_LOGE(MOD, "%s (%s)", ev.u.error.what, key);
+    EAS_LOGE(&e->sys.log, MOD, "%s (%s)", ev.u.error.what, key);
     (void)eng_emit(e, &ev);
 }
 
 int eas_engine_init(eas_engine_t *eng, const eas_account_cfg_t *cfg, const eas_engine_mem_t *mem,
-                    const hal_net_t *net, eas_event_cb_t cb, void *cb_user)
+                    const hal_net_t *net, const hal_sys_t *sys, eas_event_cb_t cb, void *cb_user)
 {
     int err = EAS_ERR_PARAM;
     eng_priv_t *p;
     eas_state_acct_t acct;
     char key[EAS_STATE_KEY_CAP];
 
-    if (!eng || !cfg || !mem || !net || !mem->folders || !mem->outbox || !mem->arena ||
+    if (mem && mem->config != EAS_CONFIG_FINGERPRINT) {
+        /* The caller's structs and buffers were sized by another configuration: touching
+           even eng could write past it. */
+        return EAS_ERR_CONFIG;
+    }
+    if (!eng || !cfg || !mem || !net || !sys || !sys->store.put || !sys->store.get ||
+        !sys->store.del || !sys->rng.fill || !mem->folders || !mem->outbox || !mem->arena ||
         !mem->http_work || !cfg->url || !cfg->device_id || !cfg->store_prefix ||
         strlen(cfg->device_id) == 0 ||
         eas_state_key(key, sizeof(key), cfg->store_prefix, "acct") != EAS_OK) {
@@ -641,6 +648,10 @@ int eas_engine_init(eas_engine_t *eng, const eas_account_cfg_t *cfg, const eas_e
         eng->mem.outbox_cap = CONFIG_EAS_OUTBOX_SLOTS;
     }
     eng->net = *net;
+    eng->sys = *sys;
+    p->ns.store = &eng->sys.store;
+    p->ns.log = &eng->sys.log;
+    p->ns.prefix = cfg->store_prefix;
     eng->cb = cb;
     eng->cb_user = cb_user;
     p->cur = -1;
@@ -671,19 +682,20 @@ int eas_engine_init(eas_engine_t *eng, const eas_account_cfg_t *cfg, const eas_e
         err = EAS_ERR_HTTP_PLAINTEXT_AUTH;
         goto out;
     }
+    hc.log = &eng->sys.log;
     err = eas_http_client_init(&p->http, &hc);
     if (err != EAS_OK) {
         goto out;
     }
     eas_arena_reset(eng->mem.arena);
     if (p->jar_on) {
-        int cerr = eas_state_cookies_load(cfg->store_prefix, &p->jar, eng_utc(eng), eng->mem.arena);
+        int cerr = eas_state_cookies_load(&p->ns, &p->jar, eng_utc(eng), eng->mem.arena);
         if (cerr != EAS_OK && cerr != EAS_ERR_STORE_NOT_FOUND) {
             eng_report(eng, cerr, 0, "cookies; starting without them", NULL);
         }
     }
     strcpy(eng->hierarchy_key, "0");
-    err = eas_state_acct_load(cfg->store_prefix, &acct, eng->mem.arena);
+    err = eas_state_acct_load(&p->ns, &acct, eng->mem.arena);
     if (err == EAS_OK) {
         eng->version = (eas_proto_ver_t)acct.version;
         strcpy(eng->policy_key, acct.policy_key);
@@ -697,12 +709,12 @@ int eas_engine_init(eas_engine_t *eng, const eas_account_cfg_t *cfg, const eas_e
         eng_report(eng, err, 0, "account record corrupt; provisioning again", NULL);
         err = EAS_OK;
     } else {
-        eng->state = EAS_STATE_FAILED;
         p->stop_err = err;
+        eng_set_state(eng, EAS_STATE_FAILED);
         goto out;
     }
     load_stored_url(eng);
-    int ferr = eas_state_folders_load(cfg->store_prefix, eng->hierarchy_key, eng->mem.folders,
+    int ferr = eas_state_folders_load(&p->ns, eng->hierarchy_key, eng->mem.folders,
                                       eng->mem.folder_cap, eng->mem.arena);
     if (ferr != EAS_OK && ferr != EAS_ERR_STORE_NOT_FOUND) {
         /* Lose the hierarchy, not the account: FolderSync from 0 rebuilds it. */
@@ -712,7 +724,7 @@ int eas_engine_init(eas_engine_t *eng, const eas_account_cfg_t *cfg, const eas_e
         eas_folder_t *f = &eng->mem.folders[i];
         if (f->used) {
             eng_folder_select(eng, f);
-            if (eas_state_skey_load(cfg->store_prefix, i, f) == EAS_ERR_STORE_CORRUPT) {
+            if (eas_state_skey_load(&p->ns, i, f) == EAS_ERR_STORE_CORRUPT) {
                 eng_report(eng, EAS_ERR_STORE_CORRUPT, 0, "sync key; folder resyncs", f->server_id);
             }
             /* What changed while we were not running: one incremental FolderSync, then
@@ -723,8 +735,8 @@ int eas_engine_init(eas_engine_t *eng, const eas_account_cfg_t *cfg, const eas_e
     }
     eng_ping_init(eng);
     size_t bad = 0;
-    err = eas_outbox_load(&p->ob, eng->mem.outbox, eng->mem.outbox_cap, cfg->store_prefix,
-                          eng->mem.arena, &bad, outbox_lost, eng);
+    err = eas_outbox_load(&p->ob, eng->mem.outbox, eng->mem.outbox_cap, &p->ns, eng->mem.arena,
+                          &bad, outbox_lost, eng);
     if (err == EAS_OK) {
         eng_outbox_resolve_folders(eng);
         for (size_t s = 0; s < p->ob.cap; s++) {
@@ -852,7 +864,7 @@ int eas_engine_restart(eas_engine_t *eng)
         load_stored_url(eng);
         eas_arena_reset(eng->mem.arena);
     }
-    eng->state = EAS_STATE_IDLE;
+    eng_set_state(eng, EAS_STATE_IDLE);
     return EAS_OK;
 }
 
@@ -869,8 +881,8 @@ int eas_engine_approve_redirect(eas_engine_t *eng)
     p->url_unsaved = 1; /* persisted once the new server has answered */
     p->stop_err = EAS_OK;
     p->failures = 0;
-    EAS_LOGI(MOD, "redirect approved");
-    eng->state = EAS_STATE_IDLE;
+    EAS_LOGI(&eng->sys.log, MOD, "redirect approved");
+    eng_set_state(eng, EAS_STATE_IDLE);
     return EAS_OK;
 }
 
@@ -899,7 +911,8 @@ void eng_interrupt_ping(eas_engine_t *eng)
     if (p->running && (p->cmd->flags & ENG_CMD_F_IDLE)) {
         eas_http_client_cancel(&p->http);
         p->running = 0;
-        eng->state = EAS_STATE_SYNCING;
+        /* Reported like every state change: the application sees the Ping end. */
+        eng_set_state(eng, EAS_STATE_SYNCING);
     }
 }
 

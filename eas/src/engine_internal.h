@@ -24,6 +24,7 @@
 #include "eas_heartbeat.h"
 #include "eas_proto.h"
 #include "eas_state.h"
+#include "eas_status.h"
 
 /* Outbox kinds that travel inside Sync (the others are commands of their own). */
 #define SYNC_KIND(k) ((k) >= EAS_OUTBOX_ADD && (k) <= EAS_OUTBOX_DELETE)
@@ -96,6 +97,7 @@ typedef struct eng_priv {
         eas_estimate_parser_t est;
         eas_compose_parser_t compose;
     } u;
+    eas_state_ns_t ns; /* the account's records: eas_engine_t::sys.store + cfg->store_prefix */
     eas_outbox_t ob;
     uint8_t encbuf[96];
     char temp_key[EAS_ID_CAP];
@@ -175,6 +177,18 @@ static inline eng_priv_t *P(eas_engine_t *e)
 static inline const eng_priv_t *PC(const eas_engine_t *e)
 {
     return (const eng_priv_t *)(const void *)e->priv;
+}
+
+/* Where the account's records live (state.c). */
+static inline const eas_state_ns_t *eng_ns(eas_engine_t *e)
+{
+    return &P(e)->ns;
+}
+
+/* Random bytes from the port's source (hal_sys_t::rng). */
+static inline int eng_rng(eas_engine_t *e, uint8_t *buf, size_t len)
+{
+    return e->sys.rng.fill(e->sys.rng.ctx, buf, len);
 }
 
 /* ---- the commands (one descriptor each, in their family's file) ---- */

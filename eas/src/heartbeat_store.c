@@ -7,32 +7,31 @@
 #include "eas/eas_err.h"
 #include "eas_heartbeat.h"
 #include "eas_state.h"
-#include "hal/hal_store.h"
 
-int eas_hb_save(const eas_hb_t *hb, const char *prefix)
+int eas_hb_save(const eas_hb_t *hb, const eas_state_ns_t *ns)
 {
     char key[EAS_STATE_KEY_CAP];
     uint8_t buf[EAS_REC_HDR + EAS_HB_REC_LEN];
-    int err = eas_state_key(key, sizeof(key), prefix, "hb");
+    int err = eas_state_key(key, sizeof(key), ns->prefix, "hb");
 
     if (err != EAS_OK) {
         return err;
     }
     size_t n = eas_hb_encode(hb, buf + EAS_REC_HDR, sizeof(buf) - EAS_REC_HDR);
-    return eas_state_put(key, EAS_REC_HEARTBEAT, buf, n);
+    return eas_state_put(ns, key, EAS_REC_HEARTBEAT, buf, n);
 }
 
-int eas_hb_load(eas_hb_t *hb, const char *prefix)
+int eas_hb_load(eas_hb_t *hb, const eas_state_ns_t *ns)
 {
     char key[EAS_STATE_KEY_CAP];
     /* room for one byte more than a valid record, so an oversized one is seen as corrupt */
     uint8_t buf[EAS_REC_HDR + EAS_HB_REC_LEN + 1];
     const uint8_t *pl = NULL;
     size_t len = 0;
-    int err = eas_state_key(key, sizeof(key), prefix, "hb");
+    int err = eas_state_key(key, sizeof(key), ns->prefix, "hb");
 
     if (err == EAS_OK) {
-        err = eas_state_get(key, EAS_REC_HEARTBEAT, buf, sizeof(buf), &pl, &len);
+        err = eas_state_get(ns, key, EAS_REC_HEARTBEAT, buf, sizeof(buf), &pl, &len);
     }
     if (err == EAS_ERR_NOMEM) {
         err = EAS_ERR_STORE_CORRUPT;
@@ -43,9 +42,9 @@ int eas_hb_load(eas_hb_t *hb, const char *prefix)
     return err;
 }
 
-int eas_hb_del(const char *prefix)
+int eas_hb_del(const eas_state_ns_t *ns)
 {
     char key[EAS_STATE_KEY_CAP];
-    int err = eas_state_key(key, sizeof(key), prefix, "hb");
-    return err == EAS_OK ? hal_store_del(key) : err;
+    int err = eas_state_key(key, sizeof(key), ns->prefix, "hb");
+    return err == EAS_OK ? ns->store->del(ns->store->ctx, key) : err;
 }

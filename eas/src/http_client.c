@@ -245,7 +245,7 @@ static void on_response_header(void *user, const char *name, size_t nlen, const 
     }
     int rc = eas_cookie_set(cli->cfg.cookies, cli->req->url, v, vlen, utc_now(cli));
     if (rc != EAS_OK) {
-        EAS_LOGW("http", "cookie from %s refused: %s", cli->host, eas_strerror(rc));
+        EAS_LOGW(cli->cfg.log, "http", "cookie from %s refused: %s", cli->host, eas_strerror(rc));
     }
 }
 
@@ -350,7 +350,7 @@ int eas_http_client_start(eas_http_client_t *cli, const eas_http_request_t *req,
         cli->port = url.port;
         cli->tls = url.tls;
     }
-    EAS_LOGD("http", "%s %s%s (%u body bytes)",
+    EAS_LOGD(cli->cfg.log, "http", "%s %s%s (%u body bytes)",
              req->method == EAS_HTTP_OPTIONS ? "OPTIONS" : "POST",
              req->cmd != EAS_CMD_NONE ? eas_cmd_name(req->cmd) : "to ", cli->host,
              (unsigned)cli->body_len);
@@ -367,7 +367,7 @@ static int fail(eas_http_client_t *cli, int rc, uint8_t phase)
     cli->err = rc;
     cli->failed_phase = phase;
     cli->phase = EAS_HTTP_PHASE_DONE;
-    EAS_LOGW("http", "request to %s failed in %s: %s", cli->host,
+    EAS_LOGW(cli->cfg.log, "http", "request to %s failed in %s: %s", cli->host,
              eas_http_phase_name((eas_http_phase_t)phase), eas_strerror(rc));
     return rc;
 }
@@ -379,7 +379,8 @@ static bool retry_stale(eas_http_client_t *cli, uint64_t now_ms)
     if (!cli->io_used || cli->got_bytes || cli->stale_retried) {
         return false;
     }
-    EAS_LOGI("http", "kept-alive connection to %s was closed; reconnecting", cli->host);
+    EAS_LOGI(cli->cfg.log, "http", "kept-alive connection to %s was closed; reconnecting",
+             cli->host);
     io_close(cli);
     cli->stale_retried = 1;
     begin_attempt(cli, now_ms);
@@ -402,7 +403,8 @@ static int on_complete(eas_http_client_t *cli, uint64_t now_ms)
         } else {
             cli->io_used = 1;
         }
-        EAS_LOGI("http", "401 with a bearer token: retrying once with a refreshed token");
+        EAS_LOGI(cli->cfg.log, "http",
+                 "401 with a bearer token: retrying once with a refreshed token");
         begin_attempt(cli, now_ms);
         return EAS_ERR_AGAIN;
     }

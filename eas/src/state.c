@@ -9,7 +9,6 @@
 #include "eas/eas_wbxml.h"
 #include "eas_log.h"
 #include "eas_state.h"
-#include "hal/hal_store.h"
 
 #define MOD "state"
 
@@ -63,7 +62,8 @@ out:
     return err;
 }
 
-int eas_state_put(const char *key, uint8_t type, uint8_t *buf, size_t payload_len)
+int eas_state_put(const eas_state_ns_t *ns, const char *key, uint8_t type, uint8_t *buf,
+                  size_t payload_len)
 {
     buf[0] = 'E';
     buf[1] = 'A';
@@ -71,14 +71,14 @@ int eas_state_put(const char *key, uint8_t type, uint8_t *buf, size_t payload_le
     buf[3] = EAS_REC_VERSION;
     put_u32(buf + 4, (uint32_t)payload_len);
     put_u32(buf + 8, eas_crc32(0, buf + EAS_REC_HDR, payload_len));
-    return hal_store_put(key, buf, EAS_REC_HDR + payload_len);
+    return ns->store->put(ns->store->ctx, key, buf, EAS_REC_HDR + payload_len);
 }
 
-int eas_state_get(const char *key, uint8_t type, uint8_t *buf, size_t cap, const uint8_t **payload,
-                  size_t *len)
+int eas_state_get(const eas_state_ns_t *ns, const char *key, uint8_t type, uint8_t *buf, size_t cap,
+                  const uint8_t **payload, size_t *len)
 {
     size_t got = 0;
-    int err = hal_store_get(key, buf, cap, &got);
+    int err = ns->store->get(ns->store->ctx, key, buf, cap, &got);
 
     if (err != EAS_OK) {
         goto out;
@@ -100,7 +100,7 @@ int eas_state_get(const char *key, uint8_t type, uint8_t *buf, size_t cap, const
     err = EAS_OK;
 out:
     if (err == EAS_ERR_STORE_CORRUPT) {
-        EAS_LOGE(MOD, "record %s corrupt", key);
+        EAS_LOGE(ns->log, MOD, "record %s corrupt", key);
     }
     return err;
 }
@@ -211,13 +211,13 @@ static void rd_str(rd_t *r, char *out, size_t cap)
 
 /* ---- account ---- */
 
-int eas_state_acct_save(const char *prefix, const eas_state_acct_t *a, eas_arena_t *arena)
+int eas_state_acct_save(const eas_state_ns_t *ns, const eas_state_acct_t *a, eas_arena_t *arena)
 {
     char key[EAS_STATE_KEY_CAP];
     size_t mark = eas_arena_mark(arena);
     size_t cap = EAS_REC_HDR + 8 + EAS_ID_CAP;
     uint8_t *buf = eas_arena_alloc(arena, cap, 4);
-    int err = eas_state_key(key, sizeof(key), prefix, "acct");
+    int err = eas_state_key(key, sizeof(key), ns->prefix, "acct");
 
     if (err == EAS_OK && !buf) {
         err = EAS_ERR_NOMEM;
@@ -228,14 +228,14 @@ int eas_state_acct_save(const char *prefix, const eas_state_acct_t *a, eas_arena
         wr_str(&w, a->policy_key);
         err = w.err;
         if (err == EAS_OK) {
-            err = eas_state_put(key, EAS_REC_ACCT, buf, w.len);
+            err = eas_state_put(ns, key, EAS_REC_ACCT, buf, w.len);
         }
     }
     eas_arena_release(arena, mark);
     return err;
 }
 
-int eas_state_acct_load(const char *prefix, eas_state_acct_t *a, eas_arena_t *arena)
+int eas_state_acct_load(const eas_state_ns_t *ns, eas_state_acct_t *a, eas_arena_t *arena)
 {
     char key[EAS_STATE_KEY_CAP];
     size_t mark = eas_arena_mark(arena);
@@ -243,14 +243,14 @@ int eas_state_acct_load(const char *prefix, eas_state_acct_t *a, eas_arena_t *ar
     uint8_t *buf = eas_arena_alloc(arena, cap, 4);
     const uint8_t *pl = NULL;
     size_t plen = 0;
-    int err = eas_state_key(key, sizeof(key), prefix, "acct");
+    int err = eas_state_key(key, sizeof(key), ns->prefix, "acct");
 
     memset(a, 0, sizeof(*a));
     if (err == EAS_OK && !buf) {
         err = EAS_ERR_NOMEM;
     }
     if (err == EAS_OK) {
-        err = eas_state_get(key, EAS_REC_ACCT, buf, cap, &pl, &plen);
+        err = eas_state_get(ns, key, EAS_REC_ACCT, buf, cap, &pl, &plen);
         if (err == EAS_ERR_NOMEM) {
             err = EAS_ERR_STORE_CORRUPT; /* longer than any valid account record */
         }
@@ -274,14 +274,14 @@ int eas_state_acct_load(const char *prefix, eas_state_acct_t *a, eas_arena_t *ar
    the account's URL, a redirect the old server gave must not override it. */
 #define URL_REC_CAP (EAS_REC_HDR + 4 + 2 * (CONFIG_EAS_URL_MAX + 1))
 
-int eas_state_url_save(const char *prefix, const char *configured, const char *url,
+int eas_state_url_save(const eas_state_ns_t *ns, const char *configured, const char *url,
                        eas_arena_t *arena)
 {
     char key[EAS_STATE_KEY_CAP];
     size_t mark = eas_arena_mark(arena);
     size_t cap = URL_REC_CAP;
     uint8_t *buf = eas_arena_alloc(arena, cap, 4);
-    int err = eas_state_key(key, sizeof(key), prefix, "url");
+    int err = eas_state_key(key, sizeof(key), ns->prefix, "url");
 
     if (err == EAS_OK &&
         (!url || strlen(url) > CONFIG_EAS_URL_MAX || !configured ||
@@ -292,7 +292,7 @@ int eas_state_url_save(const char *prefix, const char *configured, const char *u
         err = EAS_ERR_NOMEM;
     }
     if (err == EAS_OK && url[0] == '\0') {
-        err = hal_store_del(key); /* back to the configured URL */
+        err = ns->store->del(ns->store->ctx, key); /* back to the configured URL */
         err = err == EAS_ERR_STORE_NOT_FOUND ? EAS_OK : err;
     } else if (err == EAS_OK) {
         size_t c = strlen(configured);
@@ -300,7 +300,7 @@ int eas_state_url_save(const char *prefix, const char *configured, const char *u
         memcpy(buf + EAS_REC_HDR, configured, c);
         buf[EAS_REC_HDR + c] = '\0';
         memcpy(buf + EAS_REC_HDR + c + 1, url, n);
-        err = eas_state_put(key, EAS_REC_URL, buf, c + 1 + n);
+        err = eas_state_put(ns, key, EAS_REC_URL, buf, c + 1 + n);
     }
     eas_arena_release(arena, mark);
     return err;
@@ -332,16 +332,16 @@ static int fill_fn(void *ctx, const uint8_t *d, size_t n)
     return EAS_OK;
 }
 
-int eas_state_cookies_save(const char *prefix, const struct eas_cookie_jar *jar, int64_t now,
+int eas_state_cookies_save(const eas_state_ns_t *ns, const struct eas_cookie_jar *jar, int64_t now,
                            eas_arena_t *arena)
 {
     char key[EAS_STATE_KEY_CAP];
     size_t mark = eas_arena_mark(arena);
     size_t need = 0;
-    int err = eas_state_key(key, sizeof(key), prefix, "cookies");
+    int err = eas_state_key(key, sizeof(key), ns->prefix, "cookies");
 
     if (err == EAS_OK && eas_cookie_jar_count(jar, now) == 0) {
-        err = hal_store_del(key);
+        err = ns->store->del(ns->store->ctx, key);
         err = err == EAS_ERR_STORE_NOT_FOUND ? EAS_OK : err;
         goto out;
     }
@@ -356,7 +356,7 @@ int eas_state_cookies_save(const char *prefix, const struct eas_cookie_jar *jar,
         fill_t f = {.p = buf + EAS_REC_HDR, .len = 0, .cap = need};
         err = eas_cookie_jar_save(jar, now, fill_fn, &f);
         if (err == EAS_OK) {
-            err = eas_state_put(key, EAS_REC_COOKIES, buf, f.len);
+            err = eas_state_put(ns, key, EAS_REC_COOKIES, buf, f.len);
         }
     }
 out:
@@ -364,7 +364,7 @@ out:
     return err;
 }
 
-int eas_state_cookies_load(const char *prefix, struct eas_cookie_jar *jar, int64_t now,
+int eas_state_cookies_load(const eas_state_ns_t *ns, struct eas_cookie_jar *jar, int64_t now,
                            eas_arena_t *arena)
 {
     char key[EAS_STATE_KEY_CAP];
@@ -376,18 +376,18 @@ int eas_state_cookies_load(const char *prefix, struct eas_cookie_jar *jar, int64
     uint8_t *buf = NULL;
     /* Never more than a full jar can produce: slots x (slot text + field overhead). */
     size_t max = EAS_REC_HDR + 16 + eas_cookie_jar_slots(jar) * (CONFIG_EAS_COOKIE_SIZE + 64);
-    int err = eas_state_key(key, sizeof(key), prefix, "cookies");
+    int err = eas_state_key(key, sizeof(key), ns->prefix, "cookies");
 
     eas_cookie_jar_clear(jar);
     if (err == EAS_OK) {
-        err = hal_store_get(key, probe, 0, &bcap);
+        err = ns->store->get(ns->store->ctx, key, probe, 0, &bcap);
         if (err == EAS_ERR_NOMEM || err == EAS_OK) {
             err = bcap > max ? EAS_ERR_STORE_CORRUPT : EAS_OK;
         }
     }
     if (err == EAS_OK) {
         buf = eas_arena_alloc(arena, bcap > 0 ? bcap : 1, 4);
-        err = buf ? eas_state_get(key, EAS_REC_COOKIES, buf, bcap, &pl, &plen) : EAS_ERR_NOMEM;
+        err = buf ? eas_state_get(ns, key, EAS_REC_COOKIES, buf, bcap, &pl, &plen) : EAS_ERR_NOMEM;
     }
     if (err == EAS_OK) {
         err = eas_cookie_jar_load(jar, (const char *)pl, plen, now);
@@ -400,7 +400,7 @@ int eas_state_cookies_load(const char *prefix, struct eas_cookie_jar *jar, int64
     return err;
 }
 
-int eas_state_url_load(const char *prefix, const char *configured, char *url, size_t cap,
+int eas_state_url_load(const eas_state_ns_t *ns, const char *configured, char *url, size_t cap,
                        eas_arena_t *arena)
 {
     char key[EAS_STATE_KEY_CAP];
@@ -409,7 +409,7 @@ int eas_state_url_load(const char *prefix, const char *configured, char *url, si
     uint8_t *buf = eas_arena_alloc(arena, bcap, 4);
     const uint8_t *pl = NULL;
     size_t plen = 0;
-    int err = eas_state_key(key, sizeof(key), prefix, "url");
+    int err = eas_state_key(key, sizeof(key), ns->prefix, "url");
 
     if (cap > 0) {
         url[0] = '\0';
@@ -418,7 +418,7 @@ int eas_state_url_load(const char *prefix, const char *configured, char *url, si
         err = EAS_ERR_NOMEM;
     }
     if (err == EAS_OK) {
-        err = eas_state_get(key, EAS_REC_URL, buf, bcap, &pl, &plen);
+        err = eas_state_get(ns, key, EAS_REC_URL, buf, bcap, &pl, &plen);
         if (err == EAS_ERR_NOMEM) {
             err = EAS_ERR_STORE_CORRUPT;
         }
@@ -457,13 +457,13 @@ static size_t folders_cap_bytes(size_t cap)
     return EAS_REC_HDR + 1 + EAS_ID_CAP + 2 + cap * (2 + 2 * EAS_ID_CAP + 2);
 }
 
-int eas_state_folders_save(const char *prefix, const char *hierarchy_key,
+int eas_state_folders_save(const eas_state_ns_t *ns, const char *hierarchy_key,
                            const eas_folder_t *folders, size_t cap, eas_arena_t *arena)
 {
     char key[EAS_STATE_KEY_CAP];
     size_t mark = eas_arena_mark(arena);
     uint16_t count = 0;
-    int err = eas_state_key(key, sizeof(key), prefix, "fold");
+    int err = eas_state_key(key, sizeof(key), ns->prefix, "fold");
     uint8_t *buf = NULL;
     size_t bcap = 0;
 
@@ -498,14 +498,14 @@ int eas_state_folders_save(const char *prefix, const char *hierarchy_key,
         }
         err = w.err;
         if (err == EAS_OK) {
-            err = eas_state_put(key, EAS_REC_FOLD, buf, w.len);
+            err = eas_state_put(ns, key, EAS_REC_FOLD, buf, w.len);
         }
     }
     eas_arena_release(arena, mark);
     return err;
 }
 
-int eas_state_folders_load(const char *prefix, char *hierarchy_key, eas_folder_t *folders,
+int eas_state_folders_load(const eas_state_ns_t *ns, char *hierarchy_key, eas_folder_t *folders,
                            size_t cap, eas_arena_t *arena)
 {
     char key[EAS_STATE_KEY_CAP];
@@ -515,14 +515,14 @@ int eas_state_folders_load(const char *prefix, char *hierarchy_key, eas_folder_t
     uint8_t *buf = NULL;
     const uint8_t *pl = NULL;
     size_t plen = 0;
-    int err = eas_state_key(key, sizeof(key), prefix, "fold");
+    int err = eas_state_key(key, sizeof(key), ns->prefix, "fold");
 
     memset(folders, 0, cap * sizeof(*folders));
     strcpy(hierarchy_key, "0");
     /* Size the buffer by the record, not by the table: a 256-entry worst case would not
        fit a small arena although real hierarchies are a few hundred bytes. */
     if (err == EAS_OK) {
-        err = hal_store_get(key, probe, 0, &bcap);
+        err = ns->store->get(ns->store->ctx, key, probe, 0, &bcap);
         if (err == EAS_ERR_NOMEM || err == EAS_OK) {
             err = bcap > folders_cap_bytes(cap) ? EAS_ERR_STORE_CORRUPT : EAS_OK;
         }
@@ -534,7 +534,7 @@ int eas_state_folders_load(const char *prefix, char *hierarchy_key, eas_folder_t
         }
     }
     if (err == EAS_OK) {
-        err = eas_state_get(key, EAS_REC_FOLD, buf, bcap, &pl, &plen);
+        err = eas_state_get(ns, key, EAS_REC_FOLD, buf, bcap, &pl, &plen);
         if (err == EAS_ERR_NOMEM) {
             err = EAS_ERR_STORE_CORRUPT; /* more folders than this build can hold */
         }
@@ -584,11 +584,11 @@ static int skey_key(char *key, size_t cap, const char *prefix, size_t index)
     return eas_state_key(key, cap, prefix, suffix);
 }
 
-int eas_state_skey_save(const char *prefix, size_t index, const eas_folder_t *f)
+int eas_state_skey_save(const eas_state_ns_t *ns, size_t index, const eas_folder_t *f)
 {
     char key[EAS_STATE_KEY_CAP];
     uint8_t buf[EAS_REC_HDR + 2 * EAS_ID_CAP + 4];
-    int err = skey_key(key, sizeof(key), prefix, index);
+    int err = skey_key(key, sizeof(key), ns->prefix, index);
 
     if (err == EAS_OK) {
         wr_t w = {buf + EAS_REC_HDR, sizeof(buf) - EAS_REC_HDR, 0, EAS_OK};
@@ -597,13 +597,13 @@ int eas_state_skey_save(const char *prefix, size_t index, const eas_folder_t *f)
         wr_u8(&w, (uint8_t)(f->flags & SKEY_PERSIST_FLAGS));
         err = w.err;
         if (err == EAS_OK) {
-            err = eas_state_put(key, EAS_REC_SKEY, buf, w.len);
+            err = eas_state_put(ns, key, EAS_REC_SKEY, buf, w.len);
         }
     }
     return err;
 }
 
-int eas_state_skey_load(const char *prefix, size_t index, eas_folder_t *f)
+int eas_state_skey_load(const eas_state_ns_t *ns, size_t index, eas_folder_t *f)
 {
     char key[EAS_STATE_KEY_CAP];
     uint8_t buf[EAS_REC_HDR + 2 * EAS_ID_CAP + 4];
@@ -612,10 +612,10 @@ int eas_state_skey_load(const char *prefix, size_t index, eas_folder_t *f)
     const uint8_t *pl = NULL;
     size_t plen = 0;
     uint8_t flags = 0;
-    int err = skey_key(key, sizeof(key), prefix, index);
+    int err = skey_key(key, sizeof(key), ns->prefix, index);
 
     if (err == EAS_OK) {
-        err = eas_state_get(key, EAS_REC_SKEY, buf, sizeof(buf), &pl, &plen);
+        err = eas_state_get(ns, key, EAS_REC_SKEY, buf, sizeof(buf), &pl, &plen);
         if (err == EAS_ERR_NOMEM) {
             err = EAS_ERR_STORE_CORRUPT;
         }
@@ -644,17 +644,17 @@ int eas_state_skey_load(const char *prefix, size_t index, eas_folder_t *f)
     return err;
 }
 
-int eas_state_skey_del(const char *prefix, size_t index)
+int eas_state_skey_del(const eas_state_ns_t *ns, size_t index)
 {
     char key[EAS_STATE_KEY_CAP];
-    int err = skey_key(key, sizeof(key), prefix, index);
+    int err = skey_key(key, sizeof(key), ns->prefix, index);
     if (err == EAS_OK) {
-        err = hal_store_del(key);
+        err = ns->store->del(ns->store->ctx, key);
     }
     return err;
 }
 
-int eas_state_wipe(const char *prefix, size_t folder_cap, size_t outbox_cap)
+int eas_state_wipe(const eas_state_ns_t *ns, size_t folder_cap, size_t outbox_cap)
 {
     char key[EAS_STATE_KEY_CAP];
     char suffix[16];
@@ -662,31 +662,31 @@ int eas_state_wipe(const char *prefix, size_t folder_cap, size_t outbox_cap)
     int e;
 
     /* Folder list first: without it nothing else is reachable even if we stop midway. */
-    if (eas_state_key(key, sizeof(key), prefix, "fold") == EAS_OK) {
-        e = hal_store_del(key);
+    if (eas_state_key(key, sizeof(key), ns->prefix, "fold") == EAS_OK) {
+        e = ns->store->del(ns->store->ctx, key);
         err = err ? err : e;
     }
     for (size_t i = 0; i < folder_cap; i++) {
-        e = eas_state_skey_del(prefix, i);
+        e = eas_state_skey_del(ns, i);
         err = err ? err : e;
     }
     for (size_t i = 0; i < outbox_cap; i++) {
         snprintf(suffix, sizeof(suffix), "o%u", (unsigned)i);
-        if (eas_state_key(key, sizeof(key), prefix, suffix) == EAS_OK) {
-            e = hal_store_del(key);
+        if (eas_state_key(key, sizeof(key), ns->prefix, suffix) == EAS_OK) {
+            e = ns->store->del(ns->store->ctx, key);
             err = err ? err : e;
         }
     }
-    if (eas_state_key(key, sizeof(key), prefix, "hb") == EAS_OK) {
-        e = hal_store_del(key);
+    if (eas_state_key(key, sizeof(key), ns->prefix, "hb") == EAS_OK) {
+        e = ns->store->del(ns->store->ctx, key);
         err = err ? err : (e == EAS_ERR_STORE_NOT_FOUND ? EAS_OK : e);
     }
-    if (eas_state_key(key, sizeof(key), prefix, "url") == EAS_OK) {
-        e = hal_store_del(key);
+    if (eas_state_key(key, sizeof(key), ns->prefix, "url") == EAS_OK) {
+        e = ns->store->del(ns->store->ctx, key);
         err = err ? err : (e == EAS_ERR_STORE_NOT_FOUND ? EAS_OK : e);
     }
-    if (eas_state_key(key, sizeof(key), prefix, "acct") == EAS_OK) {
-        e = hal_store_del(key);
+    if (eas_state_key(key, sizeof(key), ns->prefix, "acct") == EAS_OK) {
+        e = ns->store->del(ns->store->ctx, key);
         err = err ? err : e;
     }
     return err;
@@ -708,7 +708,7 @@ static int outbox_write(const eas_outbox_t *ob, size_t slot, eas_arena_t *arena,
     size_t mark = eas_arena_mark(arena);
     size_t cap = CONFIG_EAS_OUTBOX_RECORD_MAX;
     uint8_t *buf = eas_arena_alloc(arena, cap, 4);
-    int err = outbox_key(key, sizeof(key), ob->prefix, slot);
+    int err = outbox_key(key, sizeof(key), ob->ns->prefix, slot);
 
     if (err == EAS_OK && !buf) {
         err = EAS_ERR_NOMEM;
@@ -738,7 +738,7 @@ static int outbox_write(const eas_outbox_t *ob, size_t slot, eas_arena_t *arena,
         /* A full writer means the entry is larger than a record may be. */
         err = w.err == EAS_ERR_NOMEM ? EAS_ERR_LIMIT : w.err;
         if (err == EAS_OK) {
-            err = eas_state_put(key, EAS_REC_OUTBOX, buf, w.len);
+            err = eas_state_put(ob->ns, key, EAS_REC_OUTBOX, buf, w.len);
         }
     }
     eas_arena_release(arena, mark);
@@ -814,13 +814,13 @@ int eas_outbox_read(const eas_outbox_t *ob, size_t slot, eas_arena_t *arena, eas
     uint8_t *buf = eas_arena_alloc(arena, cap + OUTBOX_STRS, 4);
     const uint8_t *pl = NULL;
     size_t plen = 0;
-    int err = outbox_key(key, sizeof(key), ob->prefix, slot);
+    int err = outbox_key(key, sizeof(key), ob->ns->prefix, slot);
 
     if (err == EAS_OK && !buf) {
         err = EAS_ERR_NOMEM;
     }
     if (err == EAS_OK) {
-        err = eas_state_get(key, EAS_REC_OUTBOX, buf, cap, &pl, &plen);
+        err = eas_state_get(ob->ns, key, EAS_REC_OUTBOX, buf, cap, &pl, &plen);
         if (err == EAS_ERR_NOMEM) {
             err = EAS_ERR_STORE_CORRUPT;
         }
@@ -831,15 +831,16 @@ int eas_outbox_read(const eas_outbox_t *ob, size_t slot, eas_arena_t *arena, eas
     return err;
 }
 
-int eas_outbox_load(eas_outbox_t *ob, eas_outbox_slot_t *slots, size_t cap, const char *prefix,
-                    eas_arena_t *arena, size_t *corrupt, eas_outbox_lost_fn lost, void *lost_user)
+int eas_outbox_load(eas_outbox_t *ob, eas_outbox_slot_t *slots, size_t cap,
+                    const eas_state_ns_t *ns, eas_arena_t *arena, size_t *corrupt,
+                    eas_outbox_lost_fn lost, void *lost_user)
 {
     int err = EAS_OK;
     size_t bad = 0;
 
     ob->slots = slots;
     ob->cap = cap;
-    ob->prefix = prefix;
+    ob->ns = ns;
     ob->next_seq = 1;
     memset(slots, 0, cap * sizeof(*slots));
     for (size_t i = 0; i < cap && err == EAS_OK; i++) {
@@ -858,8 +859,8 @@ int eas_outbox_load(eas_outbox_t *ob, eas_outbox_slot_t *slots, size_t cap, cons
             /* A damaged entry cannot be sent correctly; drop it and tell the caller. */
             char key[EAS_STATE_KEY_CAP];
             bad++;
-            if (outbox_key(key, sizeof(key), prefix, i) == EAS_OK) {
-                (void)hal_store_del(key);
+            if (outbox_key(key, sizeof(key), ns->prefix, i) == EAS_OK) {
+                (void)ns->store->del(ns->store->ctx, key);
                 if (lost) {
                     lost(lost_user, i, key);
                 }
@@ -971,10 +972,10 @@ int eas_outbox_remove(eas_outbox_t *ob, size_t slot)
     int err = EAS_ERR_PARAM;
 
     if (slot < ob->cap) {
-        err = outbox_key(key, sizeof(key), ob->prefix, slot);
+        err = outbox_key(key, sizeof(key), ob->ns->prefix, slot);
     }
     if (err == EAS_OK) {
-        err = hal_store_del(key);
+        err = ob->ns->store->del(ob->ns->store->ctx, key);
     }
     if (err == EAS_OK) {
         memset(&ob->slots[slot], 0, sizeof(ob->slots[slot]));
@@ -991,7 +992,7 @@ int eas_outbox_set_attempts(eas_outbox_t *ob, size_t slot, eas_arena_t *arena, u
     uint8_t *buf = eas_arena_alloc(arena, cap, 4);
     const uint8_t *pl = NULL;
     size_t plen = 0;
-    int err = outbox_key(key, sizeof(key), ob->prefix, slot);
+    int err = outbox_key(key, sizeof(key), ob->ns->prefix, slot);
 
     /* Patched in place (the count sits at payload offset 2, little endian) so one record
        buffer is enough: small arenas can still persist the count before a send. */
@@ -999,7 +1000,7 @@ int eas_outbox_set_attempts(eas_outbox_t *ob, size_t slot, eas_arena_t *arena, u
         err = EAS_ERR_NOMEM;
     }
     if (err == EAS_OK) {
-        err = eas_state_get(key, EAS_REC_OUTBOX, buf, cap, &pl, &plen);
+        err = eas_state_get(ob->ns, key, EAS_REC_OUTBOX, buf, cap, &pl, &plen);
         if (err == EAS_ERR_NOMEM) {
             err = EAS_ERR_STORE_CORRUPT;
         }
@@ -1010,7 +1011,7 @@ int eas_outbox_set_attempts(eas_outbox_t *ob, size_t slot, eas_arena_t *arena, u
     if (err == EAS_OK) {
         buf[EAS_REC_HDR + 2] = (uint8_t)attempts;
         buf[EAS_REC_HDR + 3] = (uint8_t)(attempts >> 8);
-        err = eas_state_put(key, EAS_REC_OUTBOX, buf, plen);
+        err = eas_state_put(ob->ns, key, EAS_REC_OUTBOX, buf, plen);
     }
     if (err == EAS_OK) {
         ob->slots[slot].attempts = attempts;

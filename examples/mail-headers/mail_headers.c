@@ -214,7 +214,8 @@ int main(int argc, char **argv)
                             .outbox_cap = CONFIG_EAS_OUTBOX_SLOTS,
                             .arena = &arena,
                             .http_work = http_work,
-                            .http_work_len = sizeof(http_work)};
+                            .http_work_len = sizeof(http_work),
+                            .config = EAS_CONFIG_FINGERPRINT};
     /* Plain-text bodies cut by the server at 256 bytes: enough for a preview; the whole
        body, when the user opens the mail, comes from eas_fetch(). */
     eas_account_cfg_t cfg = {
@@ -228,7 +229,7 @@ int main(int argc, char **argv)
         .body_truncation = 256,
         .store_prefix = "mail0"};
 
-    int rc = eas_engine_init(&a.eng, &cfg, &mem, &net, on_event, &a);
+    int rc = eas_engine_init(&a.eng, &cfg, &mem, &net, easd_linux_hal(), on_event, &a);
     if (rc == EAS_OK) {
         easd_linux_loop_t loop;
         rc = easd_linux_loop_init(&loop, EASD_LINUX_LOOP_SIGNALS);

@@ -114,7 +114,8 @@ int main(int argc, char **argv)
                             .outbox_cap = CONFIG_EAS_OUTBOX_SLOTS,
                             .arena = &arena,
                             .http_work = http_work,
-                            .http_work_len = sizeof(http_work)};
+                            .http_work_len = sizeof(http_work),
+                            .config = EAS_CONFIG_FINGERPRINT};
     eas_account_cfg_t cfg = {
         .url = arg[0],
         .user = arg[1],
@@ -124,7 +125,7 @@ int main(int argc, char **argv)
         .classes = EAS_CLASS_EMAIL | EAS_CLASS_CALENDAR,
         .store_prefix = "acct0"}; /* names this account's records */
 
-    int rc = eas_engine_init(&a.eng, &cfg, &mem, &net, on_event, &a); /* loads saved state */
+    int rc = eas_engine_init(&a.eng, &cfg, &mem, &net, easd_linux_hal(), on_event, &a); /* loads saved state */
     easd_linux_loop_t loop;
     if (rc == EAS_OK && (rc = easd_linux_loop_init(&loop, EASD_LINUX_LOOP_SIGNALS)) == EAS_OK) {
         a.give_up_ms = hal_time_monotonic_ms() + 120000u; /* every wait has a deadline */

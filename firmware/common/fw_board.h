@@ -4,8 +4,9 @@
  * @brief What a board gives the board-independent firmware code (self-test, later the
  *        sync application): console, exit status, stack measurement, heap watchdog.
  *
- * The easd HAL singletons (hal_log_write, hal_time_*, hal_rng_fill, hal_store_*) are
- * separate: every board links its own implementations of the hal/include/hal headers.
+ * The easd HAL services are the board's too: store, random source and log sink reach the
+ * core through fw_board_hal() (a ::hal_sys_t, no link-time binding); the clocks of
+ * hal_time.h are link-time functions the firmware itself calls.
  */
 #ifndef FW_BOARD_H
 #define FW_BOARD_H
@@ -13,9 +14,20 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "hal/hal.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
+
+/** @brief The board's store, random source and log sink for eas_engine_init(). */
+const hal_sys_t *fw_board_hal(void);
+/** The functions behind fw_board_hal() (hal_store.h / hal_rng.h / hal_log.h contracts). */
+int fw_store_put(const char *key, const uint8_t *data, size_t len);
+int fw_store_get(const char *key, uint8_t *buf, size_t cap, size_t *len);
+int fw_store_del(const char *key);
+int fw_rng_fill(uint8_t *buf, size_t len);
+void fw_log_write(hal_log_level_t level, const char *module, const char *msg, size_t len);
 
 /** @brief Bring up clocks, the console UART and the millisecond tick. Call first. */
 void fw_board_init(void);
@@ -56,7 +68,7 @@ size_t fw_static_ram(void);
  */
 uint32_t fw_heap_requests(void);
 
-/** @brief Lines written through hal_log_write() so far. */
+/** @brief Lines written through the board's log sink so far. */
 uint32_t fw_log_lines(void);
 
 /** @brief Set the wall clock (seconds since 1970 UTC); hal_time_utc() fails until then. */

@@ -187,7 +187,7 @@ static void check_log(fw_st_t *st)
     uint32_t before = fw_log_lines();
 
     /* Error level is compiled in by every preset (minimal keeps errors only). */
-    EAS_LOGE("selftest", "log sink check %d (not an error)", 42);
+    EAS_LOGE(&fw_board_hal()->log, "selftest", "log sink check %d (not an error)", 42);
 #if CONFIG_EAS_LOG_LEVEL >= 1
     FW_CHECK(st, fw_log_lines() == before + 1u);
 #else
@@ -204,22 +204,22 @@ static void check_hal_store(fw_st_t *st)
     uint8_t buf[8];
     size_t len = 0;
 
-    FW_CHECK(st, hal_store_put("selftest.a", v1, sizeof(v1)) == EAS_OK);
-    FW_CHECK(st, hal_store_get("selftest.a", buf, sizeof(buf), &len) == EAS_OK);
+    FW_CHECK(st, fw_store_put("selftest.a", v1, sizeof(v1)) == EAS_OK);
+    FW_CHECK(st, fw_store_get("selftest.a", buf, sizeof(buf), &len) == EAS_OK);
     FW_CHECK(st, len == sizeof(v1) && memcmp(buf, v1, sizeof(v1)) == 0);
-    FW_CHECK(st, hal_store_put("selftest.a", v2, sizeof(v2)) == EAS_OK);
-    FW_CHECK(st, hal_store_get("selftest.a", buf, sizeof(buf), &len) == EAS_OK);
+    FW_CHECK(st, fw_store_put("selftest.a", v2, sizeof(v2)) == EAS_OK);
+    FW_CHECK(st, fw_store_get("selftest.a", buf, sizeof(buf), &len) == EAS_OK);
     FW_CHECK(st, len == sizeof(v2) && memcmp(buf, v2, sizeof(v2)) == 0);
-    FW_CHECK(st, hal_store_get("selftest.a", buf, 2u, &len) == EAS_ERR_NOMEM && len == 5u);
-    FW_CHECK(st, hal_store_get("selftest.none", buf, sizeof(buf), &len) == EAS_ERR_STORE_NOT_FOUND);
-    FW_CHECK(st, hal_store_put("bad key", v1, sizeof(v1)) == EAS_ERR_STORE_KEY);
-    FW_CHECK(st, hal_store_put("", v1, sizeof(v1)) == EAS_ERR_STORE_KEY);
-    FW_CHECK(st, hal_store_put("selftest.empty", NULL, 0u) == EAS_OK);
-    FW_CHECK(st, hal_store_get("selftest.empty", buf, sizeof(buf), &len) == EAS_OK && len == 0u);
-    FW_CHECK(st, hal_store_del("selftest.a") == EAS_OK);
-    FW_CHECK(st, hal_store_del("selftest.empty") == EAS_OK);
-    FW_CHECK(st, hal_store_del("selftest.a") == EAS_OK);
-    FW_CHECK(st, hal_store_get("selftest.a", buf, sizeof(buf), &len) == EAS_ERR_STORE_NOT_FOUND);
+    FW_CHECK(st, fw_store_get("selftest.a", buf, 2u, &len) == EAS_ERR_NOMEM && len == 5u);
+    FW_CHECK(st, fw_store_get("selftest.none", buf, sizeof(buf), &len) == EAS_ERR_STORE_NOT_FOUND);
+    FW_CHECK(st, fw_store_put("bad key", v1, sizeof(v1)) == EAS_ERR_STORE_KEY);
+    FW_CHECK(st, fw_store_put("", v1, sizeof(v1)) == EAS_ERR_STORE_KEY);
+    FW_CHECK(st, fw_store_put("selftest.empty", NULL, 0u) == EAS_OK);
+    FW_CHECK(st, fw_store_get("selftest.empty", buf, sizeof(buf), &len) == EAS_OK && len == 0u);
+    FW_CHECK(st, fw_store_del("selftest.a") == EAS_OK);
+    FW_CHECK(st, fw_store_del("selftest.empty") == EAS_OK);
+    FW_CHECK(st, fw_store_del("selftest.a") == EAS_OK);
+    FW_CHECK(st, fw_store_get("selftest.a", buf, sizeof(buf), &len) == EAS_ERR_STORE_NOT_FOUND);
 }
 
 static void check_hal_time(fw_st_t *st)
@@ -246,8 +246,8 @@ static void check_hal_rng(fw_st_t *st)
     uint8_t b[16];
     static const uint8_t zero[16];
 
-    FW_CHECK(st, hal_rng_fill(a, sizeof(a)) == EAS_OK);
-    FW_CHECK(st, hal_rng_fill(b, sizeof(b)) == EAS_OK);
+    FW_CHECK(st, fw_rng_fill(a, sizeof(a)) == EAS_OK);
+    FW_CHECK(st, fw_rng_fill(b, sizeof(b)) == EAS_OK);
     FW_CHECK(st, memcmp(a, zero, sizeof(a)) != 0 && memcmp(a, b, sizeof(a)) != 0);
 }
 

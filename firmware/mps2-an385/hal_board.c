@@ -2,11 +2,11 @@
 /*
  * The easd HAL singletons for the mps2-an385 board under QEMU.
  *
- *   hal_log_write          -> UART0 console
+ *   fw_log_write           -> UART0 console
  *   hal_time_monotonic_ms  -> SysTick millisecond counter
  *   hal_time_utc           -> set by the application (fw_set_utc); no RTC on this board
- *   hal_rng_fill           -> NON-CRYPTOGRAPHIC placeholder, QEMU ONLY (see below)
- *   hal_store_*            -> RAM-backed record store, the QEMU stand-in for flash
+ *   fw_rng_fill            -> NON-CRYPTOGRAPHIC placeholder, QEMU ONLY (see below)
+ *   fw_store_*             -> RAM-backed record store, the QEMU stand-in for flash
  */
 #include <stdbool.h>
 #include <stdint.h>
@@ -26,7 +26,7 @@ uint32_t fw_log_lines(void)
     return fw_log_count;
 }
 
-void hal_log_write(hal_log_level_t level, const char *module, const char *msg, size_t len)
+void fw_log_write(hal_log_level_t level, const char *module, const char *msg, size_t len)
 {
     static const char tags[] = "?EWID";
     char prefix[4] = {'[', '?', ']', ' '};
@@ -86,12 +86,12 @@ int hal_time_utc(int64_t *unix_seconds)
  * refuses to compile it unless FW_ALLOW_INSECURE_RNG says the target is an emulator.
  */
 #ifndef FW_ALLOW_INSECURE_RNG
-#error "hal_rng_fill here is a non-cryptographic placeholder; supply a TRNG-backed one"
+#error "fw_rng_fill here is a non-cryptographic placeholder; supply a TRNG-backed one"
 #endif
 
 static uint64_t fw_rng_state;
 
-int hal_rng_fill(uint8_t *buf, size_t len)
+int fw_rng_fill(uint8_t *buf, size_t len)
 {
     int err = EAS_ERR_PARAM;
 
@@ -171,7 +171,7 @@ static fw_store_slot_t *store_find(const char *key)
     return best;
 }
 
-int hal_store_put(const char *key, const uint8_t *data, size_t len)
+int fw_store_put(const char *key, const uint8_t *data, size_t len)
 {
     int err = EAS_ERR_STORE_FULL;
     fw_store_slot_t *old = NULL;
@@ -208,7 +208,7 @@ int hal_store_put(const char *key, const uint8_t *data, size_t len)
     return err;
 }
 
-int hal_store_get(const char *key, uint8_t *buf, size_t cap, size_t *len)
+int fw_store_get(const char *key, uint8_t *buf, size_t cap, size_t *len)
 {
     int err = EAS_ERR_STORE_NOT_FOUND;
     const fw_store_slot_t *slot = NULL;
@@ -234,7 +234,7 @@ int hal_store_get(const char *key, uint8_t *buf, size_t cap, size_t *len)
     return err;
 }
 
-int hal_store_del(const char *key)
+int fw_store_del(const char *key)
 {
     int err = EAS_ERR_STORE_KEY;
 
@@ -250,3 +250,52 @@ int hal_store_del(const char *key)
 }
 
 #endif /* FW_HAL_NO_STORE */
+
+/* ------------------------------------------------- the hal_sys_t of this board ---- */
+
+#ifndef FW_HAL_NO_STORE
+static int sys_put(void *ctx, const char *key, const uint8_t *data, size_t len)
+{
+    (void)ctx;
+    return fw_store_put(key, data, len);
+}
+
+static int sys_get(void *ctx, const char *key, uint8_t *buf, size_t cap, size_t *len)
+{
+    (void)ctx;
+    return fw_store_get(key, buf, cap, len);
+}
+
+static int sys_del(void *ctx, const char *key)
+{
+    (void)ctx;
+    return fw_store_del(key);
+}
+
+#endif /* FW_HAL_NO_STORE */
+
+static int sys_rng(void *ctx, uint8_t *buf, size_t len)
+{
+    (void)ctx;
+    return fw_rng_fill(buf, len);
+}
+
+static void sys_log(void *ctx, hal_log_level_t level, const char *module, const char *msg,
+                    size_t len)
+{
+    (void)ctx;
+    fw_log_write(level, module, msg, len);
+}
+
+static const hal_sys_t k_board_hal = {
+#ifndef FW_HAL_NO_STORE
+    .store = {sys_put, sys_get, sys_del, NULL},
+#endif /* else the image brings its own store (sync_main.c) */
+    .rng = {sys_rng, NULL},
+    .log = {sys_log, NULL},
+};
+
+const hal_sys_t *fw_board_hal(void)
+{
+    return &k_board_hal;
+}

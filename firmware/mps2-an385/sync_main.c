@@ -236,20 +236,23 @@ static int fl_erase(void *ctx, uint32_t sector)
     return 0;
 }
 
-int hal_store_put(const char *key, const uint8_t *data, size_t len)
+static int st_put(void *ctx, const char *key, const uint8_t *data, size_t len)
 {
-    return fs_put(&g_fs, key, data, len);
+    return fs_put(ctx, key, data, len);
 }
 
-int hal_store_get(const char *key, uint8_t *buf, size_t cap, size_t *len)
+static int st_get(void *ctx, const char *key, uint8_t *buf, size_t cap, size_t *len)
 {
-    return fs_get(&g_fs, key, buf, cap, len);
+    return fs_get(ctx, key, buf, cap, len);
 }
 
-int hal_store_del(const char *key)
+static int st_del(void *ctx, const char *key)
 {
-    return fs_del(&g_fs, key);
+    return fs_del(ctx, key);
 }
+
+/* The board's random source and log sink, with the flash store instead of its RAM one. */
+static hal_sys_t g_sys;
 
 /* ---- main ------------------------------------------------------------------------------------ */
 
@@ -277,7 +280,7 @@ int main(void)
     static const char warn[] =
         "INSECURE RNG: xorshift seeded from the tick (QEMU has no TRNG); this image is for the "
         "emulator only";
-    hal_log_write(HAL_LOG_WARN, "rng", warn, sizeof(warn) - 1);
+    fw_log_write(HAL_LOG_WARN, "rng", warn, sizeof(warn) - 1);
 
     static const fs_flash_t flash = {fl_read, fl_prog, fl_erase, NULL, FLASH_SECTOR,
                                      FLASH_SECTORS};
@@ -290,8 +293,10 @@ int main(void)
        check (the certificate is for eas.test). */
     static const mps2_host_t hosts[] = {{"eas.test", {10, 0, 2, 100}},
                                         {"wrong.test", {10, 0, 2, 100}}};
+    g_sys = *fw_board_hal();
+    g_sys.store = (hal_store_t){st_put, st_get, st_del, &g_fs};
     static const mps2_net_cfg_t netcfg = {
-        {10, 0, 2, 15}, {255, 255, 255, 0}, {10, 0, 2, 2}, hosts, 2};
+        {10, 0, 2, 15}, {255, 255, 255, 0}, {10, 0, 2, 2}, hosts, 2, &g_sys};
     if (mps2_net_init(&netcfg) != EAS_OK) {
         say("FATAL: no network\n");
         fw_exit(1);
@@ -333,9 +338,10 @@ int main(void)
                             .arena = &g_arena,
                             .http_work = g_http_work,
                             .http_work_len = sizeof(g_http_work),
-                            .cal = &g_cal};
+                            .cal = &g_cal,
+                            .config = EAS_CONFIG_FINGERPRINT};
     hal_net_t net = mps2_net_connector();
-    rc = eas_engine_init(&g_eng, &cfg, &mem, &net, on_event, a);
+    rc = eas_engine_init(&g_eng, &cfg, &mem, &net, &g_sys, on_event, a);
     if (rc != EAS_OK) {
         say("FATAL: engine init %d\n", rc);
         fw_exit(1);

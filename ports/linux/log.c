@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The log sink: stderr lines with a UTC timestamp, or syslog. */
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <syslog.h>
@@ -68,7 +69,7 @@ static int level_prio(hal_log_level_t level)
     return p;
 }
 
-void hal_log_write(hal_log_level_t level, const char *module, const char *msg, size_t len)
+void easd_linux_log_write(hal_log_level_t level, const char *module, const char *msg, size_t len)
 {
     char line[LX_LOG_LINE_MAX];
     struct timespec ts = {0, 0};
@@ -109,5 +110,20 @@ void hal_log_write(hal_log_level_t level, const char *module, const char *msg, s
         line[n++] = '\n';
         /* One write per line so lines from several threads or processes do not interleave. */
         (void)!write(STDERR_FILENO, line, n);
+    }
+}
+
+void easd_linux_logf(hal_log_level_t level, const char *module, const char *fmt, ...)
+{
+    char msg[LX_LOG_LINE_MAX];
+    va_list ap;
+    int n;
+
+    va_start(ap, fmt);
+    n = vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    if (n > 0) {
+        easd_linux_log_write(level, module, msg,
+                             (size_t)n < sizeof(msg) ? (size_t)n : sizeof(msg) - 1u);
     }
 }

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* hal_store_* as one file per record in a directory. Atomicity comes from rename(2): a put
+/* easd_linux_store_* as one file per record in a directory. Atomicity comes from rename(2): a put
  * writes a temporary file completely and durably, then renames it over the record, so a
  * reader (or a restart after a crash) sees either the old inode or the new one. */
 #include <dirent.h>
@@ -13,7 +13,6 @@
 #include <unistd.h>
 
 #include "eas/eas_err.h"
-#include "eas_log.h"
 #include "easd_linux.h"
 
 /* "r." + key + NUL; temporaries are "t." + key. The prefixes keep every valid key (even
@@ -100,12 +99,12 @@ int easd_linux_store_init(const char *dir)
     }
     rc = EAS_ERR_STORE;
     if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
-        EAS_LOGE("store", "cannot create %s (errno %d)", dir, errno);
+        easd_linux_logf(HAL_LOG_ERROR, "store", "cannot create %s (errno %d)", dir, errno);
         goto done;
     }
     fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd < 0) {
-        EAS_LOGE("store", "cannot open %s (errno %d)", dir, errno);
+        easd_linux_logf(HAL_LOG_ERROR, "store", "cannot open %s (errno %d)", dir, errno);
         goto done;
     }
     remove_stale(fd);
@@ -133,7 +132,7 @@ void easd_linux_store_set_fault_hook(easd_linux_store_fault_fn hook)
     g_fault = hook;
 }
 
-int hal_store_put(const char *key, const uint8_t *data, size_t len)
+int easd_linux_store_put(const char *key, const uint8_t *data, size_t len)
 {
     int rc = EAS_ERR_STORE_KEY;
     int fd = -1;
@@ -201,7 +200,7 @@ done:
     return rc;
 }
 
-int hal_store_get(const char *key, uint8_t *buf, size_t cap, size_t *len)
+int easd_linux_store_get(const char *key, uint8_t *buf, size_t cap, size_t *len)
 {
     int rc = EAS_ERR_STORE_KEY;
     int fd = -1;
@@ -254,7 +253,7 @@ done:
     return rc;
 }
 
-int hal_store_del(const char *key)
+int easd_linux_store_del(const char *key)
 {
     int rc = EAS_ERR_STORE_KEY;
     char rec[LX_STORE_NAME_MAX];

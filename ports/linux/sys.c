@@ -15,7 +15,7 @@
 
 #include "easd_linux.h"
 #include "eas/eas_err.h"
-#include "hal/hal_rng.h"
+#include "easd_linux.h"
 #include "hal/hal_time.h"
 
 /* 2020-01-01T00:00:00Z. A device without an RTC boots near 1970; any earlier time is a
@@ -49,7 +49,7 @@ done:
     return rc;
 }
 
-int hal_rng_fill(uint8_t *buf, size_t len)
+int easd_linux_rng_fill(uint8_t *buf, size_t len)
 {
     int rc = EAS_OK;
     size_t off = 0u;
@@ -209,4 +209,48 @@ int easd_linux_private_dir(const char *path)
         return EAS_ERR_IO;
     }
     return EAS_OK;
+}
+
+/* ---- the ready-made hal_sys_t of the Linux port ---- */
+
+static int lx_store_put(void *ctx, const char *key, const uint8_t *data, size_t len)
+{
+    (void)ctx;
+    return easd_linux_store_put(key, data, len);
+}
+
+static int lx_store_get(void *ctx, const char *key, uint8_t *buf, size_t cap, size_t *len)
+{
+    (void)ctx;
+    return easd_linux_store_get(key, buf, cap, len);
+}
+
+static int lx_store_del(void *ctx, const char *key)
+{
+    (void)ctx;
+    return easd_linux_store_del(key);
+}
+
+static int lx_rng_fill(void *ctx, uint8_t *buf, size_t len)
+{
+    (void)ctx;
+    return easd_linux_rng_fill(buf, len);
+}
+
+static void lx_log_write(void *ctx, hal_log_level_t level, const char *module, const char *msg,
+                         size_t len)
+{
+    (void)ctx;
+    easd_linux_log_write(level, module, msg, len);
+}
+
+static const hal_sys_t k_linux_hal = {
+    .store = {lx_store_put, lx_store_get, lx_store_del, NULL},
+    .rng = {lx_rng_fill, NULL},
+    .log = {lx_log_write, NULL},
+};
+
+const hal_sys_t *easd_linux_hal(void)
+{
+    return &k_linux_hal;
 }

@@ -11,8 +11,7 @@
 #include <mbedtls/x509_crt.h>
 
 #include "eas/eas_err.h"
-#include "eas_log.h"
-#include "hal/hal_rng.h"
+#include "easd_linux.h"
 #include "hal/hal_time.h"
 #include "linux_internal.h"
 
@@ -43,7 +42,7 @@ static void tls_close(void *ctx);
 static int rng_cb(void *unused, unsigned char *out, size_t len)
 {
     (void)unused;
-    return (hal_rng_fill(out, len) == EAS_OK) ? 0 : MBEDTLS_ERR_SSL_INTERNAL_ERROR;
+    return (easd_linux_rng_fill(out, len) == EAS_OK) ? 0 : MBEDTLS_ERR_SSL_INTERNAL_ERROR;
 }
 
 static int bio_send(void *ctx, const unsigned char *buf, size_t len)
@@ -106,11 +105,11 @@ static int tls_fail(struct lx_tls *t, int mret, int fallback)
     } else if (mret == MBEDTLS_ERR_X509_CERT_VERIFY_FAILED) {
         flags = mbedtls_ssl_get_verify_result(&t->ssl);
         err = map_verify_flags(flags);
-        EAS_LOGW("tls", "certificate rejected: flags 0x%x", (unsigned)flags);
+        easd_linux_logf(HAL_LOG_WARN, "tls", "certificate rejected: flags 0x%x", (unsigned)flags);
     } else if (mret == MBEDTLS_ERR_SSL_PEER_CLOSE_NOTIFY) {
         err = EAS_ERR_CLOSED;
     } else {
-        EAS_LOGW("tls", "mbedtls error -0x%04x", (unsigned)-mret);
+        easd_linux_logf(HAL_LOG_WARN, "tls", "mbedtls error -0x%04x", (unsigned)-mret);
     }
     t->state = LX_TLS_FAILED;
     t->err = err;
@@ -276,7 +275,7 @@ static int shared_load(easd_linux_net_t *net, struct lx_tls_shared **out)
     mbedtls_x509_crt_init(&s->ca);
     mbedtls_ssl_config_init(&s->conf);
     if (stat(path, &st) != 0) {
-        EAS_LOGE("tls", "CA file %s: not found", path);
+        easd_linux_logf(HAL_LOG_ERROR, "tls", "CA file %s: not found", path);
         goto done;
     }
     ret = S_ISDIR(st.st_mode) ? mbedtls_x509_crt_parse_path(&s->ca, path)
@@ -284,7 +283,7 @@ static int shared_load(easd_linux_net_t *net, struct lx_tls_shared **out)
     /* A positive return counts certificates that failed to parse; a bundle with some odd
      * entries is still usable as long as at least one CA was loaded. */
     if (ret < 0 || s->ca.version == 0) {
-        EAS_LOGE("tls", "CA file %s: no usable certificate", path);
+        easd_linux_logf(HAL_LOG_ERROR, "tls", "CA file %s: no usable certificate", path);
         goto done;
     }
     rc = EAS_ERR_TLS;

@@ -73,9 +73,23 @@ typedef struct port {
 static port_t g_port;
 static unsigned char g_tls_heap[MPS2_TLS_HEAP_SIZE] __attribute__((aligned(8)));
 
+static void port_log(hal_log_level_t lvl, const char *module, const char *msg)
+{
+    const hal_sys_t *sys = g_port.cfg.sys;
+    if (sys != NULL && sys->log.write != NULL) {
+        sys->log.write(sys->log.ctx, lvl, module, msg, strlen(msg));
+    }
+}
+
+static int port_rng(uint8_t *buf, size_t len)
+{
+    const hal_sys_t *sys = g_port.cfg.sys;
+    return sys != NULL ? sys->rng.fill(sys->rng.ctx, buf, len) : EAS_ERR_UNSUPPORTED;
+}
+
 static void log_line(hal_log_level_t lvl, const char *msg)
 {
-    hal_log_write(lvl, "mps2-net", msg, strlen(msg));
+    port_log(lvl, "mps2-net", msg);
 }
 
 /* ---- lwIP platform hooks --------------------------------------------------------------- */
@@ -88,7 +102,7 @@ u32_t sys_now(void)
 uint32_t mps2_lwip_rand(void)
 {
     uint32_t r = 0;
-    (void)hal_rng_fill((uint8_t *)&r, sizeof(r));
+    (void)port_rng((uint8_t *)&r, sizeof(r));
     return r;
 }
 
@@ -96,7 +110,7 @@ void mps2_lwip_assert(const char *msg, const char *file, int line)
 {
     (void)file;
     (void)line;
-    hal_log_write(HAL_LOG_ERROR, "lwip", msg, strlen(msg));
+    port_log(HAL_LOG_ERROR, "lwip", msg);
     for (;;) {
     }
 }
@@ -324,7 +338,7 @@ static int bio_recv(void *ctx, unsigned char *buf, size_t len)
 static int drbg_entropy(void *ctx, unsigned char *buf, size_t len)
 {
     (void)ctx;
-    return hal_rng_fill(buf, len) == 0 ? 0 : -1;
+    return port_rng(buf, len) == 0 ? 0 : -1;
 }
 
 int mps2_tls_init(const uint8_t *ca_der, size_t ca_len)

@@ -22,6 +22,7 @@ static int64_t utc;
 static char logbuf[1 << 16];
 static size_t loglen;
 static size_t logcount[5];
+static uint32_t rng_state = 0x12345678u;
 
 void test_hal_reset(void)
 {
@@ -94,7 +95,7 @@ static struct rec *find(const char *key)
     return NULL;
 }
 
-int hal_store_put(const char *key, const uint8_t *data, size_t len)
+int test_hal_store_put(const char *key, const uint8_t *data, size_t len)
 {
     struct rec *r;
     if (!key_ok(key)) {
@@ -124,7 +125,7 @@ int hal_store_put(const char *key, const uint8_t *data, size_t len)
     return EAS_OK;
 }
 
-int hal_store_get(const char *key, uint8_t *buf, size_t cap, size_t *len)
+int test_hal_store_get(const char *key, uint8_t *buf, size_t cap, size_t *len)
 {
     struct rec *r;
     if (!key_ok(key)) {
@@ -144,7 +145,7 @@ int hal_store_get(const char *key, uint8_t *buf, size_t cap, size_t *len)
     return EAS_OK;
 }
 
-int hal_store_del(const char *key)
+int test_hal_store_del(const char *key)
 {
     struct rec *r;
     if (!key_ok(key)) {
@@ -168,18 +169,17 @@ int hal_time_utc(int64_t *unix_seconds)
     return EAS_OK;
 }
 
-int hal_rng_fill(uint8_t *buf, size_t len)
+int test_hal_rng_fill(uint8_t *buf, size_t len)
 {
     /* Deterministic on purpose: tests must be reproducible. */
-    static uint32_t s = 0x12345678u;
     for (size_t i = 0; i < len; i++) {
-        s = s * 1103515245u + 12345u;
-        buf[i] = (uint8_t)(s >> 16);
+        rng_state = rng_state * 1103515245u + 12345u;
+        buf[i] = (uint8_t)(rng_state >> 16);
     }
     return EAS_OK;
 }
 
-void hal_log_write(hal_log_level_t level, const char *module, const char *msg, size_t len)
+void test_hal_log_write(hal_log_level_t level, const char *module, const char *msg, size_t len)
 {
     int n;
     if ((int)level >= 1 && (int)level <= 4) {
@@ -189,4 +189,53 @@ void hal_log_write(hal_log_level_t level, const char *module, const char *msg, s
     if (n > 0 && (size_t)n < sizeof(logbuf) - loglen) {
         loglen += (size_t)n;
     }
+}
+
+/* ---- the hal_sys_t handed to the engine: the functions above, no link-time binding ---- */
+
+static int sys_put(void *ctx, const char *key, const uint8_t *data, size_t len)
+{
+    (void)ctx;
+    return test_hal_store_put(key, data, len);
+}
+
+static int sys_get(void *ctx, const char *key, uint8_t *buf, size_t cap, size_t *len)
+{
+    (void)ctx;
+    return test_hal_store_get(key, buf, cap, len);
+}
+
+static int sys_del(void *ctx, const char *key)
+{
+    (void)ctx;
+    return test_hal_store_del(key);
+}
+
+static int sys_rng(void *ctx, uint8_t *buf, size_t len)
+{
+    (void)ctx;
+    return test_hal_rng_fill(buf, len);
+}
+
+static void sys_log(void *ctx, hal_log_level_t level, const char *module, const char *msg,
+                    size_t len)
+{
+    (void)ctx;
+    test_hal_log_write(level, module, msg, len);
+}
+
+static const hal_sys_t k_test_hal = {
+    .store = {sys_put, sys_get, sys_del, NULL},
+    .rng = {sys_rng, NULL},
+    .log = {sys_log, NULL},
+};
+
+const hal_sys_t *test_hal(void)
+{
+    return &k_test_hal;
+}
+
+const hal_log_t *test_hal_log(void)
+{
+    return &k_test_hal.log;
 }

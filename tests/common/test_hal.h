@@ -8,10 +8,23 @@
 
 #include "hal/hal.h"
 
+/** The services for eas_engine_init(): the RAM store, a deterministic random source and the
+    log capture below. Static storage. */
+const hal_sys_t *test_hal(void);
+/** Its log sink alone (for modules that take a hal_log_t, e.g. the HTTP client). */
+const hal_log_t *test_hal_log(void);
+
+/** The RAM store, random source and log sink behind test_hal(), for direct use in tests. */
+int test_hal_store_put(const char *key, const uint8_t *data, size_t len);
+int test_hal_store_get(const char *key, uint8_t *buf, size_t cap, size_t *len);
+int test_hal_store_del(const char *key);
+int test_hal_rng_fill(uint8_t *buf, size_t len);
+void test_hal_log_write(hal_log_level_t level, const char *module, const char *msg, size_t len);
+
 /** Forget every stored record and captured log line; reset clocks and fault counters. */
 void test_hal_reset(void);
 
-/** Make the n-th following hal_store_put() fail with EAS_ERR_STORE (1 = the next one). */
+/** Make the n-th following store put fail with EAS_ERR_STORE (1 = the next one). */
 void test_hal_store_fail_after(int n);
 /** Number of records in the RAM store. */
 size_t test_hal_store_count(void);

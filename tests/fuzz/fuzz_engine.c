@@ -562,7 +562,7 @@ static int on_event(void *user, eas_event_t *ev)
 static int engine_init(eas_engine_t *e)
 {
     eas_arena_init(&arena, arena_mem, sizeof(arena_mem));
-    return eas_engine_init(e, &cfg, &mem, &net, on_event, &A);
+    return eas_engine_init(e, &cfg, &mem, &net, fuzz_hal(), on_event, &A);
 }
 
 /* Every record must be framed, of its key's type, and checksummed. */
@@ -590,7 +590,8 @@ static int check_record(void *user, const char *key, size_t len)
     } else {
         fail("record with an unknown key");
     }
-    if (eas_state_get(key, type, buf, sizeof(buf), &payload, &plen) != EAS_OK) {
+    const eas_state_ns_t ns = {&fuzz_hal()->store, NULL, "f0"};
+    if (eas_state_get(&ns, key, type, buf, sizeof(buf), &payload, &plen) != EAS_OK) {
         fprintf(stderr, "fuzz_engine: record %s (%zu bytes) does not decode\n", key, len);
         fail("persisted record not decodable");
     }
@@ -683,7 +684,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     memset(folders, 0, sizeof(folders));
     memset(outbox, 0, sizeof(outbox));
     mem = (eas_engine_mem_t){folders, 8,    outbox,       4,
-                             &arena,  work, sizeof(work), A.use_cal ? &cal_mem : NULL, NULL, 0};
+                             &arena,  work, sizeof(work), A.use_cal ? &cal_mem : NULL, NULL, 0,
+                             EAS_CONFIG_FINGERPRINT};
     if (engine_init(&eng) != EAS_OK) {
         fail("init of a new account");
     }

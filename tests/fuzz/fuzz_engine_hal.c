@@ -9,8 +9,7 @@
 
 #include "eas/eas_err.h"
 #include "fuzz_engine_hal.h"
-#include "hal/hal_rng.h"
-#include "hal/hal_store.h"
+#include "hal/hal.h"
 
 #define REC_MAX      64
 #define REC_DATA_MAX 16384
@@ -83,8 +82,9 @@ static rec_t *find(const char *key)
     return NULL;
 }
 
-int hal_store_put(const char *key, const uint8_t *data, size_t len)
+static int f_store_put(void *ctx, const char *key, const uint8_t *data, size_t len)
 {
+    (void)ctx;
     rec_t *r;
     if (!key_ok(key)) {
         return EAS_ERR_STORE_KEY;
@@ -121,8 +121,9 @@ int hal_store_put(const char *key, const uint8_t *data, size_t len)
     return EAS_OK;
 }
 
-int hal_store_get(const char *key, uint8_t *buf, size_t cap, size_t *len)
+static int f_store_get(void *ctx, const char *key, uint8_t *buf, size_t cap, size_t *len)
 {
+    (void)ctx;
     rec_t *r;
     if (!key_ok(key)) {
         return EAS_ERR_STORE_KEY;
@@ -141,8 +142,9 @@ int hal_store_get(const char *key, uint8_t *buf, size_t cap, size_t *len)
     return EAS_OK;
 }
 
-int hal_store_del(const char *key)
+static int f_store_del(void *ctx, const char *key)
 {
+    (void)ctx;
     rec_t *r;
     if (!key_ok(key)) {
         return EAS_ERR_STORE_KEY;
@@ -155,11 +157,24 @@ int hal_store_del(const char *key)
     return EAS_OK;
 }
 
-int hal_rng_fill(uint8_t *buf, size_t len)
+static int f_rng_fill(void *ctx, uint8_t *buf, size_t len)
 {
+    (void)ctx;
     for (size_t i = 0; i < len; i++) {
         rng_state = rng_state * 1103515245u + 12345u;
         buf[i] = (uint8_t)(rng_state >> 16);
     }
     return EAS_OK;
+}
+
+/* Logging is dropped (it would only slow fuzzing). */
+static const hal_sys_t k_fuzz_hal = {
+    .store = {f_store_put, f_store_get, f_store_del, NULL},
+    .rng = {f_rng_fill, NULL},
+    .log = {NULL, NULL},
+};
+
+const hal_sys_t *fuzz_hal(void)
+{
+    return &k_fuzz_hal;
 }

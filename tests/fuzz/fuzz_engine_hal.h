@@ -5,6 +5,11 @@
 
 #include <stddef.h>
 
+#include "hal/hal.h"
+
+/** The services for eas_engine_init(): this RAM store, the RNG, no log. */
+const hal_sys_t *fuzz_hal(void);
+
 /** Forget every record; from now on every @p fail_every_nth_put-th put fails (0: none). */
 void fuzz_store_reset(unsigned fail_every_nth_put);
 

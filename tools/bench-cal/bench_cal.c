@@ -22,15 +22,6 @@
 
 #include "eas/eas_cal.h"
 #include "eas/eas_err.h"
-#include "hal/hal_log.h"
-
-void hal_log_write(hal_log_level_t level, const char *module, const char *msg, size_t len)
-{
-    (void)level;
-    (void)module;
-    (void)msg;
-    (void)len;
-}
 
 /* ---- heap accounting (glibc: forward to the __libc_* entry points) ----
  * Not under AddressSanitizer, which owns malloc itself; the numbers then read "n/a". */

@@ -17,13 +17,7 @@
 
 #include "eas/eas_err.h"
 #include "eas/eas_wbxml.h"
-#include "hal/hal_log.h"
 #include "wbxml_ref.h"
-
-void hal_log_write(hal_log_level_t level, const char *module, const char *msg, size_t len)
-{
-    fprintf(stderr, "[%d] %s: %.*s\n", (int)level, module, (int)len, msg);
-}
 
 /* ---- heap accounting ---- */
 #if defined(__SANITIZE_ADDRESS__)

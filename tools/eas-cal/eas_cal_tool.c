@@ -33,12 +33,16 @@ static bool g_verbose = false;
 
 /* The tool links the core without a port: log lines go to stderr (warnings and worse
  * unless -v). Recurrence inference is logged at info level. */
-void hal_log_write(hal_log_level_t level, const char *module, const char *msg, size_t len)
+static void tool_log(void *ctx, hal_log_level_t level, const char *module, const char *msg,
+                     size_t len)
 {
+    (void)ctx;
     if (g_verbose || level <= HAL_LOG_WARN) {
         fprintf(stderr, "eas-cal: %s: %.*s\n", module, (int)len, msg);
     }
 }
+
+static const hal_log_t k_tool_log = {tool_log, NULL};
 
 typedef struct name {
     uint8_t page;
@@ -337,6 +341,7 @@ int main(int argc, char **argv)
     }
     eas_cal_item_init(&g_item, g_ex, (uint16_t)(sizeof g_ex / sizeof g_ex[0]), g_at,
                       (uint16_t)(sizeof g_at / sizeof g_at[0]));
+    g_item.log = &k_tool_log;
     eas_cal_item_parser_init(&t->parser, &g_item, NULL);
     t->xp = XML_ParserCreateNS(NULL, '|');
     if (t->xp == NULL) {

@@ -1619,7 +1619,8 @@ int main(int argc, char **argv)
                             g_outbox,       CONFIG_EAS_OUTBOX_SLOTS,
                             &g_arena,       g_work,
                             sizeof(g_work), NULL,
-                            g_cookie_mem,   sizeof(g_cookie_mem)};
+                            g_cookie_mem,   sizeof(g_cookie_mem),
+                            EAS_CONFIG_FINGERPRINT};
 #if CONFIG_EAS_CALENDAR
     g_cal.exceptions = g_cal_ex;
     g_cal.exception_cap = (uint16_t)(sizeof(g_cal_ex) / sizeof(g_cal_ex[0]));
@@ -1627,7 +1628,7 @@ int main(int argc, char **argv)
     g_cal.attendee_cap = (uint16_t)(sizeof(g_cal_att) / sizeof(g_cal_att[0]));
     mem.cal = &g_cal;
 #endif
-    int err = eas_engine_init(&a->eng, &cfg, &mem, &a->net, on_event, a);
+    int err = eas_engine_init(&a->eng, &cfg, &mem, &a->net, easd_linux_hal(), on_event, a);
     if (err == EAS_ERR_HTTP_PLAINTEXT_AUTH) {
         fprintf(stderr, "eas-sync: refusing to send the password over plain http (use https, "
                         "or --allow-plaintext-auth on a network you trust)\n");

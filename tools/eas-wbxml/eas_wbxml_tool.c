@@ -25,14 +25,7 @@
 
 #include "eas/eas_err.h"
 #include "eas/eas_wbxml.h"
-#include "hal/hal_log.h"
 #include "libwbxml_names.h"
-
-/* The tool links the core without a port: its log lines go to stderr. */
-void hal_log_write(hal_log_level_t level, const char *module, const char *msg, size_t len)
-{
-    fprintf(stderr, "[%d] %s: %.*s\n", (int)level, module, (int)len, msg);
-}
 
 static bool g_hex = false;
 

@@ -42,8 +42,9 @@ static uint64_t now_ms;
 static uint32_t rng_state = 0x2545f491u;
 static bool trace;
 
-int hal_store_put(const char *key, const uint8_t *data, size_t len)
+static int sim_store_put(void *ctx, const char *key, const uint8_t *data, size_t len)
 {
+    (void)ctx;
     int free_i = -1;
     if (len > REC_DATA) {
         return EAS_ERR_STORE_FULL;
@@ -67,8 +68,9 @@ int hal_store_put(const char *key, const uint8_t *data, size_t len)
     return EAS_OK;
 }
 
-int hal_store_get(const char *key, uint8_t *buf, size_t cap, size_t *len)
+static int sim_store_get(void *ctx, const char *key, uint8_t *buf, size_t cap, size_t *len)
 {
+    (void)ctx;
     for (int i = 0; i < REC_MAX; i++) {
         if (recs[i].used && strcmp(recs[i].key, key) == 0) {
             *len = recs[i].len;
@@ -82,8 +84,9 @@ int hal_store_get(const char *key, uint8_t *buf, size_t cap, size_t *len)
     return EAS_ERR_STORE_NOT_FOUND;
 }
 
-int hal_store_del(const char *key)
+static int sim_store_del(void *ctx, const char *key)
 {
+    (void)ctx;
     for (int i = 0; i < REC_MAX; i++) {
         if (recs[i].used && strcmp(recs[i].key, key) == 0) {
             recs[i].used = false;
@@ -103,8 +106,9 @@ int hal_time_utc(int64_t *unix_seconds)
     return EAS_OK;
 }
 
-int hal_rng_fill(uint8_t *buf, size_t len)
+static int sim_rng_fill(void *ctx, uint8_t *buf, size_t len)
 {
+    (void)ctx;
     /* Deterministic: the figures must be reproducible run to run. */
     for (size_t i = 0; i < len; i++) {
         rng_state = rng_state * 1103515245u + 12345u;
@@ -113,12 +117,20 @@ int hal_rng_fill(uint8_t *buf, size_t len)
     return EAS_OK;
 }
 
-void hal_log_write(hal_log_level_t level, const char *module, const char *msg, size_t len)
+static void sim_log_write(void *ctx, hal_log_level_t level, const char *module, const char *msg,
+                          size_t len)
 {
+    (void)ctx;
     if (trace && level <= HAL_LOG_INFO) {
         fprintf(stderr, "%10.1f   log %s: %.*s\n", (double)now_ms / 1000.0, module, (int)len, msg);
     }
 }
+
+static const hal_sys_t k_sim_hal = {
+    .store = {sim_store_put, sim_store_get, sim_store_del, NULL},
+    .rng = {sim_rng_fill, NULL},
+    .log = {sim_log_write, NULL},
+};
 
 /* ------------------------------ the scripted server ------------------------------ */
 
@@ -503,8 +515,9 @@ static void device_start(uint32_t ceiling_s)
     mem.arena = &arena;
     mem.http_work = work;
     mem.http_work_len = sizeof(work);
+    mem.config = EAS_CONFIG_FINGERPRINT;
     memset(&conn, 0, sizeof(conn));
-    if (eas_engine_init(&eng, &cfg, &mem, &net, on_event, NULL) != EAS_OK) {
+    if (eas_engine_init(&eng, &cfg, &mem, &net, &k_sim_hal, on_event, NULL) != EAS_OK) {
         fprintf(stderr, "push-sim: engine init failed\n");
         exit(2);
     }

@@ -40,6 +40,7 @@
 #include <stdint.h>
 
 #include "eas/eas_wbxml.h"
+#include "hal/hal_log.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -336,6 +337,9 @@ typedef struct eas_cal_item {
     uint16_t attendee_cap;
     uint16_t attendee_count;
     uint16_t attendees_lost;
+    /** Log sink for what the calendar code rejects, infers or ignores (hal_log.h), or NULL
+        for none. eas_cal_item_init() clears it; the engine sets its own. */
+    const hal_log_t *log;
 } eas_cal_item_t;
 
 /**

@@ -19,15 +19,21 @@
  * static eas_engine_cal_t cal;                          // optional: parsed Calendar items
  * static eas_cal_exception_t ex[64];
  * cal.exceptions = ex; cal.exception_cap = 64;
- * eas_engine_mem_t mem = {folders, 32, outbox, 16, &arena, work, sizeof(work), &cal};
- * err = eas_engine_init(&eng, &cfg, &mem, &net, on_event, app);   // loads persisted state
+ * eas_engine_mem_t mem = {folders, 32, outbox, 16, &arena, work, sizeof(work), &cal,
+ *                         EAS_CONFIG_FINGERPRINT};
+ * // net: the connector (hal_net_t); sys: store, random source, log sink (hal_sys_t),
+ * // e.g. the Linux port's easd_linux_hal().
+ * err = eas_engine_init(&eng, &cfg, &mem, &net, sys, on_event, app); // loads persisted state
  * for (;;) {
  *     uint64_t deadline;
- *     err = eas_step(&eng, ev, now_ms(), &deadline);   // ev: TICK / READABLE / WRITABLE / COMMAND
- *     if (err < 0 && err != EAS_ERR_AGAIN) break;      // a stopped state (see eas_engine_state)
+ *     err = eas_step(&eng, EAS_STEP_TICK, now_ms(), &deadline);
+ *     if (err < 0) break;                              // a stopped state (see eas_engine_state)
  *     wait_for(eas_engine_wait_io(&eng), deadline);    // readiness or deadline, then loop
  * }
  * @endcode
+ *
+ * eas_step() returns EAS_OK while the engine works or waits, and a negative error only in a
+ * stopped state (it never returns EAS_ERR_AGAIN).
  *
  * ## Flow
  * OPTIONS (highest common version) → Provision (two phases; the application decides what
@@ -62,7 +68,8 @@
 #include "eas/eas_cal.h"
 #include "eas/eas_err.h"
 #include "eas/eas_http.h"
-#include "hal/hal_io.h"
+#include "eas/eas_config_defaults.h"
+#include "hal/hal.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -226,6 +233,10 @@ typedef struct eas_engine_mem {
         eas_account_cfg_t::utc_now for expiry. */
     void *cookie_mem;
     size_t cookie_mem_len;
+    /** EAS_CONFIG_FINGERPRINT as the caller's build sees it: eas_engine_init() returns
+        EAS_ERR_CONFIG when it differs from the library's (struct and buffer sizes would
+        not agree). */
+    uint32_t config;
 } eas_engine_mem_t;
 
 /** Engine states (reported with ::EAS_EV_STATE). */
@@ -252,7 +263,12 @@ typedef enum eas_engine_state {
 
 /** Event types delivered to the application. */
 typedef enum eas_event_type {
-    EAS_EV_STATE = 1,      /**< u.state */
+    /** u.state: exactly one per state change, so the state rebuilt from these events is
+        always eas_engine_state(). Usually from eas_step(); also from eas_engine_init()
+        (a corrupt account record: FAILED), eas_engine_restart() (IDLE) and the calls that
+        abandon a running Ping for queued work (eas_item_*, eas_mail_send, eas_meeting_respond,
+        eas_fetch, eas_sync_now: SYNCING), inside those calls. */
+    EAS_EV_STATE = 1,
     EAS_EV_ERROR,          /**< u.error: something failed (also per-item failures) */
     EAS_EV_FOLDER,         /**< u.folder: hierarchy add/change/delete */
     EAS_EV_ITEM_BEGIN,     /**< u.item: an item add/change/delete starts (delete: complete) */
@@ -435,6 +451,7 @@ typedef struct eas_engine {
     const eas_account_cfg_t *cfg;
     eas_engine_mem_t mem;
     hal_net_t net;
+    hal_sys_t sys;
     eas_event_cb_t cb;
     void *cb_user;
     eas_engine_state_t state;
@@ -453,16 +470,27 @@ typedef struct eas_engine {
  * key) is rebuilt by negotiating and provisioning again, a corrupt stored redirect is
  * deleted (the configured URL applies); a corrupt outbox record's change cannot be sent and
  * is reported with its record key (u.error.record) — never a crash.
- * @return EAS_OK or a negative error (EAS_ERR_HTTP_PLAINTEXT_AUTH: an http:// URL with
- *         credentials and no eas_account_cfg_t::allow_plaintext_auth).
+ *
+ * @param net  the connector; copied.
+ * @param sys  the port's store, random source and log sink; copied (the contexts they point
+ *             to must outlive the engine). store and rng are required; log.write may be NULL.
+ *             Each engine may have its own (e.g. one store per account).
+ * @return EAS_OK; EAS_ERR_CONFIG when mem->config is not the library's
+ *         EAS_CONFIG_FINGERPRINT (the caller was compiled with another configuration;
+ *         nothing was written to @p eng); EAS_ERR_HTTP_PLAINTEXT_AUTH (an http:// URL with
+ *         credentials and no eas_account_cfg_t::allow_plaintext_auth); EAS_ERR_PARAM; or a
+ *         store error.
  */
 int eas_engine_init(eas_engine_t *eng, const eas_account_cfg_t *cfg, const eas_engine_mem_t *mem,
-                    const hal_net_t *net, eas_event_cb_t cb, void *cb_user);
+                    const hal_net_t *net, const hal_sys_t *sys, eas_event_cb_t cb, void *cb_user);
 
 /**
  * @brief Advance the engine. Never blocks.
- * @param[in]  ev       why it is called.
- * @param[in]  now_ms   monotonic milliseconds (hal_time_monotonic_ms()).
+ * @param[in]  ev       why it is called. Informational: the engine does the same work for
+ *                      every value (it checks its connection and deadlines itself), so
+ *                      EAS_STEP_TICK is always correct.
+ * @param[in]  now_ms   monotonic milliseconds (the application's clock, e.g. the port's
+ *                      hal_time_monotonic_ms()); never read by the core itself.
  * @param[out] next_deadline_ms when to call again at the latest (UINT64_MAX: no deadline).
  * @return EAS_OK (progress made or waiting), or the error of a stopped state
  *         (EAS_ERR_AUTH, EAS_ERR_POLICY, EAS_ERR_FORBIDDEN, EAS_ERR_WIPED, ...).
@@ -505,7 +533,7 @@ typedef struct eas_field {
     size_t len;
 } eas_field_t;
 
-/** Why a local change is made; decides what may be sent (PROTOCOL.md, Calendar). */
+/** Why a local change is made; decides what may be sent (a reminder change is local only). */
 typedef enum eas_change_reason {
     EAS_CHANGE_EDIT = 0,         /**< the user edited the item */
     EAS_CHANGE_REMINDER_FIRED,   /**< local only: never sent [S 1.14] */

@@ -38,6 +38,7 @@ extern "C" {
     X(EAS_ERR_NOT_FOUND, -9, "not found")                                                          \
     X(EAS_ERR_BUSY, -10, "busy: a previous operation is still in progress")                        \
     X(EAS_ERR_CANCELLED, -11, "cancelled")                                                         \
+    X(EAS_ERR_CONFIG, -12, "caller built with a different configuration than the library")        \
     /* transport: -20 .. -39 */                                                                    \
     X(EAS_ERR_IO, -20, "transport I/O error")                                                      \
     X(EAS_ERR_CLOSED, -21, "connection closed by peer")                                            \

@@ -56,6 +56,7 @@
 
 #include "eas/eas_config_defaults.h"
 #include "hal/hal_io.h"
+#include "hal/hal_log.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -583,6 +584,9 @@ typedef struct eas_http_client_config {
      * eas_cookie_jar_take_changed() says so.
      */
     struct eas_cookie_jar *cookies;
+    /** Log sink (hal_log.h), or NULL for none; must outlive the client. The engine passes
+        its own (hal_sys_t::log). */
+    const hal_log_t *log;
 } eas_http_client_config_t;
 
 /** What the caller's event loop should wait for before the next step. */

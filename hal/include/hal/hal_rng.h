@@ -13,15 +13,20 @@
 extern "C" {
 #endif
 
-/**
- * @brief Fill @p buf with @p len bytes from a cryptographically secure source.
- *
- * May block briefly until the source is seeded (Linux getrandom at early boot); never
- * blocks on the network.
- * @return EAS_OK, or a negative ::eas_err_t when no secure randomness is available (the
- *         buffer content is then undefined and must not be used).
- */
-int hal_rng_fill(uint8_t *buf, size_t len);
+/** The random source, handed to the core at init (see ::hal_sys_t). */
+typedef struct hal_rng {
+    /**
+     * @brief Fill @p buf with @p len bytes from a cryptographically secure source.
+     *
+     * May block briefly until the source is seeded (Linux getrandom at early boot); never
+     * blocks on the network.
+     * @return EAS_OK, or a negative ::eas_err_t when no secure randomness is available (the
+     *         buffer content is then undefined and must not be used).
+     */
+    int (*fill)(void *ctx, uint8_t *buf, size_t len);
+    /** The port's context; opaque to the core. */
+    void *ctx;
+} hal_rng_t;
 
 #ifdef __cplusplus
 }

@@ -9,13 +9,13 @@
  * ## Contract
  * - A key is 1..HAL_STORE_KEY_MAX bytes of [A-Za-z0-9._-]; anything else gives
  *   EAS_ERR_STORE_KEY. Keys are flat; callers namespace them ("acct0.folders").
- * - hal_store_put() is atomic and durable: when it returns EAS_OK the new record survives
+ * - put() is atomic and durable: when it returns EAS_OK the new record survives
  *   power loss; if power fails during the call, a later get returns either the complete
  *   old record or the complete new one, never a mix, never a truncated record.
- * - hal_store_get() returns exactly the bytes last committed.
- * - hal_store_del() is atomic; deleting a missing key is EAS_OK.
+ * - get() returns exactly the bytes last committed.
+ * - del() is atomic; deleting a missing key is EAS_OK.
  * - All calls may block for storage I/O (flash erase, fsync) but never on the network.
- *   They are not reentrant; the core calls them from eas_step() only.
+ *   They are not reentrant; the core calls them from eas_step() and the engine API only.
  */
 #ifndef HAL_STORE_H
 #define HAL_STORE_H
@@ -31,27 +31,34 @@ extern "C" {
 #define HAL_STORE_KEY_MAX 48
 
 /**
- * @brief Atomically replace (or create) the record @p key with @p len bytes of @p data.
- * @return EAS_OK; EAS_ERR_STORE_KEY; EAS_ERR_STORE_FULL; EAS_ERR_STORE (I/O). On any error
- *         the previous record, if any, is unchanged.
+ * A store: three functions and the port's context, handed to the core at init (see
+ * ::hal_sys_t). Each account (engine) may have its own; the core never calls a store by a
+ * link-time name.
  */
-int hal_store_put(const char *key, const uint8_t *data, size_t len);
-
-/**
- * @brief Read the record @p key.
- * @param[out] buf  destination, @p cap bytes.
- * @param[out] len  the record's full length (also when it does not fit).
- * @return EAS_OK; EAS_ERR_STORE_NOT_FOUND; EAS_ERR_NOMEM when the record is longer than
- *         @p cap (nothing useful in @p buf, @p len says how much is needed);
- *         EAS_ERR_STORE_KEY; EAS_ERR_STORE (I/O).
- */
-int hal_store_get(const char *key, uint8_t *buf, size_t cap, size_t *len);
-
-/**
- * @brief Atomically remove the record @p key.
- * @return EAS_OK (also when it did not exist); EAS_ERR_STORE_KEY; EAS_ERR_STORE.
- */
-int hal_store_del(const char *key);
+typedef struct hal_store {
+    /**
+     * @brief Atomically replace (or create) the record @p key with @p len bytes of @p data.
+     * @return EAS_OK; EAS_ERR_STORE_KEY; EAS_ERR_STORE_FULL; EAS_ERR_STORE (I/O). On any
+     *         error the previous record, if any, is unchanged.
+     */
+    int (*put)(void *ctx, const char *key, const uint8_t *data, size_t len);
+    /**
+     * @brief Read the record @p key.
+     * @param[out] buf  destination, @p cap bytes.
+     * @param[out] len  the record's full length (also when it does not fit).
+     * @return EAS_OK; EAS_ERR_STORE_NOT_FOUND; EAS_ERR_NOMEM when the record is longer than
+     *         @p cap (nothing useful in @p buf, @p len says how much is needed);
+     *         EAS_ERR_STORE_KEY; EAS_ERR_STORE (I/O).
+     */
+    int (*get)(void *ctx, const char *key, uint8_t *buf, size_t cap, size_t *len);
+    /**
+     * @brief Atomically remove the record @p key.
+     * @return EAS_OK (also when it did not exist); EAS_ERR_STORE_KEY; EAS_ERR_STORE.
+     */
+    int (*del)(void *ctx, const char *key);
+    /** The port's store state (e.g. its directory or flash partition); opaque to the core. */
+    void *ctx;
+} hal_store_t;
 
 #ifdef __cplusplus
 }

@@ -134,7 +134,7 @@ __attribute__((format(printf, 2, 3))) static void logf_(hal_log_level_t lvl, con
         (void)!write(STDERR_FILENO, "\n", 1);
         g.progress_line = false;
     }
-    hal_log_write(lvl, "easd", buf, (size_t)n);
+    easd_linux_log_write(lvl, "easd", buf, (size_t)n);
 }
 
 #define LOGE(...) logf_(HAL_LOG_ERROR, __VA_ARGS__)
@@ -1522,7 +1522,8 @@ static int engine_start(void)
                             g_outbox,       CONFIG_EAS_OUTBOX_SLOTS,
                             &g_arena,       g_work,
                             sizeof(g_work), NULL,
-                            g_cookie_mem,   sizeof(g_cookie_mem)};
+                            g_cookie_mem,   sizeof(g_cookie_mem),
+                            EAS_CONFIG_FINGERPRINT};
     g.acct.utc_now = utc_clock;
 #if CONFIG_EAS_CALENDAR
     g_cal.exceptions = g_cal_ex;
@@ -1531,7 +1532,7 @@ static int engine_start(void)
     g_cal.attendee_cap = (uint16_t)(sizeof(g_cal_att) / sizeof(g_cal_att[0]));
     mem.cal = &g_cal;
 #endif
-    int err = eas_engine_init(&g.eng, &g.acct, &mem, &g.net, on_event, &g);
+    int err = eas_engine_init(&g.eng, &g.acct, &mem, &g.net, easd_linux_hal(), on_event, &g);
     if (err != EAS_OK) {
         LOGE("the account cannot start (state in %s): %s", g.cfg.state_dir, eas_err_name(err));
         easd_linux_net_deinit(&g.lnet);

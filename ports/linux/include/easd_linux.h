@@ -3,8 +3,9 @@
  * @file easd_linux.h
  * @brief The Linux port: what applications, tools and tests call beyond the HAL itself.
  *
- * The port implements every link-time HAL function (hal_time_*, hal_store_*, hal_rng_fill,
- * hal_log_write) and provides:
+ * The port provides:
+ * - a ready-made ::hal_sys_t for eas_engine_init() (easd_linux_hal(): the file store, getrandom()
+ *   and the log sink below), and the clocks of hal_time.h for the application's loop,
  * - a connector (::hal_net_t) for plain TCP and TLS (mbedtls 2.28) connections,
  * - the file store's setup (a directory of records),
  * - log sink configuration (stderr or syslog, minimum level),
@@ -159,15 +160,21 @@ void easd_linux_net_wait(const easd_linux_net_t *net, bool want_read, bool want_
  * Record "k" is the file "r.k"; a put writes "t.k", fsyncs it, renames it over "r.k" and
  * fsyncs the directory. Leftover "t.*" files of an interrupted put are removed here, so an
  * interrupted put leaves the previous record. Calling it again switches directories.
- * Before the first successful call every hal_store_* function returns EAS_ERR_STORE.
+ * Before the first successful call every store function returns EAS_ERR_STORE.
  * @return EAS_OK, EAS_ERR_PARAM (NULL) or EAS_ERR_STORE (cannot create or open).
  */
 int easd_linux_store_init(const char *dir);
 
-/** @brief Close the store directory; hal_store_* return EAS_ERR_STORE until the next init. */
+/** @brief Close the store directory; store calls return EAS_ERR_STORE until the next init. */
 void easd_linux_store_deinit(void);
 
-/** Points inside hal_store_put() where a test can simulate a crash. */
+/** The file store's operations (the ::hal_store_t of easd_linux_hal() calls these). The
+    contract is hal_store.h's. */
+int easd_linux_store_put(const char *key, const uint8_t *data, size_t len);
+int easd_linux_store_get(const char *key, uint8_t *buf, size_t cap, size_t *len);
+int easd_linux_store_del(const char *key);
+
+/** Points inside easd_linux_store_put() where a test can simulate a crash. */
 typedef enum easd_linux_store_point {
     /** The temporary file is written but not yet fsynced. */
     EASD_LINUX_STORE_AFTER_WRITE = 1,
@@ -213,9 +220,33 @@ typedef struct easd_linux_log_config {
 
 /**
  * @brief Select the sink and minimum level. The default, without a call, is stderr at
- * HAL_LOG_INFO. Not thread-safe with concurrent hal_log_write() calls.
+ * HAL_LOG_INFO. Not thread-safe with concurrent easd_linux_log_write() calls.
  */
 void easd_linux_log_config(const easd_linux_log_config_t *cfg);
+
+/** @brief Write one line to the configured sink (the ::hal_log_t of easd_linux_hal()). */
+void easd_linux_log_write(hal_log_level_t level, const char *module, const char *msg, size_t len);
+
+/** @brief printf-style easd_linux_log_write() for the port itself and its tools. */
+void easd_linux_logf(hal_log_level_t level, const char *module, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 3, 4)))
+#endif
+    ;
+
+/* ----------------------------------------------------------------------------------------- */
+/* HAL services for the engine                                                               */
+/* ----------------------------------------------------------------------------------------- */
+
+/** @brief getrandom(2) (blocks only until the kernel pool is seeded, at early boot). */
+int easd_linux_rng_fill(uint8_t *buf, size_t len);
+
+/**
+ * @brief The port's ::hal_sys_t for eas_engine_init(): the file store (one directory, set by
+ * easd_linux_store_init()), getrandom() and the log sink of easd_linux_log_config().
+ * Static storage; valid for the life of the program.
+ */
+const hal_sys_t *easd_linux_hal(void);
 
 /* ----------------------------------------------------------------------------------------- */
 /* Event loop                                                                                */

@@ -9,7 +9,7 @@
  * Not included, on purpose: RSA (an RSA-certified server needs MBEDTLS_RSA_C,
  * MBEDTLS_KEY_EXCHANGE_ECDHE_RSA_ENABLED and ~15 KB more flash), server side, TLS 1.3,
  * renegotiation, session tickets, PEM, the entropy module (the port seeds CTR-DRBG from the
- * board's hal_rng_fill), certificate validity dates (the board has no RTC: see
+ * board's random source, hal_sys_t::rng), certificate validity dates (the board has no RTC: see
  * docs/firmware.md).
  */
 #ifndef EASD_MBEDTLS_CONFIG_H

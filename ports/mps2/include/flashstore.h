@@ -76,13 +76,13 @@ typedef struct fs {
  *         EAS_ERR_STORE (I/O) / EAS_ERR_PARAM (geometry). */
 int fs_mount(fs_t *fs, const fs_flash_t *flash);
 
-/** @brief hal_store_put() semantics. */
+/** @brief hal_store_t::put semantics (hal_store.h). */
 int fs_put(fs_t *fs, const char *key, const uint8_t *data, size_t len);
 
-/** @brief hal_store_get() semantics. */
+/** @brief hal_store_t::get semantics (hal_store.h). */
 int fs_get(fs_t *fs, const char *key, uint8_t *buf, size_t cap, size_t *len);
 
-/** @brief hal_store_del() semantics. */
+/** @brief hal_store_t::del semantics (hal_store.h). */
 int fs_del(fs_t *fs, const char *key);
 
 /** @brief Bytes of flash holding records (live or not) and the region size, for reports. */

@@ -24,6 +24,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "hal/hal.h"
 #include "hal/hal_io.h"
 
 #ifdef __cplusplus
@@ -41,6 +42,9 @@ typedef struct mps2_net_cfg {
     uint8_t ip[4], netmask[4], gateway[4];
     const mps2_host_t *hosts; /**< names the connector resolves; dotted quads always work */
     size_t host_count;
+    /** The board's services (hal/hal.h): its random source (lwIP, TLS seeding) and log sink.
+        Must outlive the port. */
+    const hal_sys_t *sys;
 } mps2_net_cfg_t;
 
 /** Bring up the LAN9118 and lwIP. @return EAS_OK or EAS_ERR_IO (no controller). */
@@ -59,7 +63,7 @@ void mps2_net_clear_pending(void);
 hal_net_t mps2_net_connector(void);
 
 /**
- * @brief Set up mbedtls: the static heap, CTR-DRBG seeded from hal_rng_fill(), the trusted
+ * @brief Set up mbedtls: the static heap, CTR-DRBG seeded from the board's random source (mps2_net_cfg_t::sys), the trusted
  *        CA (DER) and the client configuration (verify required, TLS 1.2).
  * @return EAS_OK, EAS_ERR_TLS_CA (CA does not parse), or EAS_ERR_TLS.
  */

@@ -139,7 +139,8 @@ int main(int argc, char **argv)
                             .outbox_cap = CONFIG_EAS_OUTBOX_SLOTS,
                             .arena = &arena,
                             .http_work = http_work,
-                            .http_work_len = sizeof(http_work)};
+                            .http_work_len = sizeof(http_work),
+                            .config = EAS_CONFIG_FINGERPRINT};
     eas_account_cfg_t cfg = {
         .url = argv[1],
         .user = argv[2],
@@ -150,7 +151,7 @@ int main(int argc, char **argv)
         .body_type = 1,
         .body_truncation = 64,
         .store_prefix = "acct0"};
-    int rc = eas_engine_init(&a.eng, &cfg, &mem, &net, on_event, &a);
+    int rc = eas_engine_init(&a.eng, &cfg, &mem, &net, easd_linux_hal(), on_event, &a);
     easd_linux_loop_t loop;
     if (rc == EAS_OK && (rc = easd_linux_loop_init(&loop, 0)) == EAS_OK) {
         a.give_up_ms = hal_time_monotonic_ms() + 120000u;

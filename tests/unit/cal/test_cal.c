@@ -400,6 +400,7 @@ static void inference_is_recorded(void **state)
     assert_int_equal(
         cal_case_build(find_case("sogo_monthly_without_day_of_month"), &g_item, g_ex, 4), EAS_OK);
     test_hal_reset();
+    g_item.log = test_hal_log();
     assert_int_equal(eas_cal_rule_resolve(&g_item, &r), EAS_OK);
     assert_int_equal(r.inferred, EAS_CAL_RF_DAY_OF_MONTH);
     assert_int_equal(r.ignored, EAS_CAL_RF_DAY_OF_WEEK | EAS_CAL_RF_WEEK_OF_MONTH);

@@ -71,14 +71,14 @@ static void log_truncates_and_filters(void **state)
     test_hal_reset();
     memset(big, 'x', sizeof(big) - 1);
     big[sizeof(big) - 1] = '\0';
-    EAS_LOGE("test", "long %s", big);
+    EAS_LOGE(test_hal_log(), "test", "long %s", big);
     assert_int_equal(test_hal_log_count(HAL_LOG_ERROR), CONFIG_EAS_LOG_LEVEL >= 1 ? 1 : 0);
 #if CONFIG_EAS_LOG_LEVEL >= 1
     /* module + ": " + at most LINE_MAX-1 bytes + "\n" */
     assert_true(strlen(test_hal_log_text()) <= strlen("test: ") + CONFIG_EAS_LOG_LINE_MAX);
 #endif
     int evaluated = 0;
-    EAS_LOGD("test", "%d", ++evaluated);
+    EAS_LOGD(test_hal_log(), "test", "%d", ++evaluated);
     assert_int_equal(evaluated, CONFIG_EAS_LOG_LEVEL >= 4 ? 1 : 0);
 }
 

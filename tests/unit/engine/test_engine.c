@@ -19,6 +19,7 @@
 #include "eas/eas_wbxml.h"
 #include "eas_state.h"
 #include "tag_names.h"
+#include "fp_defaults.h"
 #include "test_hal.h"
 
 /* ------------------------------ fake server ------------------------------ */
@@ -385,10 +386,26 @@ static void logev(const char *fmt, ...)
     va_end(ap);
 }
 
+/* The engine state rebuilt from EAS_EV_STATE events alone (reset at every init), and the
+   events that did not chain (previous != the rebuilt state, or no change). Checked against
+   eas_engine_state() after every step and every API call of every test (state_check()). */
+static eas_engine_state_t ev_state;
+static int ev_state_bad;
+static int ev_state_events;
+static unsigned ev_state_seen; /* bit per state an event entered */
+
 static int on_event(void *user, eas_event_t *ev)
 {
     (void)user;
     switch (ev->type) {
+    case EAS_EV_STATE:
+        if (ev->u.state.previous != ev_state || ev->u.state.state == ev_state) {
+            ev_state_bad++;
+        }
+        ev_state = ev->u.state.state;
+        ev_state_events++;
+        ev_state_seen |= 1u << ev_state;
+        break;
     case EAS_EV_ITEM_BEGIN:
         if (ev->u.item.op == EAS_ITEM_ADD) {
             items_added++;
@@ -505,6 +522,13 @@ static int mime_read(void *user, uint32_t mime_id, uint64_t offset, uint8_t *buf
     return EAS_OK;
 }
 
+/* The state the events told equals the engine's own, and every event chained. */
+static void state_check(void)
+{
+    assert_int_equal(ev_state_bad, 0);
+    assert_int_equal(ev_state, eas_engine_state(&eng));
+}
+
 static void engine_start(void)
 {
     memset(&cfg, 0, sizeof(cfg));
@@ -531,8 +555,12 @@ static void engine_start(void)
     cal_mem.exception_cap = 8;
     cal_mem.attendees = cal_att;
     cal_mem.attendee_cap = 4;
-    eas_engine_mem_t mem = {folders, 8, outbox, 4, &arena, work, sizeof(work), &cal_mem, NULL, 0};
-    assert_int_equal(eas_engine_init(&eng, &cfg, &mem, &net, on_event, NULL), EAS_OK);
+    eas_engine_mem_t mem = {folders, 8,        outbox,   4, &arena, work, sizeof(work),
+                            &cal_mem, NULL, 0, EAS_CONFIG_FINGERPRINT};
+    ev_state = EAS_STATE_IDLE;
+    ev_state_bad = 0;
+    assert_int_equal(eas_engine_init(&eng, &cfg, &mem, &net, test_hal(), on_event, NULL), EAS_OK);
+    state_check();
 }
 
 /* Run until the handler has seen `until` requests in total or the engine stops; time jumps
@@ -543,6 +571,7 @@ static int run(int until)
     for (int i = 0; i < 200000 && nreq < until; i++) {
         uint64_t dl = UINT64_MAX;
         rc = eas_step(&eng, EAS_STEP_TICK, now, &dl);
+        state_check();
         if (rc < 0) {
             break;
         }
@@ -2508,6 +2537,7 @@ static void test_store_failure_at_commit(void **st)
     for (int i = 0; i < 2000 && eas_engine_state(&eng) != EAS_STATE_BACKOFF; i++) {
         uint64_t dl = UINT64_MAX;
         (void)eas_step(&eng, EAS_STEP_TICK, now, &dl);
+        state_check();
     }
     assert_int_equal(eas_engine_state(&eng), EAS_STATE_BACKOFF);
     assert_non_null(strstr(evlog, "ERR"));
@@ -2517,6 +2547,82 @@ static void test_store_failure_at_commit(void **st)
     base = nreq;
     assert_int_equal(run(base + 3), EAS_OK);
     assert_string_equal(eas_engine_folder(&eng, "cal")->sync_key, "S4");
+}
+
+/* Every state change is exactly one EAS_EV_STATE: the state rebuilt from the events alone
+   equals eas_engine_state() after every step and every call (state_check, also in every
+   other test through run()), here over a back-off, a Ping abandoned for queued work, a stop,
+   a restart and a second stop. */
+static void test_state_rebuilt_from_events(void **st)
+{
+    (void)st;
+    ev_state_seen = 0;
+    handler = h_503;
+    engine_start();
+    assert_int_equal(run(3), EAS_OK);
+    handler = h_first;
+    for (int i = 0; i < 40 && find_req("Ping", 0) < 0; i++) {
+        assert_int_equal(run(nreq + 1), EAS_OK);
+    }
+    assert_int_equal(eas_engine_state(&eng), EAS_STATE_PINGING);
+    state_check();
+    /* Queued work abandons the running Ping: one event, at once. */
+    int events = ev_state_events;
+    assert_int_equal(eas_sync_now(&eng, "cal"), EAS_OK);
+    assert_int_equal(eas_engine_state(&eng), EAS_STATE_SYNCING);
+    state_check();
+    assert_int_equal(ev_state_events, events + 1);
+    assert_int_equal(run(nreq + 2), EAS_OK);
+    /* A stop, then a restart: one event each. */
+    handler = h_401;
+    assert_int_equal(run(nreq + 5), EAS_ERR_AUTH);
+    assert_int_equal(eas_engine_state(&eng), EAS_STATE_AUTH_FAILED);
+    state_check();
+    events = ev_state_events;
+    assert_int_equal(eas_engine_restart(&eng), EAS_OK);
+    assert_int_equal(eas_engine_state(&eng), EAS_STATE_IDLE);
+    state_check();
+    assert_int_equal(ev_state_events, events + 1);
+    handler = h_first;
+    assert_int_equal(run(nreq + 3), EAS_OK);
+    handler = h_401;
+    assert_int_equal(run(nreq + 5), EAS_ERR_AUTH);
+    state_check();
+    unsigned want = (1u << EAS_STATE_OPTIONS) | (1u << EAS_STATE_BACKOFF) |
+                    (1u << EAS_STATE_PINGING) | (1u << EAS_STATE_SYNCING) |
+                    (1u << EAS_STATE_AUTH_FAILED) | (1u << EAS_STATE_IDLE);
+    assert_int_equal(ev_state_seen & want, want);
+}
+
+/* A caller compiled with another configuration (its structs and buffers sized differently)
+   is refused before anything is written: EAS_ERR_CONFIG, the engine and the store untouched. */
+static void test_config_fingerprint(void **st)
+{
+    (void)st;
+    static eas_engine_t other;
+    static eas_engine_t before;
+    engine_start(); /* a valid configuration: cfg, arena and the store are set up */
+    eas_engine_mem_t mem = {folders, 8, outbox, 4, &arena, work, sizeof(work), NULL, NULL, 0,
+                            EAS_CONFIG_FINGERPRINT ^ 1u};
+    size_t records = test_hal_store_count();
+    memset(&other, 0xA5, sizeof(other));
+    memcpy(&before, &other, sizeof(other));
+    assert_int_equal(eas_engine_init(&other, &cfg, &mem, &net, test_hal(), on_event, NULL),
+                     EAS_ERR_CONFIG);
+    assert_memory_equal(&other, &before, sizeof(other));
+    assert_int_equal(test_hal_store_count(), records);
+    mem.config = 0; /* a caller that never set it */
+    assert_int_equal(eas_engine_init(&other, &cfg, &mem, &net, test_hal(), on_event, NULL),
+                     EAS_ERR_CONFIG);
+    /* A unit built on the documented defaults: accepted only when the library's
+       configuration is the defaults (the "defaults" preset), refused otherwise. */
+    mem.config = fp_defaults();
+    int rc = eas_engine_init(&other, &cfg, &mem, &net, test_hal(), on_event, NULL);
+    if (fp_defaults_max_folders() != CONFIG_EAS_MAX_FOLDERS) {
+        assert_int_not_equal(fp_defaults(), EAS_CONFIG_FINGERPRINT);
+    }
+    assert_int_equal(rc, fp_defaults() == EAS_CONFIG_FINGERPRINT ? EAS_OK : EAS_ERR_CONFIG);
+    eas_engine_close(&other);
 }
 
 /* Fuzz findings: a SyncKey 0 request refused (Status 3) or answered with an empty 200 is
@@ -2571,6 +2677,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup(test_first_sync_then_restart, setup),
+        cmocka_unit_test_setup(test_config_fingerprint, setup),
+        cmocka_unit_test_setup(test_state_rebuilt_from_events, setup),
         cmocka_unit_test_setup(test_449_reprovision_and_replay, setup),
         cmocka_unit_test_setup(test_policy_refused, setup),
         cmocka_unit_test_setup(test_policy_partial_ack_refused, setup),

@@ -15,6 +15,9 @@
 #include "hal/hal_store.h"
 #include "test_hal.h"
 
+/* The records of account @p prefix in the test RAM store. */
+#define NS(prefix) (&(const eas_state_ns_t){&test_hal()->store, test_hal_log(), (prefix)})
+
 static uint8_t arena_mem[16384];
 static eas_arena_t arena;
 
@@ -31,12 +34,12 @@ static void test_acct_roundtrip(void **st)
     (void)st;
     eas_state_acct_t a = {.version = 141};
     strcpy(a.policy_key, "3942919513");
-    assert_int_equal(eas_state_acct_save("acct0", &a, &arena), EAS_OK);
+    assert_int_equal(eas_state_acct_save(NS("acct0"), &a, &arena), EAS_OK);
     eas_state_acct_t b;
-    assert_int_equal(eas_state_acct_load("acct0", &b, &arena), EAS_OK);
+    assert_int_equal(eas_state_acct_load(NS("acct0"), &b, &arena), EAS_OK);
     assert_int_equal(b.version, 141);
     assert_string_equal(b.policy_key, "3942919513");
-    assert_int_equal(eas_state_acct_load("other", &b, &arena), EAS_ERR_STORE_NOT_FOUND);
+    assert_int_equal(eas_state_acct_load(NS("other"), &b, &arena), EAS_ERR_STORE_NOT_FOUND);
     assert_int_equal(arena.used, 0); /* everything taken was given back */
 }
 
@@ -44,9 +47,9 @@ static void test_bad_prefix(void **st)
 {
     (void)st;
     eas_state_acct_t a = {.version = 141};
-    assert_int_equal(eas_state_acct_save("a/b", &a, &arena), EAS_ERR_STORE_KEY);
-    assert_int_equal(eas_state_acct_save("", &a, &arena), EAS_ERR_STORE_KEY);
-    assert_int_equal(eas_state_acct_save("abcdefghijklmnopq", &a, &arena), EAS_ERR_STORE_KEY);
+    assert_int_equal(eas_state_acct_save(NS("a/b"), &a, &arena), EAS_ERR_STORE_KEY);
+    assert_int_equal(eas_state_acct_save(NS(""), &a, &arena), EAS_ERR_STORE_KEY);
+    assert_int_equal(eas_state_acct_save(NS("abcdefghijklmnopq"), &a, &arena), EAS_ERR_STORE_KEY);
 }
 
 /* Flip every byte of a stored record in turn: each damage is detected, never trusted. */
@@ -55,24 +58,24 @@ static void test_acct_corruption_detected(void **st)
     (void)st;
     eas_state_acct_t a = {.version = 160};
     strcpy(a.policy_key, "1234");
-    assert_int_equal(eas_state_acct_save("acct0", &a, &arena), EAS_OK);
+    assert_int_equal(eas_state_acct_save(NS("acct0"), &a, &arena), EAS_OK);
     uint8_t rec[256];
     size_t len = 0;
-    assert_int_equal(hal_store_get("acct0.acct", rec, sizeof(rec), &len), EAS_OK);
+    assert_int_equal(test_hal_store_get("acct0.acct", rec, sizeof(rec), &len), EAS_OK);
     for (size_t i = 0; i < len; i++) {
         uint8_t bad[256];
         memcpy(bad, rec, len);
         bad[i] ^= 0x5A;
-        assert_int_equal(hal_store_put("acct0.acct", bad, len), EAS_OK);
+        assert_int_equal(test_hal_store_put("acct0.acct", bad, len), EAS_OK);
         eas_state_acct_t b;
-        assert_int_equal(eas_state_acct_load("acct0", &b, &arena), EAS_ERR_STORE_CORRUPT);
+        assert_int_equal(eas_state_acct_load(NS("acct0"), &b, &arena), EAS_ERR_STORE_CORRUPT);
         assert_string_equal(b.policy_key, "");
     }
     /* Truncated at every length. */
     for (size_t n = 0; n < len; n++) {
-        assert_int_equal(hal_store_put("acct0.acct", rec, n), EAS_OK);
+        assert_int_equal(test_hal_store_put("acct0.acct", rec, n), EAS_OK);
         eas_state_acct_t b;
-        assert_int_equal(eas_state_acct_load("acct0", &b, &arena), EAS_ERR_STORE_CORRUPT);
+        assert_int_equal(eas_state_acct_load(NS("acct0"), &b, &arena), EAS_ERR_STORE_CORRUPT);
     }
 }
 
@@ -94,31 +97,31 @@ static void test_folders_and_skeys(void **st)
     add_folder(&f[0], "vevent%2Fpersonal", "0", 8);
     add_folder(&f[2], "mail%2FINBOX", "0", 2);
     f[2].flags = EAS_FOLDER_F_NO_PING | EAS_FOLDER_F_SELECTED;
-    assert_int_equal(eas_state_folders_save("a", "vm_3902_30bc0797_0", f, 8, &arena), EAS_OK);
+    assert_int_equal(eas_state_folders_save(NS("a"), "vm_3902_30bc0797_0", f, 8, &arena), EAS_OK);
     strcpy(f[0].sync_key, "1795937797");
     f[0].flags |= EAS_FOLDER_F_SYNCED;
-    assert_int_equal(eas_state_skey_save("a", 0, &f[0]), EAS_OK);
+    assert_int_equal(eas_state_skey_save(NS("a"), 0, &f[0]), EAS_OK);
 
     eas_folder_t g[8];
     char hk[EAS_ID_CAP];
-    assert_int_equal(eas_state_folders_load("a", hk, g, 8, &arena), EAS_OK);
+    assert_int_equal(eas_state_folders_load(NS("a"), hk, g, 8, &arena), EAS_OK);
     assert_string_equal(hk, "vm_3902_30bc0797_0");
     assert_true(g[0].used && g[2].used && !g[1].used);
     assert_string_equal(g[2].server_id, "mail%2FINBOX");
     assert_int_equal(g[2].flags, EAS_FOLDER_F_NO_PING); /* runtime flags are not persisted */
-    assert_int_equal(eas_state_skey_load("a", 0, &g[0]), EAS_OK);
+    assert_int_equal(eas_state_skey_load(NS("a"), 0, &g[0]), EAS_OK);
     assert_string_equal(g[0].sync_key, "1795937797");
     assert_true(g[0].flags & EAS_FOLDER_F_SYNCED);
-    assert_int_equal(eas_state_skey_load("a", 2, &g[2]), EAS_ERR_STORE_NOT_FOUND);
+    assert_int_equal(eas_state_skey_load(NS("a"), 2, &g[2]), EAS_ERR_STORE_NOT_FOUND);
     assert_string_equal(g[2].sync_key, "0");
 
     /* Index 0 reused by another folder: the old key must not be inherited. */
     add_folder(&g[0], "vtodo%2Fpersonal", "0", 7);
-    assert_int_equal(eas_state_skey_load("a", 0, &g[0]), EAS_ERR_STORE_NOT_FOUND);
+    assert_int_equal(eas_state_skey_load(NS("a"), 0, &g[0]), EAS_ERR_STORE_NOT_FOUND);
     assert_string_equal(g[0].sync_key, "0");
 
     /* More folders stored than this build holds: corrupt, not an overflow. */
-    assert_int_equal(eas_state_folders_load("a", hk, g, 1, &arena), EAS_ERR_STORE_CORRUPT);
+    assert_int_equal(eas_state_folders_load(NS("a"), hk, g, 1, &arena), EAS_ERR_STORE_CORRUPT);
     assert_false(g[0].used);
 }
 
@@ -129,13 +132,13 @@ static void test_store_failure_keeps_old(void **st)
     eas_folder_t f;
     add_folder(&f, "c1", "0", 8);
     strcpy(f.sync_key, "k1");
-    assert_int_equal(eas_state_skey_save("a", 0, &f), EAS_OK);
+    assert_int_equal(eas_state_skey_save(NS("a"), 0, &f), EAS_OK);
     strcpy(f.sync_key, "k2");
     test_hal_store_fail_after(1);
-    assert_int_equal(eas_state_skey_save("a", 0, &f), EAS_ERR_STORE);
+    assert_int_equal(eas_state_skey_save(NS("a"), 0, &f), EAS_ERR_STORE);
     eas_folder_t g;
     add_folder(&g, "c1", "0", 8);
-    assert_int_equal(eas_state_skey_load("a", 0, &g), EAS_OK);
+    assert_int_equal(eas_state_skey_load(NS("a"), 0, &g), EAS_OK);
     assert_string_equal(g.sync_key, "k1");
 }
 
@@ -146,7 +149,7 @@ static void test_outbox_put_read_remove(void **st)
     (void)st;
     eas_outbox_slot_t slots[4];
     eas_outbox_t ob;
-    assert_int_equal(eas_outbox_load(&ob, slots, 4, "a", &arena, NULL, NULL, NULL), EAS_OK);
+    assert_int_equal(eas_outbox_load(&ob, slots, 4, NS("a"), &arena, NULL, NULL, NULL), EAS_OK);
     assert_int_equal(eas_outbox_count(&ob), 0);
     eas_field_t fields[] = {
         {EAS_CALENDAR_SUBJECT, EAS_FIELD_TEXT, "Standup", 7},
@@ -165,7 +168,7 @@ static void test_outbox_put_read_remove(void **st)
     /* A restart sees the same queue in the same order. */
     eas_outbox_slot_t slots2[4];
     eas_outbox_t ob2;
-    assert_int_equal(eas_outbox_load(&ob2, slots2, 4, "a", &arena, NULL, NULL, NULL), EAS_OK);
+    assert_int_equal(eas_outbox_load(&ob2, slots2, 4, NS("a"), &arena, NULL, NULL, NULL), EAS_OK);
     assert_int_equal(eas_outbox_count(&ob2), 2);
     int s = eas_outbox_find(&ob2, id1);
     assert_true(s >= 0);
@@ -201,7 +204,7 @@ static void test_outbox_full_and_store_fail(void **st)
     eas_outbox_slot_t slots[2];
     eas_outbox_t ob;
     uint32_t id;
-    assert_int_equal(eas_outbox_load(&ob, slots, 2, "a", &arena, NULL, NULL, NULL), EAS_OK);
+    assert_int_equal(eas_outbox_load(&ob, slots, 2, NS("a"), &arena, NULL, NULL, NULL), EAS_OK);
     /* The store refuses: nothing is queued, the caller learns it. */
     test_hal_store_fail_after(1);
     assert_int_equal(
@@ -232,7 +235,7 @@ static void test_meeting_response_idempotent(void **st)
     eas_outbox_slot_t slots[4];
     eas_outbox_t ob;
     uint32_t a = 0, b = 0, c = 0;
-    assert_int_equal(eas_outbox_load(&ob, slots, 4, "a", &arena, NULL, NULL, NULL), EAS_OK);
+    assert_int_equal(eas_outbox_load(&ob, slots, 4, NS("a"), &arena, NULL, NULL, NULL), EAS_OK);
     assert_int_equal(eas_outbox_put(&ob, &arena, EAS_OUTBOX_MEETING_RESPONSE, 0, "inbox", "m1",
                                     NULL, 1, NULL, 0, &a),
                      EAS_OK);
@@ -249,7 +252,7 @@ static void test_meeting_response_idempotent(void **st)
     /* After a restart the replacement holds: one entry with the last decision. */
     eas_outbox_slot_t slots2[4];
     eas_outbox_t ob2;
-    assert_int_equal(eas_outbox_load(&ob2, slots2, 4, "a", &arena, NULL, NULL, NULL), EAS_OK);
+    assert_int_equal(eas_outbox_load(&ob2, slots2, 4, NS("a"), &arena, NULL, NULL, NULL), EAS_OK);
     assert_int_equal(eas_outbox_count(&ob2), 2);
     eas_outbox_entry_t e;
     assert_int_equal(eas_outbox_read(&ob2, (size_t)eas_outbox_find(&ob2, a), &arena, &e), EAS_OK);
@@ -268,12 +271,12 @@ static void test_outbox_corrupt_entry_dropped(void **st)
     eas_outbox_slot_t slots[4];
     eas_outbox_t ob;
     uint32_t id;
-    assert_int_equal(eas_outbox_load(&ob, slots, 4, "a", &arena, NULL, NULL, NULL), EAS_OK);
+    assert_int_equal(eas_outbox_load(&ob, slots, 4, NS("a"), &arena, NULL, NULL, NULL), EAS_OK);
     assert_int_equal(
         eas_outbox_put(&ob, &arena, EAS_OUTBOX_DELETE, 0, "c", "x", NULL, 0, NULL, 0, &id), EAS_OK);
-    assert_int_equal(hal_store_put("a.o0", (const uint8_t *)"garbage", 7), EAS_OK);
+    assert_int_equal(test_hal_store_put("a.o0", (const uint8_t *)"garbage", 7), EAS_OK);
     size_t bad = 0;
-    assert_int_equal(eas_outbox_load(&ob, slots, 4, "a", &arena, &bad, NULL, NULL), EAS_OK);
+    assert_int_equal(eas_outbox_load(&ob, slots, 4, NS("a"), &arena, &bad, NULL, NULL), EAS_OK);
     assert_int_equal(bad, 1);
     assert_int_equal(eas_outbox_count(&ob), 0);
 }
@@ -334,12 +337,12 @@ static void test_url_record(void **st)
     (void)st;
     const char *conf = "https://a.example/Microsoft-Server-ActiveSync";
     char url[CONFIG_EAS_URL_MAX + 1];
-    assert_int_equal(eas_state_url_load("acct0", conf, url, sizeof(url), &arena),
+    assert_int_equal(eas_state_url_load(NS("acct0"), conf, url, sizeof(url), &arena),
                      EAS_ERR_STORE_NOT_FOUND);
-    assert_int_equal(
-        eas_state_url_save("acct0", conf, "https://b.example/Microsoft-Server-ActiveSync", &arena),
-        EAS_OK);
-    assert_int_equal(eas_state_url_load("acct0", conf, url, sizeof(url), &arena), EAS_OK);
+    assert_int_equal(eas_state_url_save(NS("acct0"), conf,
+                                        "https://b.example/Microsoft-Server-ActiveSync", &arena),
+                     EAS_OK);
+    assert_int_equal(eas_state_url_load(NS("acct0"), conf, url, sizeof(url), &arena), EAS_OK);
     assert_string_equal(url, "https://b.example/Microsoft-Server-ActiveSync");
     /* the same configured URL spelt differently still matches */
     assert_int_equal(eas_state_url_load("acct0",
@@ -353,13 +356,13 @@ static void test_url_record(void **st)
     assert_string_equal(url, "");
     static uint8_t rec[2 * CONFIG_EAS_URL_MAX + 64];
     size_t len = sizeof(rec);
-    assert_int_equal(hal_store_get("acct0.url", rec, sizeof(rec), &len), EAS_OK);
+    assert_int_equal(test_hal_store_get("acct0.url", rec, sizeof(rec), &len), EAS_OK);
     for (size_t i = 0; i < len; i++) {
         static uint8_t bad[sizeof(rec)];
         memcpy(bad, rec, len);
         bad[i] ^= 0x20;
-        assert_int_equal(hal_store_put("acct0.url", bad, len), EAS_OK);
-        assert_int_equal(eas_state_url_load("acct0", conf, url, sizeof(url), &arena),
+        assert_int_equal(test_hal_store_put("acct0.url", bad, len), EAS_OK);
+        assert_int_equal(eas_state_url_load(NS("acct0"), conf, url, sizeof(url), &arena),
                          EAS_ERR_STORE_CORRUPT);
         assert_string_equal(url, "");
     }
@@ -378,14 +381,15 @@ static void test_url_record(void **st)
     for (size_t i = 0; i < 5; i++) {
         static uint8_t buf[EAS_REC_HDR + 64];
         memcpy(buf + EAS_REC_HDR, payloads[i].p, payloads[i].n);
-        assert_int_equal(eas_state_put("acct0.url", EAS_REC_URL, buf, payloads[i].n), EAS_OK);
+        assert_int_equal(eas_state_put(NS("acct0"), "acct0.url", EAS_REC_URL, buf, payloads[i].n),
+                         EAS_OK);
         assert_int_equal(
-            eas_state_url_load("acct0", "https://a.example/x", url, sizeof(url), &arena),
+            eas_state_url_load(NS("acct0"), "https://a.example/x", url, sizeof(url), &arena),
             EAS_ERR_STORE_CORRUPT);
     }
-    assert_int_equal(hal_store_put("acct0.url", rec, len), EAS_OK);
-    assert_int_equal(eas_state_url_save("acct0", conf, "", &arena), EAS_OK);
-    assert_int_equal(eas_state_url_load("acct0", conf, url, sizeof(url), &arena),
+    assert_int_equal(test_hal_store_put("acct0.url", rec, len), EAS_OK);
+    assert_int_equal(eas_state_url_save(NS("acct0"), conf, "", &arena), EAS_OK);
+    assert_int_equal(eas_state_url_load(NS("acct0"), conf, url, sizeof(url), &arena),
                      EAS_ERR_STORE_NOT_FOUND);
     assert_int_equal(arena.used, 0);
 }

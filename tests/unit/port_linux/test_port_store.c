@@ -83,26 +83,26 @@ static void roundtrip_exact_bytes(void **state)
     for (size_t i = 0; i < sizeof(data); i++) {
         data[i] = (uint8_t)(i * 13u); /* includes NUL and 0xff bytes */
     }
-    assert_int_equal(hal_store_put("acct0.folders", data, sizeof(data)), EAS_OK);
-    assert_int_equal(hal_store_get("acct0.folders", buf, sizeof(buf), &len), EAS_OK);
+    assert_int_equal(easd_linux_store_put("acct0.folders", data, sizeof(data)), EAS_OK);
+    assert_int_equal(easd_linux_store_get("acct0.folders", buf, sizeof(buf), &len), EAS_OK);
     assert_int_equal(len, sizeof(data));
     assert_memory_equal(buf, data, sizeof(data));
 
     /* A shorter rewrite must not keep the old tail. */
-    assert_int_equal(hal_store_put("acct0.folders", (const uint8_t *)"abc", 3), EAS_OK);
-    assert_int_equal(hal_store_get("acct0.folders", buf, sizeof(buf), &len), EAS_OK);
+    assert_int_equal(easd_linux_store_put("acct0.folders", (const uint8_t *)"abc", 3), EAS_OK);
+    assert_int_equal(easd_linux_store_get("acct0.folders", buf, sizeof(buf), &len), EAS_OK);
     assert_int_equal(len, 3);
     assert_memory_equal(buf, "abc", 3);
 
     /* Empty records exist and are distinct from missing ones. */
-    assert_int_equal(hal_store_put("empty", NULL, 0), EAS_OK);
+    assert_int_equal(easd_linux_store_put("empty", NULL, 0), EAS_OK);
     len = 99;
-    assert_int_equal(hal_store_get("empty", NULL, 0, &len), EAS_OK);
+    assert_int_equal(easd_linux_store_get("empty", NULL, 0, &len), EAS_OK);
     assert_int_equal(len, 0);
 
     /* Records survive re-opening the directory (a restart). */
     assert_int_equal(easd_linux_store_init(g_dir), EAS_OK);
-    assert_int_equal(hal_store_get("acct0.folders", buf, sizeof(buf), &len), EAS_OK);
+    assert_int_equal(easd_linux_store_get("acct0.folders", buf, sizeof(buf), &len), EAS_OK);
     assert_int_equal(len, 3);
 }
 
@@ -119,26 +119,26 @@ static void key_validation(void **state)
     k48[48] = '\0';
     memset(k49, 'k', 49);
     k49[49] = '\0';
-    assert_int_equal(hal_store_put(k48, (const uint8_t *)"x", 1), EAS_OK);
-    assert_int_equal(hal_store_put(k49, (const uint8_t *)"x", 1), EAS_ERR_STORE_KEY);
-    assert_int_equal(hal_store_get(k49, buf, sizeof(buf), &len), EAS_ERR_STORE_KEY);
-    assert_int_equal(hal_store_del(k49), EAS_ERR_STORE_KEY);
-    assert_int_equal(hal_store_put(NULL, (const uint8_t *)"x", 1), EAS_ERR_STORE_KEY);
+    assert_int_equal(easd_linux_store_put(k48, (const uint8_t *)"x", 1), EAS_OK);
+    assert_int_equal(easd_linux_store_put(k49, (const uint8_t *)"x", 1), EAS_ERR_STORE_KEY);
+    assert_int_equal(easd_linux_store_get(k49, buf, sizeof(buf), &len), EAS_ERR_STORE_KEY);
+    assert_int_equal(easd_linux_store_del(k49), EAS_ERR_STORE_KEY);
+    assert_int_equal(easd_linux_store_put(NULL, (const uint8_t *)"x", 1), EAS_ERR_STORE_KEY);
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-        assert_int_equal(hal_store_put(bad[i], (const uint8_t *)"x", 1), EAS_ERR_STORE_KEY);
-        assert_int_equal(hal_store_get(bad[i], buf, sizeof(buf), &len), EAS_ERR_STORE_KEY);
-        assert_int_equal(hal_store_del(bad[i]), EAS_ERR_STORE_KEY);
+        assert_int_equal(easd_linux_store_put(bad[i], (const uint8_t *)"x", 1), EAS_ERR_STORE_KEY);
+        assert_int_equal(easd_linux_store_get(bad[i], buf, sizeof(buf), &len), EAS_ERR_STORE_KEY);
+        assert_int_equal(easd_linux_store_del(bad[i]), EAS_ERR_STORE_KEY);
     }
     /* "." and ".." are valid keys by the charset; they must be ordinary records. */
-    assert_int_equal(hal_store_put(".", (const uint8_t *)"dot", 3), EAS_OK);
-    assert_int_equal(hal_store_put("..", (const uint8_t *)"dotdot", 6), EAS_OK);
-    assert_int_equal(hal_store_get(".", buf, sizeof(buf), &len), EAS_OK);
+    assert_int_equal(easd_linux_store_put(".", (const uint8_t *)"dot", 3), EAS_OK);
+    assert_int_equal(easd_linux_store_put("..", (const uint8_t *)"dotdot", 6), EAS_OK);
+    assert_int_equal(easd_linux_store_get(".", buf, sizeof(buf), &len), EAS_OK);
     assert_int_equal(len, 3);
     assert_memory_equal(buf, "dot", 3);
-    assert_int_equal(hal_store_get("..", buf, sizeof(buf), &len), EAS_OK);
+    assert_int_equal(easd_linux_store_get("..", buf, sizeof(buf), &len), EAS_OK);
     assert_int_equal(len, 6);
     assert_memory_equal(buf, "dotdot", 6);
-    assert_int_equal(hal_store_put("A-z_0.9", (const uint8_t *)"ok", 2), EAS_OK);
+    assert_int_equal(easd_linux_store_put("A-z_0.9", (const uint8_t *)"ok", 2), EAS_OK);
 }
 
 static void get_nomem_reports_length(void **state)
@@ -149,13 +149,13 @@ static void get_nomem_reports_length(void **state)
     size_t len = 0;
 
     memset(data, 0x5a, sizeof(data));
-    assert_int_equal(hal_store_put("big", data, sizeof(data)), EAS_OK);
+    assert_int_equal(easd_linux_store_put("big", data, sizeof(data)), EAS_OK);
     memset(buf, 0xee, sizeof(buf));
-    assert_int_equal(hal_store_get("big", buf, 10, &len), EAS_ERR_NOMEM);
+    assert_int_equal(easd_linux_store_get("big", buf, 10, &len), EAS_ERR_NOMEM);
     assert_int_equal(len, 100);
-    assert_int_equal(hal_store_get("big", buf, 99, &len), EAS_ERR_NOMEM);
+    assert_int_equal(easd_linux_store_get("big", buf, 99, &len), EAS_ERR_NOMEM);
     assert_int_equal(len, 100);
-    assert_int_equal(hal_store_get("big", buf, 100, &len), EAS_OK);
+    assert_int_equal(easd_linux_store_get("big", buf, 100, &len), EAS_OK);
     assert_int_equal(len, 100);
     assert_memory_equal(buf, data, 100);
 }
@@ -166,11 +166,11 @@ static void not_found_and_delete(void **state)
     uint8_t buf[8];
     size_t len = 0;
 
-    assert_int_equal(hal_store_get("nope", buf, sizeof(buf), &len), EAS_ERR_STORE_NOT_FOUND);
-    assert_int_equal(hal_store_del("nope"), EAS_OK);
-    assert_int_equal(hal_store_put("k", (const uint8_t *)"v", 1), EAS_OK);
-    assert_int_equal(hal_store_del("k"), EAS_OK);
-    assert_int_equal(hal_store_get("k", buf, sizeof(buf), &len), EAS_ERR_STORE_NOT_FOUND);
+    assert_int_equal(easd_linux_store_get("nope", buf, sizeof(buf), &len), EAS_ERR_STORE_NOT_FOUND);
+    assert_int_equal(easd_linux_store_del("nope"), EAS_OK);
+    assert_int_equal(easd_linux_store_put("k", (const uint8_t *)"v", 1), EAS_OK);
+    assert_int_equal(easd_linux_store_del("k"), EAS_OK);
+    assert_int_equal(easd_linux_store_get("k", buf, sizeof(buf), &len), EAS_ERR_STORE_NOT_FOUND);
     assert_false(file_exists("r.k"));
 }
 
@@ -181,9 +181,9 @@ static void uninitialised_store_fails(void **state)
     size_t len = 0;
 
     easd_linux_store_deinit();
-    assert_int_equal(hal_store_put("k", (const uint8_t *)"v", 1), EAS_ERR_STORE);
-    assert_int_equal(hal_store_get("k", buf, sizeof(buf), &len), EAS_ERR_STORE);
-    assert_int_equal(hal_store_del("k"), EAS_ERR_STORE);
+    assert_int_equal(easd_linux_store_put("k", (const uint8_t *)"v", 1), EAS_ERR_STORE);
+    assert_int_equal(easd_linux_store_get("k", buf, sizeof(buf), &len), EAS_ERR_STORE);
+    assert_int_equal(easd_linux_store_del("k"), EAS_ERR_STORE);
     assert_int_equal(easd_linux_store_init("/nonexistent-dir/sub"), EAS_ERR_STORE);
     assert_int_equal(easd_linux_store_init(NULL), EAS_ERR_PARAM);
     assert_int_equal(easd_linux_store_init(g_dir), EAS_OK);
@@ -215,31 +215,31 @@ static void crash_before_rename_keeps_old(void **state)
     size_t len = 0;
 
     for (size_t i = 0; i < 2; i++) {
-        assert_int_equal(hal_store_put("sync.key", (const uint8_t *)"old-record", 10), EAS_OK);
+        assert_int_equal(easd_linux_store_put("sync.key", (const uint8_t *)"old-record", 10), EAS_OK);
         g_crash_point = points[i];
         g_crash_exit = 0;
         easd_linux_store_set_fault_hook(crash_hook);
-        assert_int_equal(hal_store_put("sync.key", (const uint8_t *)"NEW-RECORD-LONGER", 17),
+        assert_int_equal(easd_linux_store_put("sync.key", (const uint8_t *)"NEW-RECORD-LONGER", 17),
                          EAS_ERR_STORE);
         easd_linux_store_set_fault_hook(NULL);
         assert_true(file_exists("t.sync.key")); /* the crash left its temporary behind */
-        assert_int_equal(hal_store_get("sync.key", buf, sizeof(buf), &len), EAS_OK);
+        assert_int_equal(easd_linux_store_get("sync.key", buf, sizeof(buf), &len), EAS_OK);
         assert_int_equal(len, 10);
         assert_memory_equal(buf, "old-record", 10);
         /* Restart: the temporary is cleaned, the old record is still there. */
         assert_int_equal(easd_linux_store_init(g_dir), EAS_OK);
         assert_false(file_exists("t.sync.key"));
-        assert_int_equal(hal_store_get("sync.key", buf, sizeof(buf), &len), EAS_OK);
+        assert_int_equal(easd_linux_store_get("sync.key", buf, sizeof(buf), &len), EAS_OK);
         assert_int_equal(len, 10);
         assert_memory_equal(buf, "old-record", 10);
     }
     /* After the rename the new record is the committed one. */
     g_crash_point = EASD_LINUX_STORE_BEFORE_DIR_SYNC;
     easd_linux_store_set_fault_hook(crash_hook);
-    assert_int_equal(hal_store_put("sync.key", (const uint8_t *)"NEW", 3), EAS_ERR_STORE);
+    assert_int_equal(easd_linux_store_put("sync.key", (const uint8_t *)"NEW", 3), EAS_ERR_STORE);
     easd_linux_store_set_fault_hook(NULL);
     assert_int_equal(easd_linux_store_init(g_dir), EAS_OK);
-    assert_int_equal(hal_store_get("sync.key", buf, sizeof(buf), &len), EAS_OK);
+    assert_int_equal(easd_linux_store_get("sync.key", buf, sizeof(buf), &len), EAS_OK);
     assert_int_equal(len, 3);
     assert_memory_equal(buf, "NEW", 3);
 }
@@ -253,14 +253,14 @@ static void process_exit_before_rename_keeps_old(void **state)
     int status = 0;
     pid_t pid;
 
-    assert_int_equal(hal_store_put("policy", (const uint8_t *)"v1", 2), EAS_OK);
+    assert_int_equal(easd_linux_store_put("policy", (const uint8_t *)"v1", 2), EAS_OK);
     pid = fork();
     assert_true(pid >= 0);
     if (pid == 0) {
         g_crash_point = EASD_LINUX_STORE_BEFORE_RENAME;
         g_crash_exit = 1;
         easd_linux_store_set_fault_hook(crash_hook);
-        (void)hal_store_put("policy", (const uint8_t *)"v2-never", 8);
+        (void)easd_linux_store_put("policy", (const uint8_t *)"v2-never", 8);
         _exit(7); /* not reached when the hook fires */
     }
     assert_int_equal(waitpid(pid, &status, 0), pid);
@@ -268,7 +268,7 @@ static void process_exit_before_rename_keeps_old(void **state)
     assert_int_equal(WEXITSTATUS(status), 0);
     assert_true(file_exists("t.policy"));
     assert_int_equal(easd_linux_store_init(g_dir), EAS_OK);
-    assert_int_equal(hal_store_get("policy", buf, sizeof(buf), &len), EAS_OK);
+    assert_int_equal(easd_linux_store_get("policy", buf, sizeof(buf), &len), EAS_OK);
     assert_int_equal(len, 2);
     assert_memory_equal(buf, "v1", 2);
 }
@@ -329,7 +329,7 @@ static void writer_child(int ack_fd, uint32_t base)
         for (unsigned k = 0; k < REC_KEYS; k++) {
             uint32_t ack[2] = {k, v};
             rec_make(rec, v, k);
-            if (hal_store_put(rec_key(k), rec, rec_len(v, k)) != EAS_OK) {
+            if (easd_linux_store_put(rec_key(k), rec, rec_len(v, k)) != EAS_OK) {
                 _exit(3);
             }
             if (write(ack_fd, ack, sizeof(ack)) != (ssize_t)sizeof(ack)) {
@@ -387,7 +387,7 @@ static void sigkill_during_puts_leaves_complete_records(void **state)
         assert_int_equal(easd_linux_store_init(g_dir), EAS_OK);
         for (unsigned k = 0; k < REC_KEYS; k++) {
             size_t len = 0;
-            int rc = hal_store_get(rec_key(k), buf, sizeof(buf), &len);
+            int rc = easd_linux_store_get(rec_key(k), buf, sizeof(buf), &len);
             uint32_t v;
             if (rc == EAS_ERR_STORE_NOT_FOUND) {
                 /* Only possible when nothing was ever committed for this key. */

@@ -57,8 +57,8 @@ static void rng_fills_every_byte(void **state)
 
     memset(a, 0, sizeof(a));
     memset(b, 0, sizeof(b));
-    assert_int_equal(hal_rng_fill(a, sizeof(a)), EAS_OK);
-    assert_int_equal(hal_rng_fill(b, sizeof(b)), EAS_OK);
+    assert_int_equal(easd_linux_rng_fill(a, sizeof(a)), EAS_OK);
+    assert_int_equal(easd_linux_rng_fill(b, sizeof(b)), EAS_OK);
     assert_memory_not_equal(a, b, sizeof(a));
     for (size_t i = 0; i < sizeof(a); i++) {
         if (!seen[a[i]]++) {
@@ -67,8 +67,8 @@ static void rng_fills_every_byte(void **state)
     }
     /* 64 random bytes with fewer than 20 distinct values: probability far below 1e-20. */
     assert_true(distinct >= 20);
-    assert_int_equal(hal_rng_fill(NULL, 0), EAS_OK);
-    assert_int_equal(hal_rng_fill(NULL, 1), EAS_ERR_PARAM);
+    assert_int_equal(easd_linux_rng_fill(NULL, 0), EAS_OK);
+    assert_int_equal(easd_linux_rng_fill(NULL, 1), EAS_ERR_PARAM);
 }
 
 /* Run fn with stderr captured into a buffer. */
@@ -97,14 +97,14 @@ static void capture_stderr(void (*fn)(void), char *out, size_t cap)
 static void emit_lines(void)
 {
     easd_linux_log_config(&(easd_linux_log_config_t){EASD_LINUX_LOG_STDERR, HAL_LOG_INFO, NULL});
-    hal_log_write(HAL_LOG_ERROR, "engine", "boom 42", 7);
-    hal_log_write(HAL_LOG_DEBUG, "engine", "hidden", 6); /* below the minimum level */
-    hal_log_write(HAL_LOG_WARN, "http", "a\nforged line\r", 14);
-    EAS_LOGI("store", "via core macro %d", 7);
+    easd_linux_log_write(HAL_LOG_ERROR, "engine", "boom 42", 7);
+    easd_linux_log_write(HAL_LOG_DEBUG, "engine", "hidden", 6); /* below the minimum level */
+    easd_linux_log_write(HAL_LOG_WARN, "http", "a\nforged line\r", 14);
+    EAS_LOGI(&easd_linux_hal()->log, "store", "via core macro %d", 7);
     easd_linux_log_config(&(easd_linux_log_config_t){EASD_LINUX_LOG_NONE, HAL_LOG_DEBUG, NULL});
-    hal_log_write(HAL_LOG_ERROR, "engine", "dropped", 7);
+    easd_linux_log_write(HAL_LOG_ERROR, "engine", "dropped", 7);
     easd_linux_log_config(&(easd_linux_log_config_t){EASD_LINUX_LOG_STDERR, HAL_LOG_ERROR, NULL});
-    hal_log_write(HAL_LOG_WARN, "engine", "filtered", 8);
+    easd_linux_log_write(HAL_LOG_WARN, "engine", "filtered", 8);
 }
 
 static void log_lines_have_time_level_module(void **state)
@@ -134,7 +134,7 @@ static void emit_syslog(void)
 {
     easd_linux_log_config(
         &(easd_linux_log_config_t){EASD_LINUX_LOG_SYSLOG, HAL_LOG_DEBUG, "easd-test"});
-    hal_log_write(HAL_LOG_INFO, "test", "to syslog", 9);
+    easd_linux_log_write(HAL_LOG_INFO, "test", "to syslog", 9);
     easd_linux_log_config(&(easd_linux_log_config_t){EASD_LINUX_LOG_STDERR, HAL_LOG_INFO, NULL});
 }
 
