@@ -13,50 +13,24 @@
 #define MOD "engine"
 
 #if CONFIG_EAS_EMAIL
-/* A mail entry keeps its parameters in the record's strings: folder_id/server_id = the
-   original (or "0"/""), reply = command, instance_id = "<flags> <mime_id> <mime_len> <ClientId>"
-   (flags: 1 SaveInSentItems, 2 ReplaceMime). The record is untrusted input: parse strictly. */
-/* Next space-separated decimal field of *s (at most 20 digits); false when malformed. */
-static bool parse_u64(const char **s, uint64_t *v)
-{
-    const char *c = *s;
-    uint64_t x = 0;
-    int digits = 0;
-    while (*c >= '0' && *c <= '9' && digits < 20) {
-        x = x * 10u + (uint64_t)(*c - '0');
-        c++;
-        digits++;
-    }
-    if (digits == 0 || *c != ' ') {
-        return false;
-    }
-    *s = c + 1;
-    *v = x;
-    return true;
-}
-
+/* The compose request of a mail entry (the entry was checked when it was read). Strings point
+   into the entry's record (the caller's arena): r lives no longer than ent, and no static
+   buffer is shared between engines (one per account, possibly on one thread). */
 static int mail_params(const eas_outbox_entry_t *ent, eas_compose_req_t *r)
 {
-    const char *c = ent->instance_id;
-    uint64_t flags = 0, mime_id = 0, len = 0;
+    const eas_ob_mail_t *m = &ent->u.mail;
     memset(r, 0, sizeof(*r));
-    if (!parse_u64(&c, &flags) || !parse_u64(&c, &mime_id) || !parse_u64(&c, &len) ||
-        strlen(c) != 16 || strspn(c, "0123456789abcdef") != 16 || flags > 3u ||
-        mime_id > UINT32_MAX || len == 0 || len > CONFIG_EAS_MAIL_MAX_BYTES ||
-        ent->reply < EAS_MAIL_SEND || ent->reply > EAS_MAIL_FORWARD ||
-        (ent->reply != EAS_MAIL_SEND && !ent->server_id[0])) {
+    if (ent->kind != EAS_OUTBOX_SEND) {
         return EAS_ERR_STORE_CORRUPT;
     }
-    r->cmd = (eas_mail_cmd_t)ent->reply;
-    /* Points into the entry's record (the caller's arena): r lives no longer than ent, and no
-       static buffer is shared between engines (one per account, possibly on one thread). */
-    r->client_id = c;
+    r->cmd = (eas_mail_cmd_t)m->cmd;
+    r->client_id = m->client_id;
     r->src_folder = ent->folder_id;
-    r->src_item = ent->server_id;
-    r->save_in_sent = (flags & 1u) != 0;
-    r->replace_mime = (flags & 2u) != 0;
-    r->mime_id = (uint32_t)mime_id;
-    r->mime_len = len;
+    r->src_item = m->src_item;
+    r->save_in_sent = (m->flags & EAS_OB_MAIL_SAVE_IN_SENT) != 0;
+    r->replace_mime = (m->flags & EAS_OB_MAIL_REPLACE_MIME) != 0;
+    r->mime_id = m->mime_id;
+    r->mime_len = m->mime_len;
     return EAS_OK;
 }
 
@@ -203,7 +177,7 @@ int eas_mail_send(eas_engine_t *eng, const eas_mail_t *mail, uint32_t *id)
 #if CONFIG_EAS_EMAIL
     eng_priv_t *p = P(eng);
     uint8_t rnd[8];
-    char params[EAS_ID_CAP];
+    char cid[2 * sizeof(rnd) + 1];
     uint32_t tmp = 0;
     bool smart = mail && mail->cmd != EAS_MAIL_SEND;
     if (!mail || mail->cmd < EAS_MAIL_SEND || mail->cmd > EAS_MAIL_FORWARD || mail->mime_len == 0 ||
@@ -223,14 +197,20 @@ int eas_mail_send(eas_engine_t *eng, const eas_mail_t *mail, uint32_t *id)
     if (err != EAS_OK) {
         return err;
     }
-    snprintf(params, sizeof(params), "%u %u %llu %02x%02x%02x%02x%02x%02x%02x%02x",
-             (mail->save_in_sent ? 1u : 0u) | (mail->replace_mime ? 2u : 0u),
-             (unsigned)mail->mime_id, (unsigned long long)mail->mime_len, rnd[0], rnd[1], rnd[2],
-             rnd[3], rnd[4], rnd[5], rnd[6], rnd[7]);
-    const char *folder = smart ? mail->src_folder : "0"; /* "0": the mailbox root */
-    int fi = eng_folder_find(eng, folder);
-    err = eas_outbox_put(&p->ob, eng->mem.arena, EAS_OUTBOX_SEND, fi >= 0 ? (uint16_t)fi : 0xFFFFu,
-                         folder, smart ? mail->src_item : "", params, (uint8_t)mail->cmd, NULL, 0,
+    for (size_t i = 0; i < sizeof(rnd); i++) {
+        snprintf(cid + 2 * i, 3, "%02x", rnd[i]);
+    }
+    eas_outbox_entry_t ent = {.kind = EAS_OUTBOX_SEND,
+                              .folder_id = smart ? mail->src_folder : "0"}; /* the mailbox root */
+    ent.u.mail.cmd = (uint8_t)mail->cmd;
+    ent.u.mail.flags = (uint8_t)((mail->save_in_sent ? EAS_OB_MAIL_SAVE_IN_SENT : 0u) |
+                                 (mail->replace_mime ? EAS_OB_MAIL_REPLACE_MIME : 0u));
+    ent.u.mail.mime_id = mail->mime_id;
+    ent.u.mail.mime_len = mail->mime_len;
+    ent.u.mail.client_id = cid;
+    ent.u.mail.src_item = smart ? mail->src_item : "";
+    int fi = eng_folder_find(eng, ent.folder_id);
+    err = eas_outbox_put(&p->ob, eng->mem.arena, &ent, fi >= 0 ? (uint16_t)fi : 0xFFFFu, NULL, 0,
                          id ? id : &tmp);
     if (err == EAS_OK) {
         eng_interrupt_ping(eng);

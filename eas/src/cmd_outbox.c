@@ -80,8 +80,8 @@ void eng_mr_check_delivered(eas_engine_t *e, const char *sid)
         size_t mark = eas_arena_mark(e->mem.arena);
         eas_outbox_entry_t ent;
         if (eas_outbox_read(&p->ob, s, e->mem.arena, &ent) == EAS_OK &&
-            strcmp(ent.server_id, sid) == 0 && ent.instance_id[0] == '\0' &&
-            reply_response_type(ent.reply) == p->item_resp) {
+            strcmp(ent.u.meeting.server_id, sid) == 0 && ent.u.meeting.instance_id[0] == '\0' &&
+            reply_response_type(ent.u.meeting.reply) == p->item_resp) {
             EAS_LOGI(&e->sys.log, MOD,
                      "meeting response already applied by the server; not resent");
             eng_outbox_result(e, s, EAS_STATUS_SUCCESS, sid);
@@ -125,7 +125,7 @@ static bool next_meeting_response(eas_engine_t *e)
             size_t mark = eas_arena_mark(e->mem.arena);
             eas_outbox_entry_t ent;
             drop = eas_outbox_read(&p->ob, (size_t)best, e->mem.arena, &ent) == EAS_OK &&
-                   ent.instance_id[0] != '\0';
+                   ent.u.meeting.instance_id[0] != '\0';
             eas_arena_release(e->mem.arena, mark);
         }
         if (!drop) {
@@ -172,7 +172,8 @@ static int meeting_build(eas_engine_t *e, eas_wbxml_enc_t *enc, eas_http_write_f
     (void)wctx;
     int err = eas_outbox_read(&p->ob, (size_t)p->mr_slot, e->mem.arena, &ent);
     if (err == EAS_OK) {
-        eas_meeting_req_t r = {ent.folder_id, ent.server_id, ent.instance_id, ent.reply};
+        eas_meeting_req_t r = {ent.folder_id, ent.u.meeting.server_id, ent.u.meeting.instance_id,
+                               ent.u.meeting.reply};
         eas_proto_meeting_build(enc, &r);
     }
     eas_arena_release(e->mem.arena, mark);
@@ -259,10 +260,9 @@ static int move_build(eas_engine_t *e, eas_wbxml_enc_t *enc, eas_http_write_fn w
     eas_outbox_entry_t ent;
     (void)write;
     (void)wctx;
-    /* The destination folder travels in the entry's instance_id string. */
     int err = eas_outbox_read(&p->ob, (size_t)p->mv_slot, e->mem.arena, &ent);
     if (err == EAS_OK) {
-        eas_proto_move_build(enc, ent.server_id, ent.folder_id, ent.instance_id);
+        eas_proto_move_build(enc, ent.u.move.server_id, ent.folder_id, ent.u.move.dst_folder_id);
     }
     eas_arena_release(e->mem.arena, mark);
     if (err != EAS_OK) {
@@ -306,7 +306,7 @@ static void apply_move(eas_engine_t *e, const eas_http_response_t *rsp)
     eas_outbox_entry_t ent;
     if (st == EAS_STATUS_MOVE_SUCCESS &&
         eas_outbox_read(&p->ob, slot, e->mem.arena, &ent) == EAS_OK) {
-        int d = eng_folder_find(e, ent.instance_id);
+        int d = eng_folder_find(e, ent.u.move.dst_folder_id);
         if (d >= 0) {
             e->mem.folders[d].flags |= EAS_FOLDER_F_DIRTY;
         }
@@ -348,18 +348,18 @@ size_t eas_outbox_pending(const eas_engine_t *eng, eas_outbox_kind_t kind)
     return n;
 }
 
-static int queue(eas_engine_t *eng, eas_outbox_kind_t kind, const char *folder_id,
-                 const char *server_id, const char *instance, uint8_t reply,
-                 const eas_field_t *fields, size_t n, uint32_t *id)
+/* Persist @p ent (kind, folder_id, payload) for the folder it names; abandons a running Ping
+   so the change goes out now. */
+static int queue(eas_engine_t *eng, const eas_outbox_entry_t *ent, const eas_field_t *fields,
+                 size_t n, uint32_t *id)
 {
     eng_priv_t *p = P(eng);
-    int fi = folder_id ? eng_folder_find(eng, folder_id) : -1;
+    int fi = ent->folder_id ? eng_folder_find(eng, ent->folder_id) : -1;
     uint32_t tmp = 0;
     if (fi < 0) {
         return EAS_ERR_NOT_FOUND;
     }
-    int err = eas_outbox_put(&p->ob, eng->mem.arena, kind, (uint16_t)fi, folder_id, server_id,
-                             instance, reply, fields, n, id ? id : &tmp);
+    int err = eas_outbox_put(&p->ob, eng->mem.arena, ent, (uint16_t)fi, fields, n, id ? id : &tmp);
     if (err == EAS_OK) {
         eng_interrupt_ping(eng);
     }
@@ -369,7 +369,7 @@ static int queue(eas_engine_t *eng, eas_outbox_kind_t kind, const char *folder_i
 int eas_item_add(eas_engine_t *eng, const char *folder_id, const eas_field_t *fields, size_t n,
                  uint32_t *id)
 {
-    /* The ClientId is random and kept in the entry (instance_id), not the outbox id: ids
+    /* The ClientId is random and kept in the entry, not the outbox id: ids
        restart at 1 when a restart finds the outbox empty, and the server remembers the
        ClientIds of a collection across SyncKeys to recognise a resent Add - a reused "1"
        made it answer a new item with the ServerId of an old one, and the new item was
@@ -381,7 +381,9 @@ int eas_item_add(eas_engine_t *eng, const char *folder_id, const eas_field_t *fi
         for (size_t i = 0; i < sizeof(rnd); i++) {
             snprintf(cid + 2 * i, 3, "%02x", rnd[i]);
         }
-        err = queue(eng, EAS_OUTBOX_ADD, folder_id, NULL, cid, 0, fields, n, id);
+        eas_outbox_entry_t ent = {.kind = EAS_OUTBOX_ADD, .folder_id = folder_id};
+        ent.u.add.client_id = cid;
+        err = queue(eng, &ent, fields, n, id);
     }
     return err;
 }
@@ -462,7 +464,10 @@ static int change_item(eas_engine_t *eng, const char *folder_id, const char *ser
         err = eas_outbox_filter(fields, n, flags, kept, &k);
     }
     if (err == EAS_OK) {
-        err = queue(eng, EAS_OUTBOX_CHANGE, folder_id, server_id, instance, 0, kept, k, id);
+        eas_outbox_entry_t ent = {.kind = EAS_OUTBOX_CHANGE, .folder_id = folder_id};
+        ent.u.change.server_id = server_id;
+        ent.u.change.instance_id = instance ? instance : "";
+        err = queue(eng, &ent, kept, k, id);
     }
     eas_arena_release(eng->mem.arena, mark);
     return err;
@@ -476,8 +481,8 @@ int eas_item_change(eas_engine_t *eng, const char *folder_id, const char *server
 }
 
 int eas_item_change_occurrence(eas_engine_t *eng, const char *folder_id, const char *server_id,
-                               const char *instance_id, eas_change_reason_t reason,
-                               unsigned flags, const eas_field_t *fields, size_t n, uint32_t *id)
+                               const char *instance_id, eas_change_reason_t reason, unsigned flags,
+                               const eas_field_t *fields, size_t n, uint32_t *id)
 {
     if (id) {
         *id = 0;
@@ -498,7 +503,9 @@ int eas_item_delete(eas_engine_t *eng, const char *folder_id, const char *server
     if (!server_id) {
         return EAS_ERR_PARAM;
     }
-    return queue(eng, EAS_OUTBOX_DELETE, folder_id, server_id, NULL, 0, NULL, 0, id);
+    eas_outbox_entry_t ent = {.kind = EAS_OUTBOX_DELETE, .folder_id = folder_id};
+    ent.u.del.server_id = server_id;
+    return queue(eng, &ent, NULL, 0, id);
 }
 
 int eas_item_delete_occurrence(eas_engine_t *eng, const char *folder_id, const char *server_id,
@@ -516,7 +523,10 @@ int eas_item_delete_occurrence(eas_engine_t *eng, const char *folder_id, const c
     if (eng->version != EAS_VER_NONE && eng->version < EAS_VER_16_0) {
         return EAS_ERR_UNSUPPORTED;
     }
-    return queue(eng, EAS_OUTBOX_DELETE, folder_id, server_id, instance_id, 0, NULL, 0, id);
+    eas_outbox_entry_t ent = {.kind = EAS_OUTBOX_DELETE, .folder_id = folder_id};
+    ent.u.del.server_id = server_id;
+    ent.u.del.instance_id = instance_id;
+    return queue(eng, &ent, NULL, 0, id);
 }
 
 int eas_item_move(eas_engine_t *eng, const char *folder_id, const char *server_id,
@@ -526,7 +536,10 @@ int eas_item_move(eas_engine_t *eng, const char *folder_id, const char *server_i
         strlen(dst_folder_id) > CONFIG_EAS_SERVER_ID_MAX) {
         return EAS_ERR_PARAM;
     }
-    return queue(eng, EAS_OUTBOX_MOVE, folder_id, server_id, dst_folder_id, 0, NULL, 0, id);
+    eas_outbox_entry_t ent = {.kind = EAS_OUTBOX_MOVE, .folder_id = folder_id};
+    ent.u.move.server_id = server_id;
+    ent.u.move.dst_folder_id = dst_folder_id;
+    return queue(eng, &ent, NULL, 0, id);
 }
 
 int eas_meeting_respond(eas_engine_t *eng, const char *folder_id, const char *server_id,
@@ -535,6 +548,9 @@ int eas_meeting_respond(eas_engine_t *eng, const char *folder_id, const char *se
     if (!server_id || reply < EAS_MEETING_ACCEPT || reply > EAS_MEETING_DECLINE) {
         return EAS_ERR_PARAM;
     }
-    return queue(eng, EAS_OUTBOX_MEETING_RESPONSE, folder_id, server_id, instance_id,
-                 (uint8_t)reply, NULL, 0, id);
+    eas_outbox_entry_t ent = {.kind = EAS_OUTBOX_MEETING_RESPONSE, .folder_id = folder_id};
+    ent.u.meeting.server_id = server_id;
+    ent.u.meeting.instance_id = instance_id ? instance_id : "";
+    ent.u.meeting.reply = (uint8_t)reply;
+    return queue(eng, &ent, NULL, 0, id);
 }

@@ -257,7 +257,7 @@ static void apply_ping(eas_engine_t *e, const eas_http_response_t *rsp)
 
     p->ping_sent_ms = 0;
     p->ping_empty = 0;
-    if (st != 1 && st != 2) {
+    if (st != EAS_STATUS_PING_EXPIRED && st != EAS_STATUS_PING_CHANGES) {
         p->ping_cached = 0;
     }
     if (eng_reprovision_status(st)) {
@@ -267,7 +267,7 @@ static void apply_ping(eas_engine_t *e, const eas_http_response_t *rsp)
     if (eng_common_status(e, st, "Ping")) {
         return;
     }
-    if ((st == 3 || st == 4) && was_empty) {
+    if ((st == EAS_STATUS_PING_MISSING_PARAMS || st == EAS_STATUS_PING_SYNTAX) && was_empty) {
         /* The server lost (3) or could not use (4) its cached parameters: the next Ping
            carries them, so it is not the request that was refused. A server that does not
            keep them at all would otherwise get every other Ping empty and refuse it: full
@@ -290,7 +290,7 @@ static void apply_ping(eas_engine_t *e, const eas_http_response_t *rsp)
         p->ping_cache_iv = p->ping_iv;
         /* Status 1 is the server saying the whole heartbeat passed: the connection survived
            it. Status 2 proves only the time it waited. */
-        if (st == 1
+        if (st == EAS_STATUS_PING_EXPIRED
                 ? eas_hb_expired(&p->hb, p->ping_iv)
                 : eas_hb_alive(&p->hb, elapsed_s > UINT32_MAX ? UINT32_MAX : (uint32_t)elapsed_s)) {
             hb_save(e);

@@ -168,8 +168,8 @@ static int on_item_end(void *user, eas_item_op_t op, const char *sid)
    before ClientIds were random, its outbox id. */
 static const char *add_client_id(const eas_outbox_entry_t *ent, char *buf, size_t cap)
 {
-    if (ent->instance_id && ent->instance_id[0]) {
-        return ent->instance_id;
+    if (ent->u.add.client_id[0]) {
+        return ent->u.add.client_id;
     }
     snprintf(buf, cap, "%u", (unsigned)ent->seq);
     return buf;
@@ -197,8 +197,11 @@ static int on_sync_response(void *user, uint16_t kind, const char *cid, const ch
                    (kind == EAS_AIRSYNC_DELETE && sl->kind == EAS_OUTBOX_DELETE)) {
             size_t mark = eas_arena_mark(e->mem.arena);
             eas_outbox_entry_t ent;
-            match = eas_outbox_read(&p->ob, s, e->mem.arena, &ent) == EAS_OK &&
-                    strcmp(ent.server_id, sid) == 0;
+            /* Change and Delete: the item's ServerId. */
+            match =
+                eas_outbox_read(&p->ob, s, e->mem.arena, &ent) == EAS_OK && sid &&
+                strcmp(ent.kind == EAS_OUTBOX_CHANGE ? ent.u.change.server_id : ent.u.del.server_id,
+                       sid) == 0;
             eas_arena_release(e->mem.arena, mark);
         }
         if (match) {
@@ -210,8 +213,8 @@ static int on_sync_response(void *user, uint16_t kind, const char *cid, const ch
              *     version wins and comes down -, 8 on an Add/Change): resending the same
              *     data cannot succeed; reported and dropped. The application hears the
              *     entry's outcome with its outbox id and ServerId (EAS_EV_OUTBOX_RESULT). */
-            bool gone = status == 8u && sl->kind == EAS_OUTBOX_DELETE;
-            if (status == 5u || status == 16u) {
+            bool gone = status == EAS_STATUS_SYNC_NOT_FOUND && sl->kind == EAS_OUTBOX_DELETE;
+            if (status == EAS_STATUS_SYNC_SERVER_ERROR || status == EAS_STATUS_SYNC_RETRY) {
                 eng_report(e, EAS_ERR_SERVER, (uint16_t)status,
                            "outbox item deferred by the server; sent again", NULL);
                 sl->in_flight = OB_RETRY;
@@ -263,11 +266,14 @@ static int sync_commands(void *user, eas_wbxml_enc_t *enc)
             } else {
                 eas_wbxml_enc_start(enc, ent.kind == EAS_OUTBOX_CHANGE ? EAS_AIRSYNC_CHANGE
                                                                        : EAS_AIRSYNC_DELETE);
-                eas_wbxml_enc_elem_text(enc, EAS_AIRSYNC_SERVER_ID, ent.server_id);
-                if ((ent.kind == EAS_OUTBOX_CHANGE || ent.kind == EAS_OUTBOX_DELETE) &&
-                    ent.instance_id && ent.instance_id[0]) {
+                eas_wbxml_enc_elem_text(enc, EAS_AIRSYNC_SERVER_ID,
+                                        ent.kind == EAS_OUTBOX_CHANGE ? ent.u.change.server_id
+                                                                      : ent.u.del.server_id);
+                const char *occ = ent.kind == EAS_OUTBOX_CHANGE ? ent.u.change.instance_id
+                                                                : ent.u.del.instance_id;
+                if (occ[0]) {
                     /* One occurrence (eas_item_change/delete_occurrence, 16.x). */
-                    eas_wbxml_enc_elem_text(enc, EAS_AIRSYNCBASE_INSTANCE_ID, ent.instance_id);
+                    eas_wbxml_enc_elem_text(enc, EAS_AIRSYNCBASE_INSTANCE_ID, occ);
                 }
             }
             if (ent.kind != EAS_OUTBOX_DELETE) {
@@ -276,9 +282,13 @@ static int sync_commands(void *user, eas_wbxml_enc_t *enc)
                 bool v16 = e->version >= EAS_VER_16_0;
                 unsigned skip = 0; /* depth inside a Calendar:Exceptions left out at 16.x */
                 eas_wbxml_enc_start(enc, EAS_AIRSYNC_APPLICATION_DATA);
-                while (eas_outbox_field_next(ent.fields, ent.fields_len, &pos, &f) == 1) {
-                    if (skip > 0 || (v16 && f.kind == EAS_FIELD_START &&
-                                     f.tag == EAS_CALENDAR_EXCEPTIONS)) {
+                const uint8_t *fl =
+                    ent.kind == EAS_OUTBOX_ADD ? ent.u.add.fields : ent.u.change.fields;
+                size_t fl_len =
+                    ent.kind == EAS_OUTBOX_ADD ? ent.u.add.fields_len : ent.u.change.fields_len;
+                while (eas_outbox_field_next(fl, fl_len, &pos, &f) == 1) {
+                    if (skip > 0 ||
+                        (v16 && f.kind == EAS_FIELD_START && f.tag == EAS_CALENDAR_EXCEPTIONS)) {
                         /* A 16.x client MUST NOT send Exceptions (MS-ASCAL): occurrences
                            change through eas_item_change_occurrence(). */
                         skip = f.kind == EAS_FIELD_START ? skip + 1
@@ -490,9 +500,8 @@ static void apply_sync(eas_engine_t *e, const eas_http_response_t *rsp)
             if (a >= CONFIG_EAS_OUTBOX_MAX_ATTEMPTS) {
                 eng_outbox_result(e, s, EAS_STATUS_NONE, NULL);
                 eng_report(e, EAS_ERR_PROTO, 0,
-                           sl->in_flight == OB_RETRY
-                               ? "outbox item deferred too often; dropped"
-                               : "outbox item never answered; dropped",
+                           sl->in_flight == OB_RETRY ? "outbox item deferred too often; dropped"
+                                                     : "outbox item never answered; dropped",
                            NULL);
                 (void)eas_outbox_remove(&p->ob, s);
             } else {
@@ -515,8 +524,8 @@ static void apply_sync(eas_engine_t *e, const eas_http_response_t *rsp)
         }
         /* [S 2.2] Asking again at once would be the identical request in a tight loop:
          * the same key comes back only after the back-off (the folder stays dirty). */
-        eng_fail_backoff(e, EAS_ERR_SYNC_LOOP, 1, "Sync repeated its key; retry after back-off",
-                         0);
+        eng_fail_backoff(e, EAS_ERR_SYNC_LOOP, EAS_STATUS_SUCCESS,
+                         "Sync repeated its key; retry after back-off", 0);
         return;
     } else {
         f->repeat_count = 0;

@@ -5,8 +5,8 @@
  *
  *   'E' 'A' type version | payload length (u32 LE) | CRC-32 of payload (u32 LE) | payload
  *
- * so a record that is truncated, from another version or bit-flipped is detected and turned
- * into EAS_ERR_STORE_CORRUPT instead of being trusted.
+ * so a record that is truncated, of another format version or bit-flipped is detected and
+ * turned into EAS_ERR_STORE_CORRUPT instead of being trusted.
  *
  * Keys: "<prefix>.acct", "<prefix>.fold", "<prefix>.k<index>" (sync key of folder table
  * entry <index>, which also names the folder's ServerId so a reused index is recognised)
@@ -30,6 +30,11 @@
 #define EAS_REC_HEARTBEAT 6u /* learned Ping heartbeat, heartbeat_store.c */
 #define EAS_REC_COOKIES   7u /* the account's cookie jar */
 #define EAS_REC_VERSION   1u
+/* Outbox records: 1 = one string per meaning-less slot (instance_id held the InstanceId, the
+   ClientId, the move destination or the mail parameters as text), 2 = typed payload per kind.
+   eas_outbox_load() migrates 1 to 2 (strictly parsed; a record that does not parse is dropped
+   and counted, never guessed at); any other version is dropped and counted. */
+#define EAS_REC_OUTBOX_VERSION 2u
 
 /** Where an account's records live: the port's store (hal_sys_t::store), the namespace of its
     keys, and the log sink for corrupt records. The pointers must outlive every user. */
@@ -62,6 +67,10 @@ int eas_state_put(const eas_state_ns_t *ns, const char *key, uint8_t type, uint8
  * Load and verify a record: on success *payload points into @p buf and *len is the payload
  * length. EAS_ERR_STORE_NOT_FOUND, EAS_ERR_STORE_CORRUPT, EAS_ERR_NOMEM, EAS_ERR_STORE.
  */
+/** As eas_state_get(), for any format version (returned in *version, never 0). */
+int eas_state_get_any(const eas_state_ns_t *ns, const char *key, uint8_t type, uint8_t *buf,
+                      size_t cap, const uint8_t **payload, size_t *len, uint8_t *version);
+
 int eas_state_get(const eas_state_ns_t *ns, const char *key, uint8_t type, uint8_t *buf, size_t cap,
                   const uint8_t **payload, size_t *len);
 
@@ -107,17 +116,64 @@ int eas_state_wipe(const eas_state_ns_t *ns, size_t folder_cap, size_t outbox_ca
 
 /* ---- outbox ---- */
 
-/** One decoded outbox entry (strings point into the record buffer). */
+/* Per-kind payloads of an outbox entry: one meaning per field. Strings point into the
+   buffer the entry was decoded into (or the caller's, for eas_outbox_put). */
+typedef struct eas_ob_add {
+    const char *client_id; /**< random ClientId; "" only in an old entry (its seq) */
+    const uint8_t *fields; /**< serialised eas_field_t list */
+    size_t fields_len;
+} eas_ob_add_t;
+
+typedef struct eas_ob_change {
+    const char *server_id;
+    const char *instance_id; /**< one occurrence (16.x, eas_item_change_occurrence); "" = all */
+    const uint8_t *fields;   /**< serialised eas_field_t list */
+    size_t fields_len;
+} eas_ob_change_t;
+
+typedef struct eas_ob_delete {
+    const char *server_id;
+    const char *instance_id; /**< one occurrence (16.x, eas_item_delete_occurrence); "" = all */
+} eas_ob_delete_t;
+
+typedef struct eas_ob_meeting {
+    const char *server_id;   /**< the invitation (or the calendar item) */
+    const char *instance_id; /**< occurrence ("" = the series) */
+    uint8_t reply;           /**< eas_meeting_reply_t */
+} eas_ob_meeting_t;
+
+typedef struct eas_ob_move {
+    const char *server_id;     /**< the item, in the entry's folder */
+    const char *dst_folder_id; /**< where it goes */
+} eas_ob_move_t;
+
+#define EAS_OB_MAIL_SAVE_IN_SENT 0x01u
+#define EAS_OB_MAIL_REPLACE_MIME 0x02u
+
+typedef struct eas_ob_mail {
+    uint8_t cmd;           /**< eas_mail_cmd_t */
+    uint8_t flags;         /**< EAS_OB_MAIL_* */
+    uint32_t mime_id;      /**< the application's message handle */
+    uint64_t mime_len;     /**< 1..CONFIG_EAS_MAIL_MAX_BYTES */
+    const char *client_id; /**< 16 lowercase hex digits */
+    const char *src_item;  /**< SmartReply/Forward: the original ("" for SendMail); its folder
+                                is the entry's folder_id ("0" for SendMail) */
+} eas_ob_mail_t;
+
+/** One outbox entry. */
 typedef struct eas_outbox_entry {
-    uint8_t kind; /**< eas_outbox_kind_t */
-    uint8_t reply;
+    uint8_t kind; /**< eas_outbox_kind_t: which member of u is valid */
     uint16_t attempts;
     uint32_t seq;
-    const char *folder_id;
-    const char *server_id;   /**< CHANGE/DELETE/MEETING_RESPONSE; "" for ADD */
-    const char *instance_id; /**< MEETING_RESPONSE occurrence ("" = series); ADD: ClientId */
-    const uint8_t *fields;   /**< serialised eas_field_t list (ADD/CHANGE) */
-    size_t fields_len;
+    const char *folder_id; /**< the folder the entry is about (mail: the original's, or "0") */
+    union {
+        eas_ob_add_t add;
+        eas_ob_change_t change;
+        eas_ob_delete_t del;
+        eas_ob_meeting_t meeting;
+        eas_ob_move_t move;
+        eas_ob_mail_t mail;
+    } u;
 } eas_outbox_entry_t;
 
 /** Outbox in the caller's slot table plus the store. */
@@ -138,14 +194,15 @@ int eas_outbox_load(eas_outbox_t *ob, eas_outbox_slot_t *slots, size_t cap,
                     eas_outbox_lost_fn lost, void *lost_user);
 
 /**
- * Persist a new entry; returns its id (= seq) in *id. For MEETING_RESPONSE an entry for the
- * same folder/server_id/instance is replaced in place (idempotent [S 1.15]).
- * @p fields are serialised as given (filtering happens before, in eas_outbox_filter()).
+ * Persist a new entry (@p e: kind, folder_id and the kind's payload; seq and attempts are
+ * set here); returns its id (= seq) in *id. For MEETING_RESPONSE an entry for the same
+ * folder/server_id/instance is replaced in place (idempotent [S 1.15]). For ADD/CHANGE the
+ * @p fields are serialised as given (filtering happens before, in eas_outbox_filter()); the
+ * payload's fields/fields_len are ignored. An entry that would not read back as valid is
+ * EAS_ERR_PARAM.
  */
-int eas_outbox_put(eas_outbox_t *ob, eas_arena_t *arena, eas_outbox_kind_t kind,
-                   uint16_t folder_index, const char *folder_id, const char *server_id,
-                   const char *instance_id, uint8_t reply, const eas_field_t *fields, size_t n,
-                   uint32_t *id);
+int eas_outbox_put(eas_outbox_t *ob, eas_arena_t *arena, const eas_outbox_entry_t *e,
+                   uint16_t folder_index, const eas_field_t *fields, size_t n, uint32_t *id);
 
 /** Read slot @p slot's record into arena memory and decode it. */
 int eas_outbox_read(const eas_outbox_t *ob, size_t slot, eas_arena_t *arena, eas_outbox_entry_t *e);

@@ -29,8 +29,10 @@
 
 /* ---- Sync ---- */
 #define EAS_STATUS_SYNC_INVALID_KEY       3u  /* invalid SyncKey: resync the folder from 0 */
+#define EAS_STATUS_SYNC_SERVER_ERROR      5u  /* per item: try again later */
 #define EAS_STATUS_SYNC_NOT_FOUND         8u  /* the folder is gone on the server */
 #define EAS_STATUS_SYNC_HIERARCHY_CHANGED 12u /* FolderSync first */
+#define EAS_STATUS_SYNC_RETRY             16u /* per item: retry later */
 
 /* ---- Ping ---- */
 #define EAS_STATUS_PING_EXPIRED        1u /* heartbeat expired without changes */

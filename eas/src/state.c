@@ -9,6 +9,7 @@
 #include "eas/eas_wbxml.h"
 #include "eas_log.h"
 #include "eas_state.h"
+#include "state_codec.h"
 
 #define MOD "state"
 
@@ -23,19 +24,6 @@ uint32_t eas_crc32(uint32_t crc, const uint8_t *data, size_t len)
         }
     }
     return ~crc;
-}
-
-static void put_u32(uint8_t *p, uint32_t v)
-{
-    p[0] = (uint8_t)v;
-    p[1] = (uint8_t)(v >> 8);
-    p[2] = (uint8_t)(v >> 16);
-    p[3] = (uint8_t)(v >> 24);
-}
-
-static uint32_t get_u32(const uint8_t *p)
-{
-    return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24);
 }
 
 int eas_state_key(char *out, size_t cap, const char *prefix, const char *suffix)
@@ -62,20 +50,27 @@ out:
     return err;
 }
 
+/* Format version of a record type: outbox records are at 2 (typed payloads), the others
+   at 1. */
+static uint8_t rec_version(uint8_t type)
+{
+    return type == EAS_REC_OUTBOX ? EAS_REC_OUTBOX_VERSION : EAS_REC_VERSION;
+}
+
 int eas_state_put(const eas_state_ns_t *ns, const char *key, uint8_t type, uint8_t *buf,
                   size_t payload_len)
 {
     buf[0] = 'E';
     buf[1] = 'A';
     buf[2] = type;
-    buf[3] = EAS_REC_VERSION;
+    buf[3] = rec_version(type);
     put_u32(buf + 4, (uint32_t)payload_len);
     put_u32(buf + 8, eas_crc32(0, buf + EAS_REC_HDR, payload_len));
     return ns->store->put(ns->store->ctx, key, buf, EAS_REC_HDR + payload_len);
 }
 
-int eas_state_get(const eas_state_ns_t *ns, const char *key, uint8_t type, uint8_t *buf, size_t cap,
-                  const uint8_t **payload, size_t *len)
+int eas_state_get_any(const eas_state_ns_t *ns, const char *key, uint8_t type, uint8_t *buf,
+                      size_t cap, const uint8_t **payload, size_t *len, uint8_t *version)
 {
     size_t got = 0;
     int err = ns->store->get(ns->store->ctx, key, buf, cap, &got);
@@ -84,8 +79,7 @@ int eas_state_get(const eas_state_ns_t *ns, const char *key, uint8_t type, uint8
         goto out;
     }
     err = EAS_ERR_STORE_CORRUPT;
-    if (got < EAS_REC_HDR || buf[0] != 'E' || buf[1] != 'A' || buf[2] != type ||
-        buf[3] != EAS_REC_VERSION) {
+    if (got < EAS_REC_HDR || buf[0] != 'E' || buf[1] != 'A' || buf[2] != type || buf[3] == 0) {
         goto out;
     }
     uint32_t plen = get_u32(buf + 4);
@@ -97,6 +91,7 @@ int eas_state_get(const eas_state_ns_t *ns, const char *key, uint8_t type, uint8
     }
     *payload = buf + EAS_REC_HDR;
     *len = plen;
+    *version = buf[3];
     err = EAS_OK;
 out:
     if (err == EAS_ERR_STORE_CORRUPT) {
@@ -105,108 +100,18 @@ out:
     return err;
 }
 
-/* ---- tiny writer/reader for payloads: u8-length-prefixed strings, LE integers ---- */
-
-typedef struct wr {
-    uint8_t *p;
-    size_t cap;
-    size_t len;
-    int err;
-} wr_t;
-
-static void wr_bytes(wr_t *w, const void *d, size_t n)
+int eas_state_get(const eas_state_ns_t *ns, const char *key, uint8_t type, uint8_t *buf, size_t cap,
+                  const uint8_t **payload, size_t *len)
 {
-    if (w->err == EAS_OK && n > w->cap - w->len) {
-        w->err = EAS_ERR_NOMEM;
+    uint8_t version = 0;
+    int err = eas_state_get_any(ns, key, type, buf, cap, payload, len, &version);
+    if (err == EAS_OK && version != rec_version(type)) {
+        /* Another format than this build writes: never read it as this one. */
+        EAS_LOGE(ns->log, MOD, "record %s has format %u, not %u", key, (unsigned)version,
+                 (unsigned)rec_version(type));
+        err = EAS_ERR_STORE_CORRUPT;
     }
-    if (w->err == EAS_OK) {
-        memcpy(w->p + w->len, d, n);
-        w->len += n;
-    }
-}
-
-static void wr_u8(wr_t *w, uint8_t v)
-{
-    wr_bytes(w, &v, 1);
-}
-
-static void wr_u16(wr_t *w, uint16_t v)
-{
-    uint8_t b[2] = {(uint8_t)v, (uint8_t)(v >> 8)};
-    wr_bytes(w, b, 2);
-}
-
-static void wr_u32(wr_t *w, uint32_t v)
-{
-    uint8_t b[4];
-    put_u32(b, v);
-    wr_bytes(w, b, 4);
-}
-
-static void wr_str(wr_t *w, const char *s)
-{
-    size_t n = s ? strlen(s) : 0;
-    if (n > 255) {
-        w->err = EAS_ERR_LIMIT;
-        return;
-    }
-    wr_u8(w, (uint8_t)n);
-    wr_bytes(w, s, n);
-}
-
-typedef struct rd {
-    const uint8_t *p;
-    size_t len;
-    size_t pos;
-    int err;
-} rd_t;
-
-static const uint8_t *rd_bytes(rd_t *r, size_t n)
-{
-    const uint8_t *q = NULL;
-    if (r->err == EAS_OK && n > r->len - r->pos) {
-        r->err = EAS_ERR_STORE_CORRUPT;
-    }
-    if (r->err == EAS_OK) {
-        q = r->p + r->pos;
-        r->pos += n;
-    }
-    return q;
-}
-
-static uint8_t rd_u8(rd_t *r)
-{
-    const uint8_t *q = rd_bytes(r, 1);
-    return q ? q[0] : 0;
-}
-
-static uint16_t rd_u16(rd_t *r)
-{
-    const uint8_t *q = rd_bytes(r, 2);
-    return q ? (uint16_t)(q[0] | (q[1] << 8)) : 0;
-}
-
-static uint32_t rd_u32(rd_t *r)
-{
-    const uint8_t *q = rd_bytes(r, 4);
-    return q ? get_u32(q) : 0;
-}
-
-/* Copy a string into a fixed field; longer than the field is corruption, not truncation. */
-static void rd_str(rd_t *r, char *out, size_t cap)
-{
-    uint8_t n = rd_u8(r);
-    const uint8_t *q = rd_bytes(r, n);
-    if (q && (size_t)n >= cap) {
-        r->err = EAS_ERR_STORE_CORRUPT;
-        q = NULL;
-    }
-    if (q) {
-        memcpy(out, q, n);
-        out[n] = '\0';
-    } else if (cap > 0) {
-        out[0] = '\0';
-    }
+    return err;
 }
 
 /* ---- account ---- */
@@ -689,334 +594,6 @@ int eas_state_wipe(const eas_state_ns_t *ns, size_t folder_cap, size_t outbox_ca
         e = ns->store->del(ns->store->ctx, key);
         err = err ? err : e;
     }
-    return err;
-}
-
-/* ---- outbox records (kept here because they share the payload reader/writer) ---- */
-
-static int outbox_key(char *key, size_t cap, const char *prefix, size_t slot)
-{
-    char suffix[16];
-    snprintf(suffix, sizeof(suffix), "o%u", (unsigned)slot);
-    return eas_state_key(key, cap, prefix, suffix);
-}
-
-static int outbox_write(const eas_outbox_t *ob, size_t slot, eas_arena_t *arena,
-                        const eas_outbox_entry_t *e, const eas_field_t *fields, size_t n)
-{
-    char key[EAS_STATE_KEY_CAP];
-    size_t mark = eas_arena_mark(arena);
-    size_t cap = CONFIG_EAS_OUTBOX_RECORD_MAX;
-    uint8_t *buf = eas_arena_alloc(arena, cap, 4);
-    int err = outbox_key(key, sizeof(key), ob->ns->prefix, slot);
-
-    if (err == EAS_OK && !buf) {
-        err = EAS_ERR_NOMEM;
-    }
-    if (err == EAS_OK) {
-        wr_t w = {buf + EAS_REC_HDR, cap - EAS_REC_HDR, 0, EAS_OK};
-        wr_u8(&w, e->kind);
-        wr_u8(&w, e->reply);
-        wr_u16(&w, e->attempts);
-        wr_u32(&w, e->seq);
-        wr_str(&w, e->folder_id);
-        wr_str(&w, e->server_id);
-        wr_str(&w, e->instance_id);
-        if (fields) {
-            for (size_t i = 0; i < n; i++) {
-                if (fields[i].len > 0xFFFFu) {
-                    w.err = EAS_ERR_LIMIT;
-                }
-                wr_u16(&w, fields[i].tag);
-                wr_u8(&w, (uint8_t)fields[i].kind);
-                wr_u16(&w, (uint16_t)fields[i].len);
-                wr_bytes(&w, fields[i].data, fields[i].len);
-            }
-        } else if (e->fields_len > 0) {
-            wr_bytes(&w, e->fields, e->fields_len);
-        }
-        /* A full writer means the entry is larger than a record may be. */
-        err = w.err == EAS_ERR_NOMEM ? EAS_ERR_LIMIT : w.err;
-        if (err == EAS_OK) {
-            err = eas_state_put(ob->ns, key, EAS_REC_OUTBOX, buf, w.len);
-        }
-    }
-    eas_arena_release(arena, mark);
-    return err;
-}
-
-static int outbox_decode(const uint8_t *pl, size_t plen, eas_outbox_entry_t *e, char *strs,
-                         size_t strs_cap)
-{
-    rd_t r = {pl, plen, 0, EAS_OK};
-    size_t third = strs_cap / 3;
-
-    memset(e, 0, sizeof(*e));
-    e->kind = rd_u8(&r);
-    e->reply = rd_u8(&r);
-    e->attempts = rd_u16(&r);
-    e->seq = rd_u32(&r);
-    rd_str(&r, strs, third);
-    rd_str(&r, strs + third, third);
-    rd_str(&r, strs + 2 * third, third);
-    e->folder_id = strs;
-    e->server_id = strs + third;
-    e->instance_id = strs + 2 * third;
-    if (r.err == EAS_OK) {
-        e->fields = pl + r.pos;
-        e->fields_len = plen - r.pos;
-        size_t pos = 0;
-        eas_field_t f;
-        int rc;
-        while ((rc = eas_outbox_field_next(e->fields, e->fields_len, &pos, &f)) == 1) {
-        }
-        if (rc < 0) {
-            r.err = EAS_ERR_STORE_CORRUPT;
-        }
-    }
-    if (r.err == EAS_OK && (e->kind < EAS_OUTBOX_ADD || e->kind > EAS_OUTBOX_SEND || e->seq == 0 ||
-                            e->folder_id[0] == '\0')) {
-        r.err = EAS_ERR_STORE_CORRUPT;
-    }
-    return r.err;
-}
-
-int eas_outbox_field_next(const uint8_t *buf, size_t len, size_t *pos, eas_field_t *f)
-{
-    int rc = EAS_ERR_FORMAT;
-    size_t p = *pos;
-
-    if (p == len) {
-        rc = 0;
-    } else if (len - p >= 5) {
-        uint16_t tag = (uint16_t)(buf[p] | (buf[p + 1] << 8));
-        uint8_t kind = buf[p + 2];
-        size_t n = (size_t)(buf[p + 3] | (buf[p + 4] << 8));
-        if (kind >= EAS_FIELD_START && kind <= EAS_FIELD_OPAQUE && n <= len - p - 5) {
-            f->tag = tag;
-            f->kind = (eas_field_kind_t)kind;
-            f->data = buf + p + 5;
-            f->len = n;
-            *pos = p + 5 + n;
-            rc = 1;
-        }
-    }
-    return rc;
-}
-
-/* Strings of a decoded entry live right after the record in the same arena block. */
-#define OUTBOX_STRS (3 * EAS_ID_CAP)
-
-int eas_outbox_read(const eas_outbox_t *ob, size_t slot, eas_arena_t *arena, eas_outbox_entry_t *e)
-{
-    char key[EAS_STATE_KEY_CAP];
-    size_t cap = CONFIG_EAS_OUTBOX_RECORD_MAX;
-    uint8_t *buf = eas_arena_alloc(arena, cap + OUTBOX_STRS, 4);
-    const uint8_t *pl = NULL;
-    size_t plen = 0;
-    int err = outbox_key(key, sizeof(key), ob->ns->prefix, slot);
-
-    if (err == EAS_OK && !buf) {
-        err = EAS_ERR_NOMEM;
-    }
-    if (err == EAS_OK) {
-        err = eas_state_get(ob->ns, key, EAS_REC_OUTBOX, buf, cap, &pl, &plen);
-        if (err == EAS_ERR_NOMEM) {
-            err = EAS_ERR_STORE_CORRUPT;
-        }
-    }
-    if (err == EAS_OK) {
-        err = outbox_decode(pl, plen, e, (char *)buf + cap, OUTBOX_STRS);
-    }
-    return err;
-}
-
-int eas_outbox_load(eas_outbox_t *ob, eas_outbox_slot_t *slots, size_t cap,
-                    const eas_state_ns_t *ns, eas_arena_t *arena, size_t *corrupt,
-                    eas_outbox_lost_fn lost, void *lost_user)
-{
-    int err = EAS_OK;
-    size_t bad = 0;
-
-    ob->slots = slots;
-    ob->cap = cap;
-    ob->ns = ns;
-    ob->next_seq = 1;
-    memset(slots, 0, cap * sizeof(*slots));
-    for (size_t i = 0; i < cap && err == EAS_OK; i++) {
-        size_t mark = eas_arena_mark(arena);
-        eas_outbox_entry_t e;
-        int rc = eas_outbox_read(ob, i, arena, &e);
-        if (rc == EAS_OK) {
-            slots[i].seq = e.seq;
-            slots[i].kind = e.kind;
-            slots[i].attempts = e.attempts;
-            slots[i].folder = 0xFFFFu; /* resolved by the engine against the folder table */
-            if (e.seq >= ob->next_seq) {
-                ob->next_seq = e.seq + 1;
-            }
-        } else if (rc == EAS_ERR_STORE_CORRUPT) {
-            /* A damaged entry cannot be sent correctly; drop it and tell the caller. */
-            char key[EAS_STATE_KEY_CAP];
-            bad++;
-            if (outbox_key(key, sizeof(key), ns->prefix, i) == EAS_OK) {
-                (void)ns->store->del(ns->store->ctx, key);
-                if (lost) {
-                    lost(lost_user, i, key);
-                }
-            }
-        } else if (rc != EAS_ERR_STORE_NOT_FOUND) {
-            err = rc;
-        }
-        eas_arena_release(arena, mark);
-    }
-    if (corrupt) {
-        *corrupt = bad;
-    }
-    return err;
-}
-
-int eas_outbox_find(const eas_outbox_t *ob, uint32_t id)
-{
-    for (size_t i = 0; i < ob->cap; i++) {
-        if (ob->slots[i].seq == id && id != 0) {
-            return (int)i;
-        }
-    }
-    return -1;
-}
-
-size_t eas_outbox_count(const eas_outbox_t *ob)
-{
-    size_t n = 0;
-    for (size_t i = 0; i < ob->cap; i++) {
-        n += ob->slots[i].seq ? 1 : 0;
-    }
-    return n;
-}
-
-int eas_outbox_put(eas_outbox_t *ob, eas_arena_t *arena, eas_outbox_kind_t kind,
-                   uint16_t folder_index, const char *folder_id, const char *server_id,
-                   const char *instance_id, uint8_t reply, const eas_field_t *fields, size_t n,
-                   uint32_t *id)
-{
-    int err = EAS_OK;
-    long slot = -1;
-    eas_outbox_entry_t e;
-
-    memset(&e, 0, sizeof(e));
-    if (!folder_id || folder_id[0] == '\0' || strlen(folder_id) > CONFIG_EAS_SERVER_ID_MAX ||
-        (server_id && strlen(server_id) > CONFIG_EAS_SERVER_ID_MAX) ||
-        (instance_id && strlen(instance_id) >= EAS_ID_CAP)) {
-        err = EAS_ERR_PARAM;
-        goto out;
-    }
-    if (kind == EAS_OUTBOX_MEETING_RESPONSE) {
-        /* Idempotence: one queued response per (folder, item, occurrence). */
-        for (size_t i = 0; i < ob->cap && slot < 0; i++) {
-            if (ob->slots[i].seq == 0 || ob->slots[i].kind != EAS_OUTBOX_MEETING_RESPONSE) {
-                continue;
-            }
-            size_t mark = eas_arena_mark(arena);
-            eas_outbox_entry_t old;
-            if (eas_outbox_read(ob, i, arena, &old) == EAS_OK &&
-                strcmp(old.folder_id, folder_id) == 0 &&
-                strcmp(old.server_id, server_id ? server_id : "") == 0 &&
-                strcmp(old.instance_id, instance_id ? instance_id : "") == 0) {
-                slot = (long)i;
-                e.seq = old.seq; /* keeps its id and queue position */
-                /* The same decision again must not forget that it may already be on the
-                   server (sent without an answer): keep the attempt count [S 1.15]. */
-                e.attempts = old.reply == reply ? old.attempts : 0;
-            }
-            eas_arena_release(arena, mark);
-        }
-    }
-    for (size_t i = 0; i < ob->cap && slot < 0; i++) {
-        if (ob->slots[i].seq == 0) {
-            slot = (long)i;
-        }
-    }
-    if (slot < 0) {
-        err = EAS_ERR_OUTBOX_FULL;
-        goto out;
-    }
-    if (e.seq == 0) {
-        e.seq = ob->next_seq;
-    }
-    e.kind = (uint8_t)kind;
-    e.reply = reply;
-    e.folder_id = folder_id;
-    e.server_id = server_id ? server_id : "";
-    e.instance_id = instance_id ? instance_id : "";
-    err = outbox_write(ob, (size_t)slot, arena, &e, fields, n);
-    if (err == EAS_OK) {
-        eas_outbox_slot_t *s = &ob->slots[slot];
-        if (s->seq != e.seq) {
-            ob->next_seq++;
-        }
-        s->seq = e.seq;
-        s->kind = (uint8_t)kind;
-        s->in_flight = 0;
-        s->attempts = e.attempts;
-        s->folder = folder_index;
-        *id = e.seq;
-    }
-out:
-    return err;
-}
-
-int eas_outbox_remove(eas_outbox_t *ob, size_t slot)
-{
-    char key[EAS_STATE_KEY_CAP];
-    int err = EAS_ERR_PARAM;
-
-    if (slot < ob->cap) {
-        err = outbox_key(key, sizeof(key), ob->ns->prefix, slot);
-    }
-    if (err == EAS_OK) {
-        err = ob->ns->store->del(ob->ns->store->ctx, key);
-    }
-    if (err == EAS_OK) {
-        memset(&ob->slots[slot], 0, sizeof(ob->slots[slot]));
-    }
-    return err;
-}
-
-/* Rewrite an entry with a new attempt count so give-up survives restarts. */
-int eas_outbox_set_attempts(eas_outbox_t *ob, size_t slot, eas_arena_t *arena, uint16_t attempts)
-{
-    char key[EAS_STATE_KEY_CAP];
-    size_t mark = eas_arena_mark(arena);
-    size_t cap = CONFIG_EAS_OUTBOX_RECORD_MAX;
-    uint8_t *buf = eas_arena_alloc(arena, cap, 4);
-    const uint8_t *pl = NULL;
-    size_t plen = 0;
-    int err = outbox_key(key, sizeof(key), ob->ns->prefix, slot);
-
-    /* Patched in place (the count sits at payload offset 2, little endian) so one record
-       buffer is enough: small arenas can still persist the count before a send. */
-    if (err == EAS_OK && !buf) {
-        err = EAS_ERR_NOMEM;
-    }
-    if (err == EAS_OK) {
-        err = eas_state_get(ob->ns, key, EAS_REC_OUTBOX, buf, cap, &pl, &plen);
-        if (err == EAS_ERR_NOMEM) {
-            err = EAS_ERR_STORE_CORRUPT;
-        }
-    }
-    if (err == EAS_OK && (plen < 4 || pl != buf + EAS_REC_HDR)) {
-        err = EAS_ERR_STORE_CORRUPT;
-    }
-    if (err == EAS_OK) {
-        buf[EAS_REC_HDR + 2] = (uint8_t)attempts;
-        buf[EAS_REC_HDR + 3] = (uint8_t)(attempts >> 8);
-        err = eas_state_put(ob->ns, key, EAS_REC_OUTBOX, buf, plen);
-    }
-    if (err == EAS_OK) {
-        ob->slots[slot].attempts = attempts;
-    }
-    eas_arena_release(arena, mark);
     return err;
 }
 

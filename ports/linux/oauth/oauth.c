@@ -23,9 +23,8 @@
 
 #include "eas/eas_err.h"
 #include "eas/eas_http.h"
-#include "eas_log.h"
 #include "easd_oauth.h"
-#include "hal/hal_rng.h"
+#include "easd_linux.h"
 #include "hal/hal_time.h"
 
 #define OAUTH_BODY_MAX   65536u /* largest JSON answer accepted */
@@ -329,7 +328,7 @@ out:
     wipe(text, len);
     free(text);
     if (rc != EAS_OK) {
-        EAS_LOGE("oauth", "cannot write the token file %s", o->cfg.token_file);
+        easd_linux_logf(HAL_LOG_ERROR, "oauth", "cannot write the token file %s", o->cfg.token_file);
     }
     return rc;
 }
@@ -345,7 +344,7 @@ static int load_file(easd_oauth_t *o)
     int rc = EAS_ERR_STORE_CORRUPT;
     if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_uid != geteuid() ||
         (st.st_mode & 077) != 0 || st.st_size > OAUTH_FILE_MAX) {
-        EAS_LOGE("oauth", "token file %s refused: not a private (0600) file of this user",
+        easd_linux_logf(HAL_LOG_ERROR, "oauth", "token file %s refused: not a private (0600) file of this user",
                  o->cfg.token_file);
         goto out;
     }
@@ -379,7 +378,7 @@ static int load_file(easd_oauth_t *o)
                                                                : EASD_OAUTH_NO_TOKEN;
         rc = EAS_OK;
     } else {
-        EAS_LOGE("oauth", "token file %s is not ours: left alone", o->cfg.token_file);
+        easd_linux_logf(HAL_LOG_ERROR, "oauth", "token file %s is not ours: left alone", o->cfg.token_file);
     }
     json_decref(j);
 out:
@@ -400,7 +399,7 @@ static int endpoint(char *out, size_t cap, const char *override, const easd_oaut
                              : snprintf(out, cap, "%s/%s/oauth2/v2.0/%s", c->authority, c->tenant,
                                         leaf);
     if (n < 0 || (size_t)n >= cap || !endpoint_ok(out)) {
-        EAS_LOGE("oauth", "endpoint %s: not an https URL (http only to loopback)", out);
+        easd_linux_logf(HAL_LOG_ERROR, "oauth", "endpoint %s: not an https URL (http only to loopback)", out);
         return EAS_ERR_PARAM;
     }
     return EAS_OK;
@@ -532,11 +531,11 @@ static int take_tokens(easd_oauth_t *o, json_t *j)
     if (at == NULL || !token_ok(at, strlen(at)) || (type != NULL && strcasecmp(type, "bearer") != 0) ||
         (rt != NULL && !token_ok(rt, strlen(rt))) || expires_in <= 0 ||
         expires_in > 10LL * 365 * 86400) {
-        EAS_LOGW("oauth", "token answer refused: malformed");
+        easd_linux_logf(HAL_LOG_WARN, "oauth", "token answer refused: malformed");
         return EAS_ERR_FORMAT;
     }
     if (rt == NULL && o->refresh[0] == '\0') {
-        EAS_LOGW("oauth", "no refresh token granted (is offline_access in the scope?)");
+        easd_linux_logf(HAL_LOG_WARN, "oauth", "no refresh token granted (is offline_access in the scope?)");
     }
     snprintf(o->access, sizeof(o->access), "%s", at);
     o->access_len = strlen(o->access);
@@ -546,7 +545,7 @@ static int take_tokens(easd_oauth_t *o, json_t *j)
     }
     o->state = EASD_OAUTH_READY;
     o->last_error[0] = '\0';
-    EAS_LOGI("oauth", "access token obtained, valid for %lld s", (long long)expires_in);
+    easd_linux_logf(HAL_LOG_INFO, "oauth", "access token obtained, valid for %lld s", (long long)expires_in);
     return save_file(o);
 }
 
@@ -557,7 +556,7 @@ static void forget(easd_oauth_t *o, const char *why)
     o->access_len = 0;
     o->access_expires = 0;
     o->state = EASD_OAUTH_AUTH_NEEDED;
-    EAS_LOGE("oauth", "authorization needed: %s (%s)", why,
+    easd_linux_logf(HAL_LOG_ERROR, "oauth", "authorization needed: %s (%s)", why,
              o->last_error[0] ? o->last_error : "no error code");
     (void)save_file(o);
 }
@@ -598,12 +597,12 @@ int easd_oauth_refresh(easd_oauth_t *o)
             forget(o, "the authorization server refused the refresh token");
             rc = EAS_ERR_AUTH;
         } else {
-            EAS_LOGW("oauth", "token endpoint answered %d: will retry later", status);
+            easd_linux_logf(HAL_LOG_WARN, "oauth", "token endpoint answered %d: will retry later", status);
             rc = status >= 500 ? EAS_ERR_HTTP_STATUS : EAS_ERR_FORMAT;
         }
         json_decref(j);
     } else {
-        EAS_LOGW("oauth", "token refresh failed: %s", eas_strerror(rc));
+        easd_linux_logf(HAL_LOG_WARN, "oauth", "token refresh failed: %s", eas_strerror(rc));
     }
     wipe(buf, OAUTH_BODY_MAX);
     free(buf);
@@ -623,7 +622,7 @@ int easd_oauth_token(void *user, bool refresh, const char **token, size_t *len)
     bool stale = o->access_len == 0 || now + (int64_t)o->cfg.refresh_margin_s >= o->access_expires;
     if (refresh || stale) {
         if (refresh) {
-            EAS_LOGI("oauth", "server refused the access token: refreshing once");
+            easd_linux_logf(HAL_LOG_INFO, "oauth", "server refused the access token: refreshing once");
         }
         int rc = easd_oauth_refresh(o);
         if (rc != EAS_OK) {
@@ -688,7 +687,7 @@ int easd_oauth_device_flow(easd_oauth_t *o, uint32_t max_wait_s)
     json_t *j = rc == EAS_OK ? parse(&b) : NULL;
     if (rc == EAS_OK && (status != 200 || j == NULL)) {
         note_error(o, j);
-        EAS_LOGE("oauth", "device authorization refused: HTTP %d %s", status, o->last_error);
+        easd_linux_logf(HAL_LOG_ERROR, "oauth", "device authorization refused: HTTP %d %s", status, o->last_error);
         rc = status >= 400 && status < 500 ? EAS_ERR_AUTH : EAS_ERR_FORMAT;
     }
     uint32_t interval = 5;
@@ -724,7 +723,7 @@ int easd_oauth_device_flow(easd_oauth_t *o, uint32_t max_wait_s)
     /* Poll (RFC 8628 3.4/3.5). */
     while (rc == EAS_OK) {
         if (hal_time_monotonic_ms() + (uint64_t)interval * 1000u > give_up) {
-            EAS_LOGE("oauth", "device code expired before the user approved it");
+            easd_linux_logf(HAL_LOG_ERROR, "oauth", "device code expired before the user approved it");
             rc = EAS_ERR_TIMEOUT;
             break;
         }
@@ -735,7 +734,7 @@ int easd_oauth_device_flow(easd_oauth_t *o, uint32_t max_wait_s)
         form_add(&p, "client_id", o->cfg.client_id);
         int prc = http_post(o, o->token_url, &p, &b, &status);
         if (prc != EAS_OK) {
-            EAS_LOGW("oauth", "polling the token endpoint failed (%s): trying again",
+            easd_linux_logf(HAL_LOG_WARN, "oauth", "polling the token endpoint failed (%s): trying again",
                      eas_strerror(prc));
             continue; /* a network hiccup does not end the flow; the deadline does */
         }
@@ -748,20 +747,20 @@ int easd_oauth_device_flow(easd_oauth_t *o, uint32_t max_wait_s)
                 /* keep polling */
             } else if (strcmp(o->last_error, "slow_down") == 0) {
                 interval += OAUTH_SLOW_DOWN;
-                EAS_LOGI("oauth", "slow_down: polling every %u s now", (unsigned)interval);
+                easd_linux_logf(HAL_LOG_INFO, "oauth", "slow_down: polling every %u s now", (unsigned)interval);
             } else if (strcmp(o->last_error, "access_denied") == 0 ||
                        strcmp(o->last_error, "authorization_declined") == 0) {
                 o->state = EASD_OAUTH_AUTH_NEEDED;
-                EAS_LOGE("oauth", "the user declined the authorization");
+                easd_linux_logf(HAL_LOG_ERROR, "oauth", "the user declined the authorization");
                 rc = EAS_ERR_AUTH;
             } else if (strcmp(o->last_error, "expired_token") == 0 ||
                        strcmp(o->last_error, "code_expired") == 0) {
-                EAS_LOGE("oauth", "device code expired before the user approved it");
+                easd_linux_logf(HAL_LOG_ERROR, "oauth", "device code expired before the user approved it");
                 rc = EAS_ERR_TIMEOUT;
             } else if (status >= 500) {
-                EAS_LOGW("oauth", "token endpoint answered %d: trying again", status);
+                easd_linux_logf(HAL_LOG_WARN, "oauth", "token endpoint answered %d: trying again", status);
             } else {
-                EAS_LOGE("oauth", "device flow refused: HTTP %d %s", status, o->last_error);
+                easd_linux_logf(HAL_LOG_ERROR, "oauth", "device flow refused: HTTP %d %s", status, o->last_error);
                 rc = EAS_ERR_AUTH;
             }
         }
@@ -886,7 +885,7 @@ static int serve_redirect(int cfd, const char *state, char *code, size_t code_ca
     }
     if (query_param(q, qlen, "error", err, sizeof(err))) {
         reply(cfd, "200 OK", "easd: authorization refused. You can close this window.\n");
-        EAS_LOGE("oauth", "authorization refused in the browser: %s", err);
+        easd_linux_logf(HAL_LOG_ERROR, "oauth", "authorization refused in the browser: %s", err);
         return EAS_ERR_AUTH;
     }
     if (!query_param(q, qlen, "code", code, code_cap)) {
@@ -906,7 +905,7 @@ int easd_oauth_pkce_flow(easd_oauth_t *o, uint32_t max_wait_s)
     char verifier[72];
     char challenge[44];
     char state[40];
-    if (hal_rng_fill(rnd, sizeof(rnd)) != EAS_OK) {
+    if (easd_linux_rng_fill(rnd, sizeof(rnd)) != EAS_OK) {
         return EAS_ERR_IO;
     }
     base64url(rnd, 32, verifier, sizeof(verifier)); /* 43 chars: RFC 7636 4.1 minimum */
@@ -928,7 +927,7 @@ int easd_oauth_pkce_flow(easd_oauth_t *o, uint32_t max_wait_s)
     if (bind(lfd, (struct sockaddr *)&sa, sizeof(sa)) != 0 || listen(lfd, 4) != 0 ||
         getsockname(lfd, (struct sockaddr *)&sa, &sl) != 0) {
         close(lfd);
-        EAS_LOGE("oauth", "cannot listen on 127.0.0.1:%u", (unsigned)o->cfg.redirect_port);
+        easd_linux_logf(HAL_LOG_ERROR, "oauth", "cannot listen on 127.0.0.1:%u", (unsigned)o->cfg.redirect_port);
         return EAS_ERR_IO;
     }
     char redirect[64];
@@ -974,7 +973,7 @@ int easd_oauth_pkce_flow(easd_oauth_t *o, uint32_t max_wait_s)
     for (;;) {
         uint64_t now = hal_time_monotonic_ms();
         if (now >= give_up) {
-            EAS_LOGE("oauth", "no authorization from the browser in time");
+            easd_linux_logf(HAL_LOG_ERROR, "oauth", "no authorization from the browser in time");
             break;
         }
         struct pollfd p = {.fd = lfd, .events = POLLIN};
@@ -1021,7 +1020,7 @@ int easd_oauth_pkce_flow(easd_oauth_t *o, uint32_t max_wait_s)
             rc = take_tokens(o, j);
         } else {
             note_error(o, j);
-            EAS_LOGE("oauth", "code exchange refused: HTTP %d %s", status, o->last_error);
+            easd_linux_logf(HAL_LOG_ERROR, "oauth", "code exchange refused: HTTP %d %s", status, o->last_error);
             rc = EAS_ERR_AUTH;
         }
         json_decref(j);

@@ -18,6 +18,18 @@
 /* The records of account @p prefix in the test RAM store. */
 #define NS(prefix) (&(const eas_state_ns_t){&test_hal()->store, test_hal_log(), (prefix)})
 
+/* Outbox entries to queue, one meaning per field. */
+#define CID "0123456789abcdef"
+#define OB_ADD(folder)                                                                             \
+    (&(const eas_outbox_entry_t){.kind = EAS_OUTBOX_ADD, .folder_id = (folder), .u.add = {CID}})
+#define OB_DEL(folder, sid)                                                                        \
+    (&(const eas_outbox_entry_t){                                                                  \
+        .kind = EAS_OUTBOX_DELETE, .folder_id = (folder), .u.del = {(sid)}})
+#define OB_MR(folder, sid, inst, reply)                                                            \
+    (&(const eas_outbox_entry_t){.kind = EAS_OUTBOX_MEETING_RESPONSE,                              \
+                                 .folder_id = (folder),                                            \
+                                 .u.meeting = {(sid), (inst), (reply)}})
+
 static uint8_t arena_mem[16384];
 static eas_arena_t arena;
 
@@ -156,12 +168,8 @@ static void test_outbox_put_read_remove(void **st)
         {EAS_CALENDAR_TIMEZONE, EAS_FIELD_OPAQUE, tzblob, sizeof(tzblob)},
     };
     uint32_t id1 = 0, id2 = 0;
-    assert_int_equal(
-        eas_outbox_put(&ob, &arena, EAS_OUTBOX_ADD, 0, "cal", NULL, NULL, 0, fields, 2, &id1),
-        EAS_OK);
-    assert_int_equal(
-        eas_outbox_put(&ob, &arena, EAS_OUTBOX_DELETE, 0, "cal", "s1", NULL, 0, NULL, 0, &id2),
-        EAS_OK);
+    assert_int_equal(eas_outbox_put(&ob, &arena, OB_ADD("cal"), 0, fields, 2, &id1), EAS_OK);
+    assert_int_equal(eas_outbox_put(&ob, &arena, OB_DEL("cal", "s1"), 0, NULL, 0, &id2), EAS_OK);
     assert_true(id2 > id1);
     assert_int_equal(arena.used, 0);
 
@@ -178,20 +186,18 @@ static void test_outbox_put_read_remove(void **st)
     assert_string_equal(e.folder_id, "cal");
     size_t pos = 0;
     eas_field_t f;
-    assert_int_equal(eas_outbox_field_next(e.fields, e.fields_len, &pos, &f), 1);
+    assert_int_equal(eas_outbox_field_next(e.u.add.fields, e.u.add.fields_len, &pos, &f), 1);
     assert_int_equal(f.tag, EAS_CALENDAR_SUBJECT);
     assert_memory_equal(f.data, "Standup", 7);
-    assert_int_equal(eas_outbox_field_next(e.fields, e.fields_len, &pos, &f), 1);
+    assert_int_equal(eas_outbox_field_next(e.u.add.fields, e.u.add.fields_len, &pos, &f), 1);
     assert_int_equal(f.kind, EAS_FIELD_OPAQUE);
     assert_int_equal(f.len, sizeof(tzblob)); /* [S 1.11] TimeZone stays byte-identical */
     assert_memory_equal(f.data, tzblob, sizeof(tzblob));
-    assert_int_equal(eas_outbox_field_next(e.fields, e.fields_len, &pos, &f), 0);
+    assert_int_equal(eas_outbox_field_next(e.u.add.fields, e.u.add.fields_len, &pos, &f), 0);
     eas_arena_reset(&arena);
 
     uint32_t id3 = 0;
-    assert_int_equal(
-        eas_outbox_put(&ob2, &arena, EAS_OUTBOX_DELETE, 0, "cal", "s2", NULL, 0, NULL, 0, &id3),
-        EAS_OK);
+    assert_int_equal(eas_outbox_put(&ob2, &arena, OB_DEL("cal", "s2"), 0, NULL, 0, &id3), EAS_OK);
     assert_true(id3 > id2); /* ids keep growing across restarts */
     assert_int_equal(eas_outbox_remove(&ob2, (size_t)s), EAS_OK);
     assert_int_equal(eas_outbox_count(&ob2), 2);
@@ -207,25 +213,18 @@ static void test_outbox_full_and_store_fail(void **st)
     assert_int_equal(eas_outbox_load(&ob, slots, 2, NS("a"), &arena, NULL, NULL, NULL), EAS_OK);
     /* The store refuses: nothing is queued, the caller learns it. */
     test_hal_store_fail_after(1);
-    assert_int_equal(
-        eas_outbox_put(&ob, &arena, EAS_OUTBOX_DELETE, 0, "c", "x", NULL, 0, NULL, 0, &id),
-        EAS_ERR_STORE);
+    assert_int_equal(eas_outbox_put(&ob, &arena, OB_DEL("c", "x"), 0, NULL, 0, &id), EAS_ERR_STORE);
     assert_int_equal(eas_outbox_count(&ob), 0);
-    assert_int_equal(
-        eas_outbox_put(&ob, &arena, EAS_OUTBOX_DELETE, 0, "c", "x", NULL, 0, NULL, 0, &id), EAS_OK);
-    assert_int_equal(
-        eas_outbox_put(&ob, &arena, EAS_OUTBOX_DELETE, 0, "c", "y", NULL, 0, NULL, 0, &id), EAS_OK);
-    assert_int_equal(
-        eas_outbox_put(&ob, &arena, EAS_OUTBOX_DELETE, 0, "c", "z", NULL, 0, NULL, 0, &id),
-        EAS_ERR_OUTBOX_FULL);
+    assert_int_equal(eas_outbox_put(&ob, &arena, OB_DEL("c", "x"), 0, NULL, 0, &id), EAS_OK);
+    assert_int_equal(eas_outbox_put(&ob, &arena, OB_DEL("c", "y"), 0, NULL, 0, &id), EAS_OK);
+    assert_int_equal(eas_outbox_put(&ob, &arena, OB_DEL("c", "z"), 0, NULL, 0, &id),
+                     EAS_ERR_OUTBOX_FULL);
     /* Too large for one record. */
     static char big[CONFIG_EAS_OUTBOX_RECORD_MAX];
     memset(big, 'x', sizeof(big));
     eas_field_t fb = {EAS_CALENDAR_LOCATION, EAS_FIELD_TEXT, big, sizeof(big)};
     assert_int_equal(eas_outbox_remove(&ob, 0), EAS_OK);
-    assert_int_equal(
-        eas_outbox_put(&ob, &arena, EAS_OUTBOX_ADD, 0, "c", NULL, NULL, 0, &fb, 1, &id),
-        EAS_ERR_LIMIT);
+    assert_int_equal(eas_outbox_put(&ob, &arena, OB_ADD("c"), 0, &fb, 1, &id), EAS_ERR_LIMIT);
 }
 
 /* [S 1.15] Responding twice to the same meeting keeps one queued response. */
@@ -236,17 +235,16 @@ static void test_meeting_response_idempotent(void **st)
     eas_outbox_t ob;
     uint32_t a = 0, b = 0, c = 0;
     assert_int_equal(eas_outbox_load(&ob, slots, 4, NS("a"), &arena, NULL, NULL, NULL), EAS_OK);
-    assert_int_equal(eas_outbox_put(&ob, &arena, EAS_OUTBOX_MEETING_RESPONSE, 0, "inbox", "m1",
-                                    NULL, 1, NULL, 0, &a),
+    assert_int_equal(eas_outbox_put(&ob, &arena, OB_MR("inbox", "m1", "", 1), 0, NULL, 0, &a),
                      EAS_OK);
-    assert_int_equal(eas_outbox_put(&ob, &arena, EAS_OUTBOX_MEETING_RESPONSE, 0, "inbox", "m1",
-                                    NULL, 3, NULL, 0, &b),
+    assert_int_equal(eas_outbox_put(&ob, &arena, OB_MR("inbox", "m1", "", 3), 0, NULL, 0, &b),
                      EAS_OK);
     assert_int_equal(a, b);
     assert_int_equal(eas_outbox_count(&ob), 1);
     /* Another occurrence of the same series is another response. */
-    assert_int_equal(eas_outbox_put(&ob, &arena, EAS_OUTBOX_MEETING_RESPONSE, 0, "inbox", "m1",
-                                    "2024-05-01T09:00:00.000Z", 1, NULL, 0, &c),
+    assert_int_equal(eas_outbox_put(&ob, &arena,
+                                    OB_MR("inbox", "m1", "2024-05-01T09:00:00.000Z", 1), 0, NULL, 0,
+                                    &c),
                      EAS_OK);
     assert_int_not_equal(c, a);
     /* After a restart the replacement holds: one entry with the last decision. */
@@ -256,10 +254,9 @@ static void test_meeting_response_idempotent(void **st)
     assert_int_equal(eas_outbox_count(&ob2), 2);
     eas_outbox_entry_t e;
     assert_int_equal(eas_outbox_read(&ob2, (size_t)eas_outbox_find(&ob2, a), &arena, &e), EAS_OK);
-    assert_int_equal(e.reply, 3);
+    assert_int_equal(e.u.meeting.reply, 3);
     uint32_t d = 0;
-    assert_int_equal(eas_outbox_put(&ob2, &arena, EAS_OUTBOX_MEETING_RESPONSE, 0, "inbox", "m1",
-                                    NULL, 2, NULL, 0, &d),
+    assert_int_equal(eas_outbox_put(&ob2, &arena, OB_MR("inbox", "m1", "", 2), 0, NULL, 0, &d),
                      EAS_OK);
     assert_int_equal(d, a);
     assert_int_equal(eas_outbox_count(&ob2), 2);
@@ -272,13 +269,208 @@ static void test_outbox_corrupt_entry_dropped(void **st)
     eas_outbox_t ob;
     uint32_t id;
     assert_int_equal(eas_outbox_load(&ob, slots, 4, NS("a"), &arena, NULL, NULL, NULL), EAS_OK);
-    assert_int_equal(
-        eas_outbox_put(&ob, &arena, EAS_OUTBOX_DELETE, 0, "c", "x", NULL, 0, NULL, 0, &id), EAS_OK);
+    assert_int_equal(eas_outbox_put(&ob, &arena, OB_DEL("c", "x"), 0, NULL, 0, &id), EAS_OK);
     assert_int_equal(test_hal_store_put("a.o0", (const uint8_t *)"garbage", 7), EAS_OK);
     size_t bad = 0;
     assert_int_equal(eas_outbox_load(&ob, slots, 4, NS("a"), &arena, &bad, NULL, NULL), EAS_OK);
     assert_int_equal(bad, 1);
     assert_int_equal(eas_outbox_count(&ob), 0);
+}
+
+/* ---- outbox format 1 (every meaning in three strings) -> format 2 (typed) ---- */
+
+/* A format-1 record as an older build wrote it: kind, reply, attempts, seq, folder_id,
+   server_id, instance_id, then the field list; framed with format version @p version. */
+static size_t v1_payload(uint8_t *p, uint8_t kind, uint8_t reply, uint16_t attempts, uint32_t seq,
+                         const char *folder, const char *sid, const char *inst,
+                         const uint8_t *fields, size_t fields_len)
+{
+    size_t n = 0;
+    p[n++] = kind;
+    p[n++] = reply;
+    p[n++] = (uint8_t)attempts;
+    p[n++] = (uint8_t)(attempts >> 8);
+    for (int i = 0; i < 4; i++) {
+        p[n++] = (uint8_t)(seq >> (8 * i));
+    }
+    const char *s[3] = {folder, sid, inst};
+    for (int i = 0; i < 3; i++) {
+        p[n++] = (uint8_t)strlen(s[i]);
+        memcpy(p + n, s[i], strlen(s[i]));
+        n += strlen(s[i]);
+    }
+    memcpy(p + n, fields, fields_len);
+    return n + fields_len;
+}
+
+static void put_framed(const char *key, uint8_t version, const uint8_t *pl, size_t len)
+{
+    uint8_t rec[512];
+    uint32_t crc = eas_crc32(0, pl, len);
+    rec[0] = 'E';
+    rec[1] = 'A';
+    rec[2] = EAS_REC_OUTBOX;
+    rec[3] = version;
+    for (int i = 0; i < 4; i++) {
+        rec[4 + i] = (uint8_t)(len >> (8 * i));
+        rec[8 + i] = (uint8_t)(crc >> (8 * i));
+    }
+    memcpy(rec + EAS_REC_HDR, pl, len);
+    assert_int_equal(test_hal_store_put(key, rec, EAS_REC_HDR + len), EAS_OK);
+}
+
+static void put_v1(const char *key, uint8_t kind, uint8_t reply, uint16_t attempts, uint32_t seq,
+                   const char *folder, const char *sid, const char *inst, const uint8_t *fields,
+                   size_t fields_len)
+{
+    uint8_t pl[400];
+    size_t n = v1_payload(pl, kind, reply, attempts, seq, folder, sid, inst, fields, fields_len);
+    put_framed(key, 1, pl, n);
+}
+
+static uint8_t stored_version(const char *key)
+{
+    uint8_t rec[512];
+    size_t len = 0;
+    assert_int_equal(test_hal_store_get(key, rec, sizeof(rec), &len), EAS_OK);
+    return rec[3];
+}
+
+/* Every kind of a format-1 outbox is migrated at load: each meaning lands in its own field
+   (ClientId, occurrence, destination, mail parameters), attempts and order are kept, and the
+   records are rewritten as format 2. */
+static void test_outbox_v1_migrated(void **st)
+{
+    (void)st;
+    static const uint8_t fl[] = {0x26, 0x04, EAS_FIELD_TEXT, 3, 0, 'S', 'u', 'b'};
+    put_v1("a.o0", EAS_OUTBOX_ADD, 0, 1, 5, "cal", "", CID, fl, sizeof(fl));
+    put_v1("a.o1", EAS_OUTBOX_MEETING_RESPONSE, EAS_MEETING_DECLINE, 2, 6, "inbox", "m1",
+           "2024-05-01T09:00:00.000Z", NULL, 0);
+    put_v1("a.o2", EAS_OUTBOX_MOVE, 0, 0, 7, "inbox", "i9", "archive", NULL, 0);
+    put_v1("a.o3", EAS_OUTBOX_SEND, EAS_MAIL_REPLY, 3, 8, "inbox", "orig1",
+           "3 42 1234 fedcba9876543210", NULL, 0);
+    put_v1("a.o4", EAS_OUTBOX_DELETE, 0, 0, 9, "cal", "s4", "", NULL, 0);
+    put_v1("a.o5", EAS_OUTBOX_ADD, 0, 0, 10, "cal", "", "", NULL, 0); /* before random ids */
+    put_v1("a.o6", EAS_OUTBOX_CHANGE, 0, 0, 11, "cal", "s6", "20240501T090000Z", fl, sizeof(fl));
+
+    eas_outbox_slot_t slots[8];
+    eas_outbox_t ob;
+    size_t bad = 99;
+    assert_int_equal(eas_outbox_load(&ob, slots, 8, NS("a"), &arena, &bad, NULL, NULL), EAS_OK);
+    assert_int_equal(bad, 0);
+    assert_int_equal(eas_outbox_count(&ob), 7);
+    for (int i = 0; i < 7; i++) {
+        char key[8] = "a.o0";
+        key[3] = (char)('0' + i);
+        assert_int_equal(stored_version(key), EAS_REC_OUTBOX_VERSION);
+    }
+    eas_outbox_entry_t e;
+    assert_int_equal(eas_outbox_read(&ob, 0, &arena, &e), EAS_OK);
+    assert_int_equal(e.kind, EAS_OUTBOX_ADD);
+    assert_int_equal(e.seq, 5);
+    assert_int_equal(e.attempts, 1);
+    assert_string_equal(e.u.add.client_id, CID);
+    assert_int_equal(e.u.add.fields_len, sizeof(fl));
+    assert_memory_equal(e.u.add.fields, fl, sizeof(fl));
+    assert_int_equal(eas_outbox_read(&ob, 1, &arena, &e), EAS_OK);
+    assert_string_equal(e.u.meeting.server_id, "m1");
+    assert_string_equal(e.u.meeting.instance_id, "2024-05-01T09:00:00.000Z");
+    assert_int_equal(e.u.meeting.reply, EAS_MEETING_DECLINE);
+    assert_int_equal(e.attempts, 2);
+    assert_int_equal(eas_outbox_read(&ob, 2, &arena, &e), EAS_OK);
+    assert_string_equal(e.u.move.server_id, "i9");
+    assert_string_equal(e.u.move.dst_folder_id, "archive");
+    assert_int_equal(eas_outbox_read(&ob, 3, &arena, &e), EAS_OK);
+    assert_int_equal(e.u.mail.cmd, EAS_MAIL_REPLY);
+    assert_int_equal(e.u.mail.flags, EAS_OB_MAIL_SAVE_IN_SENT | EAS_OB_MAIL_REPLACE_MIME);
+    assert_int_equal(e.u.mail.mime_id, 42);
+    assert_int_equal(e.u.mail.mime_len, 1234);
+    assert_string_equal(e.u.mail.client_id, "fedcba9876543210");
+    assert_string_equal(e.u.mail.src_item, "orig1");
+    assert_string_equal(e.folder_id, "inbox");
+    assert_int_equal(e.attempts, 3);
+    assert_int_equal(eas_outbox_read(&ob, 4, &arena, &e), EAS_OK);
+    assert_string_equal(e.u.del.server_id, "s4");
+    assert_int_equal(eas_outbox_read(&ob, 5, &arena, &e), EAS_OK);
+    assert_string_equal(e.u.add.client_id, "");
+    assert_int_equal(eas_outbox_read(&ob, 6, &arena, &e), EAS_OK);
+    assert_string_equal(e.u.change.server_id, "s6");
+    assert_string_equal(e.u.change.instance_id, "20240501T090000Z"); /* one occurrence */
+    assert_int_equal(e.u.change.fields_len, sizeof(fl));
+    /* The next id continues after the migrated ones. */
+    uint32_t id = 0;
+    assert_int_equal(eas_outbox_put(&ob, &arena, OB_DEL("cal", "s5"), 0, NULL, 0, &id), EAS_OK);
+    assert_int_equal(id, 12);
+}
+
+/* An old record is never misread: read as format 2 without the migration it is refused; a
+   format-1 record that does not parse strictly (mail parameters, unknown kind, trailing
+   fields on a Delete) and a record of an unknown format are dropped and counted, the store
+   record removed, the good entries beside them untouched. */
+static void test_outbox_old_or_bad_rejected(void **st)
+{
+    (void)st;
+    eas_outbox_slot_t slots[8];
+    eas_outbox_t ob;
+    eas_outbox_entry_t e;
+    static const uint8_t fl[] = {0x26, 0x04, EAS_FIELD_TEXT, 1, 0, 'x'};
+
+    put_v1("a.o0", EAS_OUTBOX_MOVE, 0, 0, 3, "inbox", "i1", "archive", NULL, 0);
+    ob.slots = slots;
+    ob.cap = 8;
+    ob.ns = NS("a");
+    assert_int_equal(eas_outbox_read(&ob, 0, &arena, &e), EAS_ERR_STORE_CORRUPT);
+    eas_arena_reset(&arena);
+
+    put_v1("a.o1", EAS_OUTBOX_SEND, EAS_MAIL_SEND, 0, 4, "0", "", "1 2 x fedcba9876543210", NULL,
+           0); /* not a number */
+    put_v1("a.o2", EAS_OUTBOX_SEND, EAS_MAIL_SEND, 0, 5, "0", "", "1 2 10 XYZ", NULL, 0);
+    put_v1("a.o3", EAS_OUTBOX_SEND, EAS_MAIL_FORWARD, 0, 6, "inbox", "", /* no original */
+           "0 2 10 fedcba9876543210", NULL, 0);
+    put_v1("a.o4", 9, 0, 0, 7, "cal", "s", "", NULL, 0);                        /* unknown kind */
+    put_v1("a.o5", EAS_OUTBOX_DELETE, 0, 0, 8, "cal", "s", "", fl, sizeof(fl)); /* fields */
+    put_v1("a.o6", EAS_OUTBOX_MOVE, 0, 0, 9, "inbox", "i2", "", NULL, 0);       /* no destination */
+    uint8_t pl[64];
+    size_t n = v1_payload(pl, EAS_OUTBOX_DELETE, 0, 0, 10, "cal", "s", "", NULL, 0);
+    put_framed("a.o7", 3, pl, n); /* a format this build does not know */
+    size_t records = test_hal_store_count();
+
+    size_t bad = 0;
+    assert_int_equal(eas_outbox_load(&ob, slots, 8, NS("a"), &arena, &bad, NULL, NULL), EAS_OK);
+    assert_int_equal(bad, 7);
+    assert_int_equal(eas_outbox_count(&ob), 1);
+    assert_int_equal(test_hal_store_count(), records - 7);
+    assert_int_equal(eas_outbox_read(&ob, 0, &arena, &e), EAS_OK);
+    assert_string_equal(e.u.move.dst_folder_id, "archive");
+}
+
+/* What would not read back as a valid entry is never written. */
+static void test_outbox_put_checks(void **st)
+{
+    (void)st;
+    eas_outbox_slot_t slots[4];
+    eas_outbox_t ob;
+    uint32_t id = 0;
+    assert_int_equal(eas_outbox_load(&ob, slots, 4, NS("a"), &arena, NULL, NULL, NULL), EAS_OK);
+    eas_outbox_entry_t e = {.kind = EAS_OUTBOX_MOVE, .folder_id = "inbox"};
+    e.u.move.server_id = "i1";
+    e.u.move.dst_folder_id = "";
+    assert_int_equal(eas_outbox_put(&ob, &arena, &e, 0, NULL, 0, &id), EAS_ERR_PARAM);
+    e = (eas_outbox_entry_t){.kind = EAS_OUTBOX_SEND, .folder_id = "0"};
+    e.u.mail = (eas_ob_mail_t){EAS_MAIL_SEND, 0, 1, 10, "not-hex-at-all!!", ""};
+    assert_int_equal(eas_outbox_put(&ob, &arena, &e, 0, NULL, 0, &id), EAS_ERR_PARAM);
+    e.u.mail.client_id = CID;
+    e.u.mail.mime_len = (uint64_t)CONFIG_EAS_MAIL_MAX_BYTES + 1u;
+    assert_int_equal(eas_outbox_put(&ob, &arena, &e, 0, NULL, 0, &id), EAS_ERR_PARAM);
+    e.u.mail.mime_len = 10;
+    e.u.mail.cmd = EAS_MAIL_REPLY; /* a reply needs its original */
+    assert_int_equal(eas_outbox_put(&ob, &arena, &e, 0, NULL, 0, &id), EAS_ERR_PARAM);
+    assert_int_equal(eas_outbox_put(&ob, &arena, OB_MR("inbox", "m", "", 7), 0, NULL, 0, &id),
+                     EAS_ERR_PARAM);
+    assert_int_equal(test_hal_store_count(), 0);
+    e.u.mail.cmd = EAS_MAIL_SEND;
+    assert_int_equal(eas_outbox_put(&ob, &arena, &e, 0, NULL, 0, &id), EAS_OK);
+    assert_int_equal(test_hal_store_count(), 1);
 }
 
 /* [S 1.2] An attendee's change carries only attendee-owned properties;
@@ -406,6 +598,9 @@ int main(void)
         cmocka_unit_test_setup(test_outbox_full_and_store_fail, setup),
         cmocka_unit_test_setup(test_meeting_response_idempotent, setup),
         cmocka_unit_test_setup(test_outbox_corrupt_entry_dropped, setup),
+        cmocka_unit_test_setup(test_outbox_v1_migrated, setup),
+        cmocka_unit_test_setup(test_outbox_old_or_bad_rejected, setup),
+        cmocka_unit_test_setup(test_outbox_put_checks, setup),
         cmocka_unit_test_setup(test_filter_rules, setup),
         cmocka_unit_test_setup(test_url_record, setup),
     };

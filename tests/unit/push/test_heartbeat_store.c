@@ -18,6 +18,9 @@
 #include "hal/hal_store.h"
 #include "test_hal.h"
 
+/* The records of account @p prefix in the test RAM store. */
+#define NS(prefix) (&(const eas_state_ns_t){&test_hal()->store, test_hal_log(), (prefix)})
+
 static int setup(void **st)
 {
     (void)st;
@@ -38,14 +41,14 @@ static void test_roundtrip(void **st)
     (void)st;
     eas_hb_t hb, back;
     learned(&hb);
-    assert_int_equal(eas_hb_save(&hb, "acct0"), EAS_OK);
+    assert_int_equal(eas_hb_save(&hb, NS("acct0")), EAS_OK);
     eas_hb_init(&back, 480, 0);
-    assert_int_equal(eas_hb_load(&back, "acct0"), EAS_OK);
+    assert_int_equal(eas_hb_load(&back, NS("acct0")), EAS_OK);
     assert_memory_equal(&back, &hb, sizeof(hb));
     /* another account's prefix sees nothing */
-    assert_int_equal(eas_hb_load(&back, "acct1"), EAS_ERR_STORE_NOT_FOUND);
+    assert_int_equal(eas_hb_load(&back, NS("acct1")), EAS_ERR_STORE_NOT_FOUND);
     /* invalid prefix */
-    assert_int_equal(eas_hb_save(&hb, "bad prefix"), EAS_ERR_STORE_KEY);
+    assert_int_equal(eas_hb_save(&hb, NS("bad prefix")), EAS_ERR_STORE_KEY);
 }
 
 static void test_corrupt(void **st)
@@ -55,39 +58,39 @@ static void test_corrupt(void **st)
     uint8_t raw[64], bad[64];
     size_t len = 0;
     learned(&hb);
-    assert_int_equal(eas_hb_save(&hb, "acct0"), EAS_OK);
-    assert_int_equal(hal_store_get("acct0.hb", raw, sizeof(raw), &len), EAS_OK);
+    assert_int_equal(eas_hb_save(&hb, NS("acct0")), EAS_OK);
+    assert_int_equal(test_hal_store_get("acct0.hb", raw, sizeof(raw), &len), EAS_OK);
     assert_int_equal(len, EAS_REC_HDR + EAS_HB_REC_LEN);
     /* every single bit flip is caught (header or CRC), the state stays untouched */
     for (size_t i = 0; i < len; i++) {
         for (int b = 0; b < 8; b++) {
             memcpy(bad, raw, len);
             bad[i] ^= (uint8_t)(1u << b);
-            assert_int_equal(hal_store_put("acct0.hb", bad, len), EAS_OK);
+            assert_int_equal(test_hal_store_put("acct0.hb", bad, len), EAS_OK);
             eas_hb_init(&back, 777, 0);
-            assert_int_equal(eas_hb_load(&back, "acct0"), EAS_ERR_STORE_CORRUPT);
+            assert_int_equal(eas_hb_load(&back, NS("acct0")), EAS_ERR_STORE_CORRUPT);
             assert_int_equal(eas_hb_interval(&back), 777);
         }
     }
     /* truncated */
-    assert_int_equal(hal_store_put("acct0.hb", raw, len - 1), EAS_OK);
-    assert_int_equal(eas_hb_load(&back, "acct0"), EAS_ERR_STORE_CORRUPT);
+    assert_int_equal(test_hal_store_put("acct0.hb", raw, len - 1), EAS_OK);
+    assert_int_equal(eas_hb_load(&back, NS("acct0")), EAS_ERR_STORE_CORRUPT);
     /* oversized (a valid frame around a longer payload) */
     uint8_t big[EAS_REC_HDR + 40];
     memset(big, 0, sizeof(big));
-    assert_int_equal(eas_state_put("acct0.hb", EAS_REC_HEARTBEAT, big, 40), EAS_OK);
-    assert_int_equal(eas_hb_load(&back, "acct0"), EAS_ERR_STORE_CORRUPT);
+    assert_int_equal(eas_state_put(NS("acct0"), "acct0.hb", EAS_REC_HEARTBEAT, big, 40), EAS_OK);
+    assert_int_equal(eas_hb_load(&back, NS("acct0")), EAS_ERR_STORE_CORRUPT);
     /* a well-framed record of another type */
     memcpy(big + EAS_REC_HDR, raw + EAS_REC_HDR, EAS_HB_REC_LEN);
-    assert_int_equal(eas_state_put("acct0.hb", EAS_REC_URL, big, EAS_HB_REC_LEN), EAS_OK);
-    assert_int_equal(eas_hb_load(&back, "acct0"), EAS_ERR_STORE_CORRUPT);
+    assert_int_equal(eas_state_put(NS("acct0"), "acct0.hb", EAS_REC_URL, big, EAS_HB_REC_LEN), EAS_OK);
+    assert_int_equal(eas_hb_load(&back, NS("acct0")), EAS_ERR_STORE_CORRUPT);
     /* well framed, inconsistent values (good >= bad) */
     eas_hb_t inc = hb;
     inc.good_s = 1000;
     inc.bad_s = 900;
     assert_int_equal(eas_hb_encode(&inc, big + EAS_REC_HDR, EAS_HB_REC_LEN), EAS_HB_REC_LEN);
-    assert_int_equal(eas_state_put("acct0.hb", EAS_REC_HEARTBEAT, big, EAS_HB_REC_LEN), EAS_OK);
-    assert_int_equal(eas_hb_load(&back, "acct0"), EAS_ERR_STORE_CORRUPT);
+    assert_int_equal(eas_state_put(NS("acct0"), "acct0.hb", EAS_REC_HEARTBEAT, big, EAS_HB_REC_LEN), EAS_OK);
+    assert_int_equal(eas_hb_load(&back, NS("acct0")), EAS_ERR_STORE_CORRUPT);
     assert_int_equal(eas_hb_interval(&back), 777);
 }
 
@@ -97,14 +100,14 @@ static void test_store_failure_and_wipe(void **st)
     eas_hb_t hb, back;
     learned(&hb);
     test_hal_store_fail_after(1);
-    assert_int_equal(eas_hb_save(&hb, "acct0"), EAS_ERR_STORE);
-    assert_int_equal(eas_hb_load(&back, "acct0"), EAS_ERR_STORE_NOT_FOUND);
-    assert_int_equal(eas_hb_save(&hb, "acct0"), EAS_OK);
-    assert_int_equal(eas_state_wipe("acct0", 4, 4), EAS_OK);
-    assert_int_equal(eas_hb_load(&back, "acct0"), EAS_ERR_STORE_NOT_FOUND);
-    assert_int_equal(eas_hb_save(&hb, "acct0"), EAS_OK);
-    assert_int_equal(eas_hb_del("acct0"), EAS_OK);
-    assert_int_equal(eas_hb_load(&back, "acct0"), EAS_ERR_STORE_NOT_FOUND);
+    assert_int_equal(eas_hb_save(&hb, NS("acct0")), EAS_ERR_STORE);
+    assert_int_equal(eas_hb_load(&back, NS("acct0")), EAS_ERR_STORE_NOT_FOUND);
+    assert_int_equal(eas_hb_save(&hb, NS("acct0")), EAS_OK);
+    assert_int_equal(eas_state_wipe(NS("acct0"), 4, 4), EAS_OK);
+    assert_int_equal(eas_hb_load(&back, NS("acct0")), EAS_ERR_STORE_NOT_FOUND);
+    assert_int_equal(eas_hb_save(&hb, NS("acct0")), EAS_OK);
+    assert_int_equal(eas_hb_del(NS("acct0")), EAS_OK);
+    assert_int_equal(eas_hb_load(&back, NS("acct0")), EAS_ERR_STORE_NOT_FOUND);
 }
 
 int main(void)
