@@ -555,8 +555,17 @@ static void engine_start(void)
     cal_mem.exception_cap = 8;
     cal_mem.attendees = cal_att;
     cal_mem.attendee_cap = 4;
-    eas_engine_mem_t mem = {folders, 8,        outbox,   4, &arena, work, sizeof(work),
-                            &cal_mem, NULL, 0, EAS_CONFIG_FINGERPRINT};
+    eas_engine_mem_t mem = {folders,
+                            8,
+                            outbox,
+                            4,
+                            &arena,
+                            work,
+                            sizeof(work),
+                            &cal_mem,
+                            NULL,
+                            0,
+                            EAS_CONFIG_FINGERPRINT};
     ev_state = EAS_STATE_IDLE;
     ev_state_bad = 0;
     assert_int_equal(eas_engine_init(&eng, &cfg, &mem, &net, test_hal(), on_event, NULL), EAS_OK);
@@ -714,8 +723,8 @@ static void test_449_reprovision_and_replay(void **st)
     assert_int_equal(run(10), EAS_OK);
     /* OPTIONS, Prov, Prov-ack, FolderSync, Sync(0), Sync(S1: 449), Prov, Prov-ack,
        Sync(S1 replayed), Ping */
-    const char *order[] = {"OPTIONS",   "Provision", "Provision", "FolderSync", "Sync",
-                           "Sync",      "Provision", "Provision", "Sync",       "Ping"};
+    const char *order[] = {"OPTIONS", "Provision", "Provision", "FolderSync", "Sync",
+                           "Sync",    "Provision", "Provision", "Sync",       "Ping"};
     for (int i = 0; i < 10; i++) {
         assert_string_equal(reqs[i].cmd, order[i]);
     }
@@ -1429,7 +1438,7 @@ static void test_stored_redirect_rules(void **st)
     assert_int_equal(run(8), EAS_OK); /* followed and persisted */
     uint8_t rec[4096];
     size_t len = 0;
-    assert_int_equal(hal_store_get("acct0.url", rec, sizeof(rec), &len), EAS_OK);
+    assert_int_equal(test_hal_store_get("acct0.url", rec, sizeof(rec), &len), EAS_OK);
 
     /* The user points the account elsewhere: the old redirect is not used, and deleted. */
     redirect_to = NULL;
@@ -1442,7 +1451,8 @@ static void test_stored_redirect_rules(void **st)
     int before = nreq;
     assert_int_equal(run(before + 1), EAS_OK);
     assert_string_equal(reqs[before].host, "mail3.example.test");
-    assert_int_equal(hal_store_get("acct0.url", rec, sizeof(rec), &len), EAS_ERR_STORE_NOT_FOUND);
+    assert_int_equal(test_hal_store_get("acct0.url", rec, sizeof(rec), &len),
+                     EAS_ERR_STORE_NOT_FOUND);
     /* ... and going back to the first URL does not resurrect it. */
     cfg_url = NULL;
     engine_start();
@@ -1451,10 +1461,11 @@ static void test_stored_redirect_rules(void **st)
     assert_string_equal(reqs[before].host, "mail.example.test");
 
     /* A stored http:// target for an https:// account is never used. */
-    assert_int_equal(
-        eas_state_url_save("acct0", "https://mail.example.test/Microsoft-Server-ActiveSync",
-                           "http://mail2.example.test/Microsoft-Server-ActiveSync", &arena),
-        EAS_OK);
+    assert_int_equal(eas_state_url_save(&(const eas_state_ns_t){&test_hal()->store, NULL, "acct0"},
+                                        "https://mail.example.test/Microsoft-Server-ActiveSync",
+                                        "http://mail2.example.test/Microsoft-Server-ActiveSync",
+                                        &arena),
+                     EAS_OK);
     evlog[0] = '\0';
     engine_start();
     assert_null(strstr(evlog, "MOVED:"));
@@ -1462,16 +1473,20 @@ static void test_stored_redirect_rules(void **st)
     before = nreq;
     assert_int_equal(run(before + 1), EAS_OK);
     assert_string_equal(reqs[before].host, "mail.example.test");
-    assert_int_equal(hal_store_get("acct0.url", rec, sizeof(rec), &len), EAS_ERR_STORE_NOT_FOUND);
+    assert_int_equal(test_hal_store_get("acct0.url", rec, sizeof(rec), &len),
+                     EAS_ERR_STORE_NOT_FOUND);
 
     /* An unparsable record (here: the one-URL format of older versions) is deleted too. */
     static uint8_t buf[64 + EAS_REC_HDR];
     memcpy(buf + EAS_REC_HDR, "https://mail2.example.test/x", 28);
-    assert_int_equal(eas_state_put("acct0.url", EAS_REC_URL, buf, 28), EAS_OK);
+    assert_int_equal(eas_state_put(&(const eas_state_ns_t){&test_hal()->store, NULL, "acct0"},
+                                   "acct0.url", EAS_REC_URL, buf, 28),
+                     EAS_OK);
     evlog[0] = '\0';
     engine_start();
     assert_non_null(strstr(evlog, "ERR-62;")); /* EAS_ERR_STORE_CORRUPT */
-    assert_int_equal(hal_store_get("acct0.url", rec, sizeof(rec), &len), EAS_ERR_STORE_NOT_FOUND);
+    assert_int_equal(test_hal_store_get("acct0.url", rec, sizeof(rec), &len),
+                     EAS_ERR_STORE_NOT_FOUND);
     before = nreq;
     assert_int_equal(run(before + 1), EAS_OK);
     assert_string_equal(reqs[before].host, "mail.example.test");
@@ -1518,12 +1533,20 @@ static void test_plaintext_credentials_refused(void **st)
     cfg.classes = EAS_CLASS_CALENDAR;
     cfg.store_prefix = "acct0";
     eas_arena_init(&arena, arena_mem, sizeof(arena_mem));
-    eas_engine_mem_t mem = {.folders = folders, .folder_cap = 8, .outbox = outbox, .outbox_cap = 4,
-                            .arena = &arena, .http_work = work, .http_work_len = sizeof(work)};
-    assert_int_equal(eas_engine_init(&eng, &cfg, &mem, &net, on_event, NULL),
+    eas_engine_mem_t mem = {.folders = folders,
+                            .folder_cap = 8,
+                            .outbox = outbox,
+                            .outbox_cap = 4,
+                            .arena = &arena,
+                            .http_work = work,
+                            .http_work_len = sizeof(work),
+                            .config = EAS_CONFIG_FINGERPRINT};
+    assert_int_equal(eas_engine_init(&eng, &cfg, &mem, &net, test_hal(), on_event, NULL),
                      EAS_ERR_HTTP_PLAINTEXT_AUTH);
     cfg.allow_plaintext_auth = true;
-    assert_int_equal(eas_engine_init(&eng, &cfg, &mem, &net, on_event, NULL), EAS_OK);
+    ev_state = EAS_STATE_IDLE;
+    ev_state_bad = 0;
+    assert_int_equal(eas_engine_init(&eng, &cfg, &mem, &net, test_hal(), on_event, NULL), EAS_OK);
     assert_int_equal(run(1), EAS_OK);
     assert_int_equal(nreq, 1);
     assert_string_equal(reqs[0].host, "mail.example.test");
@@ -1540,10 +1563,10 @@ static void test_corrupt_records_recovered(void **st)
     assert_int_equal(run(7), EAS_OK);
     uint8_t rec[512];
     size_t len = 0;
-    assert_int_equal(hal_store_get("acct0.acct", rec, sizeof(rec), &len), EAS_OK);
+    assert_int_equal(test_hal_store_get("acct0.acct", rec, sizeof(rec), &len), EAS_OK);
     rec[len - 1] ^= 0x55;
-    assert_int_equal(hal_store_put("acct0.acct", rec, len), EAS_OK);
-    assert_int_equal(hal_store_put("acct0.o1", (const uint8_t *)"garbage", 7), EAS_OK);
+    assert_int_equal(test_hal_store_put("acct0.acct", rec, len), EAS_OK);
+    assert_int_equal(test_hal_store_put("acct0.o1", (const uint8_t *)"garbage", 7), EAS_OK);
     evlog[0] = '\0';
     engine_start();
     assert_non_null(strstr(evlog, "ERR-62;"));
@@ -1552,7 +1575,8 @@ static void test_corrupt_records_recovered(void **st)
     assert_int_equal(run(before + 3), EAS_OK);
     assert_string_equal(reqs[before].cmd, "OPTIONS");
     assert_string_equal(reqs[before + 1].cmd, "Provision");
-    assert_int_equal(hal_store_get("acct0.o1", rec, sizeof(rec), &len), EAS_ERR_STORE_NOT_FOUND);
+    assert_int_equal(test_hal_store_get("acct0.o1", rec, sizeof(rec), &len),
+                     EAS_ERR_STORE_NOT_FOUND);
     /* The rebuilt record is good again: the next start neither warns nor re-provisions. */
     assert_int_equal(run(before + 7), EAS_OK);
     evlog[0] = '\0';
@@ -2602,7 +2626,16 @@ static void test_config_fingerprint(void **st)
     static eas_engine_t other;
     static eas_engine_t before;
     engine_start(); /* a valid configuration: cfg, arena and the store are set up */
-    eas_engine_mem_t mem = {folders, 8, outbox, 4, &arena, work, sizeof(work), NULL, NULL, 0,
+    eas_engine_mem_t mem = {folders,
+                            8,
+                            outbox,
+                            4,
+                            &arena,
+                            work,
+                            sizeof(work),
+                            NULL,
+                            NULL,
+                            0,
                             EAS_CONFIG_FINGERPRINT ^ 1u};
     size_t records = test_hal_store_count();
     memset(&other, 0xA5, sizeof(other));

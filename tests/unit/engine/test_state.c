@@ -538,13 +538,14 @@ static void test_url_record(void **st)
     assert_int_equal(eas_state_url_load(NS("acct0"), conf, url, sizeof(url), &arena), EAS_OK);
     assert_string_equal(url, "https://b.example/Microsoft-Server-ActiveSync");
     /* the same configured URL spelt differently still matches */
-    assert_int_equal(eas_state_url_load("acct0",
+    assert_int_equal(eas_state_url_load(NS("acct0"),
                                         "https://A.EXAMPLE:443/Microsoft-Server-ActiveSync", url,
                                         sizeof(url), &arena),
                      EAS_OK);
     /* another configured URL: not this record's */
-    assert_int_equal(eas_state_url_load("acct0", "https://c.example/Microsoft-Server-ActiveSync",
-                                        url, sizeof(url), &arena),
+    assert_int_equal(eas_state_url_load(NS("acct0"),
+                                        "https://c.example/Microsoft-Server-ActiveSync", url,
+                                        sizeof(url), &arena),
                      EAS_ERR_NOT_FOUND);
     assert_string_equal(url, "");
     static uint8_t rec[2 * CONFIG_EAS_URL_MAX + 64];
