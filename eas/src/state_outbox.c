@@ -6,7 +6,7 @@
  * folder_id str | the kind's own fields:
  *   ADD               client_id str | field list
  *   CHANGE            server_id str | instance_id str | field list
- *   DELETE            server_id str
+ *   DELETE            server_id str | instance_id str
  *   MEETING_RESPONSE  server_id str | instance_id str | reply u8
  *   MOVE              server_id str | dst_folder_id str
  *   SEND              cmd u8 | flags u8 | mime_id u32 | mime_len u32 lo | u32 hi |
@@ -96,7 +96,7 @@ static bool entry_check(const eas_outbox_entry_t *e)
              fields_ok(e->u.change.fields, e->u.change.fields_len);
         break;
     case EAS_OUTBOX_DELETE:
-        ok = ok && id_ok(e->u.del.server_id, false);
+        ok = ok && id_ok(e->u.del.server_id, false) && id_ok(e->u.del.instance_id, true);
         break;
     case EAS_OUTBOX_MEETING_RESPONSE:
         ok = ok && id_ok(e->u.meeting.server_id, false) && id_ok(e->u.meeting.instance_id, true) &&
@@ -145,6 +145,7 @@ static void encode(wr_t *w, const eas_outbox_entry_t *e, const eas_field_t *fiel
         break;
     case EAS_OUTBOX_DELETE:
         wr_str(w, e->u.del.server_id);
+        wr_str(w, e->u.del.instance_id);
         break;
     case EAS_OUTBOX_MEETING_RESPONSE:
         wr_str(w, e->u.meeting.server_id);
@@ -221,7 +222,9 @@ static int decode(const uint8_t *pl, size_t plen, eas_outbox_entry_t *e, char *s
         break;
     case EAS_OUTBOX_DELETE:
         rd_str(&r, s1, EAS_ID_CAP);
+        rd_str(&r, s2, EAS_ID_CAP);
         e->u.del.server_id = s1;
+        e->u.del.instance_id = s2;
         break;
     case EAS_OUTBOX_MEETING_RESPONSE:
         rd_str(&r, s1, EAS_ID_CAP);
@@ -281,8 +284,8 @@ static bool parse_u64(const char **s, uint64_t *v)
 }
 
 /* Format 1: kind u8 | reply u8 | attempts u16 | seq u32 | folder_id | server_id | instance_id
-   | field list. instance_id meant: the occurrence (MEETING_RESPONSE, CHANGE), the ClientId (ADD),
-   the destination (MOVE), "<flags> <mime_id> <mime_len> <ClientId>" (SEND, reply = command,
+   | field list. instance_id meant: the occurrence (MEETING_RESPONSE, CHANGE, DELETE), the ClientId
+   (ADD), the destination (MOVE), "<flags> <mime_id> <mime_len> <ClientId>" (SEND, reply = command,
    server_id = the original). */
 static int decode_v1(const uint8_t *pl, size_t plen, eas_outbox_entry_t *e, char *strs)
 {
@@ -316,7 +319,7 @@ static int decode_v1(const uint8_t *pl, size_t plen, eas_outbox_entry_t *e, char
         e->u.change = (eas_ob_change_t){sid, inst, fields, fields_len}; /* inst: occurrence */
         break;
     case EAS_OUTBOX_DELETE:
-        e->u.del.server_id = sid;
+        e->u.del = (eas_ob_delete_t){sid, inst}; /* inst: occurrence */
         break;
     case EAS_OUTBOX_MEETING_RESPONSE:
         e->u.meeting = (eas_ob_meeting_t){sid, inst, reply};
@@ -505,6 +508,8 @@ int eas_outbox_put(eas_outbox_t *ob, eas_arena_t *arena, const eas_outbox_entry_
         if (e.u.change.instance_id == NULL) {
             e.u.change.instance_id = "";
         }
+    } else if (e.kind == EAS_OUTBOX_DELETE && e.u.del.instance_id == NULL) {
+        e.u.del.instance_id = "";
     }
     if (e.kind == EAS_OUTBOX_MEETING_RESPONSE && e.u.meeting.instance_id == NULL) {
         e.u.meeting.instance_id = "";

@@ -24,7 +24,7 @@
     (&(const eas_outbox_entry_t){.kind = EAS_OUTBOX_ADD, .folder_id = (folder), .u.add = {CID}})
 #define OB_DEL(folder, sid)                                                                        \
     (&(const eas_outbox_entry_t){                                                                  \
-        .kind = EAS_OUTBOX_DELETE, .folder_id = (folder), .u.del = {(sid)}})
+        .kind = EAS_OUTBOX_DELETE, .folder_id = (folder), .u.del = {(sid), ""}})
 #define OB_MR(folder, sid, inst, reply)                                                            \
     (&(const eas_outbox_entry_t){.kind = EAS_OUTBOX_MEETING_RESPONSE,                              \
                                  .folder_id = (folder),                                            \
