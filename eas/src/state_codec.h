@@ -40,7 +40,7 @@ static inline void wr_bytes(wr_t *w, const void *d, size_t n)
     if (w->err == EAS_OK && n > w->cap - w->len) {
         w->err = EAS_ERR_NOMEM;
     }
-    if (w->err == EAS_OK) {
+    if (w->err == EAS_OK && n > 0) { /* an empty field may have no data pointer */
         memcpy(w->p + w->len, d, n);
         w->len += n;
     }

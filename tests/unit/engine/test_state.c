@@ -299,7 +299,9 @@ static size_t v1_payload(uint8_t *p, uint8_t kind, uint8_t reply, uint16_t attem
         memcpy(p + n, s[i], strlen(s[i]));
         n += strlen(s[i]);
     }
-    memcpy(p + n, fields, fields_len);
+    if (fields_len > 0) {
+        memcpy(p + n, fields, fields_len);
+    }
     return n + fields_len;
 }
 
