@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: Apache-2.0
-# `cmake --install` for applications: headers (eas/, hal/, easd_linux.h), the core and the
-# Linux port libraries, the generated configuration (include/eas/eas_autoconf.h), a CMake
+# `cmake --install` for applications: headers (eas/, hal/, easd_linux.h, easd_oauth.h), the
+# core, the Linux port and its OAuth libraries, the generated configuration (include/eas/eas_autoconf.h), a CMake
 # package (find_package(easd CONFIG): easd::core, easd::linux) and pkg-config files
 # (easd.pc, easd-linux.pc). Included by the top-level CMakeLists.txt after the targets.
 include(CMakePackageConfigHelpers)
@@ -22,6 +22,14 @@ if(TARGET easd_port_linux)
   list(APPEND _easd_install_targets easd_port_linux)
   set(EASD_PACKAGE_HAS_LINUX TRUE)
   install(FILES "${PROJECT_SOURCE_DIR}/ports/linux/include/easd_linux.h"
+          DESTINATION "${CMAKE_INSTALL_INCLUDEDIR}")
+endif()
+# OAuth 2.0 for devices (Linux port, needs jansson): a component of its own.
+set(EASD_PACKAGE_HAS_OAUTH FALSE)
+if(TARGET easd_oauth)
+  list(APPEND _easd_install_targets easd_oauth)
+  set(EASD_PACKAGE_HAS_OAUTH TRUE)
+  install(FILES "${PROJECT_SOURCE_DIR}/ports/linux/include/easd_oauth.h"
           DESTINATION "${CMAKE_INSTALL_INCLUDEDIR}")
 endif()
 
@@ -71,4 +79,9 @@ if(EASD_PACKAGE_HAS_LINUX)
   configure_file("${CMAKE_CURRENT_LIST_DIR}/easd-linux.pc.in"
                  "${PROJECT_BINARY_DIR}/package/easd-linux.pc" @ONLY)
   install(FILES "${PROJECT_BINARY_DIR}/package/easd-linux.pc" DESTINATION "${EASD_INSTALL_PCDIR}")
+endif()
+if(EASD_PACKAGE_HAS_OAUTH)
+  configure_file("${CMAKE_CURRENT_LIST_DIR}/easd-oauth.pc.in"
+                 "${PROJECT_BINARY_DIR}/package/easd-oauth.pc" @ONLY)
+  install(FILES "${PROJECT_BINARY_DIR}/package/easd-oauth.pc" DESTINATION "${EASD_INSTALL_PCDIR}")
 endif()

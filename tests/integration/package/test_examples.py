@@ -77,6 +77,7 @@ def main():
         inc = os.path.join(prefix, "include")
         for rel in ["include/eas/eas.h", "include/eas/eas_blocks.h", "include/eas/eas_engine.h",
                     "include/hal/hal.h", "include/easd_linux.h", "include/eas/eas_autoconf.h",
+                    "include/easd_oauth.h", "lib/libeasd_oauth.a", "lib/pkgconfig/easd-oauth.pc",
                     "lib/libeas.a", "lib/libeasd_linux.a", "lib/cmake/easd/easdConfig.cmake",
                     "lib/cmake/easd/easdConfigVersion.cmake", "lib/pkgconfig/easd.pc",
                     "lib/pkgconfig/easd-linux.pc"]:
@@ -132,6 +133,29 @@ def main():
                     % os.path.join(src, "examples", "quickstart", "quickstart.c"))
         _, _, r = cmake_build("order", order)
         check(r.returncode == 0, "easd::core before easd::linux links")
+
+        # The OAuth component (jansson) links the same way, from CMake and from pkg-config:
+        # RFC 7636's PKCE example (appendix B) through the installed library.
+        oauth_dir = os.path.join(tmp, "oauth")
+        os.makedirs(oauth_dir)
+        with open(os.path.join(oauth_dir, "pkce.c"), "w") as f:
+            f.write('#include <stdio.h>\n#include "easd_oauth.h"\nint main(void) {\n'
+                    '    char c[44];\n    if (easd_oauth_pkce_challenge('
+                    '"dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk", c) != 0) { return 1; }\n'
+                    '    printf("%.43s\\n", c);\n    return 0;\n}\n')
+        with open(os.path.join(oauth_dir, "CMakeLists.txt"), "w") as f:
+            f.write("cmake_minimum_required(VERSION 3.20)\nproject(pkce C)\n"
+                    "find_package(easd CONFIG REQUIRED COMPONENTS oauth)\n"
+                    "add_executable(pkce pkce.c)\n"
+                    "target_link_libraries(pkce PRIVATE easd::oauth)\n")
+        pkce_want = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
+        pk_dir, _, r = cmake_build("oauth", oauth_dir)
+        got = run([os.path.join(pk_dir, "pkce")]).stdout.strip() if r.returncode == 0 else ""
+        check(got == pkce_want, "easd::oauth links and runs (PKCE challenge %r)" % got)
+        r = run("cd '%s' && $CC -o pkce-pc pkce.c $(pkg-config --cflags --libs easd-oauth)"
+                % oauth_dir, shell=True, env=env)
+        got = run([os.path.join(oauth_dir, "pkce-pc")]).stdout.strip() if r.returncode == 0 else ""
+        check(got == pkce_want, "pkg-config easd-oauth links and runs")
 
         # ---- 3. the package carries the configuration -------------------------------------
         probe = os.path.join(tmp, "probe.c")
