@@ -170,6 +170,11 @@ def main():
         check(got == want, "pkg-config flags give the build's configuration (%s, want %s)"
               % (got, want))
 
+        # ... and without the package's flags the headers refuse to build (no silent defaults).
+        r = run("$CC -c -o '%s/bare.o' -I'%s' '%s'" % (tmp, inc, probe), shell=True, env=env)
+        check(r.returncode != 0 and "#error" in r.stderr,
+              "the headers without a named configuration stop the build (#error)")
+
         # ---- 4. run against the test server over HTTPS --------------------------------------
         cert, key = os.path.join(tmp, "cert.pem"), os.path.join(tmp, "key.pem")
         r = run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key,
