@@ -848,6 +848,11 @@ eas_engine_state_t eas_engine_state(const eas_engine_t *eng)
     return eng->state;
 }
 
+uint32_t eas_engine_heartbeat_s(const eas_engine_t *eng)
+{
+    return eng != NULL ? eas_hb_interval(&PC(eng)->hb) : 0u;
+}
+
 int eas_engine_restart(eas_engine_t *eng)
 {
     eng_priv_t *p = P(eng);

@@ -516,6 +516,20 @@ int eas_engine_approve_redirect(eas_engine_t *eng);
 /** @brief The URL of the pending redirect, or NULL. */
 const char *eas_engine_pending_redirect(const eas_engine_t *eng);
 
+/**
+ * @brief The HeartbeatInterval, in seconds, the next Ping asks the server for (while a Ping
+ *        waits: the one it asked for).
+ *
+ * The engine adapts it while it runs (docs/push.md): it starts at
+ * eas_account_cfg_t::ping_interval_s (or CONFIG_EAS_PING_START_S), grows after each
+ * heartbeat that expired cleanly, falls back below an interval at which the network dropped
+ * the connection and follows the server's bounds (Ping Status 5); the learned value is
+ * persisted and restored by eas_engine_init(). Informational (e.g. for a status display);
+ * it changes only inside eas_step().
+ * @return seconds (never 0 for an initialised engine), or 0 when @p eng is NULL.
+ */
+uint32_t eas_engine_heartbeat_s(const eas_engine_t *eng);
+
 /** @brief Close the connection (if any). The persisted state stays. */
 void eas_engine_close(eas_engine_t *eng);
 

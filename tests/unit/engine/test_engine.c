@@ -1813,6 +1813,73 @@ static void test_ping_statuses(void **st)
     assert_null(strstr(reqs[lp].body, "<Id>c3</>"));
 }
 
+/* eas_engine_heartbeat_s(): what the server is asked for. Read in the handler, while the
+ * Ping is in flight, it must equal the HeartbeatInterval that Ping carries (an empty Ping:
+ * the one the server cached); it grows after each clean expiry up to 3540 s, takes the
+ * server's bound from Status 5 and comes back from the store after a restart. */
+static uint32_t hb_seen[32];  /* getter at each Ping */
+static uint32_t hb_asked[32]; /* HeartbeatInterval of each Ping (empty: the previous) */
+static int hb_pings;
+static int hb_bound; /* > 0: answer the next Ping with Status 5 and this value */
+
+static void h_hb(const srv_req_t *rq, int n)
+{
+    if (strcmp(rq->cmd, "Ping") != 0) {
+        h_first(rq, n);
+        return;
+    }
+    assert_true(hb_pings < 32);
+    const char *hi = strstr(rq->body, "<HeartbeatInterval>");
+    hb_seen[hb_pings] = eas_engine_heartbeat_s(&eng);
+    hb_asked[hb_pings] = hi ? (uint32_t)strtoul(hi + strlen("<HeartbeatInterval>"), NULL, 10)
+                            : (hb_pings > 0 ? hb_asked[hb_pings - 1] : 0);
+    hb_pings++;
+    if (hb_bound > 0) {
+        resp_ping_ex(5, hb_bound, 0, NULL);
+        hb_bound = 0;
+    } else {
+        resp_ping(1);
+    }
+}
+
+static int run_pings(int pings)
+{
+    int rc = EAS_OK;
+    while (hb_pings < pings && rc == EAS_OK && nreq < 200) {
+        rc = run(nreq + 1);
+    }
+    return rc;
+}
+
+static void test_heartbeat_getter(void **st)
+{
+    (void)st;
+    static const uint32_t grow[] = {300, 600, 1200, 2400, 3540, 3540};
+    hb_pings = 0;
+    hb_bound = 0;
+    handler = h_hb;
+    assert_int_equal(eas_engine_heartbeat_s(NULL), 0);
+    engine_start();
+    assert_int_equal(eas_engine_heartbeat_s(&eng), 300); /* cfg.ping_interval_s */
+    assert_int_equal(run_pings(6), EAS_OK);
+    for (int i = 0; i < 6; i++) {
+        assert_int_equal(hb_asked[i], grow[i]);
+        assert_int_equal(hb_seen[i], grow[i]);
+    }
+    /* Status 5 naming a maximum of 900 s: the next Ping and the getter say 900. */
+    hb_bound = 900;
+    assert_int_equal(run_pings(8), EAS_OK);
+    assert_int_equal(hb_asked[7], 900);
+    assert_int_equal(hb_seen[7], 900);
+    /* A restart resumes the learned value before any request. */
+    int pings = hb_pings;
+    engine_start();
+    assert_int_equal(eas_engine_heartbeat_s(&eng), 900);
+    assert_int_equal(run_pings(pings + 1), EAS_OK);
+    assert_int_equal(hb_asked[pings], 900);
+    assert_int_equal(hb_seen[pings], 900);
+}
+
 /* ------------------------------ MeetingResponse [S 1.15] ------------------------------ */
 
 static int mr_applied;    /* responses the server applied */
@@ -2736,6 +2803,7 @@ int main(void)
         cmocka_unit_test_setup(test_ping_reject_status7, setup),
         cmocka_unit_test_setup(test_ping_reject_status132, setup),
         cmocka_unit_test_setup(test_ping_statuses, setup),
+        cmocka_unit_test_setup(test_heartbeat_getter, setup),
         cmocka_unit_test_setup(test_meeting_response_sent_once, setup),
         cmocka_unit_test_setup(test_meeting_response_crash_invitation, setup),
         cmocka_unit_test_setup(test_meeting_response_crash_calendar, setup),
