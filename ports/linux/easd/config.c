@@ -145,6 +145,42 @@ static int parse_classes(const char *v, uint8_t *out)
     return 0;
 }
 
+int easd_hosts_split(const char *list, char *buf, size_t cap, const char **hosts, size_t max)
+{
+    size_t n = 0;
+    if (strlen(list) >= cap) {
+        return -1;
+    }
+    memcpy(buf, list, strlen(list) + 1);
+    for (char *p = buf; *p;) {
+        while (*p == ' ' || *p == ',') {
+            *p++ = '\0';
+        }
+        if (*p == '\0') {
+            break;
+        }
+        if (n == max) {
+            return -1;
+        }
+        hosts[n++] = p;
+        for (; *p && *p != ' ' && *p != ','; p++) {
+            /* a host name or an IP literal, nothing a URL could be bent with */
+            if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+                  *p == '.' || *p == '-' || *p == ':' || *p == '[' || *p == ']')) {
+                return -1;
+            }
+        }
+    }
+    return (int)n;
+}
+
+static bool hosts_ok(const char *v)
+{
+    char buf[512];
+    const char *h[EASD_REDIRECT_HOSTS];
+    return easd_hosts_split(v, buf, sizeof(buf), h, EASD_REDIRECT_HOSTS) > 0;
+}
+
 int easd_config_load(const char *path, easd_config_t *cfg, char *err, size_t errcap)
 {
     char cfgdir[EASD_PATH_MAX];
@@ -222,6 +258,10 @@ int easd_config_load(const char *path, easd_config_t *cfg, char *err, size_t err
             /* The engine never sends credentials over plain http: say so here. */
             bad = set_str(cfg->server, sizeof(cfg->server), v) || strncmp(v, "https://", 8) != 0;
             why = "not an https:// URL (credentials never go over plain http)";
+        } else if (!strcmp(k, "redirect_allow")) {
+            bad = set_str(cfg->redirect_allow, sizeof(cfg->redirect_allow), v) ||
+                  !hosts_ok(v);
+            why = "expected host names separated by commas (at most 8)";
         } else if (!strcmp(k, "user")) {
             bad = set_str(cfg->user, sizeof(cfg->user), v) || v[0] == '\0';
         } else if (!strcmp(k, "auth")) {

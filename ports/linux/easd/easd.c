@@ -36,6 +36,9 @@
 #include <unistd.h>
 
 #include "eas/eas_cookie.h"
+#if CONFIG_EAS_AUTODISCOVER
+#include "eas/eas_autodiscover.h"
+#endif
 #include "easd.h"
 #include "easd_linux.h"
 #include "easd_oauth.h"
@@ -46,6 +49,9 @@
 typedef struct daemon {
     easd_config_t cfg;
     eas_account_cfg_t acct;
+    char server_url[1024]; /* configured, or found by Autodiscover */
+    char allow_buf[512];   /* redirect_allow split into allow_hosts */
+    const char *allow_hosts[EASD_REDIRECT_HOSTS];
     char password[512];
     char device_id[EAS_ID_CAP];
     eas_engine_t eng;
@@ -1461,15 +1467,140 @@ static int oauth_setup(void)
     return 0;
 }
 
+#if CONFIG_EAS_AUTODISCOVER
+/* One wait of Autodiscover's own small loop (it runs before the engine starts). A signal
+   ends it early (the main loop then reads the signal). */
+static bool ad_wait(easd_linux_net_t *lnet, const eas_http_wait_t *w)
+{
+    easd_linux_wait_t lw;
+    easd_linux_net_wait(lnet, w->read, w->write, &lw);
+    if (lw.pending) {
+        return true;
+    }
+    uint64_t now = hal_time_monotonic_ms();
+    int timeout = w->deadline_ms > now ? (int)(w->deadline_ms - now) : 0;
+    if (w->deadline_ms == UINT64_MAX || timeout > 1000) {
+        timeout = 1000; /* the procedure's deadlines are checked on every step */
+    }
+    struct pollfd p[2];
+    nfds_t n = 0;
+    if (g.sig_fd >= 0) {
+        p[n++] = (struct pollfd){.fd = g.sig_fd, .events = POLLIN};
+    }
+    if (lw.fd >= 0) {
+        p[n++] = (struct pollfd){
+            .fd = lw.fd,
+            .events = (short)((lw.readable ? POLLIN : 0) | (lw.writable ? POLLOUT : 0))};
+    }
+    if (poll(p, n, timeout) > 0 && g.sig_fd >= 0 && (p[0].revents & POLLIN)) {
+        return false;
+    }
+    return true;
+}
+
+/* "server" absent: the EAS URL from the address by Autodiscover (MS-ASCMD 2.2.1.1). The
+ * credentials go only to https://DOMAIN/ and https://autodiscover.DOMAIN/ of the address and
+ * to redirect targets the engine's redirect rule allows (same scheme, host and port, or a
+ * host on redirect_allow); any other redirect stops before the new host is contacted. The URL
+ * found is kept in STATE/server-url: when a later discovery fails (server unreachable), the
+ * last one found for the same address is used, with a warning. */
+static int autodiscover(void)
+{
+    static uint8_t hwork[EAS_HTTP_CLIENT_WORK_SIZE];
+    static uint8_t adwork[EAS_AUTODISCOVER_WORK_SIZE];
+    static eas_http_client_t http;
+    static eas_autodiscover_t ad;
+    char cache[EASD_PATH_MAX + 16];
+    (void)snprintf(cache, sizeof(cache), "%s/server-url", g.cfg.state_dir);
+
+    easd_linux_net_t lnet;
+    hal_net_t net;
+    easd_linux_net_config_t nc = {.ca_file = g.cfg.ca_file[0] ? g.cfg.ca_file : NULL};
+    if (easd_linux_net_init(&lnet, &nc, &net) != EAS_OK) {
+        LOGE("network setup failed (CA path too long?)");
+        return -1;
+    }
+    eas_http_client_config_t hc = {.net = &net,
+                                   .auth = g.acct.auth,
+                                   .work = hwork,
+                                   .work_len = sizeof(hwork),
+                                   .utc_now = utc_clock};
+    int rc = eas_http_client_init(&http, &hc);
+    if (rc == EAS_OK) {
+        rc = eas_autodiscover_start(&ad, &http, g.cfg.address, adwork, sizeof(adwork),
+                                    hal_time_monotonic_ms());
+    }
+    bool interrupted = false;
+    if (rc == EAS_OK) {
+        eas_autodiscover_allow(&ad, &g.acct.redirect_allow);
+        LOGI("Autodiscover for %s", g.cfg.address);
+        do {
+            eas_http_wait_t w;
+            rc = eas_autodiscover_step(&ad, hal_time_monotonic_ms(), &w);
+            if (rc == EAS_ERR_AGAIN && !ad_wait(&lnet, &w)) {
+                eas_autodiscover_cancel(&ad);
+                interrupted = true;
+            }
+        } while (rc == EAS_ERR_AGAIN && !interrupted);
+    }
+    const char *url = rc == EAS_OK ? eas_autodiscover_url(&ad) : NULL;
+    if (url && strlen(url) < sizeof(g.server_url) && strncmp(url, "https://", 8) == 0) {
+        (void)snprintf(g.server_url, sizeof(g.server_url), "%s", url);
+        char rec[1400];
+        int n = snprintf(rec, sizeof(rec), "%s %s\n", g.cfg.address, g.server_url);
+        if (easd_write_atomic(cache, rec, (size_t)n) != 0) {
+            LOGW("cannot keep the discovered URL in %s", cache);
+        }
+        LOGI("Autodiscover: %s -> %s", g.cfg.address, g.server_url);
+    } else if (interrupted) {
+        LOGE("Autodiscover interrupted by a signal");
+    } else if (rc == EAS_ERR_HTTP_REDIRECT_APPROVAL) {
+        const char *to = eas_autodiscover_redirect_url(&ad);
+        LOGE("Autodiscover: redirected to %s, a host not on redirect_allow: nothing was sent "
+             "there (add its host to redirect_allow, or set server)",
+             to ? to : "?");
+    } else {
+        const char *rep = eas_autodiscover_report(&ad);
+        LOGE("Autodiscover for %s failed: %s%s%s", g.cfg.address, eas_err_name(rc),
+             rep && rep[0] ? ": " : "", rep ? rep : "");
+    }
+    eas_http_client_close(&http);
+    easd_linux_net_deinit(&lnet);
+    if (g.server_url[0] != '\0') {
+        return 0;
+    }
+    if (interrupted || rc == EAS_ERR_HTTP_REDIRECT_APPROVAL) {
+        return -1;
+    }
+    /* The last URL found for this address, if any. */
+    char *data = NULL;
+    size_t len = 0;
+    if (easd_read_file(cache, &data, &len, 2048) == 0) {
+        size_t al = strlen(g.cfg.address);
+        char *nl = strchr(data, '\n');
+        if (nl && len > al + 9 && strncmp(data, g.cfg.address, al) == 0 && data[al] == ' ' &&
+            strncmp(data + al + 1, "https://", 8) == 0 &&
+            (size_t)(nl - (data + al + 1)) < sizeof(g.server_url)) {
+            *nl = '\0';
+            (void)snprintf(g.server_url, sizeof(g.server_url), "%s", data + al + 1);
+            LOGW("Autodiscover failed; using %s, found for %s earlier (%s)", g.server_url,
+                 g.cfg.address, cache);
+        }
+        free(data);
+    }
+    return g.server_url[0] != '\0' ? 0 : -1;
+}
+#endif
+
 /* The account configuration from the file; strings point into g.cfg / g.password. */
 static int account_setup(void)
 {
     char err[300];
-    if (g.cfg.server[0] == '\0') {
-        LOGE("no \"server\" configured: Autodiscover is not wired into easd yet (set server = "
-             "https://HOST/Microsoft-Server-ActiveSync)");
-        return -1;
-    }
+    memset(&g.acct, 0, sizeof(g.acct));
+    int nh = easd_hosts_split(g.cfg.redirect_allow, g.allow_buf, sizeof(g.allow_buf),
+                              g.allow_hosts, EASD_REDIRECT_HOSTS);
+    g.acct.redirect_allow.hosts = g.allow_hosts;
+    g.acct.redirect_allow.n_hosts = nh > 0 ? (size_t)nh : 0u;
     if (g.cfg.auth_oauth) {
         if (oauth_setup() != 0) {
             return -1;
@@ -1479,8 +1610,6 @@ static int account_setup(void)
         LOGE("%s", err);
         return -1;
     }
-    memset(&g.acct, 0, sizeof(g.acct));
-    g.acct.url = g.cfg.server;
     g.acct.user = g.cfg.user;
     g.acct.email = g.cfg.address[0] ? g.cfg.address : NULL;
     g.acct.device_id = g.device_id;
@@ -1494,6 +1623,21 @@ static int account_setup(void)
         g.acct.auth.user = g.cfg.user;
         g.acct.auth.password = g.password;
     }
+    g.server_url[0] = '\0';
+    if (g.cfg.server[0] != '\0') {
+        (void)snprintf(g.server_url, sizeof(g.server_url), "%s", g.cfg.server);
+    } else {
+#if CONFIG_EAS_AUTODISCOVER
+        if (autodiscover() != 0) {
+            return -1;
+        }
+#else
+        LOGE("no \"server\" configured and this build has no Autodiscover "
+             "(CONFIG_EAS_AUTODISCOVER): set server = https://HOST/Microsoft-Server-ActiveSync");
+        return -1;
+#endif
+    }
+    g.acct.url = g.server_url;
     /* 14.1 unless configured: a 16.x client must not send Exceptions, and per-occurrence
        deletes (what EXDATE needs at 16.x) are not in the engine yet; at 14.1 a local series
        goes up whole, with its deleted and moved occurrences. */
@@ -1674,7 +1818,7 @@ int main(int argc, char **argv)
         status_save(false);
         return 1;
     }
-    LOGI("easd started: %s as %s, device %s, store %s%s", g.cfg.server, g.cfg.user, g.device_id,
+    LOGI("easd started: %s as %s, device %s, store %s%s", g.server_url, g.cfg.user, g.device_id,
          g.cfg.store_dir, g.once ? " (once)" : "");
 
     uint64_t once_deadline = hal_time_monotonic_ms() + (uint64_t)timeout_s * 1000u;

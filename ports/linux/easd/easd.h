@@ -16,6 +16,7 @@
 #include "hal/hal.h"
 
 #define EASD_PATH_MAX 1024
+#define EASD_REDIRECT_HOSTS 8
 
 /* ------------------------------------------------------------------------------------- */
 /* Configuration (config.c)                                                              */
@@ -30,6 +31,9 @@ typedef struct easd_config {
     char path[EASD_PATH_MAX]; /**< the file it was read from */
     char address[256];        /**< the user's e-mail address */
     char server[1024];        /**< EAS URL; empty: Autodiscover from the address */
+    /** Hosts a redirect (HTTP 451, Autodiscover) may lead to with the credentials without
+        asking: "host, host" (at most EASD_REDIRECT_HOSTS), empty none. */
+    char redirect_allow[512];
     char user[256];           /**< login name (default: the address) */
     char password_file[EASD_PATH_MAX];
     char password_command[1024];
@@ -63,6 +67,13 @@ typedef struct easd_config {
  * @return 0 or -1.
  */
 int easd_config_load(const char *path, easd_config_t *cfg, char *err, size_t errcap);
+
+/**
+ * @brief Split a redirect_allow list ("host, host") into @p hosts (pointing into @p buf).
+ * @return the number of hosts, or -1 (more than @p max, a character no host name has, or
+ *         the list longer than @p cap).
+ */
+int easd_hosts_split(const char *list, char *buf, size_t cap, const char **hosts, size_t max);
 
 /** @brief The default configuration path ($XDG_CONFIG_HOME/easd/easd.conf). */
 void easd_config_default_path(char *out, size_t cap);

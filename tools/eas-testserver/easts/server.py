@@ -3,6 +3,7 @@
 import base64
 import email.utils
 import json
+import re
 import socket
 import ssl
 import struct
@@ -19,6 +20,7 @@ from .store import Store
 from .wbxml import WbxmlError, decode, encode, to_xml
 
 EAS_PATH = "/Microsoft-Server-ActiveSync"
+AD_PATH = "/autodiscover/autodiscover.xml"
 ALL_VERSIONS = ["12.1", "14.0", "14.1", "16.0", "16.1"]
 COMMANDS = ["Sync", "SendMail", "SmartForward", "SmartReply", "GetAttachment", "FolderSync",
             "FolderCreate", "FolderDelete", "FolderUpdate", "MoveItems", "GetItemEstimate",
@@ -314,7 +316,48 @@ class EasHandler(BaseHTTPRequestHandler):
     def do_POST(self):
         if self.path.startswith("/_control"):
             return self._control("POST")
+        if self.path.partition("?")[0].lower() == AD_PATH:
+            return self._autodiscover()
         self._eas("POST")
+
+    def _autodiscover(self):
+        """Autodiscover, mobilesync schema (MS-ASCMD 2.2.1.1): after Basic authentication,
+        this server's own EAS URL under the host name the client asked for (Host header)."""
+        rec = {"time": time.time(), "method": "POST", "path": AD_PATH, "command": "Autodiscover",
+               "headers": {k: v for k, v in self.headers.items()
+                           if k.lower() != "authorization"}}
+        try:
+            raw = self._read_body()
+        except (ValueError, OSError):
+            self.close_connection = True
+            raw = None
+        name, user = self._auth() if raw is not None else (None, None)
+        rec["user"] = name
+        m = re.search(rb"<EMailAddress>([^<>]{1,254})</EMailAddress>", raw or b"")
+        host = self.headers.get("Host") or ""
+        if raw is None or m is None or b"mobilesync/requestschema/2006" not in raw \
+                or not re.fullmatch(r"[A-Za-z0-9.:\[\]-]{1,300}", host):
+            status, headers, body = 400, {"Content-Type": "text/plain"}, b"bad request\n"
+        elif user is None:
+            status, headers, body = 401, {"WWW-Authenticate": 'Basic realm="eas"'}, b""
+        else:
+            rec["email"] = m.group(1).decode("utf-8", "replace")
+            scheme = "https" if isinstance(self.request, ssl.SSLSocket) else "http"
+            url = "%s://%s%s" % (scheme, host, EAS_PATH)
+            rec["url"] = url
+            status, headers = 200, {"Content-Type": "text/xml; charset=utf-8"}
+            body = (
+                '<?xml version="1.0" encoding="utf-8"?>\n'
+                '<Autodiscover xmlns="http://schemas.microsoft.com/exchange/autodiscover/'
+                'responseschema/2006"><Response xmlns="http://schemas.microsoft.com/exchange/'
+                'autodiscover/mobilesync/responseschema/2006"><Culture>en:us</Culture><User>'
+                '<EMailAddress>%s</EMailAddress></User><Action><Settings><Server>'
+                '<Type>MobileSync</Type><Url>%s</Url><Name>%s</Name></Server></Settings>'
+                '</Action></Response></Autodiscover>\n'
+                % (rec["email"].replace("&", "&amp;").replace("<", "&lt;"), url, url)).encode()
+        rec["status"] = status
+        self.eas.record(rec)
+        self._send_raw(status, headers, body)
 
     # ----------------------------------------------------------------------------------
     def _auth(self, rec=None):
