@@ -77,6 +77,20 @@ static void config_good_and_defaults(void **state)
     assert_int_equal(cfg.heartbeat_s, 60);
     assert_int_equal(cfg.log_level, HAL_LOG_DEBUG);
     assert_int_equal(cfg.log_target, EASD_LOG_SYSLOG);
+
+    /* No server (Autodiscover from the address) and a redirect allow-list. */
+    rc = load("address = a@b.example\npassword_file = pw\n"
+              "redirect_allow = mail.b.example, autodiscover.b.example,[::1]\n",
+              &cfg, err, sizeof(err));
+    assert_int_equal(rc, 0);
+    assert_string_equal(cfg.server, "");
+    char buf[512];
+    const char *h[EASD_REDIRECT_HOSTS];
+    assert_int_equal(easd_hosts_split(cfg.redirect_allow, buf, sizeof(buf), h, 8), 3);
+    assert_string_equal(h[0], "mail.b.example");
+    assert_string_equal(h[1], "autodiscover.b.example");
+    assert_string_equal(h[2], "[::1]");
+    assert_int_equal(easd_hosts_split("", buf, sizeof(buf), h, 8), 0);
 }
 
 static void config_errors_name_the_line(void **state)
@@ -107,6 +121,12 @@ static void config_errors_name_the_line(void **state)
          "t.conf:4: device_id"},
         {"server = https://h/x\nuser = u\npassword_file = p\nbody_type = rtf\n",
          "t.conf:4: body_type"},
+        {"server = https://h/x\nuser = u\npassword_file = p\nredirect_allow = a/b\n",
+         "t.conf:4: redirect_allow"},
+        {"server = https://h/x\nuser = u\npassword_file = p\nredirect_allow = ,\n",
+         "t.conf:4: redirect_allow"},
+        {"user = u\npassword_file = p\nredirect_allow = a,b,c,d,e,f,g,h,i\n",
+         "t.conf:3: redirect_allow"},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         err[0] = '\0';
