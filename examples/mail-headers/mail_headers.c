@@ -184,14 +184,14 @@ int main(int argc, char **argv)
             return 2;
         }
     }
+    /* A password file must be the user's own, mode 0600; no core dump may show it. */
     static char password[256];
-    FILE *f = fopen(arg[2], "r");
-    if (f == NULL || fgets(password, sizeof(password), f) == NULL) {
-        fprintf(stderr, "cannot read the password file %s\n", arg[2]);
+    const char *why = NULL;
+    if (easd_linux_harden_process() != EAS_OK ||
+        easd_linux_read_secret(arg[2], password, sizeof(password), &why) != EAS_OK) {
+        fprintf(stderr, "%s: %s\n", arg[2], why ? why : "cannot read");
         return 2;
     }
-    fclose(f);
-    password[strcspn(password, "\r\n")] = '\0';
 
     easd_linux_log_config(&(easd_linux_log_config_t){.min_level = HAL_LOG_WARN});
     (void)mkdir(arg[4], 0700);

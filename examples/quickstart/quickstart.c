@@ -6,7 +6,6 @@
  */
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 #include <sys/stat.h>
 
 #include "eas/eas.h"
@@ -83,14 +82,14 @@ int main(int argc, char **argv)
             return 2;
         }
     }
-    static char password[256]; /* read for every request; never logged or stored */
-    FILE *f = fopen(arg[2], "r");
-    if (f == NULL || fgets(password, sizeof(password), f) == NULL) {
-        fprintf(stderr, "cannot read %s\n", arg[2]);
+    /* A password file must be the user's own, mode 0600; no core dump may show it. */
+    static char password[256];
+    const char *why = NULL;
+    if (easd_linux_harden_process() != EAS_OK ||
+        easd_linux_read_secret(arg[2], password, sizeof(password), &why) != EAS_OK) {
+        fprintf(stderr, "%s: %s\n", arg[2], why ? why : "cannot read");
         return 2;
     }
-    fclose(f);
-    password[strcspn(password, "\r\n")] = '\0';
 
     /* The Linux port: warnings to stderr, records in STATE_DIR, TCP/TLS connections. */
     static struct app a;

@@ -19,8 +19,10 @@
  * static eas_engine_cal_t cal;                          // optional: parsed Calendar items
  * static eas_cal_exception_t ex[64];
  * cal.exceptions = ex; cal.exception_cap = 64;
- * eas_engine_mem_t mem = {folders, 32, outbox, 16, &arena, work, sizeof(work), &cal,
- *                         EAS_CONFIG_FINGERPRINT};
+ * eas_engine_mem_t mem = {.folders = folders, .folder_cap = 32, .outbox = outbox,
+ *                         .outbox_cap = 16, .arena = &arena, .http_work = work,
+ *                         .http_work_len = sizeof(work), .cal = &cal,
+ *                         .config = EAS_CONFIG_FINGERPRINT}; // by name: members get added
  * // net: the connector (hal_net_t); sys: store, random source, log sink (hal_sys_t),
  * // e.g. the Linux port's easd_linux_hal().
  * err = eas_engine_init(&eng, &cfg, &mem, &net, sys, on_event, app); // loads persisted state
