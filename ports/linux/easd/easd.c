@@ -1199,13 +1199,19 @@ static size_t status_text(char *buf, size_t cap, bool running)
         localtime_r(&g.last_sync, &tm);
         (void)strftime(ts, sizeof(ts), "%Y-%m-%d %H:%M:%S %z", &tm);
     }
+    /* The interval the engine's adaptive heartbeat asks for now (learned and persisted by
+       the engine), not only the configured ceiling. */
+    char hb[16] = "-";
+    if (g.engine_up) {
+        (void)snprintf(hb, sizeof(hb), "%" PRIu32, eas_engine_heartbeat_s(&g.eng));
+    }
     return (size_t)snprintf(
         buf, cap,
         "daemon: %s\naccount: %s\nserver: %s\nstate: %s\nlast_sync: %s\n"
-        "heartbeat: adaptive, ceiling %u s\n"
+        "heartbeat: %s s (adaptive, ceiling %u s)\n"
         "last_error: %s\noutbox: %zu\nfolders: %zu\nconflicts: %lu\n",
         running ? "running" : "not running", g.cfg.user, g.acct.url ? g.acct.url : "",
-        g.stopped_err ? eas_engine_state_name(g.state) : eas_engine_state_name(g.state), ts,
+        g.stopped_err ? eas_engine_state_name(g.state) : eas_engine_state_name(g.state), ts, hb,
         (unsigned)g.acct.ping_ceiling_s, g.last_error[0] ? g.last_error : "none",
         g.engine_up ? eas_outbox_pending(&g.eng, EAS_OUTBOX_NONE) : 0, g.ncolls, g.conflicts);
 }

@@ -146,6 +146,15 @@ def ping_loop(tmp, server, cfg):
     wait_for("easd waits in Ping", lambda: server.control("state")["devices"]["testuser"]
              and any(dev.get("ping", {}).get("folders")
                      for dev in server.control("state")["devices"]["testuser"].values()))
+    # easctl status shows the heartbeat the engine asks for now (its start value here, 480 s),
+    # the very interval the server holds the Ping for, next to the configured ceiling.
+    pings = [dev["ping"] for dev in server.control("state")["devices"]["testuser"].values()
+             if (dev.get("ping") or {}).get("interval")]
+    rc, out, _ = easctl(EASCTL, cfg, "status")
+    check(pings and "heartbeat: %d s (adaptive, ceiling 900 s)" % pings[-1]["interval"] in out
+          and pings[-1]["interval"] != 900,
+          "easctl status shows the current heartbeat, %s s, the Ping's HeartbeatInterval (%r)"
+          % (pings and pings[-1]["interval"], [l for l in out.splitlines() if "heartbeat" in l]))
     server.control("changes", [{"op": "add_item", "folder": "6", "data": {
         "Subject": "Pushed by the server", "StartTime": "20250401T090000Z",
         "EndTime": "20250401T100000Z", "UID": "pushed-1", "DtStamp": "20250101T000000Z",
