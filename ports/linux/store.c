@@ -19,7 +19,8 @@
  * "." and "..") a plain file name and keep temporaries apart from records. */
 #define LX_STORE_NAME_MAX (2 + HAL_STORE_KEY_MAX + 1)
 
-static int g_dirfd = -1;
+/* The store behind the process-wide easd_linux_store_*() calls and easd_linux_hal(). */
+static easd_linux_store_t g_store = {.dirfd = -1, .open = false};
 static easd_linux_store_fault_fn g_fault;
 
 static bool key_valid(const char *key)
@@ -89,12 +90,12 @@ static void remove_stale(int dirfd)
     (void)fsync(dirfd);
 }
 
-int easd_linux_store_init(const char *dir)
+int easd_linux_store_open(easd_linux_store_t *st, const char *dir)
 {
     int rc = EAS_ERR_PARAM;
     int fd = -1;
 
-    if (dir == NULL || dir[0] == '\0') {
+    if (st == NULL || dir == NULL || dir[0] == '\0') {
         goto done;
     }
     rc = EAS_ERR_STORE;
@@ -108,8 +109,9 @@ int easd_linux_store_init(const char *dir)
         goto done;
     }
     remove_stale(fd);
-    easd_linux_store_deinit();
-    g_dirfd = fd;
+    easd_linux_store_close(st);
+    st->dirfd = fd;
+    st->open = true;
     fd = -1;
     rc = EAS_OK;
 done:
@@ -119,12 +121,25 @@ done:
     return rc;
 }
 
+void easd_linux_store_close(easd_linux_store_t *st)
+{
+    if (st != NULL && st->open) {
+        (void)close(st->dirfd);
+    }
+    if (st != NULL) {
+        st->dirfd = -1;
+        st->open = false;
+    }
+}
+
+int easd_linux_store_init(const char *dir)
+{
+    return easd_linux_store_open(&g_store, dir);
+}
+
 void easd_linux_store_deinit(void)
 {
-    if (g_dirfd >= 0) {
-        (void)close(g_dirfd);
-        g_dirfd = -1;
-    }
+    easd_linux_store_close(&g_store);
 }
 
 void easd_linux_store_set_fault_hook(easd_linux_store_fault_fn hook)
@@ -132,8 +147,9 @@ void easd_linux_store_set_fault_hook(easd_linux_store_fault_fn hook)
     g_fault = hook;
 }
 
-int easd_linux_store_put(const char *key, const uint8_t *data, size_t len)
+int easd_linux_store_put_in(easd_linux_store_t *store, const char *key, const uint8_t *data, size_t len)
 {
+    int dirfd = (store != NULL && store->open) ? store->dirfd : -1;
     int rc = EAS_ERR_STORE_KEY;
     int fd = -1;
     bool leave_tmp = false;
@@ -144,12 +160,12 @@ int easd_linux_store_put(const char *key, const uint8_t *data, size_t len)
         goto done;
     }
     rc = EAS_ERR_STORE;
-    if (g_dirfd < 0 || (data == NULL && len > 0u)) {
+    if (dirfd < 0 || (data == NULL && len > 0u)) {
         goto done;
     }
     make_name(tmp, 't', key);
     make_name(rec, 'r', key);
-    fd = openat(g_dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+    fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
     if (fd < 0) {
         rc = (errno == ENOSPC || errno == EDQUOT) ? EAS_ERR_STORE_FULL : EAS_ERR_STORE;
         goto done;
@@ -178,14 +194,14 @@ int easd_linux_store_put(const char *key, const uint8_t *data, size_t len)
         leave_tmp = true;
         goto done;
     }
-    if (renameat(g_dirfd, tmp, g_dirfd, rec) != 0) {
+    if (renameat(dirfd, tmp, dirfd, rec) != 0) {
         goto done;
     }
     if (fault(key, EASD_LINUX_STORE_BEFORE_DIR_SYNC)) {
         goto done;
     }
     /* The rename itself is only durable once the directory is synced. */
-    if (fsync(g_dirfd) != 0) {
+    if (fsync(dirfd) != 0) {
         goto done;
     }
     rc = EAS_OK;
@@ -193,15 +209,16 @@ done:
     if (fd >= 0) {
         (void)close(fd);
     }
-    if (rc != EAS_OK && rc != EAS_ERR_STORE_KEY && !leave_tmp && g_dirfd >= 0) {
+    if (rc != EAS_OK && rc != EAS_ERR_STORE_KEY && !leave_tmp && dirfd >= 0) {
         /* Nothing to undo after a rename; before it, the temporary is just garbage. */
-        (void)unlinkat(g_dirfd, tmp, 0);
+        (void)unlinkat(dirfd, tmp, 0);
     }
     return rc;
 }
 
-int easd_linux_store_get(const char *key, uint8_t *buf, size_t cap, size_t *len)
+int easd_linux_store_get_in(easd_linux_store_t *store, const char *key, uint8_t *buf, size_t cap, size_t *len)
 {
+    int dirfd = (store != NULL && store->open) ? store->dirfd : -1;
     int rc = EAS_ERR_STORE_KEY;
     int fd = -1;
     char rec[LX_STORE_NAME_MAX];
@@ -213,11 +230,11 @@ int easd_linux_store_get(const char *key, uint8_t *buf, size_t cap, size_t *len)
         goto done;
     }
     rc = EAS_ERR_STORE;
-    if (g_dirfd < 0 || len == NULL || (buf == NULL && cap > 0u)) {
+    if (dirfd < 0 || len == NULL || (buf == NULL && cap > 0u)) {
         goto done;
     }
     make_name(rec, 'r', key);
-    fd = openat(g_dirfd, rec, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    fd = openat(dirfd, rec, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
     if (fd < 0) {
         rc = (errno == ENOENT) ? EAS_ERR_STORE_NOT_FOUND : EAS_ERR_STORE;
         goto done;
@@ -253,8 +270,9 @@ done:
     return rc;
 }
 
-int easd_linux_store_del(const char *key)
+int easd_linux_store_del_in(easd_linux_store_t *store, const char *key)
 {
+    int dirfd = (store != NULL && store->open) ? store->dirfd : -1;
     int rc = EAS_ERR_STORE_KEY;
     char rec[LX_STORE_NAME_MAX];
 
@@ -262,17 +280,32 @@ int easd_linux_store_del(const char *key)
         goto done;
     }
     rc = EAS_ERR_STORE;
-    if (g_dirfd < 0) {
+    if (dirfd < 0) {
         goto done;
     }
     make_name(rec, 'r', key);
-    if (unlinkat(g_dirfd, rec, 0) != 0 && errno != ENOENT) {
+    if (unlinkat(dirfd, rec, 0) != 0 && errno != ENOENT) {
         goto done;
     }
-    if (fsync(g_dirfd) != 0) {
+    if (fsync(dirfd) != 0) {
         goto done;
     }
     rc = EAS_OK;
 done:
     return rc;
+}
+
+int easd_linux_store_put(const char *key, const uint8_t *data, size_t len)
+{
+    return easd_linux_store_put_in(&g_store, key, data, len);
+}
+
+int easd_linux_store_get(const char *key, uint8_t *buf, size_t cap, size_t *len)
+{
+    return easd_linux_store_get_in(&g_store, key, buf, cap, len);
+}
+
+int easd_linux_store_del(const char *key)
+{
+    return easd_linux_store_del_in(&g_store, key);
 }

@@ -215,20 +215,17 @@ int easd_linux_private_dir(const char *path)
 
 static int lx_store_put(void *ctx, const char *key, const uint8_t *data, size_t len)
 {
-    (void)ctx;
-    return easd_linux_store_put(key, data, len);
+    return ctx != NULL ? easd_linux_store_put_in(ctx, key, data, len) : easd_linux_store_put(key, data, len);
 }
 
 static int lx_store_get(void *ctx, const char *key, uint8_t *buf, size_t cap, size_t *len)
 {
-    (void)ctx;
-    return easd_linux_store_get(key, buf, cap, len);
+    return ctx != NULL ? easd_linux_store_get_in(ctx, key, buf, cap, len) : easd_linux_store_get(key, buf, cap, len);
 }
 
 static int lx_store_del(void *ctx, const char *key)
 {
-    (void)ctx;
-    return easd_linux_store_del(key);
+    return ctx != NULL ? easd_linux_store_del_in(ctx, key) : easd_linux_store_del(key);
 }
 
 static int lx_rng_fill(void *ctx, uint8_t *buf, size_t len)
@@ -253,4 +250,10 @@ static const hal_sys_t k_linux_hal = {
 const hal_sys_t *easd_linux_hal(void)
 {
     return &k_linux_hal;
+}
+
+void easd_linux_hal_with_store(hal_sys_t *out, easd_linux_store_t *store)
+{
+    *out = k_linux_hal;
+    out->store.ctx = store;
 }

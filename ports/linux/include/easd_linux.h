@@ -174,6 +174,28 @@ int easd_linux_store_put(const char *key, const uint8_t *data, size_t len);
 int easd_linux_store_get(const char *key, uint8_t *buf, size_t cap, size_t *len);
 int easd_linux_store_del(const char *key);
 
+/**
+ * One store directory as an object, for a process with several accounts (or a test) that
+ * wants a store each. The process-wide calls above work on one default instance; these take
+ * the instance. A zero-initialised instance is closed (every call returns EAS_ERR_STORE).
+ * One instance must not be used by two threads at once; two instances may.
+ */
+typedef struct easd_linux_store {
+    int dirfd; /**< private */
+    bool open; /**< private */
+} easd_linux_store_t;
+
+/** @brief easd_linux_store_init() for @p st: open (create 0700) @p dir, remove leftovers. */
+int easd_linux_store_open(easd_linux_store_t *st, const char *dir);
+/** @brief Close @p st (safe on a closed or zero-initialised instance). */
+void easd_linux_store_close(easd_linux_store_t *st);
+/** The file store's operations on @p store (contract: hal_store.h). */
+int easd_linux_store_put_in(easd_linux_store_t *store, const char *key, const uint8_t *data,
+                            size_t len);
+int easd_linux_store_get_in(easd_linux_store_t *store, const char *key, uint8_t *buf, size_t cap,
+                            size_t *len);
+int easd_linux_store_del_in(easd_linux_store_t *store, const char *key);
+
 /** Points inside easd_linux_store_put() where a test can simulate a crash. */
 typedef enum easd_linux_store_point {
     /** The temporary file is written but not yet fsynced. */
@@ -247,6 +269,13 @@ int easd_linux_rng_fill(uint8_t *buf, size_t len);
  * Static storage; valid for the life of the program.
  */
 const hal_sys_t *easd_linux_hal(void);
+
+/**
+ * @brief Fill @p out with the port's ::hal_sys_t whose store is @p store (random source and
+ *        log sink as easd_linux_hal()): one per account when a process runs several engines.
+ *        @p out and @p store must outlive the engine.
+ */
+void easd_linux_hal_with_store(hal_sys_t *out, easd_linux_store_t *store);
 
 /* ----------------------------------------------------------------------------------------- */
 /* Event loop                                                                                */

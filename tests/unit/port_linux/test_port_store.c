@@ -409,6 +409,54 @@ static void sigkill_during_puts_leaves_complete_records(void **state)
     }
 }
 
+/* Two accounts, two stores: the same key through each account's hal_sys_t lands in its own
+ * directory, apart from the process-wide store; a zero-initialised instance is closed. */
+static void store_per_instance(void **state)
+{
+    (void)state;
+    char dir2[64];
+    easd_linux_store_t a = {0};
+    easd_linux_store_t b = {0};
+    hal_sys_t sys_a;
+    hal_sys_t sys_b;
+    uint8_t buf[8];
+    size_t len = 0;
+
+    (void)snprintf(dir2, sizeof(dir2), "/tmp/easd-store2-XXXXXX");
+    assert_non_null(mkdtemp(dir2));
+    assert_int_equal(easd_linux_store_put_in(&a, "k", (const uint8_t *)"x", 1), EAS_ERR_STORE);
+    easd_linux_store_close(&a); /* closed and zeroed: must not close fd 0 */
+    assert_true(fcntl(0, F_GETFD) != -1 || errno != EBADF);
+    assert_int_equal(easd_linux_store_open(&a, g_dir), EAS_OK);
+    assert_int_equal(easd_linux_store_open(&b, dir2), EAS_OK);
+    easd_linux_hal_with_store(&sys_a, &a);
+    easd_linux_hal_with_store(&sys_b, &b);
+    assert_ptr_equal(sys_a.rng.fill, easd_linux_hal()->rng.fill);
+
+    assert_int_equal(sys_a.store.put(sys_a.store.ctx, "acct", (const uint8_t *)"A", 1), EAS_OK);
+    assert_int_equal(sys_b.store.put(sys_b.store.ctx, "acct", (const uint8_t *)"BB", 2), EAS_OK);
+    assert_int_equal(sys_a.store.get(sys_a.store.ctx, "acct", buf, sizeof(buf), &len), EAS_OK);
+    assert_int_equal(len, 1);
+    assert_memory_equal(buf, "A", 1);
+    assert_int_equal(sys_b.store.get(sys_b.store.ctx, "acct", buf, sizeof(buf), &len), EAS_OK);
+    assert_int_equal(len, 2);
+    assert_memory_equal(buf, "BB", 2);
+    /* the process-wide store (also g_dir) sees a's record, b's lives only in dir2 */
+    assert_int_equal(easd_linux_store_get("acct", buf, sizeof(buf), &len), EAS_OK);
+    assert_int_equal(len, 1);
+    assert_int_equal(sys_b.store.del(sys_b.store.ctx, "acct"), EAS_OK);
+    assert_int_equal(sys_b.store.get(sys_b.store.ctx, "acct", buf, sizeof(buf), &len),
+                     EAS_ERR_STORE_NOT_FOUND);
+    assert_int_equal(sys_a.store.get(sys_a.store.ctx, "acct", buf, sizeof(buf), &len), EAS_OK);
+    /* the ready-made hal_sys_t keeps using the process-wide store */
+    assert_int_equal(easd_linux_hal()->store.get(NULL, "acct", buf, sizeof(buf), &len), EAS_OK);
+
+    easd_linux_store_close(&b);
+    assert_int_equal(sys_b.store.put(sys_b.store.ctx, "k", (const uint8_t *)"x", 1), EAS_ERR_STORE);
+    easd_linux_store_close(&a);
+    rm_tree(dir2);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -417,6 +465,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(get_nomem_reports_length, setup, teardown),
         cmocka_unit_test_setup_teardown(not_found_and_delete, setup, teardown),
         cmocka_unit_test_setup_teardown(uninitialised_store_fails, setup, teardown),
+        cmocka_unit_test_setup_teardown(store_per_instance, setup, teardown),
         cmocka_unit_test_setup_teardown(crash_before_rename_keeps_old, setup, teardown),
         cmocka_unit_test_setup_teardown(process_exit_before_rename_keeps_old, setup, teardown),
         cmocka_unit_test_setup_teardown(sigkill_during_puts_leaves_complete_records, setup,
