@@ -203,19 +203,8 @@ int main(int argc, char **argv)
         fprintf(stderr, "cannot set up the state directory or the network\n");
         return 2;
     }
-    static eas_folder_t folders[CONFIG_EAS_MAX_FOLDERS];
-    static eas_outbox_slot_t outbox[CONFIG_EAS_OUTBOX_SLOTS];
-    static uint8_t arena_mem[CONFIG_EAS_ARENA_SIZE], http_work[EAS_HTTP_CLIENT_WORK_SIZE];
-    static eas_arena_t arena;
-    eas_arena_init(&arena, arena_mem, sizeof(arena_mem));
-    eas_engine_mem_t mem = {.folders = folders,
-                            .folder_cap = CONFIG_EAS_MAX_FOLDERS,
-                            .outbox = outbox,
-                            .outbox_cap = CONFIG_EAS_OUTBOX_SLOTS,
-                            .arena = &arena,
-                            .http_work = http_work,
-                            .http_work_len = sizeof(http_work),
-                            .config = EAS_CONFIG_FINGERPRINT};
+    static eas_engine_storage_t storage; /* folders, outbox, arena, HTTP buffers */
+    eas_engine_mem_t mem = eas_engine_storage_mem(&storage);
     /* Plain-text bodies cut by the server at 256 bytes: enough for a preview; the whole
        body, when the user opens the mail, comes from eas_fetch(). */
     eas_account_cfg_t cfg = {

@@ -102,19 +102,8 @@ int main(int argc, char **argv)
         return 2;
     }
     /* Every byte the engine uses is lent to it here; nothing is allocated. */
-    static eas_folder_t folders[CONFIG_EAS_MAX_FOLDERS];
-    static eas_outbox_slot_t outbox[CONFIG_EAS_OUTBOX_SLOTS];
-    static uint8_t arena_mem[CONFIG_EAS_ARENA_SIZE], http_work[EAS_HTTP_CLIENT_WORK_SIZE];
-    static eas_arena_t arena;
-    eas_arena_init(&arena, arena_mem, sizeof(arena_mem));
-    eas_engine_mem_t mem = {.folders = folders,
-                            .folder_cap = CONFIG_EAS_MAX_FOLDERS,
-                            .outbox = outbox,
-                            .outbox_cap = CONFIG_EAS_OUTBOX_SLOTS,
-                            .arena = &arena,
-                            .http_work = http_work,
-                            .http_work_len = sizeof(http_work),
-                            .config = EAS_CONFIG_FINGERPRINT};
+    static eas_engine_storage_t storage; /* folders, outbox, arena, HTTP buffers */
+    eas_engine_mem_t mem = eas_engine_storage_mem(&storage);
     eas_account_cfg_t cfg = {
         .url = arg[0],
         .user = arg[1],

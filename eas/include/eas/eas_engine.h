@@ -11,18 +11,12 @@
  *
  * @code
  * eas_engine_t eng;
- * eas_folder_t folders[32];
- * eas_outbox_slot_t outbox[16];
- * static uint8_t arena_mem[CONFIG_EAS_ARENA_SIZE], work[EAS_HTTP_CLIENT_WORK_SIZE];
- * eas_arena_t arena;
- * eas_arena_init(&arena, arena_mem, sizeof(arena_mem));
+ * static eas_engine_storage_t storage;                 // folders, outbox, arena, HTTP buffers
+ * eas_engine_mem_t mem = eas_engine_storage_mem(&storage);
  * static eas_engine_cal_t cal;                          // optional: parsed Calendar items
  * static eas_cal_exception_t ex[64];
  * cal.exceptions = ex; cal.exception_cap = 64;
- * eas_engine_mem_t mem = {.folders = folders, .folder_cap = 32, .outbox = outbox,
- *                         .outbox_cap = 16, .arena = &arena, .http_work = work,
- *                         .http_work_len = sizeof(work), .cal = &cal,
- *                         .config = EAS_CONFIG_FINGERPRINT}; // by name: members get added
+ * mem.cal = &cal;
  * // net: the connector (hal_net_t); sys: store, random source, log sink (hal_sys_t),
  * // e.g. the Linux port's easd_linux_hal().
  * err = eas_engine_init(&eng, &cfg, &mem, &net, sys, on_event, app); // loads persisted state
@@ -240,6 +234,38 @@ typedef struct eas_engine_mem {
         not agree). */
     uint32_t config;
 } eas_engine_mem_t;
+
+/**
+ * The engine's required memory at the recommended sizes of this build's configuration, as
+ * one object the application declares (statically, or wherever it likes; nothing is
+ * allocated). eas_engine_storage_mem() hands it out as an ::eas_engine_mem_t. The optional
+ * parts (calendar collector, cookie jar) are set on the returned value when wanted.
+ */
+typedef struct eas_engine_storage {
+    eas_folder_t folders[CONFIG_EAS_MAX_FOLDERS];
+    eas_outbox_slot_t outbox[CONFIG_EAS_OUTBOX_SLOTS];
+    eas_arena_t arena;
+    uint8_t arena_mem[CONFIG_EAS_ARENA_SIZE];
+    uint8_t http_work[EAS_HTTP_CLIENT_WORK_SIZE];
+} eas_engine_storage_t;
+
+/**
+ * @brief Prepare @p st (its arena) and describe it as engine memory. Inline, so the
+ *        fingerprint is the one the caller was compiled with.
+ */
+static inline eas_engine_mem_t eas_engine_storage_mem(eas_engine_storage_t *st)
+{
+    eas_arena_init(&st->arena, st->arena_mem, sizeof(st->arena_mem));
+    eas_engine_mem_t mem = {.folders = st->folders,
+                            .folder_cap = CONFIG_EAS_MAX_FOLDERS,
+                            .outbox = st->outbox,
+                            .outbox_cap = CONFIG_EAS_OUTBOX_SLOTS,
+                            .arena = &st->arena,
+                            .http_work = st->http_work,
+                            .http_work_len = sizeof(st->http_work),
+                            .config = EAS_CONFIG_FINGERPRINT};
+    return mem;
+}
 
 /** Engine states (reported with ::EAS_EV_STATE). */
 typedef enum eas_engine_state {
