@@ -76,7 +76,8 @@ const eng_cmd_t eng_cmd_estimate = {
     .apply = apply_estimate,
 };
 
-/* ---- ItemOperations Fetch ---- */
+/* ---- ItemOperations Fetch (CONFIG_EAS_FETCH) ---- */
+#if CONFIG_EAS_FETCH
 
 static void fetch_event(eas_engine_t *e, eas_event_type_t type, uint16_t status, int err,
                         bool final)
@@ -241,3 +242,18 @@ int eas_fetch(eas_engine_t *eng, const char *folder_id, const char *server_id,
     eng_interrupt_ping(eng);
     return EAS_OK;
 }
+
+#else /* !CONFIG_EAS_FETCH */
+
+int eas_fetch(eas_engine_t *eng, const char *folder_id, const char *server_id,
+              const char *file_reference, uint32_t *id)
+{
+    (void)eng;
+    (void)folder_id;
+    (void)server_id;
+    (void)file_reference;
+    (void)id;
+    return EAS_ERR_UNSUPPORTED;
+}
+
+#endif /* CONFIG_EAS_FETCH */

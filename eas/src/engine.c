@@ -23,7 +23,9 @@
 static const eng_cmd_t *const k_schedule[] = {
     &eng_cmd_options,    /* no protocol version yet */
     &eng_cmd_foldersync, /* no hierarchy, or a hierarchy change is due */
+#if CONFIG_EAS_FETCH
     &eng_cmd_fetch,      /* the user waits for it: before background syncs */
+#endif
     &eng_cmd_sync,       /* folders with changes (or GetItemEstimate first) */
     &eng_cmd_meeting,    /* queued commands of their own */
     &eng_cmd_move,

@@ -10,6 +10,8 @@
 #include "eas/eas_base64.h"
 #include "eas_proto.h"
 
+#if CONFIG_EAS_FETCH
+
 /* Depths in the response: ItemOperations 1 / Response 2 / Fetch 3 / Properties 4. */
 #define D_FETCH 3u
 #define D_PROPS 4u
@@ -130,3 +132,5 @@ int eas_proto_fetch_event(void *user, const eas_wbxml_event_t *ev)
     }
     return err;
 }
+
+#endif /* CONFIG_EAS_FETCH */

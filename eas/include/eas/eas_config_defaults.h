@@ -57,6 +57,9 @@
 #ifndef CONFIG_EAS_BASE64_QUERY
 #define CONFIG_EAS_BASE64_QUERY 1
 #endif
+#ifndef CONFIG_EAS_FETCH
+#define CONFIG_EAS_FETCH 1
+#endif
 
 /* ---- WBXML ---- */
 #ifndef CONFIG_EAS_WBXML_NAMES

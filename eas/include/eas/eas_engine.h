@@ -721,7 +721,7 @@ int eas_mail_send(eas_engine_t *eng, const eas_mail_t *mail, uint32_t *id);
  * persisted: after a restart, ask again.
  * @param[out] id reported in the fetch events.
  * @return EAS_OK, EAS_ERR_BUSY (one fetch at a time), EAS_ERR_PARAM, EAS_ERR_LIMIT (ids too
- *         long).
+ *         long), EAS_ERR_UNSUPPORTED (built without CONFIG_EAS_FETCH).
  */
 int eas_fetch(eas_engine_t *eng, const char *folder_id, const char *server_id,
               const char *file_reference, uint32_t *id);

@@ -2093,6 +2093,7 @@ static void test_meeting_response_requeue_after_crash(void **st)
 }
 
 /* ------------------------------ ItemOperations Fetch ------------------------------ */
+#if CONFIG_EAS_FETCH
 
 static char big_text[5001];
 static uint8_t big_bin[2999];
@@ -2248,6 +2249,24 @@ static void test_fetch_not_found_final(void **st)
     assert_null(strstr(evlog, "FB"));
     assert_int_equal(eas_fetch(&eng, NULL, NULL, NULL, &id), EAS_ERR_PARAM);
 }
+
+#else /* !CONFIG_EAS_FETCH */
+
+/* Compiled out: a clear refusal, and the engine never sends ItemOperations. */
+static void test_fetch_compiled_out(void **st)
+{
+    (void)st;
+    engine_start();
+    assert_int_equal(run(9), EAS_OK);
+    uint32_t id = 77;
+    assert_int_equal(eas_fetch(&eng, "cal", "e1", NULL, &id), EAS_ERR_UNSUPPORTED);
+    assert_int_equal(eas_fetch(&eng, NULL, NULL, "att|1", &id), EAS_ERR_UNSUPPORTED);
+    assert_int_equal(id, 77);
+    assert_int_equal(run(nreq + 3), EAS_OK);
+    assert_true(find_req("ItemOperations", 0) < 0);
+}
+
+#endif /* CONFIG_EAS_FETCH */
 
 /* ------------------------------ MoveItems / GetItemEstimate ------------------------------ */
 
@@ -2808,9 +2827,13 @@ int main(void)
         cmocka_unit_test_setup(test_meeting_response_crash_invitation, setup),
         cmocka_unit_test_setup(test_meeting_response_crash_calendar, setup),
         cmocka_unit_test_setup(test_meeting_response_requeue_after_crash, setup),
+#if CONFIG_EAS_FETCH
         cmocka_unit_test_setup(test_fetch_item_body, setup),
         cmocka_unit_test_setup(test_fetch_attachment_retry, setup),
         cmocka_unit_test_setup(test_fetch_not_found_final, setup),
+#else
+        cmocka_unit_test_setup(test_fetch_compiled_out, setup),
+#endif
         cmocka_unit_test_setup(test_move_item, setup),
         cmocka_unit_test_setup(test_move_lost_answer, setup),
         cmocka_unit_test_setup(test_estimate_progress, setup),
