@@ -12,7 +12,8 @@
 
 #define MOD "engine"
 
-/* ---- progress of a first sync (GetItemEstimate) ---- */
+/* ---- progress of a first sync (GetItemEstimate, CONFIG_EAS_ESTIMATE) ---- */
+#if CONFIG_EAS_ESTIMATE
 
 void eng_progress(eas_engine_t *e)
 {
@@ -75,6 +76,7 @@ const eng_cmd_t eng_cmd_estimate = {
     .build = estimate_build,
     .apply = apply_estimate,
 };
+#endif /* CONFIG_EAS_ESTIMATE */
 
 /* ---- ItemOperations Fetch (CONFIG_EAS_FETCH) ---- */
 #if CONFIG_EAS_FETCH

@@ -21,6 +21,7 @@ static const eng_cmd_t *sync_pick(eas_engine_t *e)
         if (eng_folder_needs_sync(e, i)) {
             const eas_folder_t *f = &e->mem.folders[i];
             p->cur = (int16_t)i;
+#if CONFIG_EAS_ESTIMATE
             if (e->cfg->progress && !(f->flags & EAS_FOLDER_F_SYNCED) &&
                 strcmp(f->sync_key, "0") != 0 && p->est_index != (int16_t)i) {
                 /* The folder is primed (SyncKey 0 done), no item fetched yet: ask once. */
@@ -29,6 +30,9 @@ static const eng_cmd_t *sync_pick(eas_engine_t *e)
                 p->est_done = 0;
                 return &eng_cmd_estimate;
             }
+#else
+            (void)f;
+#endif
             return &eng_cmd_sync;
         }
     }
@@ -135,9 +139,11 @@ static int on_item_end(void *user, eas_item_op_t op, const char *sid)
     ev.u.item.cls = e->mem.folders[p->cur].cls;
     p->item_open = 0;
     p->items++;
+#if CONFIG_EAS_ESTIMATE
     if (p->est_index == p->cur && op != EAS_ITEM_DELETE) {
         p->est_done++;
     }
+#endif
     if (p->item_resp && op != EAS_ITEM_DELETE) {
         eng_mr_check_delivered(e, sid);
     }
@@ -366,9 +372,11 @@ static int sync_start(eas_engine_t *e)
             budget--;
         }
     }
+#if CONFIG_EAS_ESTIMATE
     if (p->est_valid && p->est_index == p->cur && p->est_done > 0) {
         eng_progress(e);
     }
+#endif
     eas_proto_sync_parser_init(&p->u.sync, &k_sync_cbs, e);
     return EAS_OK;
 }

@@ -639,6 +639,9 @@ int eas_engine_init(eas_engine_t *eng, const eas_account_cfg_t *cfg, const eas_e
         eas_state_key(key, sizeof(key), cfg->store_prefix, "acct") != EAS_OK) {
         goto out;
     }
+    if (!CONFIG_EAS_ESTIMATE && cfg->progress) {
+        return EAS_ERR_UNSUPPORTED; /* GetItemEstimate is not built in */
+    }
     memset(eng, 0, sizeof(*eng));
     p = P(eng);
     eng->cfg = cfg;

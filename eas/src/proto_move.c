@@ -47,6 +47,7 @@ int eas_proto_move_event(void *user, const eas_wbxml_event_t *ev)
     return err;
 }
 
+#if CONFIG_EAS_ESTIMATE
 int eas_proto_estimate_build(eas_wbxml_enc_t *enc, const eas_estimate_req_t *r)
 {
     const char *cls = eas_class_name(r->cls);
@@ -106,3 +107,4 @@ int eas_proto_estimate_event(void *user, const eas_wbxml_event_t *ev)
     }
     return err;
 }
+#endif /* CONFIG_EAS_ESTIMATE */

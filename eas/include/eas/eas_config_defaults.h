@@ -60,6 +60,9 @@
 #ifndef CONFIG_EAS_FETCH
 #define CONFIG_EAS_FETCH 1
 #endif
+#ifndef CONFIG_EAS_ESTIMATE
+#define CONFIG_EAS_ESTIMATE 1
+#endif
 
 /* ---- WBXML ---- */
 #ifndef CONFIG_EAS_WBXML_NAMES

@@ -130,7 +130,8 @@ typedef struct eas_account_cfg {
     /** Namespace of the store records ("acct0"): 1..16 chars of [A-Za-z0-9_-]. */
     const char *store_prefix;
     /** Ask GetItemEstimate before the first item Sync of a folder and report
-        ::EAS_EV_PROGRESS (one extra request per folder and first sync). */
+        ::EAS_EV_PROGRESS (one extra request per folder and first sync). Needs
+        CONFIG_EAS_ESTIMATE: without it eas_engine_init() returns EAS_ERR_UNSUPPORTED. */
     bool progress;
     /** MIME source of eas_mail_send() (CONFIG_EAS_EMAIL); NULL: sending is refused. */
     eas_mime_read_fn mime_read;
@@ -506,7 +507,8 @@ typedef struct eas_engine {
  * @return EAS_OK; EAS_ERR_CONFIG when mem->config is not the library's
  *         EAS_CONFIG_FINGERPRINT (the caller was compiled with another configuration;
  *         nothing was written to @p eng); EAS_ERR_HTTP_PLAINTEXT_AUTH (an http:// URL with
- *         credentials and no eas_account_cfg_t::allow_plaintext_auth); EAS_ERR_PARAM; or a
+ *         credentials and no eas_account_cfg_t::allow_plaintext_auth); EAS_ERR_UNSUPPORTED
+ *         (eas_account_cfg_t::progress without CONFIG_EAS_ESTIMATE); EAS_ERR_PARAM; or a
  *         store error.
  */
 int eas_engine_init(eas_engine_t *eng, const eas_account_cfg_t *cfg, const eas_engine_mem_t *mem,

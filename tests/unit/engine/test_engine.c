@@ -504,6 +504,7 @@ static hal_net_t net = {f_open, NULL};
 static eas_account_cfg_t cfg;
 static uint64_t now;
 static bool cfg_progress;               /* engine_start(): cfg.progress */
+static int cfg_init_err = EAS_OK;       /* engine_start(): what eas_engine_init() must return */
 static const char *cfg_url;             /* engine_start(): cfg.url (NULL: mail.example.test) */
 static eas_http_allow_t cfg_allow;      /* engine_start(): cfg.redirect_allow */
 static eas_proto_ver_t cfg_max_version; /* engine_start(): cfg.max_version */
@@ -568,8 +569,11 @@ static void engine_start(void)
                             EAS_CONFIG_FINGERPRINT};
     ev_state = EAS_STATE_IDLE;
     ev_state_bad = 0;
-    assert_int_equal(eas_engine_init(&eng, &cfg, &mem, &net, test_hal(), on_event, NULL), EAS_OK);
-    state_check();
+    assert_int_equal(eas_engine_init(&eng, &cfg, &mem, &net, test_hal(), on_event, NULL),
+                     cfg_init_err);
+    if (cfg_init_err == EAS_OK) {
+        state_check();
+    }
 }
 
 /* Run until the handler has seen `until` requests in total or the engine stops; time jumps
@@ -2374,6 +2378,7 @@ static void test_move_lost_answer(void **st)
     assert_int_equal(eas_outbox_pending(&eng, EAS_OUTBOX_NONE), 0);
 }
 
+#if CONFIG_EAS_ESTIMATE
 /* With cfg.progress: GetItemEstimate once the folder is primed, before its first item Sync;
  * EAS_EV_PROGRESS with the estimate, then with the items so far. Without it: no request. */
 static void test_estimate_progress(void **st)
@@ -2396,6 +2401,30 @@ static void test_estimate_progress(void **st)
         assert_string_not_equal(reqs[i].cmd, "GetItemEstimate"); /* asked once */
     }
 }
+
+#else /* !CONFIG_EAS_ESTIMATE */
+
+/* Compiled out: asking for progress is refused at init, nothing is written to the engine. */
+static void test_estimate_compiled_out(void **st)
+{
+    (void)st;
+    memset(&eng, 0xA5, sizeof(eng));
+    cfg_progress = true;
+    cfg_init_err = EAS_ERR_UNSUPPORTED;
+    engine_start();
+    cfg_progress = false;
+    cfg_init_err = EAS_OK;
+    const uint8_t *b = (const uint8_t *)&eng;
+    for (size_t i = 0; i < sizeof(eng); i++) {
+        assert_int_equal(b[i], 0xA5);
+    }
+    /* Without progress the same account starts and syncs without GetItemEstimate. */
+    engine_start();
+    assert_int_equal(run(9), EAS_OK);
+    assert_true(find_req("GetItemEstimate", 0) < 0);
+}
+
+#endif /* CONFIG_EAS_ESTIMATE */
 
 static void test_estimate_off(void **st)
 {
@@ -2836,7 +2865,11 @@ int main(void)
 #endif
         cmocka_unit_test_setup(test_move_item, setup),
         cmocka_unit_test_setup(test_move_lost_answer, setup),
+#if CONFIG_EAS_ESTIMATE
         cmocka_unit_test_setup(test_estimate_progress, setup),
+#else
+        cmocka_unit_test_setup(test_estimate_compiled_out, setup),
+#endif
         cmocka_unit_test_setup(test_estimate_off, setup),
 #if CONFIG_EAS_EMAIL
         cmocka_unit_test_setup(test_send_mail, setup),
