@@ -83,7 +83,32 @@ void eng_stop(eas_engine_t *e, eas_engine_state_t s, int err, uint16_t status, c
     eng_set_state(e, s);
 }
 
-/* ---- back-off: the one retry policy [S 2.9, 2.2] ---- */
+/* ---- back-off: the one retry policy [S 2.9, 2.2] ----
+ *
+ * delay = start x 2^(consecutive failures), capped at CONFIG_EAS_BACKOFF_MAX_MS, jittered
+ * into [delay/2, delay), and never shorter than a Retry-After the server sent. Only the
+ * start depends on what failed:
+ * - the server said it is busy and did not say for how long (EAS_ERR_THROTTLED without
+ *   Retry-After: HTTP 503/429, Status 111, a failed answer with X-MS-ASThrottle): the busy
+ *   start, CONFIG_EAS_BACKOFF_BUSY_MS (60 s). Asking an overloaded server again after
+ *   seconds only adds to its load; 60 s keeps a 10-minute outage at 6 requests at most,
+ *   whatever the jitter (the n-th retry comes no earlier than 30 s x (2^n - 1)).
+ * - everything else (no connection, reset, timeout, malformed answer, other statuses) and
+ *   a busy answer with Retry-After (the server named its own floor): CONFIG_EAS_BACKOFF_MIN_MS
+ *   (2 s), so a radio gap or a dropped connection costs seconds, not a minute.
+ * The exponent counts consecutive failures of any kind; a success resets it. */
+
+static uint64_t backoff_start_ms(const eas_engine_t *e, int err, uint32_t retry_after_s)
+{
+    if (err != EAS_ERR_THROTTLED || retry_after_s != 0) {
+        return CONFIG_EAS_BACKOFF_MIN_MS;
+    }
+    uint64_t busy = e->cfg->backoff_busy_ms ? e->cfg->backoff_busy_ms : CONFIG_EAS_BACKOFF_BUSY_MS;
+    if (busy < CONFIG_EAS_BACKOFF_MIN_MS) {
+        busy = CONFIG_EAS_BACKOFF_MIN_MS;
+    }
+    return busy > CONFIG_EAS_BACKOFF_MAX_MS ? CONFIG_EAS_BACKOFF_MAX_MS : busy;
+}
 
 void eng_fail_backoff(eas_engine_t *e, int err, uint16_t status, const char *what,
                       uint32_t retry_after_s)
@@ -92,7 +117,7 @@ void eng_fail_backoff(eas_engine_t *e, int err, uint16_t status, const char *wha
     if (p->cmd && p->cmd->backoff) {
         p->cmd->backoff(e, err, status);
     }
-    uint64_t delay = CONFIG_EAS_BACKOFF_MIN_MS;
+    uint64_t delay = backoff_start_ms(e, err, retry_after_s);
     uint32_t r = 0;
 
     for (uint32_t i = 0; i < p->failures && delay < CONFIG_EAS_BACKOFF_MAX_MS; i++) {
@@ -118,8 +143,8 @@ void eng_fail_backoff(eas_engine_t *e, int err, uint16_t status, const char *wha
 bool eng_common_status(eas_engine_t *e, uint32_t st, const char *what)
 {
     if (st == EAS_STATUS_SERVER_ERROR_RETRY) {
-        /* 111: the server asks to come back later; the same back-off as a 503 without
-           Retry-After. */
+        /* 111: the server asks to come back later; the same back-off (and busy start) as a
+           503 without Retry-After. */
         eng_fail_backoff(e, EAS_ERR_THROTTLED, (uint16_t)st, what, 0);
         return true;
     }
@@ -533,7 +558,10 @@ static void on_complete(eas_engine_t *e)
         eng_stop(e, EAS_STATE_BLOCKED, v.err ? v.err : EAS_ERR_FORBIDDEN, rsp->status,
                  "access denied");
         return;
-    default:
+    default: {
+        /* A failed answer that says the device is throttled is a busy server whatever its
+           status: the back-off starts at the busy start (unless it says how long: Retry-After). */
+        int ferr = rsp->throttle[0] ? EAS_ERR_THROTTLED : v.err ? v.err : EAS_ERR_HTTP_STATUS;
         if (v.retry_after_capped) {
             /* Honoured only up to the configured cap; the application learns what was asked. */
             EAS_LOGW(&e->sys.log, MOD, "Retry-After %lu s capped at %u s",
@@ -541,9 +569,10 @@ static void on_complete(eas_engine_t *e)
                      (unsigned)CONFIG_EAS_HTTP_RETRY_AFTER_MAX_S);
             eng_report(e, EAS_ERR_LIMIT, rsp->status, "Retry-After capped", NULL);
         }
-        eng_fail_backoff(e, v.err ? v.err : EAS_ERR_HTTP_STATUS, rsp->status,
-                         eas_http_class_name(v.cls), v.has_retry_after ? v.retry_after_s : 0);
+        eng_fail_backoff(e, ferr, rsp->status, eas_http_class_name(v.cls),
+                         v.has_retry_after ? v.retry_after_s : 0);
         return;
+    }
     }
     if (cmd->flags & ENG_CMD_F_NO_WBXML) {
         cmd->apply(e, rsp);

@@ -62,6 +62,10 @@
  * --push N stays in the Ping loop for N seconds after the first sync (changes are printed as
  * they arrive); the exit status still says whether the first sync completed.
  *
+ * --backoff-busy-ms N: eas_account_cfg_t::backoff_busy_ms, where the back-off starts after the
+ * server said it is busy (503 without Retry-After, Status 111, X-MS-ASThrottle); tests use
+ * a short one to time it in real seconds.
+ *
  * Calendar items also carry "calendar": the item as the core's calendar collector parsed it
  * (recurrence, exceptions attached to their master, attendees) and, with --expand-from, its
  * occurrences in [from, from + N days) as expanded by eas_cal_expand().
@@ -1270,6 +1274,7 @@ static void usage(void)
                     "--state DIR [--ca-file FILE] [--classes Calendar,Contacts,Email,Tasks] "
                     "[--max-version 14.1] [--timeout SECONDS] "
                     "[--expand-from 20250101T000000Z --expand-days N] [--push SECONDS] "
+                    "[--backoff-busy-ms N] "
                     "[--respond SERVER_ID:accept|tentative|decline[:INSTANCE] "
                     "[--respond-folder ID]] [--fetch FOLDER:SERVER_ID | --fetch-ref REF] "
                     "[--fetch-out FILE] [--move SRC:SERVER_ID:DST] [--progress] "
@@ -1290,6 +1295,7 @@ int main(int argc, char **argv)
     const char *url = NULL, *user = NULL, *pwfile = NULL, *devid = NULL, *state = NULL;
     const char *ca = NULL, *classes = "Calendar,Contacts,Email,Tasks", *maxv = NULL;
     unsigned long timeout_s = 300;
+    unsigned long backoff_busy_ms = 0;
     const char *expand_from = NULL;
     unsigned long expand_days = 0;
     const char *respond = NULL, *respond_folder = NULL;
@@ -1361,6 +1367,8 @@ int main(int argc, char **argv)
             timeout_s = strtoul(v, NULL, 10);
         } else if (!strcmp(argv[i], "--push")) {
             a->push_ms = strtoul(v, NULL, 10) * 1000u;
+        } else if (!strcmp(argv[i], "--backoff-busy-ms")) {
+            backoff_busy_ms = strtoul(v, NULL, 10);
         } else if (!strcmp(argv[i], "--expand-from")) {
             expand_from = v;
         } else if (!strcmp(argv[i], "--expand-days")) {
@@ -1567,6 +1575,7 @@ int main(int argc, char **argv)
     cfg.body_type = 1;
     cfg.body_truncation = 32768; /* whole bodies on demand (ItemOperations) later */
     cfg.window_size = 100;
+    cfg.backoff_busy_ms = backoff_busy_ms > UINT32_MAX ? UINT32_MAX : (uint32_t)backoff_busy_ms;
     cfg.store_prefix = "acct0";
     cfg.progress = progress != 0;
     cfg.email = email;

@@ -12,8 +12,9 @@
  * Sync without changes, Ping held for its HeartbeatInterval (Status 1) or refused with
  * Status 5 outside [min, max]; an empty Ping body reuses the cached parameters (Status 3
  * when there are none). Faults are scripted per scenario: a NAT that silently drops a
- * connection idle for N seconds, an outage of HTTP 503 (with or without Retry-After),
- * EAS Status 111 or 177 on every command.
+ * connection idle for N seconds, an outage of HTTP 503 (with or without Retry-After), a
+ * network outage (the connection reset, no connection possible), EAS Status 111 or 177 on
+ * every command.
  */
 #include <inttypes.h>
 #include <stdbool.h>
@@ -175,9 +176,16 @@ static struct {
     size_t tx_len, tx_pos;
     uint64_t ready_ms; /* answer due */
     bool dead;         /* dropped by the NAT: nothing ever arrives */
+    bool reset;        /* the network went away: the next read fails */
     bool close_after;
 } conn;
 static unsigned opens;
+
+/* A network outage: no connection can be opened before this time (0 = none); the attempts
+   that failed are counted. */
+static uint64_t net_down_to;
+static unsigned connect_fails;
+static uint64_t connect_fail_ms[2]; /* the first two failed attempts */
 
 static uint8_t body[2048];
 static size_t body_len;
@@ -436,6 +444,9 @@ static int32_t c_send(void *ctx, const uint8_t *buf, size_t len)
 static int32_t c_recv(void *ctx, uint8_t *buf, size_t len)
 {
     (void)ctx;
+    if (conn.reset) {
+        return EAS_ERR_RESET;
+    }
     if (conn.dead || conn.tx_pos == conn.tx_len || now_ms < conn.ready_ms) {
         return 0; /* nothing (yet) */
     }
@@ -459,6 +470,13 @@ static int c_open(void *ctx, const char *host, uint16_t port, hal_net_security_t
     (void)port;
     (void)sec;
     memset(&conn, 0, sizeof(conn));
+    if (now_ms < net_down_to) {
+        if (connect_fails < 2) {
+            connect_fail_ms[connect_fails] = now_ms;
+        }
+        connect_fails++;
+        return EAS_ERR_CONNECT; /* like a refused or unreachable connect() */
+    }
     conn.open = true;
     opens++;
     io->send = c_send;
@@ -548,6 +566,10 @@ static int run_until(uint64_t until_ms)
             ev = EAS_STEP_WRITABLE;
             continue;
         }
+        if ((io & EAS_IO_READ) && conn.reset) {
+            ev = EAS_STEP_READABLE;
+            continue;
+        }
         uint64_t next = dl;
         ev = EAS_STEP_TICK;
         if ((io & EAS_IO_READ) && conn.open && !conn.dead && conn.tx_pos < conn.tx_len) {
@@ -630,6 +652,9 @@ static void reset_world(void)
     ping_cached_interval = 0;
     throttle_events = 0;
     rng_state = 0x2545f491u;
+    net_down_to = 0;
+    connect_fails = 0;
+    memset(connect_fail_ms, 0, sizeof(connect_fail_ms));
 }
 
 static int failures;
@@ -785,10 +810,50 @@ static void scenario_outage(uint32_t retry_after, const char *key)
         check(throttle_events == n - 1 && strcmp(throttle_last, "ServerBusy") == 0,
               "503 outage: X-MS-ASThrottle reported with every 503");
     } else {
+        /* The server is busy and does not say how long: the back-off starts at the busy
+           start, so the first retry comes no earlier than half of it. */
+        uint64_t first_retry = 0;
+        for (size_t i = 0; i + 1 < nsreq; i++) {
+            if (sreqs[i].t_ms >= start) {
+                first_retry = sreqs[i + 1].t_ms - sreqs[i].t_ms;
+                break;
+            }
+        }
         printf("outage_no_retry_after_recovered_after_s=%.0f\n", (double)(ok_at - start) / 1000.0);
-        check(ok_at >= start + 600000u && n < 20,
-              "503 outage without Retry-After: bounded by the back-off");
+        printf("outage_no_retry_after_first_retry_s=%.1f\n", (double)first_retry / 1000.0);
+        check(ok_at >= start + 600000u && n <= 6,
+              "503 outage without Retry-After: at most 6 requests (the busy back-off)");
+        check(first_retry >= CONFIG_EAS_BACKOFF_BUSY_MS / 2,
+              "503 outage without Retry-After: the back-off starts at the busy start");
     }
+    device_stop();
+}
+
+/* A 10-minute network outage while idle: the Ping's connection is reset and no connection
+   can be opened. Transport failures keep the short back-off start (a radio gap costs
+   seconds); the same doubling and cap bound the attempts. */
+static void scenario_unreachable(void)
+{
+    reset_world();
+    sc.srv_max_s = 3540;
+    device_start(0);
+    uint64_t start = 10 * H_MS + 1800000u; /* in the middle of a converged Ping */
+    (void)run_until(start);
+    size_t before = nsreq;
+    conn.reset = true;
+    net_down_to = start + 600000u;
+    (void)run_until(start + 2 * H_MS);
+    uint64_t ok_at = nsreq > before ? sreqs[before].t_ms : 0;
+    printf("unreachable_connect_attempts=%u\n", connect_fails + 1u);
+    /* The first attempt follows the reset at once (the request is tried on a new
+       connection); the back-off decides when the second one goes. */
+    uint64_t first_backoff = connect_fail_ms[1] - connect_fail_ms[0];
+    printf("unreachable_first_backoff_s=%.1f\n", (double)first_backoff / 1000.0);
+    printf("unreachable_recovered_after_s=%.0f\n", (double)(ok_at - start) / 1000.0);
+    check(connect_fails >= 2 && first_backoff < CONFIG_EAS_BACKOFF_MIN_MS * 2u,
+          "network outage: transport failures keep the short back-off start");
+    check(ok_at >= net_down_to && connect_fails < 20,
+          "network outage: attempts bounded by the back-off, recovered after it");
     device_stop();
 }
 
@@ -924,6 +989,7 @@ int main(int argc, char **argv)
     scenario_nat();
     scenario_outage(120, "outage_requests");
     scenario_outage(0, "outage_requests_no_retry_after");
+    scenario_unreachable();
     scenario_status5();
     scenario_status(111);
     scenario_status(177);

@@ -127,6 +127,11 @@ typedef struct eas_account_cfg {
     /** Longest heartbeat: the idle timeout of a NAT/firewall the device is known to sit
         behind (0 = CONFIG_EAS_PING_CEILING_S, 3540 s = the protocol's maximum). */
     uint32_t ping_ceiling_s;
+    /** First retry delay (ms) after the server said it is busy without saying for how long
+        (HTTP 503/429 without Retry-After, Status 111, X-MS-ASThrottle): 0 =
+        CONFIG_EAS_BACKOFF_BUSY_MS (60 s); kept within CONFIG_EAS_BACKOFF_MIN_MS ..
+        CONFIG_EAS_BACKOFF_MAX_MS. The back-off doubles from there (docs/push.md). */
+    uint32_t backoff_busy_ms;
     /** Namespace of the store records ("acct0"): 1..16 chars of [A-Za-z0-9_-]. */
     const char *store_prefix;
     /** Ask GetItemEstimate before the first item Sync of a folder and report

@@ -22,7 +22,7 @@ from enginelib import EAS_SYNC, check, control, start_server
 SCALE = "0.001"
 
 
-def run_sync(port, tmp, state, push_s, device="EASDPUSH1", timeout=60):
+def run_sync(port, tmp, state, push_s, device="EASDPUSH1", timeout=60, extra=()):
     pw = os.path.join(tmp, "pw")
     with open(pw, "w") as f:
         f.write("testpass\n")
@@ -30,7 +30,7 @@ def run_sync(port, tmp, state, push_s, device="EASDPUSH1", timeout=60):
                           f"http://127.0.0.1:{port}/Microsoft-Server-ActiveSync",
                           "--user", "testuser", "--password-file", pw, "--device-id", device,
                           "--state", os.path.join(tmp, state), "--classes", "Calendar",
-                          "--timeout", str(timeout), "--push", str(push_s)],
+                          "--timeout", str(timeout), "--push", str(push_s)] + list(extra),
                          capture_output=True, text=True, timeout=180)
     ev = [json.loads(l) for l in out.stdout.splitlines() if l.startswith("{")]
     return out, ev
@@ -162,13 +162,20 @@ def throttled_503():
             proc.wait()
 
 
+# The busy start eas-sync is given (--backoff-busy-ms): the default (60 s) would take minutes
+# of real time; push-sim and the flow tests time the default on a simulated clock.
+BUSY_MS = 3000
+
+
 def status_111():
     with tempfile.TemporaryDirectory() as tmp:
         proc, port = start_server(tmp, "--ping-scale", SCALE)
         try:
             control(port, "faults", {"type": "status", "status": 111, "command": "Ping",
                                      "times": 2})
-            out, ev = run_sync(port, tmp, "state", 7)
+            # two busy back-offs ([1.5, 3) s, then [3, 6) s), then a Ping
+            out, ev = run_sync(port, tmp, "state", 12,
+                               extra=["--backoff-busy-ms", str(BUSY_MS)])
             check(out.returncode == 0, "eas-sync completes through Status 111")
             errs = [e for e in ev if e["event"] == "error" and e["status"] == 111]
             check(len(errs) == 2, f"each 111 reported once: {errs}")
@@ -176,6 +183,11 @@ def status_111():
                   "111 goes through the back-off")
             ps = pings(port)
             check([p[2] for p in ps[:3]] == [111, 111, 1], "then the Ping is accepted")
+            # 111 is a busy server: the back-off starts at the busy start, not at 2 s
+            gaps = [ps[i + 1][3]["mono"] - ps[i][3]["mono"] for i in range(2)]
+            check(gaps[0] >= BUSY_MS / 2000.0 and gaps[1] >= BUSY_MS / 1000.0,
+                  f"busy back-off after 111: >= {BUSY_MS / 2000.0} s, then >= "
+                  f"{BUSY_MS / 1000.0} s ({gaps})")
         finally:
             proc.kill()
             proc.wait()

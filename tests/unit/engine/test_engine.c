@@ -962,16 +962,131 @@ static void h_503(const srv_req_t *rq, int n)
     r_status = 503;
 }
 
+/* The n-th delay (n = 0, 1, ...) of a back-off that starts at @p start_ms: start x 2^n capped
+   at CONFIG_EAS_BACKOFF_MAX_MS, jittered into [d/2, d). */
+static void assert_backoff_gap(uint64_t gap, uint64_t start_ms, unsigned n)
+{
+    uint64_t d = start_ms;
+    for (unsigned i = 0; i < n && d < CONFIG_EAS_BACKOFF_MAX_MS; i++) {
+        d *= 2;
+    }
+    d = d > CONFIG_EAS_BACKOFF_MAX_MS ? CONFIG_EAS_BACKOFF_MAX_MS : d;
+    if (gap < d / 2 || gap >= d) {
+        fail_msg("back-off %u: %llu ms, expected [%llu, %llu)", n, (unsigned long long)gap,
+                 (unsigned long long)(d / 2), (unsigned long long)d);
+    }
+}
+
+/* 503 without Retry-After: the server is busy and did not say how long, so the back-off
+   starts at the busy start and doubles from there, with jitter, up to the cap. */
 static void test_backoff_on_503(void **st)
 {
     (void)st;
     handler = h_503;
     engine_start();
-    assert_int_equal(run(6), EAS_OK);
-    for (int i = 1; i < 6; i++) {
-        assert_true(req_times[i] - req_times[i - 1] >= CONFIG_EAS_BACKOFF_MIN_MS / 2);
+    assert_int_equal(run(12), EAS_OK);
+    for (unsigned i = 1; i < 12; i++) {
+        assert_backoff_gap(req_times[i] - req_times[i - 1], CONFIG_EAS_BACKOFF_BUSY_MS, i - 1);
     }
-    assert_true(req_times[5] - req_times[4] > req_times[1] - req_times[0]);
+}
+
+/* One policy, two starts: what failed decides only where the back-off starts. Two failures
+ * of the first Sync, then success; the gaps after the failures are timed. */
+enum {
+    FAIL_503,          /* busy: 503 without Retry-After */
+    FAIL_503_RA,       /* 503 with Retry-After: 5 (the server's own floor) */
+    FAIL_500_THROTTLE, /* 500 with X-MS-ASThrottle: busy whatever the status */
+    FAIL_111,          /* Sync Status 111 */
+    FAIL_500,          /* a plain server error: the short start */
+    FAIL_RESET,        /* the connection is reset: the short start */
+};
+static int fail_kind;
+static int fail_left;
+static uint64_t sync_times[8];
+static int n_syncs;
+
+static void h_fail_sync(const srv_req_t *rq, int n)
+{
+    if (strcmp(rq->cmd, "Sync") != 0) {
+        h_first(rq, n);
+        return;
+    }
+    if (n_syncs < 8) {
+        sync_times[n_syncs] = now;
+    }
+    n_syncs++;
+    cut_at = -1;
+    cut_err = 0;
+    if (fail_left == 0) {
+        h_first(rq, n);
+        return;
+    }
+    fail_left--;
+    switch (fail_kind) {
+    case FAIL_503:
+        r_status = 503;
+        break;
+    case FAIL_503_RA:
+        r_status = 503;
+        strcpy(r_headers, "Retry-After: 5\r\n");
+        break;
+    case FAIL_500_THROTTLE:
+        r_status = 500;
+        strcpy(r_headers, "X-MS-ASThrottle: CommandFrequency\r\n");
+        break;
+    case FAIL_111:
+        rb();
+        eas_wbxml_enc_start(&E, EAS_AIRSYNC_SYNC);
+        eas_wbxml_enc_elem_uint(&E, EAS_AIRSYNC_STATUS, 111);
+        eas_wbxml_enc_end(&E);
+        rdone();
+        break;
+    case FAIL_500:
+        r_status = 500;
+        break;
+    default:
+        cut_at = 0;
+        cut_err = EAS_ERR_RESET;
+        break;
+    }
+}
+
+static void backoff_case(int kind, uint32_t busy_cfg_ms, uint64_t start_ms)
+{
+    fail_kind = kind;
+    fail_left = 2;
+    n_syncs = 0;
+    handler = h_fail_sync;
+    engine_start();
+    cfg.backoff_busy_ms = busy_cfg_ms; /* read at each failure */
+    for (int i = 0; i < 400 && n_syncs < 4; i++) {
+        assert_int_equal(run(nreq + 1), EAS_OK);
+    }
+    assert_true(n_syncs >= 3);
+    if (start_ms == 0) {
+        /* Retry-After 5 s: exactly that (the short start's delays are below it). */
+        assert_int_equal(sync_times[1] - sync_times[0], 5000);
+        assert_int_equal(sync_times[2] - sync_times[1], 5000);
+    } else {
+        assert_backoff_gap(sync_times[1] - sync_times[0], start_ms, 0);
+        assert_backoff_gap(sync_times[2] - sync_times[1], start_ms, 1);
+    }
+    cut_at = -1;
+    cut_err = 0;
+}
+
+static void test_backoff_starts(void **st)
+{
+    (void)st;
+    backoff_case(FAIL_503, 0, CONFIG_EAS_BACKOFF_BUSY_MS);
+    backoff_case(FAIL_500_THROTTLE, 0, CONFIG_EAS_BACKOFF_BUSY_MS);
+    backoff_case(FAIL_111, 0, CONFIG_EAS_BACKOFF_BUSY_MS);
+    backoff_case(FAIL_500, 0, CONFIG_EAS_BACKOFF_MIN_MS);
+    backoff_case(FAIL_RESET, 0, CONFIG_EAS_BACKOFF_MIN_MS);
+    backoff_case(FAIL_503_RA, 0, 0);
+    /* The account's own busy start; out-of-range values are kept within MIN .. MAX. */
+    backoff_case(FAIL_503, 7000, 7000);
+    backoff_case(FAIL_111, 1, CONFIG_EAS_BACKOFF_MIN_MS);
 }
 
 /* [S 1.14, 1.16, 1.17] Reminder changes never reach the outbox. [S 2.14] reply-all. */
@@ -2836,6 +2951,7 @@ int main(void)
         cmocka_unit_test_setup(test_status3_recovery_keeps_outbox, setup),
         cmocka_unit_test_setup(test_repeated_sync_key, setup),
         cmocka_unit_test_setup(test_backoff_on_503, setup),
+        cmocka_unit_test_setup(test_backoff_starts, setup),
         cmocka_unit_test_setup(test_local_only_changes_and_reply_all, setup),
         cmocka_unit_test_setup(test_calendar_items_parsed_in_order, setup),
         cmocka_unit_test_setup(test_451_follow_and_persist, setup),
