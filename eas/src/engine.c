@@ -483,7 +483,8 @@ int64_t eng_utc(const eas_engine_t *e)
 static void save_cookies(eas_engine_t *e)
 {
     eng_priv_t *p = P(e);
-    if (p->jar_on && eas_cookie_jar_take_changed(&p->jar)) {
+    /* Constant false without the jar: the store code for cookies is not linked in. */
+    if (CONFIG_EAS_HTTP_COOKIES && p->jar_on && eas_cookie_jar_take_changed(&p->jar)) {
         int serr = eas_state_cookies_save(eng_ns(e), &p->jar, eng_utc(e), e->mem.arena);
         if (serr != EAS_OK) {
             eng_report(e, serr, 0, "saving cookies", NULL);
@@ -722,7 +723,7 @@ int eas_engine_init(eas_engine_t *eng, const eas_account_cfg_t *cfg, const eas_e
         goto out;
     }
     eas_arena_reset(eng->mem.arena);
-    if (p->jar_on) {
+    if (CONFIG_EAS_HTTP_COOKIES && p->jar_on) {
         int cerr = eas_state_cookies_load(&p->ns, &p->jar, eng_utc(eng), eng->mem.arena);
         if (cerr != EAS_OK && cerr != EAS_ERR_STORE_NOT_FOUND) {
             eng_report(eng, cerr, 0, "cookies; starting without them", NULL);
