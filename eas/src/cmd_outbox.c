@@ -532,6 +532,9 @@ int eas_item_delete_occurrence(eas_engine_t *eng, const char *folder_id, const c
 int eas_item_move(eas_engine_t *eng, const char *folder_id, const char *server_id,
                   const char *dst_folder_id, uint32_t *id)
 {
+    if (!CONFIG_EAS_MOVE) {
+        return EAS_ERR_UNSUPPORTED; /* nothing would ever send it */
+    }
     if (!server_id || !server_id[0] || !dst_folder_id || !dst_folder_id[0] ||
         strlen(dst_folder_id) > CONFIG_EAS_SERVER_ID_MAX) {
         return EAS_ERR_PARAM;

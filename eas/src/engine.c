@@ -28,7 +28,9 @@ static const eng_cmd_t *const k_schedule[] = {
 #endif
     &eng_cmd_sync,       /* folders with changes (or GetItemEstimate first) */
     &eng_cmd_meeting,    /* queued commands of their own */
+#if CONFIG_EAS_MOVE /* else never referenced: the linker drops MoveItems' code */
     &eng_cmd_move,
+#endif
 #if CONFIG_EAS_EMAIL
     &eng_cmd_send,
 #endif

@@ -63,6 +63,9 @@
 #ifndef CONFIG_EAS_ESTIMATE
 #define CONFIG_EAS_ESTIMATE 1
 #endif
+#ifndef CONFIG_EAS_MOVE
+#define CONFIG_EAS_MOVE 1
+#endif
 
 /* ---- WBXML ---- */
 #ifndef CONFIG_EAS_WBXML_NAMES

@@ -676,6 +676,7 @@ size_t eas_recipients_drop_self(char *list, const char *self);
  *        Like a MeetingResponse, a move that may have reached the server before a crash is
  *        not applied twice: when the resend finds the item gone from the source (1), it
  *        counts as moved (3, server_id NULL).
+ * @return as eas_item_delete(); EAS_ERR_UNSUPPORTED when built without CONFIG_EAS_MOVE.
  */
 int eas_item_move(eas_engine_t *eng, const char *folder_id, const char *server_id,
                   const char *dst_folder_id, uint32_t *id);

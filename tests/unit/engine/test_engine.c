@@ -2441,6 +2441,7 @@ static void move_setup(int cut_first)
     assert_int_equal(run(6), EAS_OK);
 }
 
+#if CONFIG_EAS_MOVE
 /* A move is one MoveItems request; status 3 carries the new ServerId; the entry is gone. */
 static void test_move_item(void **st)
 {
@@ -2492,6 +2493,23 @@ static void test_move_lost_answer(void **st)
     assert_non_null(strstr(evlog, want));
     assert_int_equal(eas_outbox_pending(&eng, EAS_OUTBOX_NONE), 0);
 }
+
+#else /* !CONFIG_EAS_MOVE */
+
+/* Compiled out: refused, nothing queued, no MoveItems. */
+static void test_move_compiled_out(void **st)
+{
+    (void)st;
+    move_setup(0);
+    uint32_t id = 0;
+    assert_int_equal(eas_item_move(&eng, "cal", "e1", "inbox", &id), EAS_ERR_UNSUPPORTED);
+    assert_int_equal(eas_outbox_pending(&eng, EAS_OUTBOX_NONE), 0);
+    assert_int_equal(run(nreq + 3), EAS_OK);
+    assert_true(find_req("MoveItems", 0) < 0);
+    assert_int_equal(move_requests, 0);
+}
+
+#endif /* CONFIG_EAS_MOVE */
 
 #if CONFIG_EAS_ESTIMATE
 /* With cfg.progress: GetItemEstimate once the folder is primed, before its first item Sync;
@@ -2979,8 +2997,12 @@ int main(void)
 #else
         cmocka_unit_test_setup(test_fetch_compiled_out, setup),
 #endif
+#if CONFIG_EAS_MOVE
         cmocka_unit_test_setup(test_move_item, setup),
         cmocka_unit_test_setup(test_move_lost_answer, setup),
+#else
+        cmocka_unit_test_setup(test_move_compiled_out, setup),
+#endif
 #if CONFIG_EAS_ESTIMATE
         cmocka_unit_test_setup(test_estimate_progress, setup),
 #else
