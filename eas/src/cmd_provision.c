@@ -94,7 +94,8 @@ static int prov_build(eas_engine_t *e, eas_wbxml_enc_t *enc, eas_http_write_fn w
                         .version = e->version,
                         .policy_key = p->temp_key,
                         .ack_status = p->ack_status,
-                        .user_agent = e->cfg->user_agent};
+                        .device_info = &e->cfg->device_info,
+                        .user_agent = eng_user_agent(e)};
     (void)write;
     (void)wctx;
     eas_proto_provision_build(enc, &r);

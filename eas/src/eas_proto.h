@@ -69,7 +69,7 @@ typedef struct eas_prov_req {
     eas_proto_ver_t version; /**< DeviceInformation is sent from 14.1 on */
     const char *policy_key;  /**< ACK: the temporary key */
     uint8_t ack_status;      /**< ACK: 1 all enforced, 2 partially */
-    const char *model;       /**< DeviceInformation Model (NULL: "easd") */
+    const eas_device_info_t *device_info; /**< DeviceInformation (NULL: Model "easd") */
     const char *user_agent;
 } eas_prov_req_t;
 
@@ -93,6 +93,31 @@ typedef struct eas_prov_parser {
 
 void eas_proto_provision_parser_init(eas_prov_parser_t *p, eas_prov_setting_cb cb, void *user);
 int eas_proto_provision_event(void *user, const eas_wbxml_event_t *ev);
+
+/* ---------------------------------------------------------------------------------------- */
+/* Settings (DeviceInformation only)                                                         */
+/* ---------------------------------------------------------------------------------------- */
+
+/** Common status "DeviceInformationRequired": the server wants DeviceInformation first. */
+#define EAS_STATUS_DEVICE_INFO_REQUIRED 165
+
+/** Writes <DeviceInformation><Set>...</Set></DeviceInformation> (Model, FriendlyName, OS,
+    OSLanguage, UserAgent in schema order; NULL members left out, Model defaults to
+    "easd"). Shared by Settings and the initial Provision. */
+void eas_proto_devinfo_set(eas_wbxml_enc_t *enc, const eas_device_info_t *di,
+                           const char *user_agent);
+/** The whole Settings request setting DeviceInformation. */
+int eas_proto_settings_build(eas_wbxml_enc_t *enc, const eas_device_info_t *di,
+                             const char *user_agent);
+
+typedef struct eas_settings_parser {
+    eas_proto_path_t path;
+    uint32_t status;    /**< Settings Status (0 = absent) */
+    uint32_t di_status; /**< DeviceInformation Status (0 = absent) */
+} eas_settings_parser_t;
+
+void eas_proto_settings_parser_init(eas_settings_parser_t *p);
+int eas_proto_settings_event(void *user, const eas_wbxml_event_t *ev);
 
 /* ---------------------------------------------------------------------------------------- */
 /* FolderSync                                                                                */

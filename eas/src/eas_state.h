@@ -29,6 +29,7 @@
 #define EAS_REC_URL       5u
 #define EAS_REC_HEARTBEAT 6u /* learned Ping heartbeat, heartbeat_store.c */
 #define EAS_REC_COOKIES   7u /* the account's cookie jar */
+#define EAS_REC_DEVINFO   8u /* hash of the device information the server accepted */
 #define EAS_REC_VERSION   1u
 /* Outbox records: 1 = one string per meaning-less slot (instance_id held the InstanceId, the
    ClientId, the move destination or the mail parameters as text), 2 = typed payload per kind.

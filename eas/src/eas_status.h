@@ -24,6 +24,9 @@
 #define EAS_PROV_ACK_ENFORCED 1u /* every setting is enforced */
 #define EAS_PROV_ACK_PARTIAL  2u /* only some settings are enforced */
 
+/* ---- Settings ---- */
+#define EAS_STATUS_SETTINGS_UNAVAILABLE 4u /* server unavailable: try again later */
+
 /* ---- FolderSync ---- */
 #define EAS_STATUS_FS_INVALID_KEY 9u /* SyncKey mismatch or invalid: start over from 0 */
 

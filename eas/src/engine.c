@@ -22,6 +22,7 @@
    none is, the account is up to date and the idle Ping (cmd_ping.c) runs. */
 static const eng_cmd_t *const k_schedule[] = {
     &eng_cmd_options,    /* no protocol version yet */
+    &eng_cmd_settings,   /* device information not given yet (for these values) */
     &eng_cmd_foldersync, /* no hierarchy, or a hierarchy change is due */
 #if CONFIG_EAS_FETCH
     &eng_cmd_fetch,      /* the user waits for it: before background syncs */
@@ -155,6 +156,10 @@ bool eng_common_status(eas_engine_t *e, uint32_t st, const char *what)
            device is removed on the server: stop, reported, until eas_engine_restart(). */
         eng_stop(e, EAS_STATE_BLOCKED, EAS_ERR_FORBIDDEN, (uint16_t)st,
                  "maximum number of devices reached");
+        return true;
+    }
+    if (st == EAS_STATUS_DEVICE_INFO_REQUIRED) {
+        eng_devinfo_required(e, what); /* 165: Settings DeviceInformation first */
         return true;
     }
     return false;
@@ -899,6 +904,7 @@ int eas_engine_restart(eas_engine_t *eng)
     p->stop_err = EAS_OK;
     p->failures = 0;
     p->prov_attempts = 0;
+    eng_devinfo_restart(eng);
     if (p->url_pending) {
         /* The redirect was not approved: back to the URL used before it. */
         p->url_pending = 0;

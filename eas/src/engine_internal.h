@@ -96,6 +96,7 @@ typedef struct eng_priv {
         eas_move_parser_t move;
         eas_estimate_parser_t est;
         eas_compose_parser_t compose;
+        eas_settings_parser_t set;
     } u;
     eas_state_ns_t ns; /* the account's records: eas_engine_t::sys.store + cfg->store_prefix */
     eas_outbox_t ob;
@@ -164,6 +165,10 @@ typedef struct eng_priv {
     char fetch_folder[EAS_ID_CAP];
     char fetch_sid[EAS_ID_CAP];
     char fetch_ref[EAS_FETCH_REF_MAX + 1];
+    /* Settings DeviceInformation (cmd_settings.c), per run */
+    uint8_t di_state;    /* not looked at / due / accepted / given up */
+    uint8_t di_attempts; /* failed attempts */
+    uint8_t di_forced;   /* a 165 asked for it again */
 } eng_priv_t;
 
 _Static_assert(sizeof(eng_priv_t) <= sizeof(((eas_engine_t *)0)->priv),
@@ -197,6 +202,7 @@ extern const eng_cmd_t eng_cmd_options;       /* cmd_provision.c */
 extern const eng_cmd_t eng_cmd_prov_policy;   /* cmd_provision.c */
 extern const eng_cmd_t eng_cmd_prov_ack;      /* cmd_provision.c */
 extern const eng_cmd_t eng_cmd_prov_wipe_ack; /* cmd_provision.c */
+extern const eng_cmd_t eng_cmd_settings;      /* cmd_settings.c */
 extern const eng_cmd_t eng_cmd_foldersync;    /* cmd_foldersync.c */
 extern const eng_cmd_t eng_cmd_sync;          /* cmd_sync.c */
 extern const eng_cmd_t eng_cmd_ping;          /* cmd_ping.c */
@@ -243,8 +249,14 @@ void eng_ping_start(eas_engine_t *e);
 /* cmd_ping.c: the heartbeat from the configuration and the store (eas_engine_init). */
 void eng_ping_init(eas_engine_t *e);
 /* engine.c: command-level statuses every command may get (MS-ASCMD common status): 111
-   → the back-off, 177 (too many devices) → stopped. True when @p st was handled. */
+   → the back-off, 177 (too many devices) → stopped, 165 → Settings DeviceInformation.
+   True when @p st was handled. */
 bool eng_common_status(eas_engine_t *e, uint32_t st, const char *what);
+/* cmd_settings.c: the User-Agent sent (configured or the default); status 165 from any
+   command (device information once more per run, then stopped); eas_engine_restart(). */
+const char *eng_user_agent(const eas_engine_t *e);
+void eng_devinfo_required(eas_engine_t *e, const char *what);
+void eng_devinfo_restart(eas_engine_t *e);
 /* cmd_sync.c */
 int eng_on_item_field(void *user, const eas_wbxml_event_t *wev, uint16_t rel);
 int eng_folder_filter(const eas_engine_t *e, const eas_folder_t *f);

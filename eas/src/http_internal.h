@@ -8,6 +8,12 @@
 
 #include "eas/eas_http.h"
 
+#ifndef EASD_VERSION_STRING
+#define EASD_VERSION_STRING "0.1"
+#endif
+/* The User-Agent when the application gives none (it changes with every easd release). */
+#define EAS_HTTP_USER_AGENT_DEFAULT "easd/" EASD_VERSION_STRING
+
 /* "14.1" -> EAS_VER_14_1; EAS_ERR_NOT_FOUND for versions this build does not know. */
 int http_ver_from_text(const char *s, size_t len, eas_proto_ver_t *out);
 

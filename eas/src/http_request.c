@@ -11,10 +11,6 @@
 #include "eas/eas_http.h"
 #include "http_internal.h"
 
-#ifndef EASD_VERSION_STRING
-#define EASD_VERSION_STRING "0.1"
-#endif
-
 static const char *const k_cmd_names[24] = {
     "Sync",
     "SendMail",
@@ -487,7 +483,7 @@ int http_request_head(const eas_http_request_t *req, const eas_http_auth_t *auth
         return rc;
     }
     if (user_agent == NULL) {
-        user_agent = "easd/" EASD_VERSION_STRING;
+        user_agent = EAS_HTTP_USER_AGENT_DEFAULT;
     }
     if (!header_safe(user_agent, strlen(user_agent))) {
         return EAS_ERR_PARAM;

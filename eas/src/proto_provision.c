@@ -14,14 +14,7 @@ int eas_proto_provision_build(eas_wbxml_enc_t *enc, const eas_prov_req_t *req)
     } else {
         /* 14.1+ servers expect the device description with the initial request. */
         if (req->kind == EAS_PROV_REQ_POLICY && req->version >= EAS_VER_14_1) {
-            eas_wbxml_enc_start(enc, EAS_SETTINGS_DEVICE_INFORMATION);
-            eas_wbxml_enc_start(enc, EAS_SETTINGS_SET);
-            eas_wbxml_enc_elem_text(enc, EAS_SETTINGS_MODEL, req->model ? req->model : "easd");
-            if (req->user_agent) {
-                eas_wbxml_enc_elem_text(enc, EAS_SETTINGS_USER_AGENT, req->user_agent);
-            }
-            eas_wbxml_enc_end(enc);
-            eas_wbxml_enc_end(enc);
+            eas_proto_devinfo_set(enc, req->device_info, req->user_agent);
         }
         eas_wbxml_enc_start(enc, EAS_PROVISION_POLICIES);
         eas_wbxml_enc_start(enc, EAS_PROVISION_POLICY);

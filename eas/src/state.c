@@ -586,9 +586,13 @@ int eas_state_wipe(const eas_state_ns_t *ns, size_t folder_cap, size_t outbox_ca
         e = ns->store->del(ns->store->ctx, key);
         err = err ? err : (e == EAS_ERR_STORE_NOT_FOUND ? EAS_OK : e);
     }
-    if (eas_state_key(key, sizeof(key), ns->prefix, "url") == EAS_OK) {
-        e = ns->store->del(ns->store->ctx, key);
-        err = err ? err : (e == EAS_ERR_STORE_NOT_FOUND ? EAS_OK : e);
+    /* Records that may never have been written: absent is fine. */
+    static const char *const k_optional[] = {"url", "cookies", "devinfo"};
+    for (size_t i = 0; i < sizeof(k_optional) / sizeof(k_optional[0]); i++) {
+        if (eas_state_key(key, sizeof(key), ns->prefix, k_optional[i]) == EAS_OK) {
+            e = ns->store->del(ns->store->ctx, key);
+            err = err ? err : (e == EAS_ERR_STORE_NOT_FOUND ? EAS_OK : e);
+        }
     }
     if (eas_state_key(key, sizeof(key), ns->prefix, "acct") == EAS_OK) {
         e = ns->store->del(ns->store->ctx, key);

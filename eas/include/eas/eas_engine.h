@@ -97,6 +97,21 @@ const char *eas_class_name(uint8_t cls);
 typedef int (*eas_mime_read_fn)(void *user, uint32_t mime_id, uint64_t offset, uint8_t *buf,
                                 size_t len);
 
+/**
+ * What the device tells the server about itself (Settings DeviceInformation, MS-ASCMD; also
+ * inside the first Provision at 14.1+). Sent once per account after provisioning, and again
+ * only when one of these values (or the User-Agent) changes, e.g. after a firmware update.
+ * Servers list and block devices by these values: keep them stable (docs/exchange-online.md).
+ * NULL members are left out; a NULL model is sent as "easd". No IMEI or phone number: a
+ * device without a modem has none, and they identify the owner.
+ */
+typedef struct eas_device_info {
+    const char *model;         /**< e.g. "Acme Panel 7" */
+    const char *friendly_name; /**< e.g. "Kitchen panel" */
+    const char *os;            /**< e.g. "Linux 6.1" */
+    const char *os_language;   /**< e.g. "en-US" */
+} eas_device_info_t;
+
 /** Account configuration. Strings must stay valid while the engine is used. */
 typedef struct eas_account_cfg {
     /** EAS endpoint, e.g. "https://mail.example.com/Microsoft-Server-ActiveSync". A
@@ -108,7 +123,8 @@ typedef struct eas_account_cfg {
     const char *email;       /**< the user's own address (reply-all drops it) */
     const char *device_id;   /**< never changes for the life of the device */
     const char *device_type; /**< e.g. "easd" */
-    const char *user_agent;  /**< NULL: "easd/<version>" */
+    const char *user_agent;  /**< NULL: "easd/<version>" (changes with every easd release) */
+    eas_device_info_t device_info; /**< Settings DeviceInformation (see there) */
     /** Credentials: Basic (user/password, the password buffer is the application's and
         may be replaced between steps) or a bearer-token callback. Never logged, never
         persisted by the engine. */

@@ -31,6 +31,7 @@ typedef struct srv_req {
     char policy_key[32];
     char body[4096]; /* flattened WBXML */
     char query[256];
+    char user_agent[64];
     bool raw_mime;
 } srv_req_t;
 
@@ -106,6 +107,12 @@ static void header_value(const char *head, const char *name, char *out, size_t c
     }
 }
 
+/* Settings DeviceInformation answers of the default handler (reset per test). */
+static int settings_status = 1;
+static int settings_di_status = 1;
+static bool settings_by_handler; /* the scenario's handler answers Settings itself */
+static void resp_settings(int status, int di_status);
+
 /* When a whole request has arrived, decode it and let the handler answer. */
 static void srv_maybe_answer(void)
 {
@@ -139,6 +146,7 @@ static void srv_maybe_answer(void)
         rq->cmd[strcspn(rq->cmd, "& ")] = '\0';
     }
     header_value((char *)rx_raw, "X-MS-PolicyKey: ", rq->policy_key, sizeof(rq->policy_key));
+    header_value((char *)rx_raw, "User-Agent: ", rq->user_agent, sizeof(rq->user_agent));
     flatbuf[0] = '\0';
     srv_opaque_len = 0;
     char ctype[64];
@@ -173,7 +181,12 @@ static void srv_maybe_answer(void)
     r_status = 200;
     r_headers[0] = '\0';
     r_body_len = 0;
-    handler(rq, nreq);
+    if (!strcmp(rq->cmd, "Settings") && !settings_by_handler) {
+        /* Every scenario's server takes the device information unless it says otherwise. */
+        resp_settings(settings_status, settings_di_status);
+    } else {
+        handler(rq, nreq);
+    }
     int n = snprintf(
         (char *)tx, sizeof(tx),
         "HTTP/1.1 %d X\r\n%s%sContent-Length: %u\r\nConnection: close\r\n\r\n", r_status, r_headers,
@@ -350,6 +363,21 @@ static void resp_sync(int status, const char *key, int more, const char *items, 
     rdone();
 }
 
+/* Settings answer; di_status 0: no DeviceInformation part. */
+static void resp_settings(int status, int di_status)
+{
+    rb();
+    eas_wbxml_enc_start(&E, EAS_SETTINGS_SETTINGS);
+    eas_wbxml_enc_elem_uint(&E, EAS_SETTINGS_STATUS, (uint32_t)status);
+    if (di_status) {
+        eas_wbxml_enc_start(&E, EAS_SETTINGS_DEVICE_INFORMATION);
+        eas_wbxml_enc_elem_uint(&E, EAS_SETTINGS_STATUS, (uint32_t)di_status);
+        eas_wbxml_enc_end(&E);
+    }
+    eas_wbxml_enc_end(&E);
+    rdone();
+}
+
 static void resp_ping(int status)
 {
     rb();
@@ -508,6 +536,8 @@ static int cfg_init_err = EAS_OK;       /* engine_start(): what eas_engine_init(
 static const char *cfg_url;             /* engine_start(): cfg.url (NULL: mail.example.test) */
 static eas_http_allow_t cfg_allow;      /* engine_start(): cfg.redirect_allow */
 static eas_proto_ver_t cfg_max_version; /* engine_start(): cfg.max_version */
+static eas_device_info_t cfg_devinfo;   /* engine_start(): cfg.device_info */
+static const char *cfg_user_agent;      /* engine_start(): cfg.user_agent */
 
 /* The application's stored message (mime_id 7), read back at any offset. */
 static uint8_t app_mime[10000];
@@ -548,6 +578,8 @@ static void engine_start(void)
     cfg.store_prefix = "acct0";
     cfg.progress = cfg_progress;
     cfg.max_version = cfg_max_version;
+    cfg.device_info = cfg_devinfo;
+    cfg.user_agent = cfg_user_agent;
     cfg.mime_read = mime_read;
     cfg.mime_user = NULL;
     eas_arena_init(&arena, arena_mem, sizeof(arena_mem));
@@ -602,6 +634,11 @@ static int setup(void **st)
     memset(reqs, 0, sizeof(reqs));
     nreq = 0;
     opens = 0;
+    settings_status = 1;
+    settings_di_status = 1;
+    settings_by_handler = false;
+    memset(&cfg_devinfo, 0, sizeof(cfg_devinfo));
+    cfg_user_agent = NULL;
     evlog[0] = '\0';
     items_added = 0;
     sync_complete = 0;
@@ -647,21 +684,25 @@ static void test_first_sync_then_restart(void **st)
     (void)st;
     handler = h_first;
     engine_start();
-    assert_int_equal(run(7), EAS_OK);
+    assert_int_equal(run(8), EAS_OK);
     assert_string_equal(reqs[0].cmd, "OPTIONS");
     assert_string_equal(reqs[1].cmd, "Provision");
-    assert_string_equal(reqs[2].cmd, "FolderSync");
-    assert_non_null(strstr(reqs[2].body, "<SyncKey>0</>"));
-    assert_string_equal(reqs[3].cmd, "Sync");
-    assert_non_null(strstr(reqs[3].body, "<SyncKey>0</><CollectionId>cal</>"));
-    assert_null(strstr(reqs[3].body, "GetChanges")); /* never with key 0 */
-    assert_non_null(strstr(reqs[4].body, "<SyncKey>S1</><CollectionId>cal</><GetChanges>"));
-    assert_non_null(strstr(reqs[4].body, "<WindowSize>2</>"));
-    assert_non_null(strstr(reqs[5].body, "<SyncKey>S2</>"));
-    assert_string_equal(reqs[6].cmd, "Ping");
+    /* The device describes itself after provisioning, before the first FolderSync. */
+    assert_string_equal(reqs[2].cmd, "Settings");
+    assert_string_equal(reqs[2].body, "<Settings><DeviceInformation><Set><Model>easd</>"
+                                      "<UserAgent>easd/0.1</></></></>");
+    assert_string_equal(reqs[3].cmd, "FolderSync");
+    assert_non_null(strstr(reqs[3].body, "<SyncKey>0</>"));
+    assert_string_equal(reqs[4].cmd, "Sync");
+    assert_non_null(strstr(reqs[4].body, "<SyncKey>0</><CollectionId>cal</>"));
+    assert_null(strstr(reqs[4].body, "GetChanges")); /* never with key 0 */
+    assert_non_null(strstr(reqs[5].body, "<SyncKey>S1</><CollectionId>cal</><GetChanges>"));
+    assert_non_null(strstr(reqs[5].body, "<WindowSize>2</>"));
+    assert_non_null(strstr(reqs[6].body, "<SyncKey>S2</>"));
+    assert_string_equal(reqs[7].cmd, "Ping");
     /* RI (type 19) and the unselected mail folder are neither synced nor pinged [S 2.15]. */
-    assert_null(strstr(reqs[6].body, "RI"));
-    assert_non_null(strstr(reqs[6].body, "<Folder><Id>cal</><Class>Calendar</></>"));
+    assert_null(strstr(reqs[7].body, "RI"));
+    assert_non_null(strstr(reqs[7].body, "<Folder><Id>cal</><Class>Calendar</></>"));
     assert_int_equal(items_added, 3);
     assert_int_equal(sync_complete, 1);
     assert_int_equal(eas_engine_state(&eng), EAS_STATE_PINGING);
@@ -670,8 +711,8 @@ static void test_first_sync_then_restart(void **st)
     assert_string_equal(f->sync_key, "S3");
     assert_null(strstr(evlog, "ERR"));
 
-    /* Restart from the store: no OPTIONS/Provision, no key 0 [S 2.13]; one incremental
-       FolderSync (hierarchy changes while down), one incremental Sync, then Ping. */
+    /* Restart from the store: no OPTIONS/Provision/Settings, no key 0 [S 2.13]; one
+       incremental FolderSync (hierarchy changes while down), one incremental Sync, then Ping. */
     int before = nreq;
     sync_complete = 0;
     engine_start();
@@ -724,23 +765,25 @@ static void test_449_reprovision_and_replay(void **st)
     prov_round = 0;
     handler = h_449;
     engine_start();
-    assert_int_equal(run(10), EAS_OK);
-    /* OPTIONS, Prov, Prov-ack, FolderSync, Sync(0), Sync(S1: 449), Prov, Prov-ack,
-       Sync(S1 replayed), Ping */
-    const char *order[] = {"OPTIONS", "Provision", "Provision", "FolderSync", "Sync",
-                           "Sync",    "Provision", "Provision", "Sync",       "Ping"};
-    for (int i = 0; i < 10; i++) {
+    assert_int_equal(run(11), EAS_OK);
+    /* OPTIONS, Prov, Prov-ack, Settings, FolderSync, Sync(0), Sync(S1: 449), Prov, Prov-ack,
+       Sync(S1 replayed), Ping: re-provisioning does not send the device information again */
+    const char *order[] = {"OPTIONS", "Provision", "Provision", "Settings",
+                           "FolderSync", "Sync", "Sync", "Provision",
+                           "Provision", "Sync", "Ping"};
+    for (int i = 0; i < 11; i++) {
         assert_string_equal(reqs[i].cmd, order[i]);
     }
     assert_non_null(strstr(reqs[2].body, "<PolicyKey>999</><Status>1</>"));
     assert_string_equal(reqs[2].policy_key, "999");
-    assert_string_equal(reqs[3].policy_key, "1111");
-    assert_string_equal(reqs[5].policy_key, "1111");
-    assert_non_null(strstr(reqs[5].body, "<SyncKey>S1</>")); /* refused: incremental */
-    assert_string_equal(reqs[6].policy_key, ""); /* the initial request carries no key */
-    assert_string_equal(reqs[8].policy_key, "2222");
+    assert_string_equal(reqs[3].policy_key, "1111"); /* Settings after the policy key */
+    assert_string_equal(reqs[4].policy_key, "1111");
+    assert_string_equal(reqs[6].policy_key, "1111");
+    assert_non_null(strstr(reqs[6].body, "<SyncKey>S1</>")); /* refused: incremental */
+    assert_string_equal(reqs[7].policy_key, ""); /* the initial request carries no key */
+    assert_string_equal(reqs[9].policy_key, "2222");
     /* the same incremental request replayed, not the folder restarted from key 0 */
-    assert_string_equal(reqs[8].body, reqs[5].body);
+    assert_string_equal(reqs[9].body, reqs[6].body);
     assert_string_equal(eng.policy_key, "2222");
     assert_int_equal(items_added, 1);
 }
@@ -1095,7 +1138,7 @@ static void test_local_only_changes_and_reply_all(void **st)
     (void)st;
     handler = h_first;
     engine_start();
-    assert_int_equal(run(7), EAS_OK);
+    assert_int_equal(run(8), EAS_OK);
     eas_field_t f[] = {{EAS_CALENDAR_REMINDER, EAS_FIELD_TEXT, "0", 1}};
     uint32_t id = 77;
     assert_int_equal(eas_item_change(&eng, "cal", "e1", EAS_CHANGE_REMINDER_DISMISS, 0, f, 1, &id),
@@ -1321,8 +1364,9 @@ static void test_calendar_items_parsed_in_order(void **st)
     handler = h_cal;
     engine_start();
     eng.cb = on_cal_event;
-    assert_int_equal(run(6), EAS_OK); /* OPTIONS, Provision, FolderSync, Sync 0, C1, Ping */
-    assert_string_equal(reqs[5].cmd, "Ping");
+    /* OPTIONS, Provision, Settings, FolderSync, Sync 0, C1, Ping */
+    assert_int_equal(run(7), EAS_OK);
+    assert_string_equal(reqs[6].cmd, "Ping");
     assert_int_equal(cal_item_errors, 0);
 
     /* [S 1.12] one row per ServerId, exceptions attached to their master: the deleted 4th
@@ -1347,7 +1391,7 @@ static void test_calendar_items_parsed_in_order(void **st)
        did not make the engine skip or reorder it. */
     eas_sync_now(&eng, "cal");
     assert_int_equal(run(nreq + 2), EAS_OK);
-    assert_non_null(strstr(reqs[6].body, "<SyncKey>C2</>"));
+    assert_non_null(strstr(reqs[7].body, "<SyncKey>C2</>"));
     assert_non_null(strstr(cal_order, "Daily [change 1]|Daily [change 2]|"));
     assert_string_equal(m1->subject, "Daily [change 2]");
     /* Counted again: two changes of one ServerId must not have made a second row. */
@@ -1397,16 +1441,17 @@ static void test_451_follow_and_persist(void **st)
     handler = h_451;
     redirect_to = "https://mail2.example.test/Microsoft-Server-ActiveSync?Cmd=OPTIONS";
     engine_start();
-    assert_int_equal(run(8), EAS_OK);
+    assert_int_equal(run(9), EAS_OK);
     assert_string_equal(reqs[0].host, "mail.example.test");
     assert_string_equal(reqs[0].cmd, "OPTIONS");
     assert_string_equal(reqs[1].host, "mail2.example.test"); /* replayed at once */
     assert_string_equal(reqs[1].cmd, "OPTIONS");
     assert_string_equal(reqs[1].path, "/Microsoft-Server-ActiveSync");
-    for (int i = 2; i < 8; i++) {
+    for (int i = 2; i < 9; i++) {
         assert_string_equal(reqs[i].host, "mail2.example.test");
     }
-    assert_string_equal(reqs[7].cmd, "Ping");
+    assert_string_equal(reqs[3].cmd, "Settings"); /* at the new host too */
+    assert_string_equal(reqs[8].cmd, "Ping");
     assert_null(strstr(evlog, "ERR"));
     /* After a restart the learned URL is used directly: the old host is not asked again. */
     int before = nreq;
@@ -1679,7 +1724,7 @@ static void test_corrupt_records_recovered(void **st)
     (void)st;
     handler = h_first;
     engine_start();
-    assert_int_equal(run(7), EAS_OK);
+    assert_int_equal(run(8), EAS_OK);
     uint8_t rec[512];
     size_t len = 0;
     assert_int_equal(test_hal_store_get("acct0.acct", rec, sizeof(rec), &len), EAS_OK);
@@ -2080,7 +2125,7 @@ static void test_meeting_response_sent_once(void **st)
     (void)st;
     mr_reset();
     engine_start();
-    assert_int_equal(run(6), EAS_OK);
+    assert_int_equal(run(7), EAS_OK);
     uint32_t id1 = 0, id2 = 0;
     assert_int_equal(eas_meeting_respond(&eng, "inbox", "e1", "2025-03-05T09:00:00.000Z",
                                          EAS_MEETING_TENTATIVE, &id1),
@@ -2121,7 +2166,7 @@ static void test_meeting_response_crash_invitation(void **st)
     (void)st;
     mr_reset();
     engine_start();
-    assert_int_equal(run(6), EAS_OK);
+    assert_int_equal(run(7), EAS_OK);
     uint32_t id = 0;
     assert_int_equal(eas_meeting_respond(&eng, "inbox", "e1", NULL, EAS_MEETING_ACCEPT, &id),
                      EAS_OK);
@@ -2151,7 +2196,7 @@ static void test_meeting_response_crash_calendar(void **st)
     (void)st;
     mr_reset();
     engine_start();
-    assert_int_equal(run(6), EAS_OK);
+    assert_int_equal(run(7), EAS_OK);
     uint32_t id = 0;
     assert_int_equal(eas_meeting_respond(&eng, "cal", "e1", NULL, EAS_MEETING_ACCEPT, &id), EAS_OK);
     eas_sync_now(&eng, NULL);
@@ -2287,7 +2332,7 @@ static void fetch_setup(void)
     fetch_text_len = fetch_bin_len = 0;
     handler = h_fetch;
     engine_start();
-    assert_int_equal(run(6), EAS_OK);
+    assert_int_equal(run(7), EAS_OK);
 }
 
 /* An item's whole body streams in pieces (longer than one WBXML string the Sync limit
@@ -2438,7 +2483,7 @@ static void move_setup(int cut_first)
     move_cut_first = cut_first;
     handler = h_move;
     engine_start();
-    assert_int_equal(run(6), EAS_OK);
+    assert_int_equal(run(7), EAS_OK);
 }
 
 #if CONFIG_EAS_MOVE
@@ -2522,7 +2567,7 @@ static void test_estimate_progress(void **st)
     cfg_progress = true;
     engine_start();
     cfg_progress = false;
-    assert_int_equal(run(9), EAS_OK);
+    assert_int_equal(run(10), EAS_OK);
     int g = find_req("GetItemEstimate", 0);
     int k0 = find_req("Sync", 0);
     assert_true(g > k0 && k0 >= 0);
@@ -2564,7 +2609,7 @@ static void test_estimate_off(void **st)
     (void)st;
     handler = h_move;
     engine_start();
-    assert_int_equal(run(9), EAS_OK);
+    assert_int_equal(run(10), EAS_OK);
     assert_true(find_req("GetItemEstimate", 0) < 0);
     assert_null(strstr(evlog, "Pcal"));
 }
@@ -2627,7 +2672,7 @@ static void mail_setup(int cut_first)
     memset(mail_seen_cids, 0, sizeof(mail_seen_cids));
     handler = h_mail;
     engine_start();
-    assert_int_equal(run(6), EAS_OK);
+    assert_int_equal(run(7), EAS_OK);
 }
 
 /* A 10,000-byte message streams from the application's callback as one OPAQUE Mime, read
@@ -2757,7 +2802,7 @@ static void test_sync_response_cut_everywhere(void **st)
     handler = h_cut;
     cut_at = -1;
     engine_start();
-    assert_int_equal(run(7), EAS_OK); /* first sync done: key S3, Ping */
+    assert_int_equal(run(8), EAS_OK); /* first sync done: key S3, Ping */
     assert_string_equal(eas_engine_folder(&eng, "cal")->sync_key, "S3");
     /* Size of the answer to cut. */
     eas_sync_now(&eng, "cal");
@@ -2799,7 +2844,7 @@ static void test_store_failure_at_commit(void **st)
     handler = h_cut;
     cut_at = -1;
     engine_start();
-    assert_int_equal(run(7), EAS_OK);
+    assert_int_equal(run(8), EAS_OK);
     eas_sync_now(&eng, "cal");
     evlog[0] = '\0';
     /* The next store write (the sync key of the S3 → S4 answer) fails. */
@@ -2956,6 +3001,211 @@ static void test_key0_empty_answer_backs_off(void **st)
     key0_loop_case(1);
 }
 
+/* ------------------------------ Settings DeviceInformation ------------------------------ */
+
+static int count_req(const char *cmd, int from)
+{
+    int c = 0;
+    for (int i = from; i < nreq; i++) {
+        c += !strcmp(reqs[i].cmd, cmd);
+    }
+    return c;
+}
+
+/* Sent once per account, after provisioning and before the first FolderSync; again only
+   when a value changes (a firmware update with a new OS string), then once more. */
+static void test_devinfo_once_and_on_change(void **st)
+{
+    (void)st;
+    handler = h_first;
+    cfg_devinfo = (eas_device_info_t){"Acme Panel 7", "Kitchen", "AcmeOS 1.0", "de-DE"};
+    engine_start();
+    assert_int_equal(run(8), EAS_OK);
+    assert_string_equal(reqs[2].cmd, "Settings");
+    /* every value, in the schema's order, with the User-Agent the HTTP layer sends */
+    assert_string_equal(reqs[2].body, "<Settings><DeviceInformation><Set><Model>Acme Panel 7</>"
+                                      "<FriendlyName>Kitchen</><OS>AcmeOS 1.0</>"
+                                      "<OSLanguage>de-DE</><UserAgent>easd/0.1</></></></>");
+    assert_string_equal(reqs[2].user_agent, "easd/0.1");
+    assert_int_equal(count_req("Settings", 0), 1);
+    /* The same description in the first Provision (14.1). */
+    assert_non_null(strstr(reqs[1].body, "<DeviceInformation><Set><Model>Acme Panel 7</>"
+                                         "<FriendlyName>Kitchen</><OS>AcmeOS 1.0</>"));
+
+    /* Restarts with the same values: never again. */
+    for (int k = 0; k < 2; k++) {
+        int before = nreq;
+        engine_start();
+        assert_int_equal(run(before + 3), EAS_OK);
+        assert_int_equal(count_req("Settings", before), 0);
+        assert_string_equal(reqs[before].cmd, "FolderSync");
+    }
+
+    /* The firmware update changed the OS string: sent again, first thing, once. */
+    cfg_devinfo.os = "AcmeOS 1.1";
+    int before = nreq;
+    engine_start();
+    assert_int_equal(run(before + 4), EAS_OK);
+    assert_string_equal(reqs[before].cmd, "Settings");
+    assert_non_null(strstr(reqs[before].body, "<OS>AcmeOS 1.1</>"));
+    assert_string_equal(reqs[before + 1].cmd, "FolderSync");
+    before = nreq;
+    engine_start();
+    assert_int_equal(run(before + 3), EAS_OK);
+    assert_int_equal(count_req("Settings", before), 0);
+
+    /* A new User-Agent (another easd release) counts as a change too. */
+    cfg_user_agent = "AcmePanel/2.0";
+    before = nreq;
+    engine_start();
+    assert_int_equal(run(before + 4), EAS_OK);
+    assert_string_equal(reqs[before].cmd, "Settings");
+    assert_non_null(strstr(reqs[before].body, "<UserAgent>AcmePanel/2.0</>"));
+    assert_string_equal(reqs[before].user_agent, "AcmePanel/2.0"); /* the header says the same */
+    assert_null(strstr(evlog, "ERR"));
+}
+
+/* Refused (access denied, invalid arguments, denied by policy): reported, sync goes on at
+   once; not persisted, so the next run asks once more - never a loop within one run. */
+static void test_devinfo_refused_sync_goes_on(void **st)
+{
+    (void)st;
+    handler = h_first;
+    settings_di_status = 7; /* denied by policy */
+    engine_start();
+    assert_int_equal(run(8), EAS_OK);
+    assert_string_equal(reqs[2].cmd, "Settings");
+    assert_string_equal(reqs[3].cmd, "FolderSync");
+    assert_string_equal(reqs[7].cmd, "Ping");
+    assert_int_equal(count_req("Settings", 0), 1);
+    assert_non_null(strstr(evlog, "ERR"));
+    assert_int_equal(eas_engine_state(&eng), EAS_STATE_PINGING);
+    int before = nreq;
+    engine_start();
+    assert_int_equal(run(before + 4), EAS_OK);
+    assert_string_equal(reqs[before].cmd, "Settings");
+    assert_int_equal(count_req("Settings", before), 1);
+}
+
+/* Server unavailable (Settings status 4) or no Settings command at all (HTTP 501): a few
+   attempts with the back-off, or none more, then the sync goes on. */
+static void h_settings_501(const srv_req_t *rq, int n)
+{
+    if (!strcmp(rq->cmd, "Settings")) {
+        r_status = 501;
+        return;
+    }
+    h_first(rq, n);
+}
+
+static void test_devinfo_failures_bounded(void **st)
+{
+    (void)st;
+    handler = h_first;
+    settings_status = 4;
+    engine_start();
+    assert_int_equal(run(10), EAS_OK);
+    assert_int_equal(count_req("Settings", 0), 3);
+    int fs = find_req("FolderSync", 0);
+    assert_int_equal(fs, 5); /* OPTIONS, Provision, Settings x3 */
+    assert_string_equal(reqs[9].cmd, "Ping");
+
+    test_hal_reset();
+    nreq = 0;
+    handler = h_settings_501;
+    settings_by_handler = true;
+    engine_start();
+    assert_int_equal(run(8), EAS_OK);
+    assert_int_equal(count_req("Settings", 0), 1);
+    assert_string_equal(reqs[3].cmd, "FolderSync");
+    assert_string_equal(reqs[7].cmd, "Ping");
+}
+
+/* A server that refuses everything with 165 (DeviceInformationRequired) until it has the
+   device information: sent again when asked (the server lost it), the refused command runs
+   again afterwards. One that keeps refusing stops the account, bounded, no loop. */
+static bool srv_has_devinfo;
+static int srv_settings_status;
+static void h_devinfo_required(const srv_req_t *rq, int n)
+{
+    if (!strcmp(rq->cmd, "Settings")) {
+        srv_has_devinfo = srv_settings_status == 1;
+        resp_settings(1, srv_settings_status);
+        return;
+    }
+    if (!srv_has_devinfo && !strcmp(rq->cmd, "FolderSync")) {
+        rb();
+        eas_wbxml_enc_start(&E, EAS_FOLDERHIERARCHY_FOLDER_SYNC);
+        eas_wbxml_enc_elem_uint(&E, EAS_FOLDERHIERARCHY_STATUS, 165);
+        eas_wbxml_enc_end(&E);
+        rdone();
+        return;
+    }
+    if (!srv_has_devinfo && !strcmp(rq->cmd, "Sync")) {
+        rb();
+        eas_wbxml_enc_start(&E, EAS_AIRSYNC_SYNC);
+        eas_wbxml_enc_elem_uint(&E, EAS_AIRSYNC_STATUS, 165);
+        eas_wbxml_enc_end(&E);
+        rdone();
+        return;
+    }
+    if (!srv_has_devinfo && !strcmp(rq->cmd, "Ping")) {
+        resp_ping(165);
+        return;
+    }
+    h_first(rq, n);
+}
+
+static void test_devinfo_required_165(void **st)
+{
+    (void)st;
+    handler = h_devinfo_required;
+    settings_by_handler = true;
+    srv_settings_status = 1;
+    srv_has_devinfo = false;
+    engine_start();
+    assert_int_equal(run(8), EAS_OK);
+    assert_string_equal(reqs[2].cmd, "Settings");
+    assert_string_equal(reqs[3].cmd, "FolderSync");
+    assert_string_equal(reqs[7].cmd, "Ping");
+    assert_null(strstr(evlog, "ERR"));
+
+    /* The server forgot the device (partnership removed): 165 on the next Sync. */
+    srv_has_devinfo = false;
+    int before = nreq;
+    engine_start();
+    assert_int_equal(run(before + 5), EAS_OK);
+    assert_string_equal(reqs[before].cmd, "FolderSync"); /* 165 */
+    assert_string_equal(reqs[before + 1].cmd, "Settings");
+    assert_string_equal(reqs[before + 2].cmd, "FolderSync"); /* the refused one again */
+    assert_string_equal(reqs[before + 3].cmd, "Sync");
+    assert_string_equal(reqs[before + 4].cmd, "Ping");
+    assert_int_equal(eas_engine_state(&eng), EAS_STATE_PINGING);
+
+    /* Refuses the device information and everything else: stopped after a bounded number
+       of requests, the status says why; time passing sends nothing more. */
+    test_hal_reset();
+    nreq = 0;
+    evlog[0] = '\0';
+    srv_has_devinfo = false;
+    srv_settings_status = 3; /* access denied */
+    engine_start();
+    assert_int_equal(run(50), EAS_ERR_FORBIDDEN);
+    assert_int_equal(eas_engine_state(&eng), EAS_STATE_BLOCKED);
+    /* OPTIONS, Provision, Settings (refused), FolderSync (165), Settings (asked once more,
+       refused), FolderSync (165): stop. */
+    assert_int_equal(nreq, 6);
+    assert_int_equal(count_req("Settings", 0), 2);
+    int sent = nreq;
+    now += 24u * 3600u * 1000u;
+    assert_int_equal(run(50), EAS_ERR_FORBIDDEN);
+    assert_int_equal(nreq, sent);
+    /* The application restarts it: one more round, still bounded. */
+    assert_int_equal(eas_engine_restart(&eng), EAS_OK);
+    assert_int_equal(run(50), EAS_ERR_FORBIDDEN);
+    assert_int_equal(nreq, sent + 4);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -3018,6 +3268,10 @@ int main(void)
         cmocka_unit_test_setup(test_store_failure_at_commit, setup),
         cmocka_unit_test_setup(test_key0_status3_backs_off, setup),
         cmocka_unit_test_setup(test_key0_empty_answer_backs_off, setup),
+        cmocka_unit_test_setup(test_devinfo_once_and_on_change, setup),
+        cmocka_unit_test_setup(test_devinfo_refused_sync_goes_on, setup),
+        cmocka_unit_test_setup(test_devinfo_failures_bounded, setup),
+        cmocka_unit_test_setup(test_devinfo_required_165, setup),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

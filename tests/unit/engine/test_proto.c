@@ -116,6 +116,57 @@ static void test_provision_requests(void **st)
     assert_string_equal(flatten(), "<Provision><RemoteWipe><Status>1</></></>");
 }
 
+/* ================================ Settings ================================ */
+
+/* The response's overall and DeviceInformation statuses are kept apart; the status of a part
+   we did not ask for (Oof) is not taken for ours; another root is refused. */
+static void test_settings_parse(void **st)
+{
+    (void)st;
+    eas_wbxml_enc_t e;
+    for (size_t step = 0; step <= 2; step++) {
+        enc_begin(&e);
+        eas_wbxml_enc_start(&e, EAS_SETTINGS_SETTINGS);
+        eas_wbxml_enc_elem_uint(&e, EAS_SETTINGS_STATUS, 1);
+        eas_wbxml_enc_start(&e, EAS_SETTINGS_OOF);
+        eas_wbxml_enc_elem_uint(&e, EAS_SETTINGS_STATUS, 9);
+        eas_wbxml_enc_end(&e);
+        eas_wbxml_enc_start(&e, EAS_SETTINGS_DEVICE_INFORMATION);
+        eas_wbxml_enc_elem_uint(&e, EAS_SETTINGS_STATUS, 5);
+        eas_wbxml_enc_end(&e);
+        eas_wbxml_enc_end(&e);
+        assert_int_equal(eas_wbxml_enc_finish(&e), EAS_OK);
+        eas_settings_parser_t p;
+        eas_proto_settings_parser_init(&p);
+        assert_int_equal(feed(eas_proto_settings_event, &p, step), EAS_OK);
+        assert_int_equal(p.status, 1);
+        assert_int_equal(p.di_status, 5);
+    }
+    enc_begin(&e);
+    eas_wbxml_enc_start(&e, EAS_PROVISION_PROVISION);
+    eas_wbxml_enc_elem_uint(&e, EAS_PROVISION_STATUS, 1);
+    eas_wbxml_enc_end(&e);
+    assert_int_equal(eas_wbxml_enc_finish(&e), EAS_OK);
+    eas_settings_parser_t p;
+    eas_proto_settings_parser_init(&p);
+    assert_int_equal(feed(eas_proto_settings_event, &p, 0), EAS_ERR_PROTO);
+    /* A status that is not a number is malformed, not "absent". */
+    enc_begin(&e);
+    eas_wbxml_enc_start(&e, EAS_SETTINGS_SETTINGS);
+    eas_wbxml_enc_elem_text(&e, EAS_SETTINGS_STATUS, "one");
+    eas_wbxml_enc_end(&e);
+    assert_int_equal(eas_wbxml_enc_finish(&e), EAS_OK);
+    eas_proto_settings_parser_init(&p);
+    assert_int_equal(feed(eas_proto_settings_event, &p, 0), EAS_ERR_PROTO);
+    /* Request: the device description only (NULL members left out, Model defaulted). */
+    eas_device_info_t di = {NULL, "Hall", NULL, "fr-FR"};
+    enc_begin(&e);
+    assert_int_equal(eas_proto_settings_build(&e, &di, NULL), EAS_OK);
+    assert_int_equal(eas_wbxml_enc_finish(&e), EAS_OK);
+    assert_string_equal(flatten(), "<Settings><DeviceInformation><Set><Model>easd</>"
+                                   "<FriendlyName>Hall</><OSLanguage>fr-FR</></></></>");
+}
+
 static int settings_seen;
 static uint16_t last_setting;
 static char last_value[80];
@@ -570,6 +621,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_provision_requests), cmocka_unit_test(test_provision_parse),
+        cmocka_unit_test(test_settings_parse),
         cmocka_unit_test(test_foldersync),         cmocka_unit_test(test_sync_request),
         cmocka_unit_test(test_sync_parse),         cmocka_unit_test(test_sync_status_only),
         cmocka_unit_test(test_ping),               cmocka_unit_test(test_folder_class),

@@ -1018,6 +1018,7 @@ def cmd_settings(srv, ctx):
             s = part.find("Set")
             if s is not None:
                 dev.info.update({c.name: c.value() for c in s.children})
+                dev.info_settings += 1
             root.add("DeviceInformation").add("Status", "1")
         elif part.name == "UserInformation":
             ui = root.add("UserInformation")

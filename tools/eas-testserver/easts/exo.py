@@ -7,8 +7,9 @@
   revoked or expired token is refused at once;
 - the server sets a routing cookie and refuses (HTTP 403) a request of a device that does
   not return it once that device has one (MS-ASHTTP: 16.x and OAuth clients keep and return cookies);
-- commands other than Provision and Settings are refused (HTTP 403) until the device told
-  the server its DeviceInformation (Settings, or Provision in 14.1+).
+- commands other than Provision and Settings are refused with Status 165
+  (DeviceInformationRequired, MS-ASCMD common status) until the device sent its
+  DeviceInformation with the Settings command; the copy inside Provision does not count.
 
 Test hooks: credentials_expire=DAYS sends X-MS-Credentials-Expire with every accepted
 request; rp_once sends X-MS-RP (versions changed) with the first Sync response;
@@ -174,7 +175,7 @@ class ExchangeOnline:
         return h
 
     def device_info_ok(self, cmd, device, rec):
-        if cmd in ("Provision", "Settings", "OPTIONS") or device.info:
+        if cmd in ("Provision", "Settings", "OPTIONS") or device.info_settings:
             return True
         self.stats["devinfo_missing"] += 1
         rec["error"] = "DeviceInformation required"

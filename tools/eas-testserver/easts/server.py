@@ -551,7 +551,8 @@ class EasHandler(BaseHTTPRequestHandler):
             if denied is not None:
                 return denied, send_fault
             if srv.exo is not None and not srv.exo.device_info_ok(cmd, ctx.device, rec):
-                return cmds.Reply(status=403, body=b""), send_fault
+                ns, root = cmds.ROOTS.get(cmd, ("AirSync", "Sync"))
+                return cmds.status_reply(ns, root, 165), send_fault
             return cmds.HANDLERS[cmd](srv, ctx), send_fault
 
     # ----------------------------------------------------------------------------------

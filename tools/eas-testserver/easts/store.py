@@ -143,6 +143,7 @@ class Device:
         self.folders = {}           # folder id -> SyncState
         self.ping = None            # cached Ping params {"interval": s, "folders": [(id, cls)]}
         self.info = {}              # DeviceInformation from Settings/Provision
+        self.info_settings = 0      # Settings requests that carried DeviceInformation
         self.last_sync = {}         # cached Sync collection params for empty Sync bodies
 
     def to_json(self):
