@@ -96,6 +96,7 @@ static int save_sent(eas_engine_t *e)
 
 static void give_up(eas_engine_t *e, const char *why)
 {
+    (void)why; /* without logging */
     P(e)->di_state = DI_GIVEN_UP;
     EAS_LOGW(&e->sys.log, MOD, "Settings DeviceInformation: %s; syncing without it this run", why);
 }
@@ -184,6 +185,7 @@ static void settings_backoff(eas_engine_t *e, int err, uint16_t status)
 void eng_devinfo_required(eas_engine_t *e, const char *what)
 {
     eng_priv_t *p = P(e);
+    (void)what; /* without logging */
     if (p->cmd != &eng_cmd_settings && !p->di_forced) {
         /* The server wants (again) what it may have lost: once per run. */
         p->di_forced = 1;

@@ -76,7 +76,7 @@ def main():
         for r in recs:
             if r.get("command") not in order:
                 order.append(r.get("command"))
-        want = ["OPTIONS", "Provision", "FolderSync", "Sync"]
+        want = ["OPTIONS", "Provision", "Settings", "FolderSync", "Sync"]
         if [c for c in order if c in want] != want:
             rs.fail("request order from the armhf client: %s" % order)
         if [r for r in recs if (r.get("status") or 200) >= 400]:

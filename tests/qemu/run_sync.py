@@ -295,7 +295,7 @@ def main():
             c = r.get("command") or r.get("method")
             if c not in order:
                 order.append(c)
-        want = ["OPTIONS", "Provision", "FolderSync", "Sync", "Ping"]
+        want = ["OPTIONS", "Provision", "Settings", "FolderSync", "Sync", "Ping"]
         seen = [c for c in order if c in want]
         log("server request log, first of each command from %s: %s" % (FW_DEVICE, seen))
         if seen != want:

@@ -237,7 +237,14 @@ def scenarios_with(tmp, gw, redirect_port):
               "neither token appears in eas-sync's output")
         exo = srv.control("exo")
         check(exo["devinfo_missing"] == 0 and exo["basic_refused"] == 0,
-              "DeviceInformation was known before the first FolderSync; no Basic sent")
+              "Settings DeviceInformation arrived before the first FolderSync (no Status 165); "
+              "no Basic sent")
+        cmds = [r.get("command") or r["method"] for r in reqs if r.get("status") == 200]
+        first = cmds.index("FolderSync") if "FolderSync" in cmds else -1
+        check(first > 0 and cmds[first - 1] == "Settings" and cmds.count("Settings") == 1 and
+              "Provision" in cmds[:first],
+              "Settings DeviceInformation once, after Provision, right before the first "
+              "FolderSync: %s" % cmds[:first + 1])
 
         # ---- cookies ----
         check(exo["cookie_issued"] == 1 and exo["cookie_missing"] == 0,
@@ -251,6 +258,8 @@ def scenarios_with(tmp, gw, redirect_port):
         check(rc == 0 and summary(events).get("complete") and reqs2 and
               all(r.get("cookie") == "returned" for r in reqs2),
               "a new process returned the persisted cookie from its first request on")
+        check(not any(r.get("command") == "Settings" for r in reqs2),
+              "a new process does not send the device information again (values unchanged)")
         req = urllib.request.Request(srv.url + "?Cmd=FolderSync&User=%s&DeviceId=exovice&DeviceType=t" %
                                      USER, data=b"", method="POST", headers={
                                          "Authorization": "Bearer " +

@@ -162,10 +162,16 @@ def t_first_sync_demo(tmp):
                   view.folders[fid].get("name"), f["name"])
         reqs = srv.requests()
         cmds = [r["command"] for r in reqs]
-        check(cmds[:4] == ["OPTIONS", "Provision", "Provision", "FolderSync"],
+        check(cmds[:5] == ["OPTIONS", "Provision", "Provision", "Settings", "FolderSync"],
               "session start %s", cmds[:6])
-        check(set(cmds[4:]) == {"Sync"}, "unexpected commands in the first sync: %s",
-              sorted(set(cmds[4:])))
+        check(set(cmds[5:]) == {"Sync"}, "unexpected commands in the first sync: %s",
+              sorted(set(cmds[5:])))
+        # The device described itself once, with the values it was configured with.
+        dev = srv.state(c.device)["devices"]["testuser"][c.device]
+        check(dev["info_settings"] == 1 and dev["info"].get("Model") == "easd" and
+              dev["info"].get("UserAgent", "").startswith("easd/"),
+              "device information on the server: %s (%d Settings)", dev["info"],
+              dev["info_settings"])
         # Each folder starts from SyncKey 0 exactly once.
         zero = [cid for r in sync_requests(reqs) for cid, k in sync_keys(r) if k == "0"]
         check(len(zero) == len(set(zero)), "a folder was started from SyncKey 0 twice: %s",

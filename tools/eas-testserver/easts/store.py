@@ -154,7 +154,7 @@ class Device:
             "folders": {fid: {"synckey": st.current, "previous_synckey": st.previous,
                               "view": st.keys.get(st.current, {})}
                         for fid, st in self.folders.items()},
-            "ping": self.ping, "info": self.info,
+            "ping": self.ping, "info": self.info, "info_settings": self.info_settings,
         }
 
 
