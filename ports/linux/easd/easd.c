@@ -611,7 +611,8 @@ static bool outbox_has(uint32_t id)
 }
 
 /* The record of a locally made calendar item (for easctl agenda): the fields as sent. */
-static void rec_from_fields(easd_coll_t *c, const char *name, const easd_fields_t *fl)
+/* The record of an item as easd sends it (what the engine would deliver for it). */
+static void rec_build(const easd_fields_t *fl, easd_rec_t *out)
 {
     easd_rec_t r = {0};
     uint16_t depth = 1;
@@ -632,11 +633,134 @@ static void rec_from_fields(easd_coll_t *c, const char *name, const easd_fields_
             depth++;
         }
     }
+    *out = r;
+}
+
+static void rec_from_fields(easd_coll_t *c, const char *name, const easd_fields_t *fl)
+{
+    easd_rec_t r;
+    rec_build(fl, &r);
     char rp[EASD_PATH_MAX + 300];
     rec_path(c, name, rp, sizeof(rp));
     (void)easd_write_atomic(rp, r.buf ? (const void *)r.buf : "", r.len);
     easd_rec_free(&r);
 }
+
+#if CONFIG_EAS_CALENDAR
+/* At 16.x a client must not send a series' Exceptions (MS-ASCAL): the engine leaves them out
+ * of an Add or Change, and each deleted or moved occurrence of a local file goes to the server
+ * as its own request, eas_item_delete_occurrence() / eas_item_change_occurrence() with the
+ * occurrence's original start as InstanceId. Which ones: those of the file (@p cur, its
+ * record) that the server does not have yet (@p old, the item record as the server last had
+ * it; NULL for a new item). */
+static eas_cal_exception_t g_occ_ex[2][CONFIG_EAS_CAL_MAX_EXCEPTIONS];
+static eas_cal_attendee_t g_occ_att[2][64];
+static eas_cal_item_t g_occ_item[2];
+static easd_fields_t g_occ_fields;
+
+static const eas_cal_exception_t *occ_find(const eas_cal_item_t *it, int64_t start)
+{
+    for (uint16_t i = 0; i < it->exception_count; i++) {
+        if (it->exceptions[i].exception_start == start) {
+            return &it->exceptions[i];
+        }
+    }
+    return NULL;
+}
+
+/* What an occurrence looks like, a field the exception leaves out taken from the series. */
+static void occ_effective(const eas_cal_item_t *it, const eas_cal_exception_t *x, int64_t *st,
+                          int64_t *en, const char **subj, const char **loc)
+{
+    *st = (x->present & EAS_CAL_F_START) ? x->start : x->exception_start;
+    *en = (x->present & EAS_CAL_F_END) ? x->end : *st + (it->end - it->start);
+    *subj = (x->present & EAS_CAL_F_SUBJECT) ? x->subject : it->subject;
+    *loc = (x->present & EAS_CAL_F_LOCATION) ? x->location : it->location;
+}
+
+static bool occ_same(const eas_cal_item_t *ia, const eas_cal_exception_t *a,
+                     const eas_cal_item_t *ib, const eas_cal_exception_t *b)
+{
+    if (a->deleted || b->deleted) {
+        return a->deleted == b->deleted;
+    }
+    int64_t sa, ea, sb, eb;
+    const char *ja, *la, *jb, *lb;
+    occ_effective(ia, a, &sa, &ea, &ja, &la);
+    occ_effective(ib, b, &sb, &eb, &jb, &lb);
+    return sa == sb && ea == eb && strcmp(ja, jb) == 0 && strcmp(la, lb) == 0;
+}
+
+static void occ_time(easd_fields_t *fl, uint16_t tag, int64_t t)
+{
+    char b[32];
+    if (eas_cal_format_time(t, EAS_CAL_FMT_COMPACT, b, sizeof(b)) == EAS_OK) {
+        easd_fields_text(fl, tag, b);
+    }
+}
+
+static void occurrences_send(easd_coll_t *c, const char *name, const char *sid,
+                             const uint8_t *old, size_t old_len, const uint8_t *cur,
+                             size_t cur_len)
+{
+    eas_cal_item_t *a = &g_occ_item[0], *b = &g_occ_item[1];
+    eas_cal_item_init(b, g_occ_ex[1], CONFIG_EAS_CAL_MAX_EXCEPTIONS, g_occ_att[1], 64);
+    if (easd_rec_cal(cur, cur_len, b) != EAS_OK || b->exception_count == 0) {
+        return;
+    }
+    eas_cal_item_init(a, g_occ_ex[0], CONFIG_EAS_CAL_MAX_EXCEPTIONS, g_occ_att[0], 64);
+    if (!old || easd_rec_cal(old, old_len, a) != EAS_OK) {
+        a->exception_count = 0;
+    }
+    for (uint16_t i = 0; i < b->exception_count; i++) {
+        const eas_cal_exception_t *x = &b->exceptions[i];
+        const eas_cal_exception_t *was = occ_find(a, x->exception_start);
+        if (was && occ_same(a, was, b, x)) {
+            continue; /* the server has it like this already */
+        }
+        char inst[32];
+        uint32_t id = 0;
+        int err = eas_cal_format_time(x->exception_start, EAS_CAL_FMT_EAS, inst, sizeof(inst));
+        if (err == EAS_OK && x->deleted) {
+            err = eas_item_delete_occurrence(&g.eng, c->sid, sid, inst, &id);
+        } else if (err == EAS_OK) {
+            int64_t st, en;
+            const char *subj, *loc;
+            occ_effective(b, x, &st, &en, &subj, &loc);
+            easd_fields_t *fl = &g_occ_fields;
+            easd_fields_reset(fl);
+            occ_time(fl, EAS_CALENDAR_START_TIME, st);
+            occ_time(fl, EAS_CALENDAR_END_TIME, en);
+            if (subj[0]) {
+                easd_fields_text(fl, EAS_CALENDAR_SUBJECT, subj);
+            }
+            if (loc[0]) {
+                easd_fields_text(fl, EAS_CALENDAR_LOCATION, loc);
+            }
+            err = eas_item_change_occurrence(&g.eng, c->sid, sid, inst, EAS_CHANGE_EDIT, 0, fl->f,
+                                             fl->n, &id);
+        }
+        if (err != EAS_OK) {
+            LOGE("%s/%s: the occurrence %s was not queued: %s", c->name, name, inst,
+                 eas_err_name(err));
+            continue;
+        }
+        LOGI("local %s of occurrence %s of %s/%s -> server item %s (outbox %u)",
+             x->deleted ? "delete" : "change", inst, c->name, name, sid, (unsigned)id);
+        g.local_sent++;
+    }
+    for (uint16_t i = 0; i < a->exception_count; i++) {
+        if (!occ_find(b, a->exceptions[i].exception_start)) {
+            char inst[32] = "?";
+            (void)eas_cal_format_time(a->exceptions[i].exception_start, EAS_CAL_FMT_EAS, inst,
+                                      sizeof(inst));
+            LOGW("%s/%s: the occurrence %s is back to the series here; at 16.x that cannot be "
+                 "sent (the server keeps its exception)",
+                 c->name, name, inst);
+        }
+    }
+}
+#endif
 
 static int fields_from_file(easd_coll_t *c, const char *path, easd_fields_t *fl)
 {
@@ -726,16 +850,6 @@ static int local_file(easd_coll_t *c, const char *name)
         }
         return 0;
     }
-    if (g.eng.version >= EAS_VER_16_0) {
-        for (size_t i = 0; i < g_fields.n; i++) {
-            if (g_fields.f[i].tag == EAS_CALENDAR_EXCEPTIONS) {
-                LOGW("%s/%s: its deleted or moved occurrences are not sent at protocol 16.x "
-                     "(set max_version = 14.1)",
-                     c->name, name);
-                break;
-            }
-        }
-    }
     if (e && e->sid[0] && e->state == EASD_IX_SYNCED) {
         err = eas_item_change(&g.eng, c->sid, e->sid, EAS_CHANGE_EDIT, 0, g_fields.f, g_fields.n,
                               &id);
@@ -751,6 +865,22 @@ static int local_file(easd_coll_t *c, const char *name)
         e->hash = h;
         e->pending = id;
         c->dirty = true;
+#if CONFIG_EAS_CALENDAR
+        if (c->cls == EAS_CLASS_CALENDAR && g.eng.version >= EAS_VER_16_0) {
+            char rp[EASD_PATH_MAX + 300];
+            char *old = NULL;
+            size_t old_len = 0;
+            easd_rec_t cur;
+            rec_path(c, name, rp, sizeof(rp));
+            if (easd_read_file(rp, &old, &old_len, EASD_REC_MAX) != 0) {
+                old = NULL;
+            }
+            rec_build(&g_fields, &cur);
+            occurrences_send(c, name, e->sid, (const uint8_t *)old, old_len, cur.buf, cur.len);
+            easd_rec_free(&cur);
+            free(old);
+        }
+#endif
     } else {
         /* A new item. Crash safety: the index says "being added, outbox id >= B" before the
            call; after a crash the outbox decides whether the call went through. */
@@ -929,6 +1059,20 @@ static void outbox_result(const eas_event_t *ev)
                     (void)snprintf(e->sid, sizeof(e->sid), "%s", ev->u.outbox.server_id);
                     e->state = EASD_IX_SYNCED;
                     LOGI("%s/%s is server item %s", c->name, e->name, e->sid);
+#if CONFIG_EAS_CALENDAR
+                    if (c->cls == EAS_CLASS_CALENDAR && g.eng.version >= EAS_VER_16_0) {
+                        /* The series went without its Exceptions: now its occurrences. */
+                        char rp[EASD_PATH_MAX + 300];
+                        char *cur = NULL;
+                        size_t cur_len = 0;
+                        rec_path(c, e->name, rp, sizeof(rp));
+                        if (easd_read_file(rp, &cur, &cur_len, EASD_REC_MAX) == 0) {
+                            occurrences_send(c, e->name, e->sid, NULL, 0, (const uint8_t *)cur,
+                                             cur_len);
+                            free(cur);
+                        }
+                    }
+#endif
                     touch(c->wd, e->name); /* changed while the add was in flight? */
                 } else {
                     e->state = EASD_IX_FAILED;
@@ -1644,10 +1788,9 @@ static int account_setup(void)
 #endif
     }
     g.acct.url = g.server_url;
-    /* 14.1 unless configured: a 16.x client must not send Exceptions, and per-occurrence
-       deletes (what EXDATE needs at 16.x) are not in the engine yet; at 14.1 a local series
-       goes up whole, with its deleted and moved occurrences. */
-    g.acct.max_version = g.cfg.max_version ? (eas_proto_ver_t)g.cfg.max_version : EAS_VER_14_1;
+    /* The highest version both sides speak unless configured. At 16.x the deleted and moved
+       occurrences of a local series go as per-occurrence requests (occurrences_send). */
+    g.acct.max_version = (eas_proto_ver_t)g.cfg.max_version;
     g.acct.classes = g.cfg.classes;
     g.acct.body_type = g.cfg.body_type;
     g.acct.body_truncation = g.cfg.body_truncation;

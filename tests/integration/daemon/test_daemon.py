@@ -12,10 +12,13 @@ server, the demo mailbox):
    SIGTERM ends cleanly (socket gone, status "not running");
 4. a conflict: the same event changed locally (daemon stopped) and on the server - the server
    wins, the local version is kept as a .conflict file;
-5. at protocol 16.1, the deleted occurrences of a local file are reported as not sent;
+5. a local series with a deleted and a moved occurrence, and later one more EXDATE, reaches
+   the server whole: at 14.1 as Exceptions, at 16.1 as per-occurrence Delete/Change
+   (InstanceId); the rest of the test runs at the default, the highest version (16.1);
 6. kill -9 during the first sync of a large mailbox, then restart: the store converges with
    one file per server item and nothing is uploaded (no duplicates on either side).
 """
+import json
 import os
 import shutil
 import signal
@@ -79,26 +82,83 @@ def wrong_password(tmp, server):
     check("state: auth-failed" in out, "easctl status shows auth-failed")
 
 
-def sixteen_warns(tmp, server):
-    """At 16.x the engine leaves a series' Exceptions out: easd says so for a local file."""
-    d16 = os.path.join(tmp, "v16")
-    os.mkdir(d16)
-    cfg = write_config(d16, server, max_version="16.1", classes="calendar",
-                       device_id="easdtest16")
-    rc, _ = run_once(EASD, cfg, d16)
-    check(rc == 0, "first sync at 16.1")
-    cal = os.path.join(d16, "store", "calendars", "Calendar")
-    with open(os.path.join(cal, "x16.ics"), "w") as fh:
-        fh.write(NEW_ICS.replace("written-by-another-program-1", "v16-1")
-                 .replace("Written into the store", "Sixteen"))
-    rc, out = run_once(EASD, cfg, d16)
-    check(rc == 0 and "Calendar/x16.ics: its deleted or moved occurrences are not sent at "
-          "protocol 16.x" in out, "at 16.1 a local EXDATE is reported as not sent")
+OCC_OVERRIDE = """BEGIN:VEVENT\r
+UID:written-by-another-program-1\r
+DTSTAMP:20250101T000000Z\r
+RECURRENCE-ID:20250530T140000Z\r
+DTSTART:20250530T160000Z\r
+DTEND:20250530T170000Z\r
+SUMMARY:Written into the store (moved)\r
+END:VEVENT\r
+END:VCALENDAR\r
+"""
+
+
+def occurrences_at(tmp, server, version):
+    """A local series with a deleted (EXDATE) and a moved (RECURRENCE-ID) occurrence reaches
+    the server with both, at 14.1 as Exceptions of the series, at 16.x (where a client must
+    not send Exceptions) as a Delete and a Change with AirSyncBase:InstanceId; a second EXDATE
+    added later likewise."""
+    d = os.path.join(tmp, "v" + version)
+    os.mkdir(d)
+    dev = "easdocc" + version.replace(".", "")
+    cfg = write_config(d, server, max_version=version, classes="calendar", device_id=dev)
+    rc, out = run_once(EASD, cfg, d)
+    check(rc == 0 and "engine: protocol %s" % version in out, "first sync at %s" % version)
+    uid = "occ-" + version
+    ics = NEW_ICS.replace("written-by-another-program-1", uid).replace(
+        "END:VCALENDAR\r\n", OCC_OVERRIDE.replace("written-by-another-program-1", uid))
+    path = os.path.join(d, "store", "calendars", "Calendar", "occ.ics")
+    with open(path, "w") as fh:
+        fh.write(ics)
+    rc, out = run_once(EASD, cfg, d)
+    check(rc == 0, "%s: --once sends the new series (exit %d)" % (version, rc))
+
+    def server_exceptions():
+        items = [v for v in server.items("6").values() if v.get("UID") == uid]
+        check(len(items) == 1, "%s: the series is on the server once" % version)
+        return {e.get("ExceptionStartTime"): e for e in items[0].get("Exceptions") or []}
+
+    def sent():
+        with open(os.path.join(server.tmp, "server.log")) as fh:
+            recs = [json.loads(line) for line in fh if line.strip()]
+        return "\n".join(r.get("body_xml", "") for r in recs
+                         if r.get("device") == dev and r.get("command") == "Sync")
+
+    ex = server_exceptions()
+    moved = ex.get("20250530T140000Z", {})
+    check(ex.get("20250425T140000Z", {}).get("Deleted") == "1" and
+          moved.get("StartTime") == "20250530T160000Z" and not moved.get("Deleted"),
+          "%s: the server has the deleted and the moved occurrence (%s)" % (version, ex))
+    xml = sent()
+    if version.startswith("16"):
+        check("Exceptions>" not in xml and "2025-04-25T14:00:00.000Z" in xml and
+              "2025-05-30T14:00:00.000Z" in xml and "Written into the store (moved)" in xml,
+              "16.x: no Exceptions sent; a Delete and a Change with InstanceId instead")
+    else:
+        check("Exceptions>" in xml and "InstanceId" not in xml,
+              "14.1: the occurrences went as Exceptions of the series, no InstanceId")
+    with open(path, "w") as fh:
+        fh.write(ics.replace("EXDATE:20250425T140000Z", "EXDATE:20250425T140000Z\r\n"
+                             "EXDATE:20250627T140000Z"))
+    rc, out = run_once(EASD, cfg, d)
+    ex = server_exceptions()
+    check(rc == 0 and ex.get("20250627T140000Z", {}).get("Deleted") == "1" and
+          ex.get("20250425T140000Z", {}).get("Deleted") == "1" and len(ex) == 3,
+          "%s: a second EXDATE added later deletes that occurrence on the server too" % version)
+    if version.startswith("16"):
+        check("2025-06-27T14:00:00.000Z" in sent() and
+              "local delete of occurrence 2025-06-27T14:00:00.000Z" in out and
+              "occurrence 2025-04-25" not in out and "occurrence 2025-05-30" not in out,
+              "16.x: only the new occurrence is sent (%s)" % [l for l in out.splitlines()
+                                                            if "occurrence" in l])
 
 
 def first_sync(tmp, server, cfg):
     rc, out = run_once(EASD, cfg, tmp)
     check(rc == 0, "easd --once completes the first sync (exit %d)" % rc)
+    check("engine: protocol 16.1" in out,
+          "without max_version easd uses the highest version the server offers (16.1)")
     check("testpass" not in out, "the password never appears in the log")
     ics = store_files(tmp, "calendars", "Calendar", ".ics")
     vcf = store_files(tmp, "contacts", "Contacts", ".vcf")
@@ -317,7 +377,8 @@ def main():
             first_sync(tmp, server, cfg)
             ping_loop(tmp, server, cfg)
             conflict(tmp, server, cfg)
-            sixteen_warns(tmp, server)
+            occurrences_at(tmp, server, "14.1")
+            occurrences_at(tmp, server, "16.1")
         finally:
             Daemon.stop_all()
             server.stop()

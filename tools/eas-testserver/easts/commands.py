@@ -360,6 +360,16 @@ def _emit_commands(coll_out, cmds, ctx, opts, folder_id):
     coll_out.append(commands)
 
 
+def _occurrence(item, instance_id, data):
+    """The series' Exceptions with the occurrence that started at instance_id (16.x
+    InstanceId, 2025-04-25T14:00:00.000Z) replaced by data."""
+    start = instance_id.split(".")[0].rstrip("Z").replace("-", "").replace(":", "") + "Z"
+    exc = [dict(e) for e in item.data.get("Exceptions") or []
+           if e.get("ExceptionStartTime") != start]
+    exc.append(dict(data, ExceptionStartTime=start))
+    return exc
+
+
 def _apply_client_commands(srv, ctx, folder, view, commands, opts, state, deletes_as_moves):
     """Apply Add/Change/Delete/Fetch from the device; returns the Responses element."""
     st = srv.store
@@ -413,6 +423,10 @@ def _apply_client_commands(srv, ctx, folder, view, commands, opts, state, delete
                 r.add("Status", "7")
                 continue
             data = itm.from_appdata(ad, folder.cls) if ad is not None else {}
+            inst = cmd.findtext("InstanceId", None, "AirSyncBase")
+            if inst and folder.cls == "Calendar":
+                # 16.x: one occurrence changes; it becomes an Exception of the series.
+                data = {"Exceptions": _occurrence(item, inst, data)}
             item = st.change_item(user, folder.id, sid, data)
             view[sid] = item.version
         elif cmd.name in ("Delete", "SoftDelete"):
@@ -422,6 +436,12 @@ def _apply_client_commands(srv, ctx, folder, view, commands, opts, state, delete
                 r.add("ServerId", sid)
                 r.add("Status", "8")
                 view.pop(sid, None)
+                continue
+            inst = cmd.findtext("InstanceId", None, "AirSyncBase")
+            if inst and folder.cls == "Calendar":
+                # 16.x: one occurrence goes (a deleted Exception), the series stays.
+                exc = _occurrence(folder.items[sid], inst, {"Deleted": "1"})
+                view[sid] = st.change_item(user, folder.id, sid, {"Exceptions": exc}).version
                 continue
             trash = st.folder_by_type(user, 4)
             if deletes_as_moves and folder.cls == "Email" and trash is not None \
@@ -629,7 +649,9 @@ def _sync_collection(srv, ctx, coll, global_window):
     if repeat is not None:
         newkey = key
         more = True
-    elif cmds or responses is not None or key != state.current:
+    elif cmds or commands is not None or key != state.current:
+        # Client commands always get a new key: a Change or Delete is applied without a
+        # Response, and the view that records it must be the next key's.
         newkey = state.commit(view)
     else:
         newkey = key
