@@ -10,7 +10,9 @@
  * the start-up scan found has been answered by the server). Files created, changed or
  * deleted in the calendar and contact collections by other programs go to the server
  * through the engine's outbox; a server change to a file that was also edited locally wins,
- * and the local version is kept beside it as NAME.conflict-TIME.
+ * and the local version is kept beside it as NAME.conflict-TIME. In the Maildir folders, a
+ * message marked seen or unseen by a mail reader (its S flag) changes Email:Read on the
+ * server, and a message removed is deleted there.
  *
  * SIGTERM/SIGINT: close and exit (state persisted). SIGHUP: read the configuration again
  * (password, log level, heartbeat, classes...); a bad file is logged and the old one kept.
@@ -191,6 +193,21 @@ static void rec_path(const easd_coll_t *c, const char *name, char *out, size_t c
 
 static void watch(easd_coll_t *c)
 {
+    if (g.ino_fd >= 0 && c->wd < 0 && c->cls == EAS_CLASS_EMAIL) {
+        /* Maildir readers rename a message to change its flags and unlink it to delete it;
+           both happen in cur/ (new/ only for mail delivered by something else). */
+        char d[EASD_PATH_MAX + 8];
+        const uint32_t ev = IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE | IN_CLOSE_WRITE;
+        (void)snprintf(d, sizeof(d), "%s/cur", c->dir);
+        c->wd = inotify_add_watch(g.ino_fd, d, ev);
+        (void)snprintf(d, sizeof(d), "%s/new", c->dir);
+        c->wd_new = inotify_add_watch(g.ino_fd, d, ev);
+        if (c->wd < 0) {
+            LOGW("cannot watch %s/cur: %s (changes there are seen at the next start)", c->dir,
+                 strerror(errno));
+        }
+        return;
+    }
     if (g.ino_fd >= 0 && c->wd < 0 && c->cls != EAS_CLASS_EMAIL) {
         c->wd = inotify_add_watch(g.ino_fd, c->dir,
                                   IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE);
@@ -260,6 +277,7 @@ static easd_coll_t *coll_new(const char *sid, uint8_t cls, const char *dir, cons
     (void)snprintf(c->ixpath, sizeof(c->ixpath), "%s/index/%s", g.cfg.state_dir, esc);
     c->cls = cls;
     c->wd = -1;
+    c->wd_new = -1;
     return c;
 }
 
@@ -287,7 +305,7 @@ static void folders_load(void)
             continue;
         }
         easd_coll_t *c = coll_new(w[0], (uint8_t)atoi(w[1]), w[2], w[3]);
-        if (c && c->cls != EAS_CLASS_EMAIL) {
+        if (c) {
             (void)easd_ix_load(c);
         }
     }
@@ -356,6 +374,9 @@ static easd_coll_t *coll_ensure(const eas_folder_t *f, const char *display)
             (void)snprintf(sub, sizeof(sub), "%s/%s", c->dir, subs[i]);
             (void)mkdir(sub, 0700);
         }
+        (void)snprintf(sub, sizeof(sub), "%s/index", g.cfg.state_dir);
+        (void)easd_mkdirs(sub);
+        watch(c);
     } else {
         char meta[EASD_PATH_MAX + 16];
         (void)snprintf(meta, sizeof(meta), "%s/displayname", c->dir);
@@ -457,6 +478,11 @@ static void store_remove(easd_coll_t *c, easd_ix_entry_t *e, bool keep_local_edi
 
 /* Maildir: one file per message, "<sid>.easd:2,<flags>" in cur/ (new/ never: easd is the
    delivery agent and the client already knows about the message). */
+/* A mail collection's index: name = the message's base name "<sid>.easd", hash = the read
+   state easd last wrote or sent. */
+#define MAIL_UNREAD 1u
+#define MAIL_READ   2u
+
 static void mail_name(const char *sid, char *out, size_t cap)
 {
     char esc[3 * EAS_ID_CAP + 1];
@@ -498,6 +524,17 @@ static void mail_upsert(easd_coll_t *c, const char *sid)
         return;
     }
     mail_name(sid, base, sizeof(base));
+    /* The index first: the scan that our own rename triggers then finds nothing to send. */
+    easd_ix_entry_t *e = easd_ix_by_name(c, base);
+    if (!e) {
+        e = easd_ix_add(c, base);
+    }
+    if (e) {
+        (void)snprintf(e->sid, sizeof(e->sid), "%s", sid);
+        e->hash = read ? MAIL_READ : MAIL_UNREAD;
+        e->state = EASD_IX_SYNCED;
+        c->dirty = true;
+    }
     mail_remove(c, base);
     (void)snprintf(path, sizeof(path), "%s/cur/%s:2,%s", c->dir, base, read ? "S" : "");
     if (easd_write_atomic(path, msg, len) != 0) {
@@ -523,6 +560,11 @@ static void apply_item(const eas_event_t *ev)
         if (c->cls == EAS_CLASS_EMAIL) {
             char base[300];
             mail_name(sid, base, sizeof(base));
+            easd_ix_entry_t *e = easd_ix_by_name(c, base);
+            if (e) {
+                easd_ix_remove(c, e);
+                c->dirty = true;
+            }
             mail_remove(c, base);
             return;
         }
@@ -1018,11 +1060,20 @@ static void touch(int wd, const char *name)
 }
 
 /* The files inotify reported: only those are read and compared. */
+static int mail_scan(easd_coll_t *c);
+
 static void check_touched(void)
 {
     int queued = 0;
     for (size_t i = 0; i < g.ntouched; i++) {
         for (size_t k = 0; k < g.ncolls; k++) {
+            if (g.colls[k].cls == EAS_CLASS_EMAIL) {
+                if (g.colls[k].wd == g.touched[i].wd || g.colls[k].wd_new == g.touched[i].wd) {
+                    g.colls[k].mail_touched = true; /* one look at the folder below */
+                    break;
+                }
+                continue;
+            }
             if (g.colls[k].wd == g.touched[i].wd) {
                 int r = local_file(&g.colls[k], g.touched[i].name);
                 if (r < 0) {
@@ -1034,6 +1085,15 @@ static void check_touched(void)
         }
     }
     g.ntouched = 0;
+    for (size_t k = 0; k < g.ncolls; k++) {
+        if (g.colls[k].mail_touched) {
+            int r = mail_scan(&g.colls[k]);
+            if (r < 0) {
+                g.scan_pending = true;
+            }
+            queued += r > 0 ? r : 0;
+        }
+    }
     if (queued) {
         g.cmd_pending = true;
     }
@@ -1091,15 +1151,137 @@ static void outbox_result(const eas_event_t *ev)
     }
 }
 
+/* "<base>:2,<flags>" -> base (a message easd wrote: "<escaped sid>.easd") and its S flag. */
+static bool mail_file(const char *fname, char *base, size_t cap, bool *read)
+{
+    const char *colon = strstr(fname, ":2,");
+    size_t bl = colon ? (size_t)(colon - fname) : strlen(fname);
+    if (fname[0] == '.' || bl < 6 || bl >= cap || strncmp(fname + bl - 5, ".easd", 5) != 0) {
+        return false;
+    }
+    memcpy(base, fname, bl);
+    base[bl] = '\0';
+    *read = colon && strchr(colon + 3, 'S') != NULL;
+    return true;
+}
+
+/* The ServerId back from a base name (easd_escape_name reversed). */
+static bool mail_sid(const char *base, char *sid, size_t cap)
+{
+    size_t o = 0, n = strlen(base) - 5; /* without ".easd" */
+    for (size_t i = 0; i < n; i++) {
+        unsigned v;
+        char ch = base[i];
+        if (ch == '=') {
+            if (i + 2 >= n + 1 || sscanf(base + i + 1, "%2x", &v) != 1) {
+                return false;
+            }
+            ch = (char)v;
+            i += 2;
+        }
+        if (o + 1 >= cap) {
+            return false;
+        }
+        sid[o++] = ch;
+    }
+    sid[o] = '\0';
+    return o > 0 && id_ok(sid);
+}
+
+/* A Maildir compared with its index: an S flag set or cleared by a mail reader becomes a
+ * Sync Change of Email:Read, a message removed from cur/ and new/ a Sync Delete (the server
+ * moves it to Deleted Items, as it does for any client's delete). A message easd wrote that
+ * the index does not know (a store from before the index, a crash between the file and the
+ * index) is adopted as it is. Messages of other programs are left alone. */
+static int mail_scan(easd_coll_t *c)
+{
+    static const char *const subs[] = {"cur", "new"};
+    int queued = 0;
+    c->mail_touched = false;
+    for (size_t i = 0; i < c->n; i++) {
+        c->e[i].seen = 0;
+    }
+    for (int s = 0; s < 2; s++) {
+        char d[EASD_PATH_MAX + 8];
+        (void)snprintf(d, sizeof(d), "%s/%s", c->dir, subs[s]);
+        DIR *dir = opendir(d);
+        if (!dir) {
+            continue;
+        }
+        struct dirent *de;
+        while ((de = readdir(dir)) != NULL) {
+            char base[300], sid[EAS_ID_CAP];
+            bool read = false;
+            if (!mail_file(de->d_name, base, sizeof(base), &read)) {
+                continue;
+            }
+            uint64_t st = read ? MAIL_READ : MAIL_UNREAD;
+            easd_ix_entry_t *e = easd_ix_by_name(c, base);
+            if (!e) {
+                if (mail_sid(base, sid, sizeof(sid)) && (e = easd_ix_add(c, base)) != NULL) {
+                    (void)snprintf(e->sid, sizeof(e->sid), "%s", sid);
+                    e->hash = st;
+                    e->state = EASD_IX_SYNCED;
+                    e->seen = 1;
+                    c->dirty = true;
+                }
+                continue;
+            }
+            e->seen = 1;
+            if (e->hash == st || e->sid[0] == '\0') {
+                continue;
+            }
+            eas_field_t f = {EAS_EMAIL_READ, EAS_FIELD_TEXT, read ? "1" : "0", 1};
+            uint32_t id = 0;
+            int err = eas_item_change(&g.eng, c->sid, e->sid, EAS_CHANGE_EDIT, 0, &f, 1, &id);
+            if (err == EAS_ERR_OUTBOX_FULL) {
+                closedir(dir);
+                return -1;
+            }
+            if (err != EAS_OK) {
+                LOGE("flag change of %s/%s not queued: %s", c->name, base, eas_err_name(err));
+                continue;
+            }
+            LOGI("local %s %s/%s -> server item %s (outbox %u)", read ? "read" : "unread",
+                 c->name, base, e->sid, (unsigned)id);
+            e->hash = st;
+            c->dirty = true;
+            g.local_sent++;
+            queued++;
+        }
+        closedir(dir);
+    }
+    for (size_t i = 0; i < c->n; i++) {
+        easd_ix_entry_t *e = &c->e[i];
+        if (!e->used || e->seen || e->sid[0] == '\0') {
+            continue;
+        }
+        uint32_t id = 0;
+        int err = eas_item_delete(&g.eng, c->sid, e->sid, &id);
+        if (err == EAS_ERR_OUTBOX_FULL) {
+            return -1;
+        }
+        if (err != EAS_OK) {
+            LOGE("delete of %s/%s not queued: %s", c->name, e->name, eas_err_name(err));
+            continue;
+        }
+        LOGI("local delete %s/%s -> server item %s (outbox %u)", c->name, e->name, e->sid,
+             (unsigned)id);
+        easd_ix_remove(c, e);
+        c->dirty = true;
+        g.local_sent++;
+        queued++;
+    }
+    return queued;
+}
+
 static void scan_all(void)
 {
     int queued = 0;
     g.scan_pending = false;
     for (size_t k = 0; k < g.ncolls; k++) {
-        if (g.colls[k].cls == EAS_CLASS_EMAIL) {
-            continue;
-        }
-        int r = scan_coll(&g.colls[k]);
+        easd_coll_t *c = &g.colls[k];
+        int r = c->cls == EAS_CLASS_EMAIL ? mail_scan(c) : scan_coll(c);
         if (r < 0) {
             g.scan_pending = true; /* outbox full: again after answers */
             break;
@@ -1850,8 +2032,7 @@ static void engine_stop(void)
 static void save_all(void)
 {
     for (size_t k = 0; k < g.ncolls; k++) {
-        if (g.colls[k].dirty && g.colls[k].cls != EAS_CLASS_EMAIL &&
-            easd_ix_save(&g.colls[k]) != 0) {
+        if (g.colls[k].dirty && easd_ix_save(&g.colls[k]) != 0) {
             LOGE("cannot save the index %s", g.colls[k].ixpath);
         }
     }

@@ -176,8 +176,10 @@ typedef struct easd_coll {
     char dir[EASD_PATH_MAX]; /**< store directory of the collection */
     char ixpath[EASD_PATH_MAX];
     uint8_t cls;
-    int wd;     /**< inotify watch, -1 none */
+    int wd;     /**< inotify watch (mail: of cur/), -1 none */
+    int wd_new; /**< mail: inotify watch of new/, -1 none */
     bool dirty; /**< index to be written */
+    bool mail_touched; /**< mail: something changed in cur/ or new/ since the last look */
     easd_ix_entry_t *e;
     size_t n, cap;
 } easd_coll_t;

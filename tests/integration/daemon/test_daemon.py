@@ -15,6 +15,8 @@ server, the demo mailbox):
 5. a local series with a deleted and a moved occurrence, and later one more EXDATE, reaches
    the server whole: at 14.1 as Exceptions, at 16.1 as per-occurrence Delete/Change
    (InstanceId); the rest of the test runs at the default, the highest version (16.1);
+7. mail: a Maildir S flag set / cleared locally becomes Email:Read on the server, a removed
+   message a Delete;
 6. kill -9 during the first sync of a large mailbox, then restart: the store converges with
    one file per server item and nothing is uploaded (no duplicates on either side).
 """
@@ -292,6 +294,7 @@ def ping_loop(tmp, server, cfg):
     check(rc == 0 and "sync requested" in out, "easctl sync")
     # SIGHUP: a broken file is refused, a good one is loaded.
     good = open(cfg).read()
+    mail_two_way(tmp, server, d)
     with open(cfg, "a") as fh:
         fh.write("colour = blue\n")
     d.proc.send_signal(signal.SIGHUP)
@@ -308,6 +311,45 @@ def ping_loop(tmp, server, cfg):
     rc, out, _ = easctl(EASCTL, cfg, "status")
     check("daemon: not running" in out, "status after SIGTERM says not running")
     check("testpass" not in d.text(), "the password never appears in the log")
+
+
+def mail_two_way(tmp, server, d):
+    """Maildir -> server while easd runs: the S flag set by a mail reader (a rename in cur/)
+    becomes Email:Read 1 on the server, cleared again Read 0; a message file removed becomes a
+    Sync Delete (the server moves it to Deleted Items). easd's own file is not sent back."""
+    cur = os.path.join(tmp, "store", "mail", "Inbox", "cur")
+
+    def local(sid):
+        base = sid.replace(":", "=3A") + ".easd"
+        return [f for f in os.listdir(cur) if f.split(":2,")[0] == base]
+
+    def read_on_server(sid):
+        return str(server.items("1")[sid].get("Read"))
+
+    unread = sorted(sid for sid, v in server.items("1").items() if str(v.get("Read")) == "0")
+    check(len(unread) >= 2, "the Inbox has unread messages (%s)" % unread)
+    sid = unread[0]
+    f = local(sid)
+    check(len(f) == 1 and f[0].endswith(":2,"), "unread %s is in cur/ without S (%s)" % (sid, f))
+    os.rename(os.path.join(cur, f[0]), os.path.join(cur, f[0] + "FS"))
+    wait_for("the server marks %s read" % sid, lambda: read_on_server(sid) == "1")
+    d.wait_log("the read flag logged", "local read Inbox/%s.easd" % sid.replace(":", "=3A"))
+    f = local(sid)
+    check(f == [sid.replace(":", "=3A") + ".easd:2,FS"],
+          "the file keeps the reader's flags (%s)" % f)
+    os.rename(os.path.join(cur, f[0]), os.path.join(cur, f[0][:-1]))  # S cleared: ":2,F"
+    wait_for("the server marks %s unread again" % sid, lambda: read_on_server(sid) == "0")
+    victim = unread[1]
+    subject = server.items("1")[victim].get("Subject")
+    os.unlink(os.path.join(cur, local(victim)[0]))
+    wait_for("%s deleted from the server's Inbox" % victim,
+             lambda: victim not in server.items("1"))
+    check(any(v.get("Subject") == subject for v in server.items("3").values()),
+          "a message deleted locally is in the server's Deleted Items (%r)" % subject)
+    d.wait_log("the delete logged", "local delete Inbox/%s.easd" % victim.replace(":", "=3A"))
+    check(d.text().count("local read Inbox/") == 1 and
+          d.text().count("local unread Inbox/") == 1,
+          "each flag change sent once, easd's own files never sent back")
 
 
 def conflict(tmp, server, cfg):
