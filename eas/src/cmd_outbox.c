@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "eas/eas_base64.h"
 #include "eas_log.h"
 #include "engine_internal.h"
 
@@ -65,35 +66,165 @@ static uint8_t reply_response_type(uint8_t reply)
                                             : EAS_RESPONSE_TYPE_NONE;
 }
 
-/* [S 1.15] A MeetingResponse that may have reached the server before we lost its answer
-   (sent at least once) is proven delivered when the server's calendar item now carries our
-   answer: it is then done and never sent again. */
-void eng_mr_check_delivered(eas_engine_t *e, const char *sid)
+/* ---- the meeting's identity [S 1.15] ---- */
+
+/* 64-bit FNV-1a over the UID with ASCII letters upper-cased (Exchange writes the hex form in
+   capitals, other servers may not). Persisted in outbox records: never change it. */
+uint64_t eng_uid_hash(uint64_t h, const uint8_t *d, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        uint8_t c = d[i] >= 'a' && d[i] <= 'z' ? (uint8_t)(d[i] - 'a' + 'A') : d[i];
+        h = (h ^ c) * UINT64_C(0x100000001b3);
+    }
+    return h;
+}
+
+/* A finished hash; 0 stays free for "unknown". */
+static uint64_t uid_hash_final(uint64_t h)
+{
+    return h ? h : 1u;
+}
+
+/* The 16 bytes every MS-OXOCAL GlobalObjectId starts with. */
+static const uint8_t k_goid_class[16] = {0x04, 0x00, 0x00, 0x00, 0x82, 0x00, 0xE0, 0x00,
+                                         0x74, 0xC5, 0xB7, 0x10, 0x1A, 0x82, 0xE0, 0x08};
+#define GOID_HDR     52u /* class id, instance date, creation time, reserved, size, "vCal-Uid" 1 */
+#define MEETING_UID_MAX 2048u
+
+/*
+ * The identity of a meeting as the application names it - the invitation's
+ * Email:MeetingRequest/GlobalObjId as received (base64 of a GlobalObjectId), or the calendar
+ * item's UID itself - reduced to what servers put in the calendar item's Calendar:UID:
+ * - the "vCal-Uid" form carries the iCalendar UID (Horde, SOGo, meetings from outside
+ *   Exchange): that UID;
+ * - the Outlook form: the whole id in hex with the instance date (bytes 16-19) zeroed
+ *   (Exchange);
+ * - a GlobalObjectId whose instance date is set names one occurrence: 0 (unknown), the
+ *   series' calendar item cannot prove a reply to one occurrence.
+ * Anything that is not a GlobalObjectId is taken as the UID.
+ */
+static int meeting_uid_hash(eas_engine_t *eng, const char *uid, uint64_t *out)
+{
+    size_t n = uid ? strlen(uid) : 0;
+    *out = 0;
+    if (n == 0) {
+        return EAS_OK;
+    }
+    if (n > MEETING_UID_MAX) {
+        return EAS_ERR_PARAM;
+    }
+    size_t mark = eas_arena_mark(eng->mem.arena);
+    size_t cap = n / 4 * 3 + 3;
+    uint8_t *g = eas_arena_alloc(eng->mem.arena, cap, 1);
+    size_t len = 0;
+    if (!g) {
+        return EAS_ERR_NOMEM;
+    }
+    if (eas_base64_decode(uid, n, g, cap, &len) != EAS_OK || len < GOID_HDR - 12u ||
+        memcmp(g, k_goid_class, sizeof(k_goid_class)) != 0) {
+        *out = uid_hash_final(eng_uid_hash(ENG_UID_HASH_INIT, (const uint8_t *)uid, n));
+    } else if (g[16] | g[17] | g[18] | g[19]) {
+        EAS_LOGI(&eng->sys.log, MOD, "meeting response names one occurrence: no delivery proof");
+    } else if (len > GOID_HDR && memcmp(g + 40, "vCal-Uid\x01\x00\x00\x00", 12) == 0) {
+        size_t end = len;
+        while (end > GOID_HDR && (g[end - 1] == '\0' || g[end - 1] == ' ')) {
+            end--;
+        }
+        *out = uid_hash_final(eng_uid_hash(ENG_UID_HASH_INIT, g + GOID_HDR, end - GOID_HDR));
+    } else {
+        static const char hex[] = "0123456789ABCDEF";
+        uint64_t h = ENG_UID_HASH_INIT;
+        for (size_t i = 0; i < len; i++) {
+            uint8_t b = g[i];
+            uint8_t d[2] = {(uint8_t)hex[b >> 4], (uint8_t)hex[b & 15u]};
+            h = eng_uid_hash(h, d, 2);
+        }
+        *out = uid_hash_final(h);
+    }
+    eas_arena_release(eng->mem.arena, mark);
+    return EAS_OK;
+}
+
+/*
+ * [S 1.15] A MeetingResponse that may have reached the server before its answer was lost
+ * (sent at least once) is proven applied by what a later Sync delivers, and is then done and
+ * never sent again - even to a server that would accept and record a duplicate:
+ * - the answered item is deleted (@p deleted): Exchange and Horde delete the invitation once
+ *   they applied a response, Exchange drops a declined meeting from the calendar; a resend
+ *   would have nothing to answer either;
+ * - a calendar item arrives with our answer as its ResponseType, and it is the answered item
+ *   itself (a response from the calendar) or carries the meeting's UID (a response to an
+ *   invitation: Exchange, SOGo and Horde all put the response on the calendar item).
+ */
+void eng_mr_check_delivered(eas_engine_t *e, bool deleted, const char *sid)
 {
     eng_priv_t *p = P(e);
+    bool cal = e->mem.folders[p->cur].cls == EAS_CLASS_CALENDAR;
+    uint64_t uid = p->item_uid ? uid_hash_final(p->item_uid) : 0;
+    if (!deleted && (!cal || p->item_resp == 0)) {
+        return;
+    }
     for (size_t s = 0; s < p->ob.cap; s++) {
         eas_outbox_slot_t *sl = &p->ob.slots[s];
+        bool here = sl->folder == (uint16_t)p->cur;
         if (!sl->seq || sl->kind != EAS_OUTBOX_MEETING_RESPONSE || sl->attempts == 0 ||
-            sl->folder != (uint16_t)p->cur || sl->in_flight == OB_DONE) {
+            sl->in_flight == OB_DONE || (!here && (deleted || uid == 0))) {
             continue;
         }
         size_t mark = eas_arena_mark(e->mem.arena);
         eas_outbox_entry_t ent;
-        if (eas_outbox_read(&p->ob, s, e->mem.arena, &ent) == EAS_OK &&
-            strcmp(ent.u.meeting.server_id, sid) == 0 && ent.u.meeting.instance_id[0] == '\0' &&
-            reply_response_type(ent.u.meeting.reply) == p->item_resp) {
-            EAS_LOGI(&e->sys.log, MOD,
-                     "meeting response already applied by the server; not resent");
-            eng_outbox_result(e, s, EAS_STATUS_SUCCESS, sid);
-            sl->in_flight = OB_DONE; /* removed before the new sync key is committed */
+        bool proof = false;
+        if (eas_outbox_read(&p->ob, s, e->mem.arena, &ent) == EAS_OK) {
+            const eas_ob_meeting_t *m = &ent.u.meeting;
+            if (deleted) {
+                proof = strcmp(m->server_id, sid) == 0;
+            } else if (m->instance_id[0] == '\0' &&
+                       reply_response_type(m->reply) == p->item_resp) {
+                proof = here ? strcmp(m->server_id, sid) == 0 : m->uid_hash == uid;
+            }
         }
         eas_arena_release(e->mem.arena, mark);
+        if (proof) {
+            EAS_LOGI(&e->sys.log, MOD,
+                     deleted ? "meeting response: the answered item is gone; not resent"
+                             : "meeting response already applied by the server; not resent");
+            eng_outbox_result(e, s, EAS_STATUS_SUCCESS, deleted ? NULL : sid);
+            sl->in_flight = OB_DONE; /* removed before the new sync key is committed */
+        }
     }
+}
+
+/* Before a MeetingResponse whose delivery is uncertain goes out again: sync the folders that
+   would show it applied (eng_mr_check_delivered) - the answered item's folder and, for an
+   invitation whose meeting is known, every calendar. False when none can be synced. */
+static bool mr_sync_first(eas_engine_t *e, size_t slot)
+{
+    eng_priv_t *p = P(e);
+    eas_outbox_slot_t *sl = &p->ob.slots[slot];
+    bool any = false;
+    bool by_uid = false;
+    eas_folder_t *own = &e->mem.folders[sl->folder];
+    if (own->cls != EAS_CLASS_CALENDAR) {
+        size_t mark = eas_arena_mark(e->mem.arena);
+        eas_outbox_entry_t ent;
+        by_uid = eas_outbox_read(&p->ob, slot, e->mem.arena, &ent) == EAS_OK &&
+                 ent.u.meeting.uid_hash != 0 && ent.u.meeting.instance_id[0] == '\0';
+        eas_arena_release(e->mem.arena, mark);
+    }
+    for (size_t i = 0; i < e->mem.folder_cap; i++) {
+        eas_folder_t *f = &e->mem.folders[i];
+        if ((f == own || (by_uid && f->cls == EAS_CLASS_CALENDAR)) &&
+            (f->flags & EAS_FOLDER_F_SELECTED) && (f->flags & EAS_FOLDER_F_SYNCED)) {
+            f->flags |= EAS_FOLDER_F_DIRTY;
+            any = true;
+        }
+    }
+    return any;
 }
 
 /* The oldest queued MeetingResponse that can go out now (sets p->mr_slot). Runs after the
    folder syncs, so a response whose delivery is uncertain was first checked against the
-   synced calendar item (mr_check_delivered). */
+   synced folders (mr_sync_first, eng_mr_check_delivered). */
 static bool next_meeting_response(eas_engine_t *e)
 {
     eng_priv_t *p = P(e);
@@ -108,16 +239,13 @@ static bool next_meeting_response(eas_engine_t *e)
     while (best >= 0) {
         eas_outbox_slot_t *sl = &p->ob.slots[best];
         bool drop = sl->attempts >= CONFIG_EAS_OUTBOX_MAX_ATTEMPTS;
-        eas_folder_t *f = &e->mem.folders[sl->folder];
-        if (!drop && sl->attempts > 0 && !(sl->reserved & MR_CHECKED) &&
-            f->cls == EAS_CLASS_CALENDAR && (f->flags & EAS_FOLDER_F_SELECTED) &&
-            (f->flags & EAS_FOLDER_F_SYNCED)) {
-            /* Sent before without an answer: sync the calendar first, so a response the
-               server already applied shows up there (mr_check_delivered) instead of being
-               sent twice. */
+        if (!drop && sl->attempts > 0 && !(sl->reserved & MR_CHECKED)) {
+            /* Sent before without an answer: look first, so a response the server already
+               applied is found instead of being sent twice. */
             sl->reserved |= MR_CHECKED;
-            f->flags |= EAS_FOLDER_F_DIRTY;
-            return false;
+            if (mr_sync_first(e, (size_t)best)) {
+                return false;
+            }
         }
         if (!drop && e->version < EAS_VER_14_1) {
             /* An occurrence cannot be named before 14.1: never answer the whole series
@@ -151,6 +279,9 @@ static int meeting_start(eas_engine_t *e)
     eng_priv_t *p = P(e);
     eas_outbox_slot_t *sl = &p->ob.slots[p->mr_slot];
     p->req.cmd = EAS_CMD_MEETINGRESPONSE;
+    sl->reserved &= (uint16_t)~MR_CHECKED; /* a lost answer to this send is checked again */
+    /* Never replayed blindly by the HTTP client: the server may have applied it. */
+    p->req.no_replay = true;
     /* The "sent" marker is persisted before a byte leaves: after a crash the engine
        knows this response may already be on the server [S 1.15]. */
     int err = eas_outbox_set_attempts(&p->ob, (size_t)p->mr_slot, e->mem.arena,
@@ -545,15 +676,26 @@ int eas_item_move(eas_engine_t *eng, const char *folder_id, const char *server_i
     return queue(eng, &ent, NULL, 0, id);
 }
 
-int eas_meeting_respond(eas_engine_t *eng, const char *folder_id, const char *server_id,
-                        const char *instance_id, eas_meeting_reply_t reply, uint32_t *id)
+int eas_meeting_respond_uid(eas_engine_t *eng, const char *folder_id, const char *server_id,
+                            const char *instance_id, eas_meeting_reply_t reply,
+                            const char *meeting_uid, uint32_t *id)
 {
-    if (!server_id || reply < EAS_MEETING_ACCEPT || reply > EAS_MEETING_DECLINE) {
+    if (!eng || !server_id || reply < EAS_MEETING_ACCEPT || reply > EAS_MEETING_DECLINE) {
         return EAS_ERR_PARAM;
     }
     eas_outbox_entry_t ent = {.kind = EAS_OUTBOX_MEETING_RESPONSE, .folder_id = folder_id};
     ent.u.meeting.server_id = server_id;
     ent.u.meeting.instance_id = instance_id ? instance_id : "";
     ent.u.meeting.reply = (uint8_t)reply;
-    return queue(eng, &ent, NULL, 0, id);
+    int err = meeting_uid_hash(eng, meeting_uid, &ent.u.meeting.uid_hash);
+    if (err == EAS_OK) {
+        err = queue(eng, &ent, NULL, 0, id);
+    }
+    return err;
+}
+
+int eas_meeting_respond(eas_engine_t *eng, const char *folder_id, const char *server_id,
+                        const char *instance_id, eas_meeting_reply_t reply, uint32_t *id)
+{
+    return eas_meeting_respond_uid(eng, folder_id, server_id, instance_id, reply, NULL, id);
 }

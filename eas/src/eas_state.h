@@ -32,10 +32,11 @@
 #define EAS_REC_DEVINFO   8u /* hash of the device information the server accepted */
 #define EAS_REC_VERSION   1u
 /* Outbox records: 1 = one string per meaning-less slot (instance_id held the InstanceId, the
-   ClientId, the move destination or the mail parameters as text), 2 = typed payload per kind.
-   eas_outbox_load() migrates 1 to 2 (strictly parsed; a record that does not parse is dropped
-   and counted, never guessed at); any other version is dropped and counted. */
-#define EAS_REC_OUTBOX_VERSION 2u
+   ClientId, the move destination or the mail parameters as text), 2 = typed payload per kind,
+   3 = as 2 with the meeting's identity in a MeetingResponse entry. eas_outbox_load() migrates
+   1 and 2 to 3 (strictly parsed; a record that does not parse is dropped and counted, never
+   guessed at); any other version is dropped and counted. */
+#define EAS_REC_OUTBOX_VERSION 3u
 
 /** Where an account's records live: the port's store (hal_sys_t::store), the namespace of its
     keys, and the log sink for corrupt records. The pointers must outlive every user. */
@@ -141,6 +142,9 @@ typedef struct eas_ob_meeting {
     const char *server_id;   /**< the invitation (or the calendar item) */
     const char *instance_id; /**< occurrence ("" = the series) */
     uint8_t reply;           /**< eas_meeting_reply_t */
+    /** The meeting's identity (a 64-bit FNV-1a of its UID, cmd_outbox.c), 0 = unknown: lets the
+        engine find the calendar item that proves an Inbox response applied [S 1.15]. */
+    uint64_t uid_hash;
 } eas_ob_meeting_t;
 
 typedef struct eas_ob_move {

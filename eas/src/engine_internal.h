@@ -43,7 +43,8 @@
 #define OB_SENT 1u
 #define OB_DONE 2u /* answered: remove before committing the new sync key */
 #define OB_RETRY 3u /* answered "try again later" (5, 16): kept, attempt counted */
-/* slot.reserved: a maybe-delivered MeetingResponse was checked against a calendar sync. */
+/* slot.reserved: a maybe-delivered MeetingResponse was checked against a sync of the folders
+   that show it applied (cleared by each send). */
 #define MR_CHECKED 0x0001u
 
 /* eng_cmd_t::flags */
@@ -132,6 +133,7 @@ typedef struct eng_priv {
     uint8_t probing;       /* searching the folder a Ping was rejected for */
     uint8_t fs_pending;    /* an incremental FolderSync is due (restart, Sync 8/12) */
     uint8_t item_resp;     /* ResponseType of the calendar item being delivered (0 = none) */
+    uint64_t item_uid;     /* eng_uid_hash state of its UID (0 = none) */
     int16_t mr_slot;       /* outbox slot of the MeetingResponse in flight */
     uint8_t hier_retries;  /* Sync 12 answers in a row: bounded, then back-off */
     uint8_t poll;          /* nothing to ping: wait for wake_ms, then sync everything */
@@ -263,7 +265,9 @@ int eng_folder_filter(const eas_engine_t *e, const eas_folder_t *f);
 /* cmd_outbox.c */
 void eng_outbox_result(eas_engine_t *e, size_t slot, uint16_t status, const char *sid);
 bool eng_outbox_next(eas_engine_t *e, uint8_t kind, int16_t *slot);
-void eng_mr_check_delivered(eas_engine_t *e, const char *sid);
+void eng_mr_check_delivered(eas_engine_t *e, bool deleted, const char *sid);
+uint64_t eng_uid_hash(uint64_t h, const uint8_t *d, size_t n);
+#define ENG_UID_HASH_INIT UINT64_C(0xcbf29ce484222325)
 /* cmd_fetch.c */
 void eng_progress(eas_engine_t *e);
 void eng_fetch_end(eas_engine_t *e, uint16_t status, int err, bool final);

@@ -464,7 +464,7 @@ static int do_recv(eas_http_client_t *cli, uint64_t now_ms, bool *blocked)
     }
     if (n < 0) {
         if (!cli->got_bytes && (n == EAS_ERR_CLOSED || n == EAS_ERR_RESET) &&
-            retry_stale(cli, now_ms)) {
+            !cli->req->no_replay && retry_stale(cli, now_ms)) {
             return EAS_ERR_AGAIN;
         }
         if (n == EAS_ERR_CLOSED) {

@@ -50,7 +50,7 @@ out:
     return err;
 }
 
-/* Format version of a record type: outbox records are at 2 (typed payloads), the others
+/* Format version of a record type: outbox records are at 3 (typed payloads), the others
    at 1. */
 static uint8_t rec_version(uint8_t type)
 {

@@ -2,19 +2,20 @@
 /*
  * Outbox records: one per queued local change or command, in slot "<prefix>.o<slot>".
  *
- * Payload, format 2 (EAS_REC_OUTBOX_VERSION): kind u8 | 0 u8 | attempts u16 | seq u32 |
+ * Payload, format 3 (EAS_REC_OUTBOX_VERSION): kind u8 | 0 u8 | attempts u16 | seq u32 |
  * folder_id str | the kind's own fields:
  *   ADD               client_id str | field list
  *   CHANGE            server_id str | instance_id str | field list
  *   DELETE            server_id str | instance_id str
- *   MEETING_RESPONSE  server_id str | instance_id str | reply u8
+ *   MEETING_RESPONSE  server_id str | instance_id str | reply u8 | uid_hash u32 lo | u32 hi
  *   MOVE              server_id str | dst_folder_id str
  *   SEND              cmd u8 | flags u8 | mime_id u32 | mime_len u32 lo | u32 hi |
  *                     client_id str | src_item str
  * A record is untrusted input: every field is checked (entry_check) before it is used, and
- * the same check guards what is written. Format 1 records (every meaning in three strings)
- * are migrated by eas_outbox_load(): parsed strictly, rewritten as format 2, or dropped and
- * counted when they do not parse. attempts stays at payload offset 2 in both formats.
+ * the same check guards what is written. Older records are migrated by eas_outbox_load():
+ * format 2 is format 3 without the meeting's uid_hash (read as 0, "unknown"); format 1 (every
+ * meaning in three strings) is parsed strictly. Both are rewritten as format 3, or dropped and
+ * counted when they do not parse. attempts stays at payload offset 2 in every format.
  */
 #include <stdio.h>
 #include <string.h>
@@ -119,7 +120,7 @@ static bool entry_check(const eas_outbox_entry_t *e)
     return ok;
 }
 
-/* ---- format 2 ---- */
+/* ---- formats 2 and 3 ---- */
 
 static void encode(wr_t *w, const eas_outbox_entry_t *e, const eas_field_t *fields, size_t n)
 {
@@ -151,6 +152,8 @@ static void encode(wr_t *w, const eas_outbox_entry_t *e, const eas_field_t *fiel
         wr_str(w, e->u.meeting.server_id);
         wr_str(w, e->u.meeting.instance_id);
         wr_u8(w, e->u.meeting.reply);
+        wr_u32(w, (uint32_t)e->u.meeting.uid_hash);
+        wr_u32(w, (uint32_t)(e->u.meeting.uid_hash >> 32));
         break;
     case EAS_OUTBOX_MOVE:
         wr_str(w, e->u.move.server_id);
@@ -187,7 +190,9 @@ static void encode(wr_t *w, const eas_outbox_entry_t *e, const eas_field_t *fiel
     }
 }
 
-static int decode(const uint8_t *pl, size_t plen, eas_outbox_entry_t *e, char *strs)
+/* Format 3, or (@p version 2) the same without a MeetingResponse's uid_hash. */
+static int decode(const uint8_t *pl, size_t plen, uint8_t version, eas_outbox_entry_t *e,
+                  char *strs)
 {
     rd_t r = {pl, plen, 0, EAS_OK};
     char *s1 = strs + EAS_ID_CAP;
@@ -232,6 +237,11 @@ static int decode(const uint8_t *pl, size_t plen, eas_outbox_entry_t *e, char *s
         e->u.meeting.server_id = s1;
         e->u.meeting.instance_id = s2;
         e->u.meeting.reply = rd_u8(&r);
+        if (version >= 3u) {
+            uint64_t lo = rd_u32(&r);
+            uint64_t hi = rd_u32(&r);
+            e->u.meeting.uid_hash = lo | (hi << 32);
+        }
         break;
     case EAS_OUTBOX_MOVE:
         rd_str(&r, s1, EAS_ID_CAP);
@@ -322,7 +332,7 @@ static int decode_v1(const uint8_t *pl, size_t plen, eas_outbox_entry_t *e, char
         e->u.del = (eas_ob_delete_t){sid, inst}; /* inst: occurrence */
         break;
     case EAS_OUTBOX_MEETING_RESPONSE:
-        e->u.meeting = (eas_ob_meeting_t){sid, inst, reply};
+        e->u.meeting = (eas_ob_meeting_t){sid, inst, reply, 0};
         break;
     case EAS_OUTBOX_MOVE:
         e->u.move = (eas_ob_move_t){sid, inst};
@@ -375,7 +385,8 @@ static int outbox_write(const eas_outbox_t *ob, size_t slot, eas_arena_t *arena,
     return err;
 }
 
-/* Read slot @p slot: format 2 only, or (@p migrate) format 1 as well; *version says which. */
+/* Read slot @p slot: format 3 only, or (@p migrate) formats 1 and 2 as well; *version says
+   which. */
 static int outbox_get(const eas_outbox_t *ob, size_t slot, eas_arena_t *arena,
                       eas_outbox_entry_t *e, bool migrate, uint8_t *version)
 {
@@ -403,9 +414,10 @@ static int outbox_get(const eas_outbox_t *ob, size_t slot, eas_arena_t *arena,
     }
     if (err == EAS_OK) {
         char *strs = (char *)buf + cap;
-        err = *version == EAS_REC_OUTBOX_VERSION ? decode(pl, plen, e, strs)
-              : *version == 1u                   ? decode_v1(pl, plen, e, strs)
-                                                 : EAS_ERR_STORE_CORRUPT;
+        err = *version == EAS_REC_OUTBOX_VERSION || *version == 2u
+                  ? decode(pl, plen, *version, e, strs)
+              : *version == 1u ? decode_v1(pl, plen, e, strs)
+                               : EAS_ERR_STORE_CORRUPT;
     }
     return err;
 }
@@ -434,8 +446,8 @@ int eas_outbox_load(eas_outbox_t *ob, eas_outbox_slot_t *slots, size_t cap,
         uint8_t version = 0;
         int rc = outbox_get(ob, i, arena, &e, true, &version);
         if (rc == EAS_OK && version != EAS_REC_OUTBOX_VERSION) {
-            /* Format 1, parsed: rewritten as format 2 (atomically, in place) before use. A
-               store failure here fails the load; the old record is still there. */
+            /* Format 1 or 2, parsed: rewritten as format 3 (atomically, in place) before use.
+               A store failure here fails the load; the old record is still there. */
             rc = outbox_write(ob, i, arena, &e, NULL, 0);
             if (rc != EAS_OK) {
                 err = rc;
@@ -532,6 +544,10 @@ int eas_outbox_put(eas_outbox_t *ob, eas_arena_t *arena, const eas_outbox_entry_
                 /* The same decision again must not forget that it may already be on the
                    server (sent without an answer): keep the attempt count [S 1.15]. */
                 e.attempts = old.u.meeting.reply == e.u.meeting.reply ? old.attempts : 0;
+                /* Nor forget the meeting's identity when the second call does not name it. */
+                if (e.u.meeting.uid_hash == 0) {
+                    e.u.meeting.uid_hash = old.u.meeting.uid_hash;
+                }
             }
             eas_arena_release(arena, mark);
         }
@@ -600,7 +616,7 @@ int eas_outbox_set_attempts(eas_outbox_t *ob, size_t slot, eas_arena_t *arena, u
 
     /* Patched in place (the count sits at payload offset 2, little endian) so one record
        buffer is enough: small arenas can still persist the count before a send. Only a
-       format 2 record is patched (eas_state_get refuses any other). */
+       format 3 record is patched (eas_state_get refuses any other). */
     if (err == EAS_OK && !buf) {
         err = EAS_ERR_NOMEM;
     }

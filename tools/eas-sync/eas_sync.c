@@ -11,7 +11,9 @@
  * --respond SERVER_ID:accept|tentative|decline[:INSTANCE] queues one MeetingResponse through
  * eas_meeting_respond() and runs until the server answered it. The folder is the one the item
  * was delivered in during this run, else --respond-folder, else the Inbox (where MS-ASCMD puts
- * meeting requests). Like an application, eas-sync remembers in the state dir that the
+ * meeting requests). --respond-uid VALUE names the meeting (the invitation's
+ * MeetingRequest/GlobalObjId as the application stored it, or the Calendar UID) through
+ * eas_meeting_respond_uid() [S 1.15]. Like an application, eas-sync remembers in the state dir that the
  * decision was queued ("respond.<n>" written after the call returned), so a run restarted after
  * a crash never queues it a second time; the engine's persistent outbox owns it from then on.
  *
@@ -121,6 +123,7 @@ typedef struct app {
     eas_item_op_t op;
     /* --respond */
     const char *rsp_sid;
+    const char *rsp_uid; /* --respond-uid */
     char rsp_sid_buf[EAS_ID_CAP];
     char rsp_instance[EAS_ID_CAP];
     char rsp_folder[EAS_ID_CAP]; /* where the item was seen (or --respond-folder) */
@@ -783,8 +786,9 @@ static int respond_queue(app_t *a)
         return 0; /* not yet: the item or the folder list has not arrived */
     }
     uint32_t id = 0;
-    int err = eas_meeting_respond(&a->eng, folder, a->rsp_sid,
-                                  a->rsp_instance[0] ? a->rsp_instance : NULL, a->rsp_reply, &id);
+    int err = eas_meeting_respond_uid(&a->eng, folder, a->rsp_sid,
+                                      a->rsp_instance[0] ? a->rsp_instance : NULL, a->rsp_reply,
+                                      a->rsp_uid, &id);
     if (err != EAS_OK) {
         fprintf(stderr, "eas-sync: --respond: %s\n", eas_strerror(err));
         a->failed = err;
@@ -1276,7 +1280,7 @@ static void usage(void)
                     "[--expand-from 20250101T000000Z --expand-days N] [--push SECONDS] "
                     "[--backoff-busy-ms N] "
                     "[--respond SERVER_ID:accept|tentative|decline[:INSTANCE] "
-                    "[--respond-folder ID]] [--fetch FOLDER:SERVER_ID | --fetch-ref REF] "
+                    "[--respond-folder ID] [--respond-uid UID]] [--fetch FOLDER:SERVER_ID | --fetch-ref REF] "
                     "[--fetch-out FILE] [--move SRC:SERVER_ID:DST] [--progress] "
                     "[--send-mime FILE [--reply|--forward FOLDER:SERVER_ID] [--save-in-sent] "
                     "[--reply-all --email ADDR]] [--local-changes FILE] [--quiet] "
@@ -1377,6 +1381,8 @@ int main(int argc, char **argv)
             respond = v;
         } else if (!strcmp(argv[i], "--respond-folder")) {
             respond_folder = v;
+        } else if (!strcmp(argv[i], "--respond-uid")) {
+            a->rsp_uid = v;
         } else if (!strcmp(argv[i], "--fetch")) {
             const char *c = strchr(v, ':');
             if (!c || c == v || !c[1]) {

@@ -678,6 +678,22 @@ int eas_meeting_respond(eas_engine_t *eng, const char *folder_id, const char *se
                         const char *instance_id, eas_meeting_reply_t reply, uint32_t *id);
 
 /**
+ * @brief eas_meeting_respond() naming the meeting too, so that a response to an invitation
+ *        (Inbox) is sent exactly once even to a server that would accept a duplicate
+ *        [S 1.15]: when the answer to a send is lost (or the device restarts after it), the
+ *        engine syncs the Inbox and the calendars before sending again, and the response
+ *        counts as applied when the invitation was deleted or the calendar item of this
+ *        meeting shows the reply as its ResponseType.
+ * @param meeting_uid the invitation's Email:MeetingRequest/GlobalObjId as received (base64),
+ *        or the meeting's Calendar:UID; NULL or "" = unknown (then only the deleted
+ *        invitation proves delivery). At most 2048 characters. A GlobalObjId of one
+ *        occurrence gives no proof through the series' calendar item.
+ */
+int eas_meeting_respond_uid(eas_engine_t *eng, const char *folder_id, const char *server_id,
+                            const char *instance_id, eas_meeting_reply_t reply,
+                            const char *meeting_uid, uint32_t *id);
+
+/**
  * @brief Remove the user's own address from a comma-separated recipient list in place
  *        (reply-all) [S 2.14]. Compares the addr-spec case-insensitively, keeps the rest.
  * @return the number of recipients removed.

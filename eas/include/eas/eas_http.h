@@ -280,6 +280,14 @@ typedef struct eas_http_request {
      * that is not (non-2xx status, OPTIONS, no sink).
      */
     uint32_t max_body_bytes;
+    /**
+     * Not idempotent: once the request was sent whole, a connection closed or reset before
+     * any response byte is reported (::EAS_ERR_CLOSED / ::EAS_ERR_RESET) instead of the
+     * request going once more on a fresh connection - the server may have applied it. The
+     * caller decides about a resend (the engine sets it for MeetingResponse, whose outbox
+     * checks first whether the server applied it [S 1.15]).
+     */
+    bool no_replay;
 } eas_http_request_t;
 
 /** Margin added to a long first-byte wait when a request sets no total deadline (ms). */

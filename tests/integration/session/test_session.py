@@ -15,6 +15,8 @@ import argparse
 import json
 import os
 import re
+import signal
+import subprocess
 import sys
 import time
 import traceback
@@ -1009,7 +1011,8 @@ def t_power_loss_meeting_response(tmp):
     try:
         c = Client(tmp, OPT.sync, srv.url, device="mrkill")
         view = View().apply(c.run().events)
-        srv.faults({"command": "MeetingResponse", "type": "delay", "ms": 400, "times": 0})
+        srv.faults({"command": "MeetingResponse", "type": "delay", "ms": 400, "after": True,
+                    "times": 0})
         respond = ["--respond", "1:7:accept"]
         kills = runs = in_flight = 0
         dur = 0.6  # of the last run that was not killed: later kill points fall inside it
@@ -1044,50 +1047,178 @@ def t_power_loss_meeting_response(tmp):
         srv.close()
 
 
+def _mr_requests(srv):
+    return [r for r in srv.requests() if r["command"] == "MeetingResponse"]
+
+
+def _mr_check_once(srv, what):
+    """Exactly one MeetingResponse request reached the server and one response is recorded."""
+    reqs = _mr_requests(srv)
+    mr = srv.control("GET", "meeting_responses")["meeting_responses"]
+    check(len(reqs) == 1, "%s: %d MeetingResponse requests (the server applied each): %s",
+          what, len(reqs), [(r["seq"], r.get("fault_types")) for r in reqs])
+    check(len(mr) == 1 and not mr[0].get("duplicate"), "%s: %d MeetingResponses recorded: %s",
+          what, len(mr), mr)
+    check(str(mr[0].get("user_response")) == "1", "%s: response %s is not accept", what, mr[0])
+
+
+def _mr_edit_no_reinvite(tmp, srv, c):
+    """The attendee edits the accepted meeting's reminder: the Change goes out, but no
+    MeetingResponse and no mail (no meeting update on the attendee's behalf)."""
+    cal = [k for k, it in srv.server_items().items()
+           if it.get("class") == "Calendar" and
+           it.get("data", {}).get("UID") == "demo-arch-review-uid"]
+    check(len(cal) == 1, "the accepted meeting is not in the server's calendar: %s", cal)
+    check(srv.server_items()[cal[0]]["data"].get("ResponseType") == 3,
+          "the server's calendar item does not show the acceptance")
+    n_mr = len(_mr_requests(srv))
+    sent_before = len(srv.control("GET", "sent")["sent"])
+    folder, sid = cal[0]
+    edits = os.path.join(tmp, "edit.tsv")
+    with open(edits, "w") as f:
+        f.write("change\t%s\t%s\tCalendar:Reminder=30\n" % (folder, sid))
+    since = max([r["seq"] for r in srv.requests()] + [0])
+    run = c.run(timeout_s=60, extra=["--local-changes", edits])
+    assert_complete(run, "run with the attendee's local edit")
+    changes = [r for r in sync_requests(srv.requests()) if r["seq"] > since and
+               "<Change>" in (r.get("body_xml") or "")]
+    check(changes, "the attendee's edit was never sent")
+    check(len(_mr_requests(srv)) == n_mr, "the local edit sent %d more MeetingResponse(s)",
+          len(_mr_requests(srv)) - n_mr)
+    check(len(srv.control("GET", "sent")["sent"]) == sent_before,
+          "the local edit of an accepted meeting sent mail")
+    return sid
+
+
+def _goid_seen(view):
+    """The invitation's GlobalObjId as the application received it (its stored fields)."""
+    inv = view.items.get(("1", "1:7"))
+    check(inv is not None, "the invitation 1:7 was not delivered")
+    goid = field(inv, "GlobalObjId")
+    check(goid, "the invitation has no GlobalObjId: %s", inv.get("fields"))
+    return goid
+
+
 @test
 def t_s1_15_meeting_response_duplicates_accepted(tmp):
     """[S 1.15] with a server that accepts and records duplicate MeetingResponses (the
     invitation stays in the Inbox), "exactly one" must come from the client: the answer to
-    the first MeetingResponse is lost after the server applied it (connection reset), eas-sync
-    is restarted twice with the same decision, then the user edits the accepted meeting's
-    reminder. The server sees exactly one MeetingResponse request, records one response, and
-    the local edit sends no MeetingResponse and no mail (no meeting update on the attendee's
-    behalf)."""
+    the first MeetingResponse to an Inbox invitation is lost after the server applied it
+    (connection reset); eas-sync, which named the meeting by the GlobalObjId it received,
+    syncs the calendar before a resend, finds the meeting accepted and sends nothing more;
+    two restarts with the same decision send nothing either. Then the user edits the
+    accepted meeting's reminder: no MeetingResponse and no mail."""
     srv = Server(tmp)
     try:
         srv.control("POST", "settings", {"meeting_response_duplicates": "accept"})
         c = Client(tmp, OPT.sync, srv.url, device="mrdup")
         view = View().apply(c.run().events)
+        respond = ["--respond", "1:7:accept", "--respond-uid", _goid_seen(view)]
         srv.faults({"command": "MeetingResponse", "type": "reset", "after_bytes": 0})
-        respond = ["--respond", "1:7:accept"]
         for i in range(3):
             run = c.run(timeout_s=60, extra=respond)
             view.apply(run.events)
-        assert_complete(run, "last run with --respond")
-        reqs = [r for r in srv.requests() if r["command"] == "MeetingResponse"]
-        mr = srv.control("GET", "meeting_responses")["meeting_responses"]
-        check(any(r.get("fault_types") for r in reqs), "the answer was never lost")
-        check(len(reqs) == 1, "%d MeetingResponse requests (a duplicate-accepting server "
-              "applied each): %s", len(reqs), [(r["seq"], r.get("fault_types")) for r in reqs])
-        check(len(mr) == 1, "%d MeetingResponses recorded: %s", len(mr), mr)
-        # The accepted meeting in the calendar, edited locally by the attendee.
-        cal = [k for k, it in srv.server_items().items()
-               if it.get("class") == "Calendar" and
-               it.get("data", {}).get("UID") == "demo-arch-review-uid"]
-        sent_before = len(srv.control("GET", "sent")["sent"])
-        if cal:
-            folder, sid = cal[0]
-            edits = os.path.join(tmp, "edit.tsv")
-            with open(edits, "w") as f:
-                f.write("change\t%s\t%s\tCalendar:Reminder=30\n" % (folder, sid))
-            run = c.run(timeout_s=60, extra=["--local-changes", edits])
-            assert_complete(run, "run with the attendee's local edit")
-        reqs = [r for r in srv.requests() if r["command"] == "MeetingResponse"]
-        check(len(reqs) == 1, "the local edit sent %d more MeetingResponse(s)", len(reqs) - 1)
-        check(len(srv.control("GET", "sent")["sent"]) == sent_before,
-              "the local edit of an accepted meeting sent mail")
+            assert_complete(run, "run %d with --respond" % (i + 1))
+        check(any(r.get("fault_types") for r in _mr_requests(srv)), "the answer was never lost")
+        _mr_check_once(srv, "lost answer, 2 restarts")
+        check(("1", "1:7") in view.items, "the invitation left the Inbox (server in accept mode)")
+        sid = _mr_edit_no_reinvite(tmp, srv, c)
         print("  1 MeetingResponse request after a lost answer and 2 restarts; calendar item "
-              "%s edited without re-inviting" % (cal[0][1] if cal else "(none found)"))
+              "%s edited without re-inviting" % sid)
+    finally:
+        srv.close()
+
+
+def _run_killed_when(c, extra, cond, timeout_s=30):
+    """Start eas-sync and SIGKILL it as soon as cond() holds (polled every 20 ms); returns
+    True when it was killed, False when it ended first."""
+    proc = subprocess.Popen(c.cmd(extra=extra), stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    t0 = time.monotonic()
+    try:
+        while proc.poll() is None and time.monotonic() - t0 < timeout_s:
+            if cond():
+                proc.send_signal(signal.SIGKILL)
+                proc.wait()
+                return True
+            time.sleep(0.02)
+        return False
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
+def _mr_killed(tmp, device, respond):
+    """The server (accepting duplicates) applies the MeetingResponse and holds its answer
+    back 3 s; eas-sync is killed (SIGKILL) right after the server applied it, then restarted
+    twice: one MeetingResponse request in all, one recorded; then the no-re-invite edit."""
+    srv = Server(tmp)
+    try:
+        srv.control("POST", "settings", {"meeting_response_duplicates": "accept"})
+        c = Client(tmp, OPT.sync, srv.url, device=device)
+        view = View().apply(c.run().events)
+        extra = respond(view)
+        srv.faults({"command": "MeetingResponse", "type": "delay", "ms": 3000, "after": True,
+                    "times": 1})
+        applied = lambda: srv.control("GET", "meeting_responses")["meeting_responses"]  # noqa
+        killed = _run_killed_when(c, extra, lambda: len(applied()) > 0)
+        check(killed, "eas-sync ended before the server applied the response")
+        check(len(applied()) == 1, "%d responses applied before the kill", len(applied()))
+        for i in range(2):
+            run = c.run(timeout_s=60, extra=extra)
+            view.apply(run.events)
+            assert_complete(run, "restart %d after the kill" % (i + 1))
+        # The held-back answer to the killed run is logged once the server gave up on it.
+        t0 = time.monotonic()
+        while not any(r.get("fault_types") for r in _mr_requests(srv)) and \
+                time.monotonic() - t0 < 10:
+            time.sleep(0.1)
+        check(any(r.get("fault_types") for r in _mr_requests(srv)),
+              "the killed run's MeetingResponse is not in the server log")
+        _mr_check_once(srv, "killed after the server applied it, 2 restarts")
+        assert_view_matches_server(view, srv)
+        sid = _mr_edit_no_reinvite(tmp, srv, c)
+        print("  killed while the answer was held back; 1 MeetingResponse request after 2 "
+              "restarts; %s edited without re-inviting" % sid)
+    finally:
+        srv.close()
+
+
+@test
+def t_s1_15_meeting_response_killed_inbox(tmp):
+    """[S 1.15] Inbox path across a crash: accept the invitation (named by the GlobalObjId
+    the application received), SIGKILL eas-sync after the duplicate-accepting server applied
+    the response but before its answer arrived, restart twice: exactly one request."""
+    _mr_killed(tmp, "mrkill-inbox",
+               lambda view: ["--respond", "1:7:accept", "--respond-uid", _goid_seen(view)])
+
+
+@test
+def t_s1_15_meeting_response_killed_calendar(tmp):
+    """[S 1.15] Calendar path across a crash: accept the meeting from its calendar item
+    (6:6), SIGKILL after the duplicate-accepting server applied it, restart twice: exactly
+    one request (the calendar item's ResponseType proves it)."""
+    _mr_killed(tmp, "mrkill-cal",
+               lambda view: ["--respond", "6:6:accept", "--respond-folder", "6"])
+
+
+@test
+def t_s1_15_meeting_response_lost_calendar(tmp):
+    """[S 1.15] Calendar path, lost answer: the answer to a MeetingResponse for the calendar
+    item is lost after the duplicate-accepting server applied it (reset): exactly one
+    request, also after a restart."""
+    srv = Server(tmp)
+    try:
+        srv.control("POST", "settings", {"meeting_response_duplicates": "accept"})
+        c = Client(tmp, OPT.sync, srv.url, device="mrlostcal")
+        c.run()
+        respond = ["--respond", "6:6:accept", "--respond-folder", "6"]
+        srv.faults({"command": "MeetingResponse", "type": "reset", "after_bytes": 0})
+        for i in range(2):
+            assert_complete(c.run(timeout_s=60, extra=respond), "run %d" % (i + 1))
+        check(any(r.get("fault_types") for r in _mr_requests(srv)), "the answer was never lost")
+        _mr_check_once(srv, "calendar path, lost answer")
     finally:
         srv.close()
 

@@ -898,6 +898,21 @@ def cmd_moveitems(srv, ctx):
 # MeetingResponse
 
 
+def goid_uid(goid):
+    """The calendar UID a GlobalObjId (base64 MS-OXOCAL GlobalObjectId) stands for: the
+    iCalendar UID of the "vCal-Uid" form, else the id in hex with the instance date zeroed
+    (Exchange); anything else is taken as the UID itself."""
+    try:
+        raw = base64.b64decode(goid, validate=True)
+    except (ValueError, TypeError):
+        return goid
+    if len(raw) < 40 or raw[:16] != bytes.fromhex("040000008200E00074C5B7101A82E008"):
+        return goid
+    if raw[40:52] == b"vCal-Uid\x01\x00\x00\x00":
+        return raw[52:].rstrip(b"\x00 ").decode("utf-8", "replace")
+    return (raw[:16] + b"\x00" * 4 + raw[20:]).hex().upper()
+
+
 def cmd_meetingresponse(srv, ctx):
     st = srv.store
     user = ctx.user
@@ -922,7 +937,7 @@ def cmd_meetingresponse(srv, ctx):
             cal_item = item
         elif calendar is not None:
             uid = item.data.get("_calendar_uid") or \
-                (item.data.get("MeetingRequest") or {}).get("GlobalObjId")
+                goid_uid((item.data.get("MeetingRequest") or {}).get("GlobalObjId") or "")
             for ci in calendar.items.values():
                 if uid and (ci.data.get("UID") == uid or ci.data.get("_uid") == uid):
                     cal_item = ci
@@ -934,14 +949,28 @@ def cmd_meetingresponse(srv, ctx):
                     "EndTime": mr.get("EndTime", compact_now(3600)),
                     "UID": uid or "", "MeetingStatus": 3, "ResponseType": 1 + resp,
                 }, "Calendar")
+        # Every response applied is logged; one the server already applied for the same
+        # item is marked (only "accept" mode gets that far).
+        dup = any(r["user"] == user.name and r["request_id"] == rid and
+                  r["collection_id"] == fid and r["instance_id"] == inst
+                  for r in st.meeting_responses)
         st.meeting_responses.append({"time": time.time(), "user": user.name,
                                      "device": ctx.device.id, "request_id": rid,
                                      "collection_id": fid, "user_response": resp,
-                                     "instance_id": inst})
+                                     "instance_id": inst, "duplicate": dup})
         if cal_item is not None and not inst and calendar is not None \
                 and cal_item.sid in calendar.items:
-            st.change_item(user, calendar.id, cal_item.sid,
-                           {"ResponseType": {1: 3, 2: 2, 3: 4}[resp]})
+            # What real servers show: the reply as the item's ResponseType and as the
+            # user's own AttendeeStatus (same values: 2 tentative, 3 accept, 4 decline).
+            rt = {1: 3, 2: 2, 3: 4}[resp]
+            change = {"ResponseType": rt}
+            atts = cal_item.data.get("Attendees")
+            if isinstance(atts, list):
+                change["Attendees"] = [
+                    dict(a, AttendeeStatus=rt)
+                    if str(a.get("Email", "")).lower() == user.email.lower() else a
+                    for a in atts]
+            st.change_item(user, calendar.id, cal_item.sid, change)
         keep = srv.config.get("meeting_response_duplicates") == "accept"
         if item.cls == "Email" and folder is not None and rid in folder.items and not keep:
             trash = st.folder_by_type(user, 4)

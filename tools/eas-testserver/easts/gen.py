@@ -37,6 +37,15 @@ def tz_blob(bias, std_name="", dst_name="", std=None, dst=None, dst_bias=-60):
     return base64.b64encode(blob).decode()
 
 
+def goid(uid):
+    """Email:GlobalObjId of a meeting with iCalendar UID @uid, as Horde and SOGo-style servers
+    build it (MS-OXOCAL GlobalObjectId, "vCal-Uid" form), base64."""
+    data = b"vCal-Uid" + struct.pack("<I", 1) + uid.encode() + b"\x00"
+    raw = bytes.fromhex("040000008200E00074C5B7101A82E008") + b"\x00" * 20 + \
+        struct.pack("<I", len(data)) + data
+    return base64.b64encode(raw).decode()
+
+
 TZ_UTC = tz_blob(0, "UTC", "UTC")
 TZ_BERLIN = tz_blob(-60, "W. Europe Standard Time", "W. Europe Daylight Time",
                     (10, 0, 5, 3), (3, 0, 5, 2))
@@ -121,7 +130,7 @@ def demo():
                                    "Organizer": "Erin Organizer <erin@example.test>",
                                    "ResponseRequested": 1, "Sensitivity": 0, "BusyStatus": 1,
                                    "TimeZone": TZ_BERLIN,
-                                   "GlobalObjId": "demo-arch-review-uid"}), "1:7")
+                                   "GlobalObjId": goid("demo-arch-review-uid")}), "1:7")
     put("2", _mail("Draft: ideas", me, "friend@example.test", "2025-01-05T18:00:00.000Z",
                    text="Unfinished thought...\n", read=1), "2:1")
     put("3", _mail("Old newsletter", "news@example.test", me, "2024-12-01T06:00:00.000Z",

@@ -491,9 +491,14 @@ class EasHandler(BaseHTTPRequestHandler):
             rec["faults"] = [f["id"] for f in fired]
             rec["fault_types"] = [f["type"] for f in fired]
         send_fault = None
+        post_delay = 0.0  # "after": the command runs at once, its answer is held back
         for f in fired:
             if f.get("delay_ms") or f.get("type") == "delay":
-                time.sleep(int(f.get("delay_ms", f.get("ms", 0))) / 1000.0)
+                secs = int(f.get("delay_ms", f.get("ms", 0))) / 1000.0
+                if f.get("after"):
+                    post_delay += secs
+                else:
+                    time.sleep(secs)
             if f["type"] == "inject":
                 _schedule_inject(srv, f)
             if f["type"] in ("reset", "drop", "truncate", "malformed"):
@@ -553,7 +558,9 @@ class EasHandler(BaseHTTPRequestHandler):
             if srv.exo is not None and not srv.exo.device_info_ok(cmd, ctx.device, rec):
                 ns, root = cmds.ROOTS.get(cmd, ("AirSync", "Sync"))
                 return cmds.status_reply(ns, root, 165), send_fault
-            return cmds.HANDLERS[cmd](srv, ctx), send_fault
+            reply = cmds.HANDLERS[cmd](srv, ctx)
+        time.sleep(post_delay)  # outside the lock: the control API still answers
+        return reply, send_fault
 
     # ----------------------------------------------------------------------------------
     def _control(self, method):
