@@ -644,6 +644,7 @@ static int setup(void **st)
     sync_complete = 0;
     decide = EAS_POLICY_ENFORCE_ALL;
     outbox_ok_id = 0;
+    outbox_new_sid[0] = '\0';
     cut_at = -1;
     cut_err = 0;
     now = 1000;
@@ -2049,6 +2050,9 @@ static void test_heartbeat_getter(void **st)
 static int mr_applied;    /* responses the server applied */
 static int mr_requests;   /* MeetingResponse requests received */
 static int mr_cal_change; /* 1: the next cal Sync shows e1 with ResponseType 3 */
+/* Non-NULL: the server accepts duplicates (the invitation stays) and the next cal Sync after
+   each response shows the meeting's calendar item ci9 with this UID and ResponseType 3. */
+static const char *mr_dup_uid;
 
 static void resp_mr(int status)
 {
@@ -2070,10 +2074,11 @@ static void h_mr(const srv_req_t *rq, int n)
     if (!strcmp(rq->cmd, "MeetingResponse")) {
         mr_requests++;
         /* Like Exchange: an invitation is gone once answered; a second answer gets 2. */
-        int gone = mr_applied > 0 && strstr(rq->body, "<CollectionId>inbox</>") != NULL;
+        int gone = mr_applied > 0 && strstr(rq->body, "<CollectionId>inbox</>") != NULL &&
+                   !mr_dup_uid;
         if (!gone) {
             mr_applied++;
-            mr_cal_change = strstr(rq->body, "<CollectionId>cal</>") != NULL;
+            mr_cal_change = strstr(rq->body, "<CollectionId>cal</>") != NULL || mr_dup_uid;
         }
         resp_mr(gone ? 2 : 1);
     } else if (!strcmp(rq->cmd, "Sync") && mr_cal_change && !strstr(rq->body, "<SyncKey>0</>")) {
@@ -2087,9 +2092,12 @@ static void h_mr(const srv_req_t *rq, int n)
         eas_wbxml_enc_elem_uint(&E, EAS_AIRSYNC_STATUS, 1);
         eas_wbxml_enc_start(&E, EAS_AIRSYNC_COMMANDS);
         eas_wbxml_enc_start(&E, EAS_AIRSYNC_CHANGE);
-        eas_wbxml_enc_elem_text(&E, EAS_AIRSYNC_SERVER_ID, "e1");
+        eas_wbxml_enc_elem_text(&E, EAS_AIRSYNC_SERVER_ID, mr_dup_uid ? "ci9" : "e1");
         eas_wbxml_enc_start(&E, EAS_AIRSYNC_APPLICATION_DATA);
         eas_wbxml_enc_elem_text(&E, EAS_CALENDAR_SUBJECT, "e1");
+        if (mr_dup_uid) {
+            eas_wbxml_enc_elem_text(&E, EAS_CALENDAR_UID, mr_dup_uid);
+        }
         eas_wbxml_enc_elem_uint(&E, EAS_CALENDAR_RESPONSE_TYPE, 3);
         eas_wbxml_enc_end(&E);
         eas_wbxml_enc_end(&E);
@@ -2116,6 +2124,7 @@ static int find_req(const char *cmd, int from)
 static void mr_reset(void)
 {
     mr_applied = mr_requests = mr_cal_change = 0;
+    mr_dup_uid = NULL;
     handler = h_mr;
 }
 
@@ -2254,6 +2263,112 @@ static void test_meeting_response_requeue_after_crash(void **st)
     snprintf(want, sizeof(want), "OB%u:1;", (unsigned)id);
     assert_non_null(strstr(evlog, want));
     assert_null(strstr(evlog, "ERR"));
+}
+
+/* A GlobalObjectId (MS-OXOCAL) in base64: the class id, @p inst_date (4 bytes, 0 = the
+   series), then either the vCal-Uid form carrying @p uid or @p outlook bytes. */
+static void goid_b64(char *out, size_t cap, uint32_t inst_date, const char *uid,
+                     const uint8_t *outlook, size_t outlook_len)
+{
+    static const uint8_t cls[16] = {0x04, 0x00, 0x00, 0x00, 0x82, 0x00, 0xE0, 0x00,
+                                    0x74, 0xC5, 0xB7, 0x10, 0x1A, 0x82, 0xE0, 0x08};
+    uint8_t g[160] = {0};
+    size_t n = 0, len = 0;
+    memcpy(g, cls, 16);
+    g[16] = (uint8_t)(inst_date >> 24);
+    g[17] = (uint8_t)(inst_date >> 16);
+    g[18] = (uint8_t)(inst_date >> 8);
+    g[19] = (uint8_t)inst_date;
+    n = 36; /* creation time and reserved: zero */
+    size_t dl = uid ? 12 + strlen(uid) + 1 : outlook_len;
+    g[n++] = (uint8_t)dl;
+    n += 3;
+    if (uid) {
+        memcpy(g + n, "vCal-Uid\x01\x00\x00\x00", 12);
+        memcpy(g + n + 12, uid, strlen(uid) + 1);
+    } else {
+        memcpy(g + n, outlook, outlook_len);
+    }
+    n += dl;
+    assert_int_equal(eas_base64_encode(g, n, out, cap, &len), EAS_OK);
+    out[len] = '\0';
+}
+
+/* Inbox path against a server that accepts duplicates [S 1.15]: the response is applied, the
+   device dies before the answer; after the restart the engine syncs the calendars before a
+   resend and finds the meeting's calendar item (by @p cal_uid, what the server shows) with
+   our answer: done, @p want_requests MeetingResponse requests in all. */
+static void mr_dup_case(const char *meeting_uid, const char *cal_uid, int want_requests)
+{
+    mr_reset();
+    mr_dup_uid = cal_uid;
+    engine_start();
+    assert_int_equal(run(6), EAS_OK);
+    uint32_t id = 0;
+    assert_int_equal(eas_meeting_respond_uid(&eng, "inbox", "e1", NULL, EAS_MEETING_ACCEPT,
+                                             meeting_uid, &id),
+                     EAS_OK);
+    eas_sync_now(&eng, NULL);
+    for (int i = 0; i < 50 && mr_requests == 0; i++) {
+        assert_int_equal(run(nreq + 1), EAS_OK);
+    }
+    assert_int_equal(mr_requests, 1); /* ... and power fails before the answer is read */
+    evlog[0] = '\0';
+    engine_start();
+    assert_int_equal(run(nreq + 8), EAS_OK);
+    assert_int_equal(mr_requests, want_requests);
+    assert_int_equal(mr_applied, want_requests); /* the server applied every one */
+    char want[32];
+    snprintf(want, sizeof(want), "OB%u:1;", (unsigned)id);
+    assert_non_null(strstr(evlog, want));
+    assert_int_equal(eas_outbox_pending(&eng, EAS_OUTBOX_MEETING_RESPONSE), 0);
+    engine_start();
+    assert_int_equal(run(nreq + 4), EAS_OK);
+    assert_int_equal(mr_requests, want_requests); /* done for good */
+}
+
+/* A meeting identity longer than the 2048 characters the engine accepts. */
+static const char *big_uid(void)
+{
+    static char u[2050];
+    memset(u, 'u', sizeof(u) - 1);
+    u[sizeof(u) - 1] = '\0';
+    return u;
+}
+
+/* The identity as the application has it, as each server kind shows it in the calendar. */
+static void test_meeting_response_dup_server_inbox(void **st)
+{
+    (void)st;
+    char b64[256];
+    /* Horde/SOGo style: vCal-Uid GlobalObjId, the calendar item has the iCalendar UID. */
+    goid_b64(b64, sizeof(b64), 0, "a1b2c3-meeting@example.test", NULL, 0);
+    mr_dup_case(b64, "a1b2c3-meeting@example.test", 1);
+    /* Exchange style: Outlook GlobalObjId, the calendar item's UID is the id in hex. */
+    static const uint8_t ol[16] = {0x10, 0xD0, 0x5E, 0x2B, 0x99, 0x01, 0xDB, 0x01,
+                                   0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00};
+    goid_b64(b64, sizeof(b64), 0, NULL, ol, sizeof(ol));
+    mr_dup_case(b64,
+                "040000008200E00074C5B7101A82E008000000000000000000000000000000000000000010000000"
+                "10D05E2B9901DB010000000000000000",
+                1);
+    /* The same in lower case hex, and the UID given directly. */
+    mr_dup_case(b64,
+                "040000008200e00074c5b7101a82e008000000000000000000000000000000000000000010000000"
+                "10d05e2b9901db010000000000000000",
+                1);
+    mr_dup_case("plain-uid-42", "plain-uid-42", 1);
+    /* Another meeting's item with our answer proves nothing: sent again (the server
+       applied both: nothing else could tell). */
+    mr_dup_case("plain-uid-42", "another-meeting", 2);
+    /* A GlobalObjId of one occurrence: the series' item cannot prove it (sent again). */
+    goid_b64(b64, sizeof(b64), 0x07E90305u, "a1b2c3-meeting@example.test", NULL, 0);
+    mr_dup_case(b64, "a1b2c3-meeting@example.test", 2);
+    /* No identity: as before, only a deleted invitation would prove it. */
+    mr_dup_case(NULL, "a1b2c3-meeting@example.test", 2);
+    assert_int_equal(eas_meeting_respond_uid(&eng, "inbox", "e1", NULL, EAS_MEETING_ACCEPT,
+                                             big_uid(), NULL),
+                     EAS_ERR_PARAM);
 }
 
 /* ------------------------------ ItemOperations Fetch ------------------------------ */
@@ -3240,6 +3355,7 @@ int main(void)
         cmocka_unit_test_setup(test_meeting_response_crash_invitation, setup),
         cmocka_unit_test_setup(test_meeting_response_crash_calendar, setup),
         cmocka_unit_test_setup(test_meeting_response_requeue_after_crash, setup),
+        cmocka_unit_test_setup(test_meeting_response_dup_server_inbox, setup),
 #if CONFIG_EAS_FETCH
         cmocka_unit_test_setup(test_fetch_item_body, setup),
         cmocka_unit_test_setup(test_fetch_attachment_retry, setup),

@@ -277,7 +277,7 @@ static void test_outbox_corrupt_entry_dropped(void **st)
     assert_int_equal(eas_outbox_count(&ob), 0);
 }
 
-/* ---- outbox format 1 (every meaning in three strings) -> format 2 (typed) ---- */
+/* ---- outbox format 1 (every meaning in three strings) -> format 3 (typed) ---- */
 
 /* A format-1 record as an older build wrote it: kind, reply, attempts, seq, folder_id,
    server_id, instance_id, then the field list; framed with format version @p version. */
@@ -340,7 +340,7 @@ static uint8_t stored_version(const char *key)
 
 /* Every kind of a format-1 outbox is migrated at load: each meaning lands in its own field
    (ClientId, occurrence, destination, mail parameters), attempts and order are kept, and the
-   records are rewritten as format 2. */
+   records are rewritten as format 3. */
 static void test_outbox_v1_migrated(void **st)
 {
     (void)st;
@@ -406,7 +406,91 @@ static void test_outbox_v1_migrated(void **st)
     assert_int_equal(id, 12);
 }
 
-/* An old record is never misread: read as format 2 without the migration it is refused; a
+/* A format-2 payload (typed, without the meeting's identity): kind, 0, attempts, seq,
+   folder_id, then the kind's strings and, for a MeetingResponse, the reply; @p extra more
+   bytes at the end. */
+static size_t v2_payload(uint8_t *p, uint8_t kind, uint16_t attempts, uint32_t seq,
+                         const char *folder, const char *s1, const char *s2, int reply,
+                         size_t extra)
+{
+    size_t n = 0;
+    p[n++] = kind;
+    p[n++] = 0;
+    p[n++] = (uint8_t)attempts;
+    p[n++] = (uint8_t)(attempts >> 8);
+    for (int i = 0; i < 4; i++) {
+        p[n++] = (uint8_t)(seq >> (8 * i));
+    }
+    const char *s[3] = {folder, s1, s2};
+    for (int i = 0; i < 3; i++) {
+        p[n++] = (uint8_t)strlen(s[i]);
+        memcpy(p + n, s[i], strlen(s[i]));
+        n += strlen(s[i]);
+    }
+    if (reply >= 0) {
+        p[n++] = (uint8_t)reply;
+    }
+    memset(p + n, 0x5A, extra);
+    return n + extra;
+}
+
+/* Format 2 -> 3: a MeetingResponse written before the meeting's identity was kept is read
+   with identity 0 ("unknown": only a deleted invitation proves it applied), keeps its
+   attempts (it may be on the server) and order; every record is rewritten as format 3, and
+   a format-3 MeetingResponse keeps its identity. A format-2 MeetingResponse with bytes after
+   the reply is dropped, not read as an identity. */
+static void test_outbox_v2_migrated(void **st)
+{
+    (void)st;
+    uint8_t pl[128];
+    size_t n = v2_payload(pl, EAS_OUTBOX_MEETING_RESPONSE, 1, 4, "inbox", "m1", "",
+                          EAS_MEETING_ACCEPT, 0);
+    put_framed("a.o0", 2, pl, n);
+    n = v2_payload(pl, EAS_OUTBOX_MOVE, 0, 5, "inbox", "i9", "archive", -1, 0);
+    put_framed("a.o1", 2, pl, n);
+    n = v2_payload(pl, EAS_OUTBOX_MEETING_RESPONSE, 0, 6, "inbox", "m2", "", EAS_MEETING_DECLINE,
+                   8);
+    put_framed("a.o2", 2, pl, n);
+
+    eas_outbox_slot_t slots[8];
+    eas_outbox_t ob;
+    eas_outbox_entry_t e;
+    size_t bad = 99;
+    assert_int_equal(eas_outbox_load(&ob, slots, 8, NS("a"), &arena, &bad, NULL, NULL), EAS_OK);
+    assert_int_equal(bad, 1);
+    assert_int_equal(eas_outbox_count(&ob), 2);
+    assert_int_equal(stored_version("a.o0"), EAS_REC_OUTBOX_VERSION);
+    assert_int_equal(stored_version("a.o1"), EAS_REC_OUTBOX_VERSION);
+    assert_int_equal(eas_outbox_read(&ob, 0, &arena, &e), EAS_OK);
+    assert_int_equal(e.kind, EAS_OUTBOX_MEETING_RESPONSE);
+    assert_int_equal(e.seq, 4);
+    assert_int_equal(e.attempts, 1);
+    assert_string_equal(e.u.meeting.server_id, "m1");
+    assert_int_equal(e.u.meeting.reply, EAS_MEETING_ACCEPT);
+    assert_true(e.u.meeting.uid_hash == 0);
+    assert_int_equal(eas_outbox_read(&ob, 1, &arena, &e), EAS_OK);
+    assert_string_equal(e.u.move.dst_folder_id, "archive");
+    eas_arena_reset(&arena);
+
+    /* Format 3 keeps the identity; the same decision queued again without one keeps it. */
+    eas_outbox_entry_t mr = {.kind = EAS_OUTBOX_MEETING_RESPONSE, .folder_id = "inbox"};
+    mr.u.meeting = (eas_ob_meeting_t){"m3", "", EAS_MEETING_TENTATIVE, UINT64_C(0x8877665544332211)};
+    uint32_t id = 0;
+    assert_int_equal(eas_outbox_put(&ob, &arena, &mr, 0, NULL, 0, &id), EAS_OK);
+    assert_int_equal(id, 6);
+    int slot = eas_outbox_find(&ob, id);
+    assert_true(slot >= 0);
+    mr.u.meeting.uid_hash = 0;
+    assert_int_equal(eas_outbox_put(&ob, &arena, &mr, 0, NULL, 0, &id), EAS_OK);
+    assert_int_equal(id, 6);
+    assert_int_equal(eas_outbox_load(&ob, slots, 8, NS("a"), &arena, &bad, NULL, NULL), EAS_OK);
+    assert_int_equal(bad, 0);
+    assert_int_equal(eas_outbox_read(&ob, (size_t)slot, &arena, &e), EAS_OK);
+    assert_string_equal(e.u.meeting.server_id, "m3");
+    assert_true(e.u.meeting.uid_hash == UINT64_C(0x8877665544332211));
+}
+
+/* An old record is never misread: read as format 3 without the migration it is refused; a
    format-1 record that does not parse strictly (mail parameters, unknown kind, trailing
    fields on a Delete) and a record of an unknown format are dropped and counted, the store
    record removed, the good entries beside them untouched. */
@@ -435,7 +519,7 @@ static void test_outbox_old_or_bad_rejected(void **st)
     put_v1("a.o6", EAS_OUTBOX_MOVE, 0, 0, 9, "inbox", "i2", "", NULL, 0);       /* no destination */
     uint8_t pl[64];
     size_t n = v1_payload(pl, EAS_OUTBOX_DELETE, 0, 0, 10, "cal", "s", "", NULL, 0);
-    put_framed("a.o7", 3, pl, n); /* a format this build does not know */
+    put_framed("a.o7", EAS_REC_OUTBOX_VERSION + 1, pl, n); /* a format this build does not know */
     size_t records = test_hal_store_count();
 
     size_t bad = 0;
@@ -603,6 +687,7 @@ int main(void)
         cmocka_unit_test_setup(test_meeting_response_idempotent, setup),
         cmocka_unit_test_setup(test_outbox_corrupt_entry_dropped, setup),
         cmocka_unit_test_setup(test_outbox_v1_migrated, setup),
+        cmocka_unit_test_setup(test_outbox_v2_migrated, setup),
         cmocka_unit_test_setup(test_outbox_old_or_bad_rejected, setup),
         cmocka_unit_test_setup(test_outbox_put_checks, setup),
         cmocka_unit_test_setup(test_filter_rules, setup),
