@@ -87,11 +87,11 @@ MACHINE = {"cortex-m3": "mps2-an385", "cortex-m4": "mps2-an386"}
 CPU = "cortex-m3"
 
 
-def build_image(src, bld, preset, ca, tp_dir):
+def build_image(src, bld, preset, ca, tp_dir, lto=False):
     cfg = ["cmake", "-S", src, "-B", bld, "-G", "Ninja", "-DEASD_ARM_CPU=" + CPU,
            "-DCMAKE_TOOLCHAIN_FILE=" + os.path.join(src, "cmake", "arm-none-eabi.cmake"),
            "-DEASD_PRESET=" + preset, "-DEASD_WERROR=ON", "-DEASD_FW_CA_FILE=" + ca,
-           "-DEASD_FW_THIRD_PARTY_DIR=" + tp_dir]
+           "-DEASD_FW_THIRD_PARTY_DIR=" + tp_dir, "-DEASD_FW_LTO=" + ("ON" if lto else "OFF")]
     if shutil.which("ccache"):
         cfg.append("-DCMAKE_C_COMPILER_LAUNCHER=ccache")
     sh(cfg)
@@ -215,6 +215,8 @@ def main():
     ap.add_argument("--keep", action="store_true")
     ap.add_argument("--cpu", choices=sorted(MACHINE), default="cortex-m3",
                     help="cortex-m3: QEMU mps2-an385; cortex-m4: mps2-an386 (same board files)")
+    ap.add_argument("--lto", action="store_true",
+                    help="link-time optimised image (EASD_FW_LTO), as the footprint's LTO row")
     a = ap.parse_args()
     global CPU
     CPU = a.cpu
@@ -227,9 +229,11 @@ def main():
     make_certs(certs)
     t0 = time.monotonic()
     image = build_image(a.source, os.path.join(a.build, "fw"), a.preset,
-                        os.path.join(certs, "ca.pem"), os.path.join(a.build, "third_party"))
-    log("image built in %.1f s for %s (QEMU %s): %s" % (time.monotonic() - t0, CPU,
-                                                       MACHINE[CPU], image))
+                        os.path.join(certs, "ca.pem"), os.path.join(a.build, "third_party"),
+                        a.lto)
+    log("image built in %.1f s for %s (QEMU %s)%s: %s" % (time.monotonic() - t0, CPU,
+                                                         MACHINE[CPU], ", LTO" if a.lto else "",
+                                                         image))
 
     tmp = tempfile.mkdtemp(prefix="easd-fw-")
     servers = []

@@ -14,7 +14,9 @@
 #     arm-none-eabi-size. This is what each module costs before the linker drops unused
 #     functions; objects of modules the preset compiles out are listed as such;
 #   - the image: arm-none-eabi-size, and what of it is core / firmware / libc (linker map);
-#   - the sync image: core per module, mbedtls, lwIP, the port, board, libc (linker map).
+#   - the sync image: core per module, mbedtls, lwIP, the port, board, libc (linker map);
+#   - the sync image link-time optimised (-DEASD_FW_LTO=ON, in build/footprint-<preset>-<cpu>-lto/):
+#     its size and the core's share in it, counted by symbol (footprint_table.py lto).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 here="$root/tools/footprint"
@@ -72,6 +74,23 @@ report() {
         echo
         "$python" "$here/footprint_table.py" image --size-cmd "$size" --elf "$sync" \
             --map "${sync%.elf}.map" --per-module
+        local ldir="$dir-lto"
+        cmake -S "$root" -B "$ldir" -G Ninja -DCMAKE_TOOLCHAIN_FILE="$root/cmake/arm-none-eabi.cmake" \
+            -DEASD_ARM_CPU="$cpu" -DEASD_WERROR=ON -DEASD_FW_LTO=ON "$@" >"$ldir.log" 2>&1 \
+            || { cat "$ldir.log" >&2; echo "footprint: configure failed ($label, LTO)" >&2; exit 1; }
+        cmake --build "$ldir" -j 2 --target easd-sync-mps2-an385 >>"$ldir.log" 2>&1 \
+            || { tail -40 "$ldir.log" >&2; echo "footprint: build failed ($label, LTO)" >&2; exit 1; }
+        local objs=("$dir"/firmware/mps2-an385/CMakeFiles/easd-sync-mps2-an385.dir/*.obj)
+        echo
+        echo "The same sync image with link-time optimisation (-DEASD_FW_LTO=ON: the libraries"
+        echo "optimised together, the board files not), which the tables above cannot split by"
+        echo "module:"
+        echo
+        "$python" "$here/footprint_table.py" lto --size-cmd "$size" --nm arm-none-eabi-nm \
+            --elf "$ldir/firmware/mps2-an385/easd-sync-mps2-an385.elf" \
+            --core-lib "$dir/eas/libeas.a" \
+            --other "$dir"/ports/mps2/libeasd_*.a "${objs[@]}" \
+            --ref-elf "$sync" --ref-map "${sync%.elf}.map"
     fi
     echo
 }

@@ -131,6 +131,15 @@ def main():
         flash[0], flash[1], "met" if max(flash) <= 196608 else "**not met**"))
     L.append("| whole image RAM (data + bss, stack reserved) | %d | %d | ≤ 98304: %s |" % (
         ramv[0], ramv[1], "met" if max(ramv) <= 98304 else "**not met**"))
+    lto_core, lto_flash = [], []
+    for p in ("minimal", "full"):
+        m = re.search(r"^\| core \(estimate:[^|]*\| (\d+) \|", raw[p], re.M)
+        lto_core.append(int(m.group(1)) if m else 0)
+        m = re.search(r"^LTO: (\d+) B flash", raw[p], re.M)
+        lto_flash.append(int(m.group(1)) if m else 0)
+    L.append("| with `-DEASD_FW_LTO=ON`: core (estimate by symbol) | %d | %d | (the goal is "
+             "measured without LTO) |" % tuple(lto_core))
+    L.append("| with `-DEASD_FW_LTO=ON`: whole image flash | %d | %d | |" % tuple(lto_flash))
     L.append("")
     L.append("## RAM during a first sync of %d items per class (measured in QEMU)" % a.items)
     L.append("")

@@ -5,6 +5,8 @@
 objects: reads `arm-none-eabi-size -B libeas.a` on stdin; one row per object.
 image:   sizes of the firmware image, and which part of it is the core, the firmware
          (board + self-test) and the C library, from the GNU ld map file.
+lto:     the same image link-time optimised: its size, and the core's share estimated from
+         symbols (an LTO link's map names no modules, see lto()).
 """
 import argparse
 import re
@@ -164,6 +166,62 @@ def image(args):
           "nothing calls, so the core share is what this image uses.")
 
 
+# Suffixes GCC gives clones and LTO-promoted statics ("f.lto_priv.0", "f.constprop.0.isra.0").
+CLONE_SUFFIX = re.compile(r"\.(lto_priv|constprop|isra|part|cold|localalias|lto)(\.\d+)?")
+
+
+def nm_sizes(nm, path, defined_names=False):
+    """{name: text-ish bytes} of the code and read-only data symbols in @p path."""
+    out = subprocess.run([nm, "-S", "--defined-only", path], capture_output=True,
+                         text=True).stdout.splitlines()
+    sizes = {}
+    for line in out:
+        f = line.split()
+        if defined_names and len(f) >= 2 and len(f[-2]) == 1:
+            sizes.setdefault(f[-1], 0)
+        if len(f) != 4 or f[2] not in "tTrR":
+            continue
+        name = CLONE_SUFFIX.sub("", f[3])
+        sizes[name] = sizes.get(name, 0) + int(f[1], 16)
+    return sizes
+
+
+def lto(args):
+    """The LTO image's size, and the core in it. An LTO link's map attributes everything to
+    the link-time objects, so the core is counted by symbol: every function and table of the
+    LTO image whose name (clone suffixes removed) libeas.a defines and no other library of
+    the image does. What has no symbol (string literals) is taken as in the non-LTO link
+    (its map share minus its symbols' share), so the estimate errs by how much LTO merges
+    or drops strings, not more."""
+    out = subprocess.run([args.size_cmd, "-B", args.elf], check=True, capture_output=True,
+                         text=True).stdout.splitlines()
+    t, d, b = (int(x) for x in out[1].split()[:3])
+    core_names = set(nm_sizes(args.nm, args.core_lib, True))
+    other = set()
+    for lib in args.other:
+        other |= set(nm_sizes(args.nm, lib, True))
+    names = core_names - other
+    lto_syms = sum(v for k, v in nm_sizes(args.nm, args.elf).items() if k in names)
+    ref_syms = sum(v for k, v in nm_sizes(args.nm, args.ref_elf).items() if k in names)
+    ref_core = parse_map(args.ref_map).get("core (libeas.a)", {}).get("text", 0)
+    unnamed = max(ref_core - ref_syms, 0)
+    store = 0
+    for line in subprocess.run([args.size_cmd, "-A", args.elf], capture_output=True,
+                               text=True).stdout.splitlines():
+        f = line.split()
+        if f and f[0] == ".flashstore":
+            store = int(f[1])
+    b -= store
+    print("| link-time optimised (EASD_FW_LTO=ON) | text | data | bss |")
+    print("|---|---:|---:|---:|")
+    print(f"| core (estimate: symbols {lto_syms} + unnamed read-only data {unnamed}) "
+          f"| {lto_syms + unnamed} | 0 | 0 |")
+    print(f"| **total (arm-none-eabi-size)** | **{t}** | **{d}** | **{b}** |")
+    print()
+    print(f"LTO: {t + d} B flash. Without LTO the core is {ref_core} B by the map, of which "
+          f"{ref_syms} B in named functions and tables (what the estimate counts by symbol).")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__)
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -174,9 +232,20 @@ def main():
     i.add_argument("--elf", required=True)
     i.add_argument("--map", required=True)
     i.add_argument("--per-module", action="store_true")
+    lt = sub.add_parser("lto")
+    lt.add_argument("--size-cmd", required=True)
+    lt.add_argument("--nm", required=True)
+    lt.add_argument("--elf", required=True, help="the LTO image")
+    lt.add_argument("--core-lib", required=True, help="libeas.a of the non-LTO build")
+    lt.add_argument("--other", nargs="*", default=[],
+                    help="the image's other libraries and objects (non-LTO build)")
+    lt.add_argument("--ref-elf", required=True, help="the same image without LTO")
+    lt.add_argument("--ref-map", required=True, help="its linker map")
     args = ap.parse_args()
     if args.cmd == "objects":
         objects(args)
+    elif args.cmd == "lto":
+        lto(args)
     else:
         image(args)
     return 0
