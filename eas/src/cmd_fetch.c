@@ -55,6 +55,10 @@ static void apply_estimate(eas_engine_t *e, const eas_http_response_t *rsp)
                         (uint16_t)(ep->top_status ? ep->top_status : ep->status));
         return;
     }
+    if (eng_common_status(e, ep->top_status, "GetItemEstimate") ||
+        eng_common_status(e, ep->status, "GetItemEstimate")) {
+        return; /* 111: back-off; 177: stopped */
+    }
     /* Progress is a nicety: any other answer just means no estimate; the sync goes on. */
     if (ep->status == EAS_STATUS_SUCCESS && ep->has_estimate) {
         p->est_valid = 1;
@@ -177,7 +181,10 @@ static void apply_fetch(eas_engine_t *e, const eas_http_response_t *rsp)
         eng_reprovision(e, &eng_cmd_fetch, (uint16_t)fp->top_status);
         return;
     }
-    if (fp->top_status == EAS_STATUS_SERVER_ERROR_RETRY || fp->top_status == EAS_STATUS_NONE) {
+    if (eng_common_status(e, fp->top_status, "ItemOperations")) {
+        return; /* 111: back-off (an attempt of the fetch); 177: stopped */
+    }
+    if (fp->top_status == EAS_STATUS_NONE) {
         eng_fail_backoff(e, EAS_ERR_SERVER, (uint16_t)fp->top_status, "ItemOperations", 0);
         return;
     }

@@ -137,9 +137,11 @@ static void apply_send(eas_engine_t *e, const eas_http_response_t *rsp)
         eng_reprovision(e, &eng_cmd_send, (uint16_t)st);
         return;
     }
-    if (st == EAS_STATUS_SERVER_ERROR_RETRY || st == EAS_STATUS_SERVER_ERROR ||
-        !p->ob.slots[slot].seq) {
-        /* 110 "server error" / 111 "retry": transient (MS-ASCMD common status). */
+    if (eng_common_status(e, st, "SendMail")) {
+        return; /* 111: back-off, the mail stays queued; 177: stopped */
+    }
+    if (st == EAS_STATUS_SERVER_ERROR || !p->ob.slots[slot].seq) {
+        /* 110 "server error": transient (MS-ASCMD common status). */
         eng_fail_backoff(e, EAS_ERR_SERVER, (uint16_t)st, "SendMail", 0);
         return;
     }

@@ -327,6 +327,10 @@ static void apply_meeting(eas_engine_t *e, const eas_http_response_t *rsp)
         eng_reprovision(e, &eng_cmd_meeting, (uint16_t)mp->top_status);
         return;
     }
+    if (eng_common_status(e, mp->top_status, "MeetingResponse") ||
+        eng_common_status(e, st, "MeetingResponse")) {
+        return; /* 111: back-off, the response stays queued; 177: stopped */
+    }
     if ((mp->top_status != EAS_STATUS_NONE && mp->top_status != EAS_STATUS_SUCCESS) ||
         mp->results == 0 || !sl->seq) {
         eng_fail_backoff(e, EAS_ERR_SERVER, (uint16_t)mp->top_status, "MeetingResponse", 0);
@@ -415,6 +419,10 @@ static void apply_move(eas_engine_t *e, const eas_http_response_t *rsp)
     if (eng_reprovision_status(mp->top_status)) {
         eng_reprovision(e, &eng_cmd_move, (uint16_t)mp->top_status);
         return;
+    }
+    if (eng_common_status(e, mp->top_status, "MoveItems") ||
+        eng_common_status(e, st, "MoveItems")) {
+        return; /* 111: back-off, the move stays queued; 177: stopped */
     }
     if (mp->responses == 0 || !sl->seq || st == EAS_STATUS_MOVE_FAILED ||
         st == EAS_STATUS_MOVE_LOCKED) {

@@ -125,6 +125,9 @@ static void apply_provision(eas_engine_t *e, const eas_http_response_t *rsp)
                  "server: the device cannot comply with the policy");
         return;
     }
+    if (eng_common_status(e, pp->status, "Provision")) {
+        return; /* 111: back-off; 177 (often answered to Provision): stopped */
+    }
     if (pp->status != EAS_STATUS_SUCCESS) {
         eng_fail_backoff(e, EAS_ERR_SERVER, (uint16_t)pp->status, "Provision", 0);
         return;

@@ -251,8 +251,11 @@ void eng_ping_start(eas_engine_t *e);
 /* cmd_ping.c: the heartbeat from the configuration and the store (eas_engine_init). */
 void eng_ping_init(eas_engine_t *e);
 /* engine.c: command-level statuses every command may get (MS-ASCMD common status): 111
-   → the back-off, 177 (too many devices) → stopped, 165 → Settings DeviceInformation.
-   True when @p st was handled. */
+   → the back-off (busy start), 177 (too many devices) → stopped, 165 → Settings
+   DeviceInformation. True when @p st was handled. Every command's apply() asks it after
+   its re-provisioning check, for its top-level Status (and a per-item one where the
+   server may put it there): Provision, FolderSync, Sync, GetItemEstimate, Ping,
+   ItemOperations, MeetingResponse, MoveItems, SendMail, Settings. */
 bool eng_common_status(eas_engine_t *e, uint32_t st, const char *what);
 /* cmd_settings.c: the User-Agent sent (configured or the default); status 165 from any
    command (device information once more per run, then stopped); eas_engine_restart(). */

@@ -2550,12 +2550,27 @@ static void test_fetch_compiled_out(void **st)
 /* ------------------------------ MoveItems / GetItemEstimate ------------------------------ */
 
 static int move_requests, move_applied, move_cut_first;
+static int move_top_status, move_top_times; /* answer MoveItems with this top-level Status */
+static uint64_t move_times[8];
 
 static void h_move(const srv_req_t *rq, int n)
 {
     cut_at = -1;
     if (!strcmp(rq->cmd, "MoveItems")) {
+        if (move_requests < 8) {
+            move_times[move_requests] = now;
+        }
         move_requests++;
+        if (move_top_times > 0) {
+            /* The whole command refused with a common status (MS-ASCMD 2.2.2). */
+            move_top_times--;
+            rb();
+            eas_wbxml_enc_start(&E, EAS_MOVE_MOVE_ITEMS);
+            eas_wbxml_enc_elem_uint(&E, EAS_MOVE_STATUS, (uint32_t)move_top_status);
+            eas_wbxml_enc_end(&E);
+            rdone();
+            return;
+        }
         int gone = move_applied > 0; /* the item left the source with the first move */
         move_applied = 1;
         rb();
@@ -2595,10 +2610,26 @@ static void h_move(const srv_req_t *rq, int n)
 static void move_setup(int cut_first)
 {
     move_requests = move_applied = 0;
+    move_top_times = 0;
     move_cut_first = cut_first;
     handler = h_move;
     engine_start();
     assert_int_equal(run(7), EAS_OK);
+}
+
+/* Common statuses (111, 177) answered to a command other than Sync, Ping and FolderSync go
+ * through the same handling as there (eng_common_status). */
+static int common_errs;
+static int common_err;
+static uint16_t common_status;
+static int on_common_event(void *user, eas_event_t *ev)
+{
+    if (ev->type == EAS_EV_ERROR && ev->u.error.status != 0) {
+        common_errs++;
+        common_err = ev->u.error.err;
+        common_status = ev->u.error.status;
+    }
+    return on_event(user, ev);
 }
 
 #if CONFIG_EAS_MOVE
@@ -2654,6 +2685,74 @@ static void test_move_lost_answer(void **st)
     assert_int_equal(eas_outbox_pending(&eng, EAS_OUTBOX_NONE), 0);
 }
 
+/* MoveItems answered 111 twice: each reported as throttled, the busy back-off between the
+ * attempts (not the 2 s start of a transport failure), the move kept queued and then made. */
+static void test_move_status111(void **st)
+{
+    (void)st;
+    move_setup(0);
+    eng.cb = on_common_event;
+    common_errs = 0;
+    move_top_status = 111;
+    move_top_times = 2;
+    uint32_t id = 0;
+    assert_int_equal(eas_item_move(&eng, "cal", "e1", "inbox", &id), EAS_OK);
+    for (int i = 0; i < 100 && move_requests < 3; i++) {
+        assert_int_equal(run(nreq + 1), EAS_OK);
+    }
+    assert_int_equal(run(nreq + 2), EAS_OK);
+    assert_int_equal(move_requests, 3);
+    assert_int_equal(common_errs, 2);
+    assert_int_equal(common_err, EAS_ERR_THROTTLED);
+    assert_int_equal(common_status, 111);
+    assert_backoff_gap(move_times[1] - move_times[0], CONFIG_EAS_BACKOFF_BUSY_MS, 0);
+    assert_backoff_gap(move_times[2] - move_times[1], CONFIG_EAS_BACKOFF_BUSY_MS, 1);
+    char want[32];
+    snprintf(want, sizeof(want), "OB%u:3;", (unsigned)id);
+    assert_non_null(strstr(evlog, want));
+    assert_int_equal(eas_outbox_pending(&eng, EAS_OUTBOX_MOVE), 0);
+}
+
+/* MoveItems answered 177 (the user has too many devices): stopped in BLOCKED with one
+ * report, no retry however long the application keeps stepping; the move stays queued and
+ * goes out after eas_engine_restart() once the server takes the device. */
+static void test_move_status177(void **st)
+{
+    (void)st;
+    move_setup(0);
+    eng.cb = on_common_event;
+    common_errs = 0;
+    move_top_status = 177;
+    move_top_times = 100;
+    uint32_t id = 0;
+    assert_int_equal(eas_item_move(&eng, "cal", "e1", "inbox", &id), EAS_OK);
+    int rc = EAS_OK;
+    for (int i = 0; i < 100 && rc == EAS_OK; i++) {
+        rc = run(nreq + 1);
+    }
+    assert_int_equal(rc, EAS_ERR_FORBIDDEN);
+    assert_int_equal(eas_engine_state(&eng), EAS_STATE_BLOCKED);
+    int before = nreq;
+    now += 24ull * 3600u * 1000u;
+    assert_int_equal(run(nreq + 1), EAS_ERR_FORBIDDEN);
+    assert_int_equal(nreq, before);
+    assert_int_equal(move_requests, 1);
+    assert_int_equal(common_errs, 1);
+    assert_int_equal(common_err, EAS_ERR_FORBIDDEN);
+    assert_int_equal(common_status, 177);
+    assert_int_equal(eas_outbox_pending(&eng, EAS_OUTBOX_MOVE), 1);
+    move_top_times = 0;
+    assert_int_equal(eas_engine_restart(&eng), EAS_OK);
+    for (int i = 0; i < 100 && move_requests < 2; i++) {
+        assert_int_equal(run(nreq + 1), EAS_OK);
+    }
+    assert_int_equal(run(nreq + 2), EAS_OK);
+    char want[32];
+    snprintf(want, sizeof(want), "OB%u:3;", (unsigned)id);
+    assert_non_null(strstr(evlog, want));
+    assert_int_equal(eas_outbox_pending(&eng, EAS_OUTBOX_MOVE), 0);
+}
+
 #else /* !CONFIG_EAS_MOVE */
 
 /* Compiled out: refused, nothing queued, no MoveItems. */
@@ -2670,6 +2769,69 @@ static void test_move_compiled_out(void **st)
 }
 
 #endif /* CONFIG_EAS_MOVE */
+
+/* Provision answered 177 (Exchange says it there first): stopped before any FolderSync. */
+static void h_prov177(const srv_req_t *rq, int n)
+{
+    if (!strcmp(rq->cmd, "Provision")) {
+        rb();
+        eas_wbxml_enc_start(&E, EAS_PROVISION_PROVISION);
+        eas_wbxml_enc_elem_uint(&E, EAS_PROVISION_STATUS, 177);
+        eas_wbxml_enc_end(&E);
+        rdone();
+        return;
+    }
+    h_first(rq, n);
+}
+
+static void test_provision_status177(void **st)
+{
+    (void)st;
+    handler = h_prov177;
+    engine_start();
+    eng.cb = on_common_event;
+    common_errs = 0;
+    assert_int_equal(run(10), EAS_ERR_FORBIDDEN);
+    assert_int_equal(eas_engine_state(&eng), EAS_STATE_BLOCKED);
+    assert_int_equal(nreq, 2); /* OPTIONS, Provision */
+    assert_int_equal(common_errs, 1);
+    assert_int_equal(common_status, 177);
+}
+
+/* Provision answered 111 once: reported as throttled, then the busy back-off before the
+ * next request (FolderSync, as after any failed Provision: a server that needs a policy
+ * answers it 449/142 and the engine provisions again). */
+static int prov_busy_left;
+static void h_prov111(const srv_req_t *rq, int n)
+{
+    req_times[n - 1 < 63 ? n - 1 : 63] = now;
+    if (!strcmp(rq->cmd, "Provision") && prov_busy_left > 0) {
+        prov_busy_left--;
+        rb();
+        eas_wbxml_enc_start(&E, EAS_PROVISION_PROVISION);
+        eas_wbxml_enc_elem_uint(&E, EAS_PROVISION_STATUS, 111);
+        eas_wbxml_enc_end(&E);
+        rdone();
+        return;
+    }
+    h_first(rq, n);
+}
+
+static void test_provision_status111(void **st)
+{
+    (void)st;
+    handler = h_prov111;
+    prov_busy_left = 1;
+    engine_start();
+    eng.cb = on_common_event;
+    common_errs = 0;
+    assert_int_equal(run(4), EAS_OK);
+    assert_string_equal(reqs[1].cmd, "Provision");
+    assert_int_equal(common_errs, 1);
+    assert_int_equal(common_err, EAS_ERR_THROTTLED);
+    assert_int_equal(common_status, 111);
+    assert_backoff_gap(req_times[2] - req_times[1], CONFIG_EAS_BACKOFF_BUSY_MS, 0);
+}
 
 #if CONFIG_EAS_ESTIMATE
 /* With cfg.progress: GetItemEstimate once the folder is primed, before its first item Sync;
@@ -3366,9 +3528,13 @@ int main(void)
 #if CONFIG_EAS_MOVE
         cmocka_unit_test_setup(test_move_item, setup),
         cmocka_unit_test_setup(test_move_lost_answer, setup),
+        cmocka_unit_test_setup(test_move_status111, setup),
+        cmocka_unit_test_setup(test_move_status177, setup),
 #else
         cmocka_unit_test_setup(test_move_compiled_out, setup),
 #endif
+        cmocka_unit_test_setup(test_provision_status177, setup),
+        cmocka_unit_test_setup(test_provision_status111, setup),
 #if CONFIG_EAS_ESTIMATE
         cmocka_unit_test_setup(test_estimate_progress, setup),
 #else
