@@ -2874,6 +2874,7 @@ static void test_estimate_compiled_out(void **st)
         assert_int_equal(b[i], 0xA5);
     }
     /* Without progress the same account starts and syncs without GetItemEstimate. */
+    handler = h_move;
     engine_start();
     assert_int_equal(run(9), EAS_OK);
     assert_true(find_req("GetItemEstimate", 0) < 0);
