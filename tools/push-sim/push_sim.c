@@ -8,7 +8,8 @@
  *   push-sim --check    also check the behaviour the protocol requires (exit 1 on a miss)
  *   push-sim --trace    log every request (time, command, interval, answer) to stderr
  *
- * The server: OPTIONS (14.1), Provision without policy, FolderSync (one calendar folder),
+ * The server: OPTIONS (14.1), Provision without policy, Settings (DeviceInformation
+ * accepted), FolderSync (one calendar folder),
  * Sync without changes, Ping held for its HeartbeatInterval (Status 1) or refused with
  * Status 5 outside [min, max]; an empty Ping body reuses the cached parameters (Status 3
  * when there are none). Faults are scripted per scenario: a NAT that silently drops a
@@ -311,6 +312,8 @@ static void serve(size_t head_len, size_t blen)
                                 sc.eas_status);
         } else if (is_ping) {
             answer_wbxml_status(EAS_PING_PING, EAS_PING_STATUS, sc.eas_status);
+        } else if (strcmp(r->cmd, "Settings") == 0) {
+            answer_wbxml_status(EAS_SETTINGS_SETTINGS, EAS_SETTINGS_STATUS, sc.eas_status);
         } else {
             answer_wbxml_status(EAS_AIRSYNC_SYNC, EAS_AIRSYNC_STATUS, sc.eas_status);
         }
@@ -323,6 +326,16 @@ static void serve(size_t head_len, size_t blen)
         eas_wbxml_enc_elem_text(&E, EAS_PROVISION_POLICY_TYPE, "MS-EAS-Provisioning-WBXML");
         eas_wbxml_enc_elem_uint(&E, EAS_PROVISION_STATUS, 2); /* no policy for this device */
         eas_wbxml_enc_end(&E);
+        eas_wbxml_enc_end(&E);
+        eas_wbxml_enc_end(&E);
+        (void)eas_wbxml_enc_finish(&E);
+    } else if (strcmp(r->cmd, "Settings") == 0) {
+        /* DeviceInformation accepted */
+        rb();
+        eas_wbxml_enc_start(&E, EAS_SETTINGS_SETTINGS);
+        eas_wbxml_enc_elem_uint(&E, EAS_SETTINGS_STATUS, 1);
+        eas_wbxml_enc_start(&E, EAS_SETTINGS_DEVICE_INFORMATION);
+        eas_wbxml_enc_elem_uint(&E, EAS_SETTINGS_STATUS, 1);
         eas_wbxml_enc_end(&E);
         eas_wbxml_enc_end(&E);
         (void)eas_wbxml_enc_finish(&E);
@@ -959,7 +972,7 @@ static void scenario_no_cache(void)
     device_stop();
 }
 
-/* 177 already on the first FolderSync: stopped there, not after a retry loop. */
+/* 177 already on the first command after Provision: stopped there, not after a retry loop. */
 static void scenario_177_first_sync(void)
 {
     reset_world();
@@ -968,7 +981,8 @@ static void scenario_177_first_sync(void)
     int rc = run_until(24 * H_MS);
     printf("status177_first_sync_requests_24h=%zu\n", nsreq);
     check(rc < 0 && eas_engine_state(&eng) == EAS_STATE_BLOCKED && nsreq <= 3,
-          "Status 177 on FolderSync: stopped at once (OPTIONS, Provision, FolderSync)");
+          "Status 177 on the first command after Provision: stopped at once (OPTIONS, "
+          "Provision, Settings)");
     device_stop();
 }
 
