@@ -755,7 +755,11 @@ int easd_oauth_device_flow(easd_oauth_t *o, uint32_t max_wait_s)
                 rc = EAS_ERR_AUTH;
             } else if (strcmp(o->last_error, "expired_token") == 0 ||
                        strcmp(o->last_error, "code_expired") == 0) {
-                easd_linux_logf(HAL_LOG_ERROR, "oauth", "device code expired before the user approved it");
+                /* The session is over (RFC 8628 3.5): a new one needs the user again, so it
+                   is not started here. */
+                easd_linux_logf(HAL_LOG_ERROR, "oauth",
+                                "the server says the device code expired (%s); start the sign-in again",
+                                o->last_error);
                 rc = EAS_ERR_TIMEOUT;
             } else if (status >= 500) {
                 easd_linux_logf(HAL_LOG_WARN, "oauth", "token endpoint answered %d: trying again", status);

@@ -102,7 +102,8 @@ class NoRedirect(urllib.request.HTTPRedirectHandler):
 
 class Glewlwyd:
     def __init__(self, workdir, access_token_s=3600, user=USER, password=USER_PASSWORD,
-                 redirect_uris=("http://127.0.0.1/callback",)):
+                 redirect_uris=("http://127.0.0.1/callback",), device_interval=1,
+                 device_expiration=600):
         self.user = user
         self.password = password
         self.redirect_uris = list(redirect_uris)
@@ -112,6 +113,8 @@ class Glewlwyd:
         self.api = self.base + "/api"
         self.issuer = f"{self.api}/{PLUGIN}"
         self.access_token_s = access_token_s
+        self.device_interval = device_interval      # Glewlwyd answers slow_down below it
+        self.device_expiration = device_expiration  # then expired_token
         self.proc = None
 
     # ---- life cycle ----
@@ -218,7 +221,8 @@ database = {{ type = "sqlite3"; path = "{db}"; }};
                 "auth-type-id-token-enabled": False, "auth-type-none-enabled": False,
                 "auth-type-password-enabled": False, "auth-type-client-enabled": True,
                 "auth-type-refresh-enabled": True, "auth-type-device-enabled": True,
-                "device-authorization-expiration": 600, "device-authorization-interval": 1,
+                "device-authorization-expiration": self.device_expiration,
+                "device-authorization-interval": self.device_interval,
                 "pkce-allowed": True, "pkce-method-plain-allowed": False,
                 "introspection-revocation-allowed": True,
                 "introspection-revocation-auth-scope": [SCOPE_INTROSPECT],
