@@ -1076,13 +1076,18 @@ def _mr_edit_no_reinvite(tmp, srv, c):
     folder, sid = cal[0]
     edits = os.path.join(tmp, "edit.tsv")
     with open(edits, "w") as f:
-        f.write("change\t%s\t%s\tCalendar:Reminder=30\n" % (folder, sid))
+        # As an application passes it: the item's organizer with the edited field.
+        f.write("change\t%s\t%s\tCalendar:OrganizerEmail=erin@example.test\t"
+                "Calendar:Reminder=30\n" % (folder, sid))
     since = max([r["seq"] for r in srv.requests()] + [0])
     run = c.run(timeout_s=60, extra=["--local-changes", edits])
     assert_complete(run, "run with the attendee's local edit")
     changes = [r for r in sync_requests(srv.requests()) if r["seq"] > since and
                "<Change>" in (r.get("body_xml") or "")]
     check(changes, "the attendee's edit was never sent")
+    check("Reminder>30<" in changes[-1]["body_xml"] and
+          "OrganizerEmail" not in changes[-1]["body_xml"],
+          "the attendee's Change is not just the reminder: %s", changes[-1]["body_xml"])
     check(len(_mr_requests(srv)) == n_mr, "the local edit sent %d more MeetingResponse(s)",
           len(_mr_requests(srv)) - n_mr)
     check(len(srv.control("GET", "sent")["sent"]) == sent_before,
