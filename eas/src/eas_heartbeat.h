@@ -7,7 +7,8 @@
  * How the interval moves:
  * - It starts at a conservative value and doubles after each heartbeat that expired cleanly
  *   (Ping Status 1 after the whole interval), up to the cap: the smallest of the protocol's
- *   3540 s, the server's maximum (learned from Ping Status 5 or a Sync Limit) and the
+ *   3540 s, the server's maximum (learned from Ping Status 5; a Sync Status 14 Limit would
+ *   count the same, but the engine never long-polls with Sync, docs/push.md) and the
  *   configured NAT/firewall ceiling.
  * - A connection that dies while the Ping waits ("dropped") records the shortest interval
  *   that failed (bad_s) and falls back to the longest one that survived (good_s). Later
