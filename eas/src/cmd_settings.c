@@ -19,9 +19,9 @@
 #define MOD "engine"
 
 /* eng_priv_t::di_state */
-#define DI_UNKNOWN 0u /* the record was not looked at yet (this run) */
-#define DI_DUE     1u /* to send: never accepted, or the values changed */
-#define DI_DONE    2u /* accepted for the current values (now or in an earlier run) */
+#define DI_UNKNOWN  0u /* the record was not looked at yet (this run) */
+#define DI_DUE      1u /* to send: never accepted, or the values changed */
+#define DI_DONE     2u /* accepted for the current values (now or in an earlier run) */
 #define DI_GIVEN_UP 3u /* refused or failing: not again in this run */
 
 /* Failed attempts (network, 5xx, Settings status 4) before giving up for this run. */
