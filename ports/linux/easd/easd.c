@@ -12,7 +12,7 @@
  * through the engine's outbox; a server change to a file that was also edited locally wins,
  * and the local version is kept beside it as NAME.conflict-TIME. In the Maildir folders, a
  * message marked seen or unseen by a mail reader (its S flag) changes Email:Read on the
- * server, and a message removed is deleted there.
+ * server, a message removed is deleted there and one moved to another folder is moved.
  *
  * SIGTERM/SIGINT: close and exit (state persisted). SIGHUP: read the configuration again
  * (password, log level, heartbeat, classes...); a bad file is logged and the old one kept.
@@ -1099,6 +1099,8 @@ static void check_touched(void)
     }
 }
 
+static void mail_rename(const easd_coll_t *c, const char *from, const char *to);
+
 static void outbox_result(const eas_event_t *ev)
 {
     if (!ev->u.outbox.final) {
@@ -1114,6 +1116,26 @@ static void outbox_result(const eas_event_t *ev)
             }
             e->pending = 0;
             c->dirty = true;
+            if (ev->u.outbox.kind == EAS_OUTBOX_MOVE) {
+                const char *nsid = ev->u.outbox.server_id;
+                if (ev->u.outbox.status == 3 && nsid && id_ok(nsid)) {
+                    char nbase[300];
+                    mail_name(nsid, nbase, sizeof(nbase));
+                    mail_rename(c, e->name, nbase);
+                    LOGI("%s/%s is server item %s (moved)", c->name, nbase, nsid);
+                    (void)snprintf(e->name, sizeof(e->name), "%s", nbase);
+                    (void)snprintf(e->sid, sizeof(e->sid), "%s", nsid);
+                    e->state = EASD_IX_SYNCED;
+                    touch(c->wd, nbase); /* flags changed while the move was in flight? */
+                } else {
+                    /* Not moved, or moved with its new id unknown (a resend after a crash):
+                       the file stays local; the server's next Sync brings the item. */
+                    e->state = EASD_IX_FAILED;
+                    LOGW("move of %s/%s: status %u%s; the local copy is not synced", c->name,
+                         e->name, ev->u.outbox.status, nsid ? "" : ", no new ServerId");
+                }
+                return;
+            }
             if (ev->u.outbox.kind == EAS_OUTBOX_ADD) {
                 if (ev->u.outbox.status == 1 && ev->u.outbox.server_id) {
                     (void)snprintf(e->sid, sizeof(e->sid), "%s", ev->u.outbox.server_id);
@@ -1188,6 +1210,72 @@ static bool mail_sid(const char *base, char *sid, size_t cap)
     return o > 0 && id_ok(sid);
 }
 
+/* Is there a message file "<base>:2,..." in @p c's cur/ or new/? Its S flag in *read. */
+static bool mail_has(const easd_coll_t *c, const char *base, bool *read)
+{
+    static const char *const subs[] = {"cur", "new"};
+    bool found = false;
+    for (int s = 0; s < 2 && !found; s++) {
+        char d[EASD_PATH_MAX + 8];
+        (void)snprintf(d, sizeof(d), "%s/%s", c->dir, subs[s]);
+        DIR *dir = opendir(d);
+        if (!dir) {
+            continue;
+        }
+        struct dirent *de;
+        while (!found && (de = readdir(dir)) != NULL) {
+            char b[300];
+            if (mail_file(de->d_name, b, sizeof(b), read) && strcmp(b, base) == 0) {
+                found = true;
+            }
+        }
+        closedir(dir);
+    }
+    return found;
+}
+
+/* A moved message got a new ServerId in its new folder: its file takes the new name (the
+   reader's flags kept). */
+static void mail_rename(const easd_coll_t *c, const char *from, const char *to)
+{
+    static const char *const subs[] = {"cur", "new"};
+    for (int s = 0; s < 2; s++) {
+        char d[EASD_PATH_MAX + 8];
+        (void)snprintf(d, sizeof(d), "%s/%s", c->dir, subs[s]);
+        DIR *dir = opendir(d);
+        if (!dir) {
+            continue;
+        }
+        struct dirent *de;
+        while ((de = readdir(dir)) != NULL) {
+            char b[300];
+            bool rd;
+            if (mail_file(de->d_name, b, sizeof(b), &rd) && strcmp(b, from) == 0) {
+                char op[EASD_PATH_MAX + 320], np[EASD_PATH_MAX + 640];
+                const char *flags = strstr(de->d_name, ":2,");
+                (void)snprintf(op, sizeof(op), "%s/%s", d, de->d_name);
+                (void)snprintf(np, sizeof(np), "%s/%s%s", d, to, flags ? flags : ":2,");
+                if (rename(op, np) != 0) {
+                    LOGW("cannot rename %s: %s", op, strerror(errno));
+                }
+            }
+        }
+        closedir(dir);
+    }
+}
+
+/* A mail collection other than @p c whose index has @p base. */
+static easd_coll_t *mail_owner(const easd_coll_t *c, const char *base)
+{
+    for (size_t k = 0; k < g.ncolls; k++) {
+        easd_coll_t *o = &g.colls[k];
+        if (o != c && o->cls == EAS_CLASS_EMAIL && easd_ix_by_name(o, base)) {
+            return o;
+        }
+    }
+    return NULL;
+}
+
 /* A Maildir compared with its index: an S flag set or cleared by a mail reader becomes a
  * Sync Change of Email:Read, a message removed from cur/ and new/ a Sync Delete (the server
  * moves it to Deleted Items, as it does for any client's delete). A message easd wrote that
@@ -1218,6 +1306,9 @@ static int mail_scan(easd_coll_t *c)
             uint64_t st = read ? MAIL_READ : MAIL_UNREAD;
             easd_ix_entry_t *e = easd_ix_by_name(c, base);
             if (!e) {
+                if (mail_owner(c, base)) {
+                    continue; /* moved here from another folder: that folder's scan sends it */
+                }
                 if (mail_sid(base, sid, sizeof(sid)) && (e = easd_ix_add(c, base)) != NULL) {
                     (void)snprintf(e->sid, sizeof(e->sid), "%s", sid);
                     e->hash = st;
@@ -1257,7 +1348,51 @@ static int mail_scan(easd_coll_t *c)
             continue;
         }
         uint32_t id = 0;
-        int err = eas_item_delete(&g.eng, c->sid, e->sid, &id);
+        int err;
+        /* Gone from here but in another of our Maildirs: a move (MoveItems). */
+        easd_coll_t *to = NULL;
+        bool rd = false;
+        for (size_t k = 0; k < g.ncolls && !to; k++) {
+            easd_coll_t *o = &g.colls[k];
+            if (o != c && o->cls == EAS_CLASS_EMAIL && !easd_ix_by_name(o, e->name) &&
+                mail_has(o, e->name, &rd)) {
+                to = o;
+            }
+        }
+        if (to) {
+            easd_ix_entry_t *ne = easd_ix_add(to, e->name);
+            err = ne ? eas_item_move(&g.eng, c->sid, e->sid, to->sid, &id) : EAS_ERR_NOMEM;
+            if (err == EAS_OK) {
+                LOGI("local move %s/%s -> %s: server item %s (outbox %u)", c->name, e->name,
+                     to->name, e->sid, (unsigned)id);
+                /* No ServerId until the server answers: nothing is sent for it meanwhile. */
+                ne->sid[0] = '\0';
+                ne->state = EASD_IX_ADDED;
+                ne->pending = id;
+                ne->hash = rd ? MAIL_READ : MAIL_UNREAD;
+                to->dirty = true;
+                easd_ix_remove(c, e);
+                c->dirty = true;
+                g.local_sent++;
+                queued++;
+                continue;
+            }
+            if (ne) {
+                easd_ix_remove(to, ne);
+            }
+            if (err == EAS_ERR_OUTBOX_FULL) {
+                return -1;
+            }
+            LOGW("move of %s/%s to %s not queued (%s): sent as a delete; the copy in %s stays "
+                 "local",
+                 c->name, e->name, to->name, eas_err_name(err), to->name);
+            if ((ne = easd_ix_add(to, e->name)) != NULL) {
+                ne->state = EASD_IX_FAILED; /* never adopted under the old folder's id */
+                ne->sid[0] = '\0';
+                to->dirty = true;
+            }
+        }
+        err = eas_item_delete(&g.eng, c->sid, e->sid, &id);
         if (err == EAS_ERR_OUTBOX_FULL) {
             return -1;
         }

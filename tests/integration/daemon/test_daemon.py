@@ -16,7 +16,7 @@ server, the demo mailbox):
    the server whole: at 14.1 as Exceptions, at 16.1 as per-occurrence Delete/Change
    (InstanceId); the rest of the test runs at the default, the highest version (16.1);
 7. mail: a Maildir S flag set / cleared locally becomes Email:Read on the server, a removed
-   message a Delete;
+   message a Delete, a message moved to another Maildir folder a MoveItems;
 6. kill -9 during the first sync of a large mailbox, then restart: the store converges with
    one file per server item and nothing is uploaded (no duplicates on either side).
 """
@@ -316,7 +316,8 @@ def ping_loop(tmp, server, cfg):
 def mail_two_way(tmp, server, d):
     """Maildir -> server while easd runs: the S flag set by a mail reader (a rename in cur/)
     becomes Email:Read 1 on the server, cleared again Read 0; a message file removed becomes a
-    Sync Delete (the server moves it to Deleted Items). easd's own file is not sent back."""
+    Sync Delete (the server moves it to Deleted Items); a file moved into another Maildir
+    folder a MoveItems. easd's own files are not sent back."""
     cur = os.path.join(tmp, "store", "mail", "Inbox", "cur")
 
     def local(sid):
@@ -347,9 +348,31 @@ def mail_two_way(tmp, server, d):
     check(any(v.get("Subject") == subject for v in server.items("3").values()),
           "a message deleted locally is in the server's Deleted Items (%r)" % subject)
     d.wait_log("the delete logged", "local delete Inbox/%s.easd" % victim.replace(":", "=3A"))
+    # A move between two Maildir folders (what a mail reader does: a rename) is a MoveItems;
+    # the file takes the new ServerId, and a flag set there reaches the moved item.
+    mover = unread[2]
+    subject = server.items("1")[mover].get("Subject")
+    proj = os.path.join(tmp, "store", "mail", "Projects", "cur")
+    f = local(mover)[0]
+    os.rename(os.path.join(cur, f), os.path.join(proj, f))
+    wait_for("%s moved to Projects on the server" % mover,
+             lambda: mover not in server.items("1") and
+             [k for k, v in server.items("10").items() if v.get("Subject") == subject])
+    new_sid = [k for k, v in server.items("10").items() if v.get("Subject") == subject][0]
+    new_base = new_sid.replace(":", "=3A") + ".easd"
+    wait_for("the moved file renamed to the new ServerId",
+             lambda: [x for x in os.listdir(proj) if x.split(":2,")[0] == new_base])
+    check(not any(v.get("Subject") == subject for v in server.items("3").values()),
+          "a moved message is not deleted (%r not in Deleted Items)" % subject)
+    f = [x for x in os.listdir(proj) if x.split(":2,")[0] == new_base][0]
+    os.rename(os.path.join(proj, f), os.path.join(proj, f + "S"))
+    wait_for("the moved message marked read on the server",
+             lambda: str(server.items("10")[new_sid].get("Read")) == "1")
     check(d.text().count("local read Inbox/") == 1 and
-          d.text().count("local unread Inbox/") == 1,
-          "each flag change sent once, easd's own files never sent back")
+          d.text().count("local unread Inbox/") == 1 and
+          d.text().count("local read Projects/") == 1 and
+          d.text().count("local move Inbox/") == 1,
+          "each change sent once, easd's own files never sent back")
 
 
 def conflict(tmp, server, cfg):
