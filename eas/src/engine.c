@@ -91,9 +91,10 @@ void eng_stop(eas_engine_t *e, eas_engine_state_t s, int err, uint16_t status, c
  * delay = start x 2^(consecutive failures), capped at CONFIG_EAS_BACKOFF_MAX_MS, jittered
  * into [delay/2, delay), and never shorter than a Retry-After the server sent. Only the
  * start depends on what failed:
- * - the server said it is busy and did not say for how long (EAS_ERR_THROTTLED without
- *   Retry-After: HTTP 503/429, Status 111, a failed answer with X-MS-ASThrottle): the busy
- *   start, CONFIG_EAS_BACKOFF_BUSY_MS (60 s). Asking an overloaded server again after
+ * - the server said it is busy and did not say for how long (no Retry-After): HTTP
+ *   503/429 and Status 111 (EAS_ERR_THROTTLED), or any failure of an answer that carried
+ *   X-MS-ASThrottle, whatever its HTTP or EAS status: the busy start,
+ *   CONFIG_EAS_BACKOFF_BUSY_MS (60 s). Asking an overloaded server again after
  *   seconds only adds to its load; 60 s keeps a 10-minute outage at 6 requests at most,
  *   whatever the jitter (the n-th retry comes no earlier than 30 s x (2^n - 1)).
  * - everything else (no connection, reset, timeout, malformed answer, other statuses) and
@@ -103,7 +104,7 @@ void eng_stop(eas_engine_t *e, eas_engine_state_t s, int err, uint16_t status, c
 
 static uint64_t backoff_start_ms(const eas_engine_t *e, int err, uint32_t retry_after_s)
 {
-    if (err != EAS_ERR_THROTTLED || retry_after_s != 0) {
+    if ((err != EAS_ERR_THROTTLED && !PC(e)->throttled) || retry_after_s != 0) {
         return CONFIG_EAS_BACKOFF_MIN_MS;
     }
     uint64_t busy = e->cfg->backoff_busy_ms ? e->cfg->backoff_busy_ms : CONFIG_EAS_BACKOFF_BUSY_MS;
@@ -285,6 +286,7 @@ int eng_start(eas_engine_t *e, const eng_cmd_t *cmd)
     p->cmd = cmd;
     p->parse_err = EAS_OK;
     p->got_body = 0;
+    p->throttled = 0;
     p->items = 0;
     p->item_open = 0;
     p->cal_active = 0;
@@ -508,6 +510,8 @@ static void on_complete(eas_engine_t *e)
 
     save_cookies(e);
     eas_http_classify(rsp, &v);
+    /* A failure of this answer, at the HTTP or the EAS level, is a busy server's. */
+    p->throttled = rsp->throttle[0] != 0;
     if (rsp->throttle[0]) {
         /* Reported whatever the status: administrators see throttled devices, so should
            the user. */
@@ -566,10 +570,7 @@ static void on_complete(eas_engine_t *e)
         eng_stop(e, EAS_STATE_BLOCKED, v.err ? v.err : EAS_ERR_FORBIDDEN, rsp->status,
                  "access denied");
         return;
-    default: {
-        /* A failed answer that says the device is throttled is a busy server whatever its
-           status: the back-off starts at the busy start (unless it says how long: Retry-After). */
-        int ferr = rsp->throttle[0] ? EAS_ERR_THROTTLED : v.err ? v.err : EAS_ERR_HTTP_STATUS;
+    default:
         if (v.retry_after_capped) {
             /* Honoured only up to the configured cap; the application learns what was asked. */
             EAS_LOGW(&e->sys.log, MOD, "Retry-After %lu s capped at %u s",
@@ -577,10 +578,9 @@ static void on_complete(eas_engine_t *e)
                      (unsigned)CONFIG_EAS_HTTP_RETRY_AFTER_MAX_S);
             eng_report(e, EAS_ERR_LIMIT, rsp->status, "Retry-After capped", NULL);
         }
-        eng_fail_backoff(e, ferr, rsp->status, eas_http_class_name(v.cls),
-                         v.has_retry_after ? v.retry_after_s : 0);
+        eng_fail_backoff(e, v.err ? v.err : EAS_ERR_HTTP_STATUS, rsp->status,
+                         eas_http_class_name(v.cls), v.has_retry_after ? v.retry_after_s : 0);
         return;
-    }
     }
     if (cmd->flags & ENG_CMD_F_NO_WBXML) {
         cmd->apply(e, rsp);

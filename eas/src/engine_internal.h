@@ -126,6 +126,7 @@ typedef struct eng_priv {
     uint8_t fs_reset; /* FolderSync restarted from key 0 (status 9) */
     uint8_t cmds_sent;
     uint8_t got_body;
+    uint8_t throttled; /* the answer being handled carried X-MS-ASThrottle (busy back-off) */
     int16_t cur;    /* folder being synced */
     uint16_t items; /* items applied from the current response */
     uint8_t item_open;

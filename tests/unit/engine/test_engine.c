@@ -1041,6 +1041,7 @@ enum {
     FAIL_503_RA,       /* 503 with Retry-After: 5 (the server's own floor) */
     FAIL_500_THROTTLE, /* 500 with X-MS-ASThrottle: busy whatever the status */
     FAIL_111,          /* Sync Status 111 */
+    FAIL_5_THROTTLE,   /* HTTP 200, Sync Status 5 (server error) with X-MS-ASThrottle */
     FAIL_500,          /* a plain server error: the short start */
     FAIL_RESET,        /* the connection is reset: the short start */
 };
@@ -1085,6 +1086,14 @@ static void h_fail_sync(const srv_req_t *rq, int n)
         eas_wbxml_enc_end(&E);
         rdone();
         break;
+    case FAIL_5_THROTTLE:
+        strcpy(r_headers, "X-MS-ASThrottle: CommandFrequency\r\n");
+        rb();
+        eas_wbxml_enc_start(&E, EAS_AIRSYNC_SYNC);
+        eas_wbxml_enc_elem_uint(&E, EAS_AIRSYNC_STATUS, 5);
+        eas_wbxml_enc_end(&E);
+        rdone();
+        break;
     case FAIL_500:
         r_status = 500;
         break;
@@ -1125,6 +1134,7 @@ static void test_backoff_starts(void **st)
     backoff_case(FAIL_503, 0, CONFIG_EAS_BACKOFF_BUSY_MS);
     backoff_case(FAIL_500_THROTTLE, 0, CONFIG_EAS_BACKOFF_BUSY_MS);
     backoff_case(FAIL_111, 0, CONFIG_EAS_BACKOFF_BUSY_MS);
+    backoff_case(FAIL_5_THROTTLE, 0, CONFIG_EAS_BACKOFF_BUSY_MS);
     backoff_case(FAIL_500, 0, CONFIG_EAS_BACKOFF_MIN_MS);
     backoff_case(FAIL_RESET, 0, CONFIG_EAS_BACKOFF_MIN_MS);
     backoff_case(FAIL_503_RA, 0, 0);
