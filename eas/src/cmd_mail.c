@@ -57,7 +57,6 @@ static const eng_cmd_t *send_pick(eas_engine_t *e)
 static int send_start(eas_engine_t *e)
 {
     eng_priv_t *p = P(e);
-    eas_outbox_slot_t *sl = &p->ob.slots[p->send_slot];
     size_t mark = eas_arena_mark(e->mem.arena);
     eas_outbox_entry_t ent;
     p->req.cmd = EAS_CMD_SENDMAIL;
@@ -86,14 +85,11 @@ static int send_start(eas_engine_t *e)
     eas_arena_release(e->mem.arena, mark);
     /* Counted before it leaves: the give-up bound survives restarts; the ClientId (not
        this count) is what keeps a resend from becoming a second message. */
-    int err = eas_outbox_set_attempts(&p->ob, (size_t)p->send_slot, e->mem.arena,
-                                      (uint16_t)(sl->attempts + 1));
-    if (err != EAS_OK) {
-        eng_fail_backoff(e, err, 0, "saving the send attempt", 0);
-        return err;
+    int err = eng_outbox_mark_sent(e, p->send_slot, "saving the send attempt");
+    if (err == EAS_OK) {
+        eas_proto_compose_parser_init(&p->u.compose);
     }
-    eas_proto_compose_parser_init(&p->u.compose);
-    return EAS_OK;
+    return err;
 }
 
 static int send_build(eas_engine_t *e, eas_wbxml_enc_t *enc, eas_http_write_fn write, void *wctx)
@@ -149,17 +145,7 @@ static void apply_send(eas_engine_t *e, const eas_http_response_t *rsp)
         /* Empty 200 = sent; 118 = this ClientId was sent before (our answer got lost). */
         st = EAS_STATUS_SUCCESS;
     }
-    eng_outbox_result(e, slot, (uint16_t)st, NULL);
-    if (st != EAS_STATUS_SUCCESS) {
-        eng_report(e, EAS_ERR_SERVER, (uint16_t)st, "mail rejected", NULL);
-    }
-    if (eas_outbox_remove(&p->ob, slot) != EAS_OK) {
-        eng_fail_backoff(e, EAS_ERR_STORE, 0, "outbox", 0);
-        return;
-    }
-    p->failures = 0;
-    p->prov_attempts = 0;
-    eng_next(e);
+    eng_outbox_answered(e, slot, (uint16_t)st, EAS_STATUS_SUCCESS, NULL, "mail rejected");
 }
 
 const eng_cmd_t eng_cmd_send = {

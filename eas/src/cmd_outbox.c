@@ -66,6 +66,40 @@ static uint8_t reply_response_type(uint8_t reply)
                                             : EAS_RESPONSE_TYPE_NONE;
 }
 
+/* Persist "sent once more" for the entry in @p slot before a byte of it leaves, so a crash
+   after the send is known at restart (MeetingResponse, MoveItems) and the give-up bound
+   survives restarts (all of them). On a store failure the command backs off (@p what). */
+int eng_outbox_mark_sent(eas_engine_t *e, int16_t slot, const char *what)
+{
+    eng_priv_t *p = P(e);
+    int err = eas_outbox_set_attempts(&p->ob, (size_t)slot, e->mem.arena,
+                                      (uint16_t)(p->ob.slots[slot].attempts + 1));
+    if (err != EAS_OK) {
+        eng_fail_backoff(e, err, 0, what, 0);
+    }
+    return err;
+}
+
+/* The server answered the command of the entry in @p slot with @p status (@p ok = its
+   success): the application hears the result (@p sid: the ServerId it names), a failure is
+   reported (@p rejected), the entry leaves the outbox and the next command runs. */
+void eng_outbox_answered(eas_engine_t *e, size_t slot, uint16_t status, uint16_t ok,
+                         const char *sid, const char *rejected)
+{
+    eng_priv_t *p = P(e);
+    eng_outbox_result(e, slot, status, sid);
+    if (status != ok) {
+        eng_report(e, EAS_ERR_SERVER, status, rejected, NULL);
+    }
+    if (eas_outbox_remove(&p->ob, slot) != EAS_OK) {
+        eng_fail_backoff(e, EAS_ERR_STORE, 0, "outbox", 0);
+        return;
+    }
+    p->failures = 0;
+    p->prov_attempts = 0;
+    eng_next(e);
+}
+
 /* ---- the meeting's identity [S 1.15] ---- */
 
 /* 64-bit FNV-1a over the UID with ASCII letters upper-cased (Exchange writes the hex form in
@@ -277,35 +311,49 @@ static const eng_cmd_t *meeting_pick(eas_engine_t *e)
 static int meeting_start(eas_engine_t *e)
 {
     eng_priv_t *p = P(e);
-    eas_outbox_slot_t *sl = &p->ob.slots[p->mr_slot];
     p->req.cmd = EAS_CMD_MEETINGRESPONSE;
-    sl->reserved &= (uint16_t)~MR_CHECKED; /* a lost answer to this send is checked again */
+    p->ob.slots[p->mr_slot].reserved &= (uint16_t)~MR_CHECKED; /* a lost answer: look again */
     /* Never replayed blindly by the HTTP client: the server may have applied it. */
     p->req.no_replay = true;
     /* The "sent" marker is persisted before a byte leaves: after a crash the engine
        knows this response may already be on the server [S 1.15]. */
-    int err = eas_outbox_set_attempts(&p->ob, (size_t)p->mr_slot, e->mem.arena,
-                                      (uint16_t)(sl->attempts + 1));
-    if (err != EAS_OK) {
-        eng_fail_backoff(e, err, 0, "saving the meeting response marker", 0);
-        return err;
+    int err = eng_outbox_mark_sent(e, p->mr_slot, "saving the meeting response marker");
+    if (err == EAS_OK) {
+        eas_proto_meeting_parser_init(&p->u.meet);
     }
-    eas_proto_meeting_parser_init(&p->u.meet);
-    return EAS_OK;
+    return err;
 }
 
-static int meeting_build(eas_engine_t *e, eas_wbxml_enc_t *enc, eas_http_write_fn write, void *wctx)
+static void meeting_body(eas_wbxml_enc_t *enc, const eas_outbox_entry_t *ent)
+{
+    eas_meeting_req_t r = {ent->folder_id, ent->u.meeting.server_id, ent->u.meeting.instance_id,
+                           ent->u.meeting.reply};
+    eas_proto_meeting_build(enc, &r);
+}
+
+static void move_body(eas_wbxml_enc_t *enc, const eas_outbox_entry_t *ent)
+{
+    eas_proto_move_build(enc, ent->u.move.server_id, ent->folder_id, ent->u.move.dst_folder_id);
+}
+
+/* The body of a MeetingResponse or MoveItems: built from its outbox entry, read from the
+   store into the arena for the time of the call. */
+static int entry_build(eas_engine_t *e, eas_wbxml_enc_t *enc, eas_http_write_fn write, void *wctx)
 {
     eng_priv_t *p = P(e);
+    bool meeting = p->req.cmd == EAS_CMD_MEETINGRESPONSE;
     size_t mark = eas_arena_mark(e->mem.arena);
     eas_outbox_entry_t ent;
     (void)write;
     (void)wctx;
-    int err = eas_outbox_read(&p->ob, (size_t)p->mr_slot, e->mem.arena, &ent);
+    int err = eas_outbox_read(&p->ob, (size_t)(meeting ? p->mr_slot : p->mv_slot), e->mem.arena,
+                              &ent);
     if (err == EAS_OK) {
-        eas_meeting_req_t r = {ent.folder_id, ent.u.meeting.server_id, ent.u.meeting.instance_id,
-                               ent.u.meeting.reply};
-        eas_proto_meeting_build(enc, &r);
+        if (meeting || !CONFIG_EAS_MOVE) {
+            meeting_body(enc, &ent);
+        } else {
+            move_body(enc, &ent); /* referenced only with MoveItems compiled in */
+        }
     }
     eas_arena_release(e->mem.arena, mark);
     if (err != EAS_OK) {
@@ -342,17 +390,8 @@ static void apply_meeting(eas_engine_t *e, const eas_http_response_t *rsp)
         EAS_LOGI(&e->sys.log, MOD, "meeting response: invitation already answered");
         st = EAS_STATUS_SUCCESS;
     }
-    eng_outbox_result(e, slot, (uint16_t)st, mp->calendar_id[0] ? mp->calendar_id : NULL);
-    if (st != EAS_STATUS_SUCCESS) {
-        eng_report(e, EAS_ERR_SERVER, (uint16_t)st, "meeting response rejected", NULL);
-    }
-    if (eas_outbox_remove(&p->ob, slot) != EAS_OK) {
-        eng_fail_backoff(e, EAS_ERR_STORE, 0, "outbox", 0);
-        return;
-    }
-    p->failures = 0;
-    p->prov_attempts = 0;
-    eng_next(e);
+    eng_outbox_answered(e, slot, (uint16_t)st, EAS_STATUS_SUCCESS,
+                        mp->calendar_id[0] ? mp->calendar_id : NULL, "meeting response rejected");
 }
 
 const eng_cmd_t eng_cmd_meeting = {
@@ -361,7 +400,7 @@ const eng_cmd_t eng_cmd_meeting = {
     .decode = eas_proto_meeting_event,
     .pick = meeting_pick,
     .start = meeting_start,
-    .build = meeting_build,
+    .build = entry_build,
     .apply = apply_meeting,
 };
 
@@ -375,35 +414,13 @@ static const eng_cmd_t *move_pick(eas_engine_t *e)
 static int move_start(eas_engine_t *e)
 {
     eng_priv_t *p = P(e);
-    eas_outbox_slot_t *sl = &p->ob.slots[p->mv_slot];
     p->req.cmd = EAS_CMD_MOVEITEMS;
     /* As for MeetingResponse: "may be on the server" is persisted before a byte leaves. */
-    int err = eas_outbox_set_attempts(&p->ob, (size_t)p->mv_slot, e->mem.arena,
-                                      (uint16_t)(sl->attempts + 1));
-    if (err != EAS_OK) {
-        eng_fail_backoff(e, err, 0, "saving the move marker", 0);
-        return err;
-    }
-    eas_proto_move_parser_init(&p->u.move);
-    return EAS_OK;
-}
-
-static int move_build(eas_engine_t *e, eas_wbxml_enc_t *enc, eas_http_write_fn write, void *wctx)
-{
-    eng_priv_t *p = P(e);
-    size_t mark = eas_arena_mark(e->mem.arena);
-    eas_outbox_entry_t ent;
-    (void)write;
-    (void)wctx;
-    int err = eas_outbox_read(&p->ob, (size_t)p->mv_slot, e->mem.arena, &ent);
+    int err = eng_outbox_mark_sent(e, p->mv_slot, "saving the move marker");
     if (err == EAS_OK) {
-        eas_proto_move_build(enc, ent.u.move.server_id, ent.folder_id, ent.u.move.dst_folder_id);
+        eas_proto_move_parser_init(&p->u.move);
     }
-    eas_arena_release(e->mem.arena, mark);
-    if (err != EAS_OK) {
-        return err;
-    }
-    return eas_wbxml_enc_finish(enc);
+    return err;
 }
 
 static void apply_move(eas_engine_t *e, const eas_http_response_t *rsp)
@@ -436,10 +453,6 @@ static void apply_move(eas_engine_t *e, const eas_http_response_t *rsp)
         st = EAS_STATUS_MOVE_SUCCESS;
         dst = NULL;
     }
-    eng_outbox_result(e, slot, (uint16_t)st, dst);
-    if (st != EAS_STATUS_MOVE_SUCCESS) {
-        eng_report(e, EAS_ERR_SERVER, (uint16_t)st, "move rejected", NULL);
-    }
     /* Both folders changed on the server: pick the changes up. */
     size_t mark = eas_arena_mark(e->mem.arena);
     eas_outbox_entry_t ent;
@@ -454,13 +467,7 @@ static void apply_move(eas_engine_t *e, const eas_http_response_t *rsp)
         }
     }
     eas_arena_release(e->mem.arena, mark);
-    if (eas_outbox_remove(&p->ob, slot) != EAS_OK) {
-        eng_fail_backoff(e, EAS_ERR_STORE, 0, "outbox", 0);
-        return;
-    }
-    p->failures = 0;
-    p->prov_attempts = 0;
-    eng_next(e);
+    eng_outbox_answered(e, slot, (uint16_t)st, EAS_STATUS_MOVE_SUCCESS, dst, "move rejected");
 }
 
 const eng_cmd_t eng_cmd_move = {
@@ -469,7 +476,7 @@ const eng_cmd_t eng_cmd_move = {
     .decode = eas_proto_move_event,
     .pick = move_pick,
     .start = move_start,
-    .build = move_build,
+    .build = entry_build,
     .apply = apply_move,
 };
 

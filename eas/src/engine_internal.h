@@ -269,6 +269,9 @@ int eng_folder_filter(const eas_engine_t *e, const eas_folder_t *f);
 /* cmd_outbox.c */
 void eng_outbox_result(eas_engine_t *e, size_t slot, uint16_t status, const char *sid);
 bool eng_outbox_next(eas_engine_t *e, uint8_t kind, int16_t *slot);
+int eng_outbox_mark_sent(eas_engine_t *e, int16_t slot, const char *what);
+void eng_outbox_answered(eas_engine_t *e, size_t slot, uint16_t status, uint16_t ok,
+                         const char *sid, const char *rejected);
 void eng_mr_check_delivered(eas_engine_t *e, bool deleted, const char *sid);
 uint64_t eng_uid_hash(uint64_t h, const uint8_t *d, size_t n);
 #define ENG_UID_HASH_INIT UINT64_C(0xcbf29ce484222325)
