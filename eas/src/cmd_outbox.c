@@ -695,6 +695,9 @@ int eas_meeting_respond_uid(eas_engine_t *eng, const char *folder_id, const char
                             const char *instance_id, eas_meeting_reply_t reply,
                             const char *meeting_uid, uint32_t *id)
 {
+    if (!CONFIG_EAS_MEETING_RESPONSE) {
+        return EAS_ERR_UNSUPPORTED; /* nothing would ever send it */
+    }
     if (!eng || !server_id || reply < EAS_MEETING_ACCEPT || reply > EAS_MEETING_DECLINE) {
         return EAS_ERR_PARAM;
     }

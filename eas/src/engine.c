@@ -28,7 +28,9 @@ static const eng_cmd_t *const k_schedule[] = {
     &eng_cmd_fetch,      /* the user waits for it: before background syncs */
 #endif
     &eng_cmd_sync,       /* folders with changes (or GetItemEstimate first) */
+#if CONFIG_EAS_MEETING_RESPONSE /* else never referenced: dropped by the linker */
     &eng_cmd_meeting,    /* queued commands of their own */
+#endif
 #if CONFIG_EAS_MOVE /* else never referenced: the linker drops MoveItems' code */
     &eng_cmd_move,
 #endif

@@ -209,7 +209,7 @@ extern const eng_cmd_t eng_cmd_settings;      /* cmd_settings.c */
 extern const eng_cmd_t eng_cmd_foldersync;    /* cmd_foldersync.c */
 extern const eng_cmd_t eng_cmd_sync;          /* cmd_sync.c */
 extern const eng_cmd_t eng_cmd_ping;          /* cmd_ping.c */
-extern const eng_cmd_t eng_cmd_meeting;       /* cmd_outbox.c */
+extern const eng_cmd_t eng_cmd_meeting;       /* cmd_outbox.c (CONFIG_EAS_MEETING_RESPONSE) */
 extern const eng_cmd_t eng_cmd_move;          /* cmd_outbox.c (CONFIG_EAS_MOVE) */
 extern const eng_cmd_t eng_cmd_send;          /* cmd_mail.c (CONFIG_EAS_EMAIL) */
 extern const eng_cmd_t eng_cmd_fetch;         /* cmd_fetch.c (CONFIG_EAS_FETCH) */

@@ -66,6 +66,9 @@
 #ifndef CONFIG_EAS_MOVE
 #define CONFIG_EAS_MOVE 1
 #endif
+#ifndef CONFIG_EAS_MEETING_RESPONSE
+#define CONFIG_EAS_MEETING_RESPONSE 1
+#endif
 
 /* ---- WBXML ---- */
 #ifndef CONFIG_EAS_WBXML_NAMES

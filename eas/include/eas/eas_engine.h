@@ -673,6 +673,8 @@ typedef enum eas_meeting_reply {
  *        (folder, item, instance) replaces the queued one instead of adding another, so
  *        exactly one MeetingResponse is sent per decision, across retries and restarts.
  * @param instance_id occurrence start (14.1+ InstanceId, "2024-05-01T09:00:00.000Z") or NULL.
+ * @return as eas_item_delete(); EAS_ERR_UNSUPPORTED when built without
+ *         CONFIG_EAS_MEETING_RESPONSE (nothing queued).
  */
 int eas_meeting_respond(eas_engine_t *eng, const char *folder_id, const char *server_id,
                         const char *instance_id, eas_meeting_reply_t reply, uint32_t *id);
@@ -688,6 +690,7 @@ int eas_meeting_respond(eas_engine_t *eng, const char *folder_id, const char *se
  *        or the meeting's Calendar:UID; NULL or "" = unknown (then only the deleted
  *        invitation proves delivery). At most 2048 characters. A GlobalObjId of one
  *        occurrence gives no proof through the series' calendar item.
+ * @return as eas_meeting_respond().
  */
 int eas_meeting_respond_uid(eas_engine_t *eng, const char *folder_id, const char *server_id,
                             const char *instance_id, eas_meeting_reply_t reply,

@@ -2138,6 +2138,7 @@ static void mr_reset(void)
     handler = h_mr;
 }
 
+#if CONFIG_EAS_MEETING_RESPONSE
 /* One response per decision: a second call replaces the queued one; InstanceId on 14.1. */
 static void test_meeting_response_sent_once(void **st)
 {
@@ -2380,6 +2381,29 @@ static void test_meeting_response_dup_server_inbox(void **st)
                                              big_uid(), NULL),
                      EAS_ERR_PARAM);
 }
+
+#else /* !CONFIG_EAS_MEETING_RESPONSE */
+
+/* Compiled out: both calls refused, nothing queued, no MeetingResponse sent. */
+static void test_meeting_response_compiled_out(void **st)
+{
+    (void)st;
+    mr_reset();
+    engine_start();
+    assert_int_equal(run(6), EAS_OK);
+    uint32_t id = 0;
+    assert_int_equal(eas_meeting_respond(&eng, "cal", "e1", NULL, EAS_MEETING_ACCEPT, &id),
+                     EAS_ERR_UNSUPPORTED);
+    assert_int_equal(eas_meeting_respond_uid(&eng, "inbox", "e1", NULL, EAS_MEETING_ACCEPT,
+                                             "uid-1", &id),
+                     EAS_ERR_UNSUPPORTED);
+    assert_int_equal(eas_outbox_pending(&eng, EAS_OUTBOX_NONE), 0);
+    assert_int_equal(run(nreq + 3), EAS_OK);
+    assert_int_equal(mr_requests, 0);
+    assert_true(find_req("MeetingResponse", 0) < 0);
+}
+
+#endif /* CONFIG_EAS_MEETING_RESPONSE */
 
 /* ------------------------------ ItemOperations Fetch ------------------------------ */
 #if CONFIG_EAS_FETCH
@@ -3532,11 +3556,15 @@ int main(void)
         cmocka_unit_test_setup(test_ping_reject_status132, setup),
         cmocka_unit_test_setup(test_ping_statuses, setup),
         cmocka_unit_test_setup(test_heartbeat_getter, setup),
+#if CONFIG_EAS_MEETING_RESPONSE
         cmocka_unit_test_setup(test_meeting_response_sent_once, setup),
         cmocka_unit_test_setup(test_meeting_response_crash_invitation, setup),
         cmocka_unit_test_setup(test_meeting_response_crash_calendar, setup),
         cmocka_unit_test_setup(test_meeting_response_requeue_after_crash, setup),
         cmocka_unit_test_setup(test_meeting_response_dup_server_inbox, setup),
+#else
+        cmocka_unit_test_setup(test_meeting_response_compiled_out, setup),
+#endif
 #if CONFIG_EAS_FETCH
         cmocka_unit_test_setup(test_fetch_item_body, setup),
         cmocka_unit_test_setup(test_fetch_attachment_retry, setup),
