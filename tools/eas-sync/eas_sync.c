@@ -61,6 +61,10 @@
  * this long before expiry), --oauth-wait S (how long the user has). A refresh token the
  * server refuses ends the run with "oauth":"authorization_needed" in the summary.
  *
+ * --user-agent UA, --device-model M, --device-name N, --device-os OS, --device-language L:
+ * what the device tells the server about itself (Settings DeviceInformation, sent once per
+ * state dir and again when one of them changes; docs/exchange-online.md).
+ *
  * --push N stays in the Ping loop for N seconds after the first sync (changes are printed as
  * they arrive); the exit status still says whether the first sync completed.
  *
@@ -1291,13 +1295,18 @@ static void usage(void)
                     "[--oauth-ca-file FILE] [--oauth-redirect-port N] "
                     "[--oauth-redirect-host 127.0.0.1|localhost] [--oauth-margin S] "
                     "[--oauth-wait S]] "
-                    "[--allow-redirect HOST]... [--allow-plaintext-auth]\n");
+                    "[--allow-redirect HOST]... [--allow-plaintext-auth] "
+                    "[--user-agent UA] [--device-model M] [--device-name N] [--device-os OS] "
+                    "[--device-language L]\n");
 }
 
 int main(int argc, char **argv)
 {
     const char *url = NULL, *user = NULL, *pwfile = NULL, *devid = NULL, *state = NULL;
     const char *ca = NULL, *classes = "Calendar,Contacts,Email,Tasks", *maxv = NULL;
+    /* Settings DeviceInformation (sent once, again when one of these changes) */
+    const char *user_agent = NULL;
+    eas_device_info_t devinfo = {NULL, NULL, NULL, NULL};
     unsigned long timeout_s = 300;
     unsigned long backoff_busy_ms = 0;
     const char *expand_from = NULL;
@@ -1365,6 +1374,16 @@ int main(int argc, char **argv)
             allow[n_allow++] = v;
         } else if (!strcmp(argv[i], "--classes")) {
             classes = v;
+        } else if (!strcmp(argv[i], "--user-agent")) {
+            user_agent = v;
+        } else if (!strcmp(argv[i], "--device-model")) {
+            devinfo.model = v;
+        } else if (!strcmp(argv[i], "--device-name")) {
+            devinfo.friendly_name = v;
+        } else if (!strcmp(argv[i], "--device-os")) {
+            devinfo.os = v;
+        } else if (!strcmp(argv[i], "--device-language")) {
+            devinfo.os_language = v;
         } else if (!strcmp(argv[i], "--max-version")) {
             maxv = v;
         } else if (!strcmp(argv[i], "--timeout")) {
@@ -1567,6 +1586,8 @@ int main(int argc, char **argv)
     cfg.user = user;
     cfg.device_id = devid;
     cfg.device_type = "easd";
+    cfg.user_agent = user_agent;
+    cfg.device_info = devinfo;
     if (g_use_oauth) {
         cfg.auth.kind = EAS_HTTP_AUTH_BEARER;
         cfg.auth.token = easd_oauth_token;

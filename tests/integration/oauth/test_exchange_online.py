@@ -260,6 +260,22 @@ def scenarios_with(tmp, gw, redirect_port):
               "a new process returned the persisted cookie from its first request on")
         check(not any(r.get("command") == "Settings" for r in reqs2),
               "a new process does not send the device information again (values unchanged)")
+        # A firmware update changed the OS string: sent once more, before anything else.
+        fw = ("--device-model", "Acme Panel 7", "--device-os", "AcmeOS 2.1")
+        n1 = len(srv.requests())
+        rc, events, err, out = run(eas_sync_args(srv, gw, state, "oauth-device", *fw))
+        reqs3 = [r for r in srv.requests()[n1:] if r["method"] == "POST"]
+        dev = srv.control("state?device=exovice")["devices"][USER]["exovice"]
+        check(rc == 0 and summary(events).get("complete") and reqs3 and
+              reqs3[0].get("command") == "Settings" and
+              sum(1 for r in reqs3 if r.get("command") == "Settings") == 1 and
+              dev["info"].get("OS") == "AcmeOS 2.1" and dev["info"].get("Model") == "Acme Panel 7",
+              "after a firmware update (new OS/model strings) Settings went once more, first: %s"
+              % dev["info"])
+        n2 = len(srv.requests())
+        rc, events, err, out = run(eas_sync_args(srv, gw, state, "oauth-device", *fw))
+        check(rc == 0 and not any(r.get("command") == "Settings" for r in srv.requests()[n2:]),
+              "and not again on the next start with the same values")
         req = urllib.request.Request(srv.url + "?Cmd=FolderSync&User=%s&DeviceId=exovice&DeviceType=t" %
                                      USER, data=b"", method="POST", headers={
                                          "Authorization": "Bearer " +
