@@ -478,10 +478,11 @@ static void store_remove(easd_coll_t *c, easd_ix_entry_t *e, bool keep_local_edi
 
 /* Maildir: one file per message, "<sid>.easd:2,<flags>" in cur/ (new/ never: easd is the
    delivery agent and the client already knows about the message). */
-/* A mail collection's index: name = the message's base name "<sid>.easd", hash = the read
-   state easd last wrote or sent. */
-#define MAIL_UNREAD 1u
-#define MAIL_READ   2u
+/* A mail collection's index: name = the message's base name "<sid>.easd", hash = the flags
+   easd last wrote or sent: 1 + MAIL_S (seen, Email:Read) + MAIL_F (flagged, Email:Flag). */
+#define MAIL_S 1u
+#define MAIL_F 2u
+#define MAIL_STATE(read, flagged) (1u + ((read) ? MAIL_S : 0u) + ((flagged) ? MAIL_F : 0u))
 
 static void mail_name(const char *sid, char *out, size_t cap)
 {
@@ -523,6 +524,7 @@ static void mail_upsert(easd_coll_t *c, const char *sid)
         LOGE("message %s in %s could not be built", sid, c->name);
         return;
     }
+    bool flagged = easd_mail_flagged(g.rec.buf, g.rec.len);
     mail_name(sid, base, sizeof(base));
     /* The index first: the scan that our own rename triggers then finds nothing to send. */
     easd_ix_entry_t *e = easd_ix_by_name(c, base);
@@ -531,12 +533,14 @@ static void mail_upsert(easd_coll_t *c, const char *sid)
     }
     if (e) {
         (void)snprintf(e->sid, sizeof(e->sid), "%s", sid);
-        e->hash = read ? MAIL_READ : MAIL_UNREAD;
+        e->hash = MAIL_STATE(read, flagged);
         e->state = EASD_IX_SYNCED;
         c->dirty = true;
     }
     mail_remove(c, base);
-    (void)snprintf(path, sizeof(path), "%s/cur/%s:2,%s", c->dir, base, read ? "S" : "");
+    /* Maildir flags in ASCII order. */
+    (void)snprintf(path, sizeof(path), "%s/cur/%s:2,%s%s", c->dir, base, flagged ? "F" : "",
+                   read ? "S" : "");
     if (easd_write_atomic(path, msg, len) != 0) {
         LOGE("cannot write %s: %s", path, strerror(errno));
     }
@@ -1173,8 +1177,9 @@ static void outbox_result(const eas_event_t *ev)
     }
 }
 
-/* "<base>:2,<flags>" -> base (a message easd wrote: "<escaped sid>.easd") and its S flag. */
-static bool mail_file(const char *fname, char *base, size_t cap, bool *read)
+/* "<base>:2,<flags>" -> base (a message easd wrote: "<escaped sid>.easd") and its S and F
+   flags as MAIL_STATE. */
+static bool mail_file(const char *fname, char *base, size_t cap, uint64_t *st)
 {
     const char *colon = strstr(fname, ":2,");
     size_t bl = colon ? (size_t)(colon - fname) : strlen(fname);
@@ -1183,7 +1188,8 @@ static bool mail_file(const char *fname, char *base, size_t cap, bool *read)
     }
     memcpy(base, fname, bl);
     base[bl] = '\0';
-    *read = colon && strchr(colon + 3, 'S') != NULL;
+    *st = MAIL_STATE(colon && strchr(colon + 3, 'S') != NULL,
+                     colon && strchr(colon + 3, 'F') != NULL);
     return true;
 }
 
@@ -1211,7 +1217,7 @@ static bool mail_sid(const char *base, char *sid, size_t cap)
 }
 
 /* Is there a message file "<base>:2,..." in @p c's cur/ or new/? Its S flag in *read. */
-static bool mail_has(const easd_coll_t *c, const char *base, bool *read)
+static bool mail_has(const easd_coll_t *c, const char *base, uint64_t *st)
 {
     static const char *const subs[] = {"cur", "new"};
     bool found = false;
@@ -1225,7 +1231,7 @@ static bool mail_has(const easd_coll_t *c, const char *base, bool *read)
         struct dirent *de;
         while (!found && (de = readdir(dir)) != NULL) {
             char b[300];
-            if (mail_file(de->d_name, b, sizeof(b), read) && strcmp(b, base) == 0) {
+            if (mail_file(de->d_name, b, sizeof(b), st) && strcmp(b, base) == 0) {
                 found = true;
             }
         }
@@ -1249,8 +1255,8 @@ static void mail_rename(const easd_coll_t *c, const char *from, const char *to)
         struct dirent *de;
         while ((de = readdir(dir)) != NULL) {
             char b[300];
-            bool rd;
-            if (mail_file(de->d_name, b, sizeof(b), &rd) && strcmp(b, from) == 0) {
+            uint64_t st;
+            if (mail_file(de->d_name, b, sizeof(b), &st) && strcmp(b, from) == 0) {
                 char op[EASD_PATH_MAX + 320], np[EASD_PATH_MAX + 640];
                 const char *flags = strstr(de->d_name, ":2,");
                 (void)snprintf(op, sizeof(op), "%s/%s", d, de->d_name);
@@ -1299,11 +1305,10 @@ static int mail_scan(easd_coll_t *c)
         struct dirent *de;
         while ((de = readdir(dir)) != NULL) {
             char base[300], sid[EAS_ID_CAP];
-            bool read = false;
-            if (!mail_file(de->d_name, base, sizeof(base), &read)) {
+            uint64_t st = 0;
+            if (!mail_file(de->d_name, base, sizeof(base), &st)) {
                 continue;
             }
-            uint64_t st = read ? MAIL_READ : MAIL_UNREAD;
             easd_ix_entry_t *e = easd_ix_by_name(c, base);
             if (!e) {
                 if (mail_owner(c, base)) {
@@ -1322,9 +1327,26 @@ static int mail_scan(easd_coll_t *c)
             if (e->hash == st || e->sid[0] == '\0') {
                 continue;
             }
-            eas_field_t f = {EAS_EMAIL_READ, EAS_FIELD_TEXT, read ? "1" : "0", 1};
+            /* Only what changed: Email:Read, and Email:Flag (Status 2 to flag, an empty Flag
+               clears it, MS-ASEMAIL). */
+            bool read = ((st - 1u) & MAIL_S) != 0, flagged = ((st - 1u) & MAIL_F) != 0;
+            bool read_chg = ((st - 1u) & MAIL_S) != ((e->hash - 1u) & MAIL_S);
+            bool flag_chg = ((st - 1u) & MAIL_F) != ((e->hash - 1u) & MAIL_F);
+            eas_field_t f[6];
+            size_t nf = 0;
+            if (read_chg) {
+                f[nf++] = (eas_field_t){EAS_EMAIL_READ, EAS_FIELD_TEXT, read ? "1" : "0", 1};
+            }
+            if (flag_chg) {
+                f[nf++] = (eas_field_t){EAS_EMAIL_FLAG, EAS_FIELD_START, NULL, 0};
+                if (flagged) {
+                    f[nf++] = (eas_field_t){EAS_EMAIL_FLAG_STATUS, EAS_FIELD_TEXT, "2", 1};
+                    f[nf++] = (eas_field_t){EAS_EMAIL_FLAG_TYPE, EAS_FIELD_TEXT, "Follow up", 9};
+                }
+                f[nf++] = (eas_field_t){EAS_EMAIL_FLAG, EAS_FIELD_END, NULL, 0};
+            }
             uint32_t id = 0;
-            int err = eas_item_change(&g.eng, c->sid, e->sid, EAS_CHANGE_EDIT, 0, &f, 1, &id);
+            int err = eas_item_change(&g.eng, c->sid, e->sid, EAS_CHANGE_EDIT, 0, f, nf, &id);
             if (err == EAS_ERR_OUTBOX_FULL) {
                 closedir(dir);
                 return -1;
@@ -1333,8 +1355,10 @@ static int mail_scan(easd_coll_t *c)
                 LOGE("flag change of %s/%s not queued: %s", c->name, base, eas_err_name(err));
                 continue;
             }
-            LOGI("local %s %s/%s -> server item %s (outbox %u)", read ? "read" : "unread",
-                 c->name, base, e->sid, (unsigned)id);
+            LOGI("local %s%s%s %s/%s -> server item %s (outbox %u)",
+                 read_chg ? (read ? "read" : "unread") : "", read_chg && flag_chg ? ", " : "",
+                 flag_chg ? (flagged ? "flag" : "unflag") : "", c->name, base, e->sid,
+                 (unsigned)id);
             e->hash = st;
             c->dirty = true;
             g.local_sent++;
@@ -1351,7 +1375,7 @@ static int mail_scan(easd_coll_t *c)
         int err;
         /* Gone from here but in another of our Maildirs: a move (MoveItems). */
         easd_coll_t *to = NULL;
-        bool rd = false;
+        uint64_t rd = 0;
         for (size_t k = 0; k < g.ncolls && !to; k++) {
             easd_coll_t *o = &g.colls[k];
             if (o != c && o->cls == EAS_CLASS_EMAIL && !easd_ix_by_name(o, e->name) &&
@@ -1369,7 +1393,7 @@ static int mail_scan(easd_coll_t *c)
                 ne->sid[0] = '\0';
                 ne->state = EASD_IX_ADDED;
                 ne->pending = id;
-                ne->hash = rd ? MAIL_READ : MAIL_UNREAD;
+                ne->hash = rd;
                 to->dirty = true;
                 easd_ix_remove(c, e);
                 c->dirty = true;

@@ -232,6 +232,9 @@ int easd_vcard_to_fields(const char *vcf, easd_fields_t *fl, char *err, size_t e
 /** @brief An e-mail record as an RFC 5322 message (MIME body as is when Type 4). */
 char *easd_mail_from_rec(const uint8_t *rec, size_t len, size_t *out_len, bool *read);
 
+/** @brief Is the message flagged for follow-up (Email:Flag with Status 2, MS-ASEMAIL)? */
+bool easd_mail_flagged(const uint8_t *rec, size_t len);
+
 /* ------------------------------------------------------------------------------------- */
 /* Control socket (ctl.c)                                                                */
 /* ------------------------------------------------------------------------------------- */

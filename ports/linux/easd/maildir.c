@@ -78,6 +78,13 @@ static void header(buf_t *b, const char *name, const char *v)
     puts_(b, "\n");
 }
 
+bool easd_mail_flagged(const uint8_t *rec, size_t len)
+{
+    /* Flag (depth 1) > Status (depth 2): 2 active, 1 complete, 0 or absent cleared. */
+    char v[8];
+    return easd_rec_text(rec, len, EAS_EMAIL_FLAG_STATUS, 2, v, sizeof(v)) && !strcmp(v, "2");
+}
+
 char *easd_mail_from_rec(const uint8_t *rec, size_t len, size_t *out_len, bool *read)
 {
     buf_t b = {0};

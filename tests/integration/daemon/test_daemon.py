@@ -315,7 +315,8 @@ def ping_loop(tmp, server, cfg):
 
 def mail_two_way(tmp, server, d):
     """Maildir -> server while easd runs: the S flag set by a mail reader (a rename in cur/)
-    becomes Email:Read 1 on the server, cleared again Read 0; a message file removed becomes a
+    becomes Email:Read 1 on the server, cleared again Read 0; F likewise Email:Flag (and a
+    server's flag becomes F); a message file removed becomes a
     Sync Delete (the server moves it to Deleted Items); a file moved into another Maildir
     folder a MoveItems. easd's own files are not sent back."""
     cur = os.path.join(tmp, "store", "mail", "Inbox", "cur")
@@ -332,14 +333,30 @@ def mail_two_way(tmp, server, d):
     sid = unread[0]
     f = local(sid)
     check(len(f) == 1 and f[0].endswith(":2,"), "unread %s is in cur/ without S (%s)" % (sid, f))
-    os.rename(os.path.join(cur, f[0]), os.path.join(cur, f[0] + "FS"))
-    wait_for("the server marks %s read" % sid, lambda: read_on_server(sid) == "1")
-    d.wait_log("the read flag logged", "local read Inbox/%s.easd" % sid.replace(":", "=3A"))
+    def flag_on_server(sid):
+        fl = server.items("1")[sid].get("Flag")
+        # Email:Status of page 2 (0x3B); the test server's codec calls it FlagStatus
+        return fl.get("FlagStatus") if isinstance(fl, dict) else None
+
+    esc = sid.replace(":", "=3A")
+    os.rename(os.path.join(cur, f[0]), os.path.join(cur, f[0] + "FRS"))  # flagged, replied, seen
+    wait_for("the server marks %s read and flagged" % sid,
+             lambda: read_on_server(sid) == "1" and flag_on_server(sid) == "2")
+    d.wait_log("the read flag logged", "local read, flag Inbox/%s.easd" % esc)
     f = local(sid)
-    check(f == [sid.replace(":", "=3A") + ".easd:2,FS"],
-          "the file keeps the reader's flags (%s)" % f)
-    os.rename(os.path.join(cur, f[0]), os.path.join(cur, f[0][:-1]))  # S cleared: ":2,F"
+    check(f == [esc + ".easd:2,FRS"], "the file keeps the reader's flags (%s)" % f)
+    os.rename(os.path.join(cur, f[0]), os.path.join(cur, esc + ".easd:2,FR"))  # S cleared
     wait_for("the server marks %s unread again" % sid, lambda: read_on_server(sid) == "0")
+    check(flag_on_server(sid) == "2", "still flagged on the server")
+    os.rename(os.path.join(cur, esc + ".easd:2,FR"), os.path.join(cur, esc + ".easd:2,R"))
+    wait_for("the server clears the flag of %s" % sid, lambda: flag_on_server(sid) != "2")
+    check(read_on_server(sid) == "0", "the unflag left Read alone")
+    # Server -> store: the server flags another message, the file gets F.
+    other = sorted(k for k in server.items("1") if k != sid)[0]
+    server.control("changes", [{"op": "change_item", "server_id": other,
+                                "set": {"Flag": {"FlagStatus": "2", "FlagType": "Follow up"}}}])
+    wait_for("the server's flag reaches the Maildir as F",
+             lambda: any(x.split(":2,")[1].startswith("F") for x in local(other)))
     victim = unread[1]
     subject = server.items("1")[victim].get("Subject")
     os.unlink(os.path.join(cur, local(victim)[0]))
@@ -368,8 +385,10 @@ def mail_two_way(tmp, server, d):
     os.rename(os.path.join(proj, f), os.path.join(proj, f + "S"))
     wait_for("the moved message marked read on the server",
              lambda: str(server.items("10")[new_sid].get("Read")) == "1")
-    check(d.text().count("local read Inbox/") == 1 and
+    check(d.text().count("local read, flag Inbox/") == 1 and
           d.text().count("local unread Inbox/") == 1 and
+          d.text().count("local unflag Inbox/") == 1 and
+          d.text().count(" Inbox/%s.easd" % other.replace(":", "=3A")) == 0 and
           d.text().count("local read Projects/") == 1 and
           d.text().count("local move Inbox/") == 1,
           "each change sent once, easd's own files never sent back")
