@@ -39,14 +39,25 @@ enum { SUB_NONE = 0, SUB_EXCEPTION, SUB_ATTENDEE, SUB_LOCATION, SUB_EX_LOCATION 
 
 enum kind { K_U8 = 0, K_U32, K_TIME, K_TZ, K_STR };
 
+/* 8 bytes per field (49 of them): the flag is kept as its bit number. */
 typedef struct field {
     uint16_t tag;
-    uint8_t scope;
-    uint8_t kind;
-    uint32_t bit;
     uint16_t off;
     uint16_t cap;
+    uint16_t scope : 3;
+    uint16_t kind : 3;
+    uint16_t bit : 5; /* the EAS_CAL_F_* / EAS_CAL_RF_* flag is 1u << bit */
 } field_t;
+_Static_assert(sizeof(field_t) == 8, "field_t packs into 8 bytes");
+_Static_assert(S_NONE < 8 && K_STR < 8, "scope and kind fit 3 bits");
+
+/* Bit number of a one-bit flag, at compile time. */
+#define BIX(b)                                                                                     \
+    ((((b) & 0xAAAAAAAAu) ? 1u : 0u) | (((b) & 0xCCCCCCCCu) ? 2u : 0u) |                          \
+     (((b) & 0xF0F0F0F0u) ? 4u : 0u) | (((b) & 0xFF00FF00u) ? 8u : 0u) |                          \
+     (((b) & 0xFFFF0000u) ? 16u : 0u))
+/* One table row: tag, scope, kind, flag, offset, capacity. */
+#define FLD(tag, scope, kind, flag, off, cap) {(tag), (off), (cap), (scope), (kind), BIX(flag)}
 
 #define IT(m) ((uint16_t)offsetof(eas_cal_item_t, m))
 #define RC(m) ((uint16_t)offsetof(eas_cal_recurrence_t, m))
@@ -55,66 +66,66 @@ typedef struct field {
 
 static const field_t k_fields[] = {
     /* item */
-    {EAS_CALENDAR_START_TIME, S_ITEM, K_TIME, EAS_CAL_F_START, IT(start), 0},
-    {EAS_CALENDAR_END_TIME, S_ITEM, K_TIME, EAS_CAL_F_END, IT(end), 0},
-    {EAS_CALENDAR_DT_STAMP, S_ITEM, K_TIME, EAS_CAL_F_DTSTAMP, IT(dtstamp), 0},
-    {EAS_CALENDAR_APPOINTMENT_REPLY_TIME, S_ITEM, K_TIME, EAS_CAL_F_REPLY_TIME, IT(reply_time), 0},
-    {EAS_CALENDAR_TIMEZONE, S_ITEM, K_TZ, EAS_CAL_F_TIMEZONE, 0, 0},
-    {EAS_CALENDAR_ALL_DAY_EVENT, S_ITEM, K_U8, EAS_CAL_F_ALL_DAY, IT(all_day), 0},
-    {EAS_CALENDAR_BUSY_STATUS, S_ITEM, K_U8, EAS_CAL_F_BUSY_STATUS, IT(busy_status), 0},
-    {EAS_CALENDAR_SENSITIVITY, S_ITEM, K_U8, EAS_CAL_F_SENSITIVITY, IT(sensitivity), 0},
-    {EAS_CALENDAR_MEETING_STATUS, S_ITEM, K_U8, EAS_CAL_F_MEETING_STATUS, IT(meeting_status), 0},
-    {EAS_CALENDAR_RESPONSE_TYPE, S_ITEM, K_U8, EAS_CAL_F_RESPONSE_TYPE, IT(response_type), 0},
-    {EAS_CALENDAR_RESPONSE_REQUESTED, S_ITEM, K_U8, EAS_CAL_F_RESPONSE_REQUESTED,
-     IT(response_requested), 0},
-    {EAS_CALENDAR_DISALLOW_NEW_TIME_PROPOSAL, S_ITEM, K_U8, EAS_CAL_F_DISALLOW_NEW_TIME,
-     IT(disallow_new_time), 0},
-    {EAS_CALENDAR_REMINDER, S_ITEM, K_U32, EAS_CAL_F_REMINDER, IT(reminder), 0},
-    {EAS_CALENDAR_SUBJECT, S_ITEM, K_STR, EAS_CAL_F_SUBJECT, IT(subject), EAS_CAL_SUBJECT_MAX},
-    {EAS_CALENDAR_LOCATION, S_ITEM, K_STR, EAS_CAL_F_LOCATION, IT(location), EAS_CAL_LOCATION_MAX},
-    {EAS_AIRSYNCBASE_DISPLAY_NAME, S_ITEM_LOC, K_STR, EAS_CAL_F_LOCATION, IT(location),
-     EAS_CAL_LOCATION_MAX},
-    {EAS_CALENDAR_UID, S_ITEM, K_STR, EAS_CAL_F_UID, IT(uid), EAS_CAL_UID_MAX},
-    {EAS_CALENDAR_ORGANIZER_NAME, S_ITEM, K_STR, EAS_CAL_F_ORGANIZER_NAME, IT(organizer_name),
-     EAS_CAL_NAME_MAX},
-    {EAS_CALENDAR_ORGANIZER_EMAIL, S_ITEM, K_STR, EAS_CAL_F_ORGANIZER_EMAIL, IT(organizer_email),
-     EAS_CAL_EMAIL_MAX},
+    FLD(EAS_CALENDAR_START_TIME, S_ITEM, K_TIME, EAS_CAL_F_START, IT(start), 0),
+    FLD(EAS_CALENDAR_END_TIME, S_ITEM, K_TIME, EAS_CAL_F_END, IT(end), 0),
+    FLD(EAS_CALENDAR_DT_STAMP, S_ITEM, K_TIME, EAS_CAL_F_DTSTAMP, IT(dtstamp), 0),
+    FLD(EAS_CALENDAR_APPOINTMENT_REPLY_TIME, S_ITEM, K_TIME, EAS_CAL_F_REPLY_TIME, IT(reply_time), 0),
+    FLD(EAS_CALENDAR_TIMEZONE, S_ITEM, K_TZ, EAS_CAL_F_TIMEZONE, 0, 0),
+    FLD(EAS_CALENDAR_ALL_DAY_EVENT, S_ITEM, K_U8, EAS_CAL_F_ALL_DAY, IT(all_day), 0),
+    FLD(EAS_CALENDAR_BUSY_STATUS, S_ITEM, K_U8, EAS_CAL_F_BUSY_STATUS, IT(busy_status), 0),
+    FLD(EAS_CALENDAR_SENSITIVITY, S_ITEM, K_U8, EAS_CAL_F_SENSITIVITY, IT(sensitivity), 0),
+    FLD(EAS_CALENDAR_MEETING_STATUS, S_ITEM, K_U8, EAS_CAL_F_MEETING_STATUS, IT(meeting_status), 0),
+    FLD(EAS_CALENDAR_RESPONSE_TYPE, S_ITEM, K_U8, EAS_CAL_F_RESPONSE_TYPE, IT(response_type), 0),
+    FLD(EAS_CALENDAR_RESPONSE_REQUESTED, S_ITEM, K_U8, EAS_CAL_F_RESPONSE_REQUESTED,
+     IT(response_requested), 0),
+    FLD(EAS_CALENDAR_DISALLOW_NEW_TIME_PROPOSAL, S_ITEM, K_U8, EAS_CAL_F_DISALLOW_NEW_TIME,
+     IT(disallow_new_time), 0),
+    FLD(EAS_CALENDAR_REMINDER, S_ITEM, K_U32, EAS_CAL_F_REMINDER, IT(reminder), 0),
+    FLD(EAS_CALENDAR_SUBJECT, S_ITEM, K_STR, EAS_CAL_F_SUBJECT, IT(subject), EAS_CAL_SUBJECT_MAX),
+    FLD(EAS_CALENDAR_LOCATION, S_ITEM, K_STR, EAS_CAL_F_LOCATION, IT(location), EAS_CAL_LOCATION_MAX),
+    FLD(EAS_AIRSYNCBASE_DISPLAY_NAME, S_ITEM_LOC, K_STR, EAS_CAL_F_LOCATION, IT(location),
+     EAS_CAL_LOCATION_MAX),
+    FLD(EAS_CALENDAR_UID, S_ITEM, K_STR, EAS_CAL_F_UID, IT(uid), EAS_CAL_UID_MAX),
+    FLD(EAS_CALENDAR_ORGANIZER_NAME, S_ITEM, K_STR, EAS_CAL_F_ORGANIZER_NAME, IT(organizer_name),
+     EAS_CAL_NAME_MAX),
+    FLD(EAS_CALENDAR_ORGANIZER_EMAIL, S_ITEM, K_STR, EAS_CAL_F_ORGANIZER_EMAIL, IT(organizer_email),
+     EAS_CAL_EMAIL_MAX),
     /* recurrence */
-    {EAS_CALENDAR_TYPE, S_RECUR, K_U8, EAS_CAL_RF_TYPE, RC(type), 0},
-    {EAS_CALENDAR_INTERVAL, S_RECUR, K_U32, EAS_CAL_RF_INTERVAL, RC(interval), 0},
-    {EAS_CALENDAR_OCCURRENCES, S_RECUR, K_U32, EAS_CAL_RF_OCCURRENCES, RC(occurrences), 0},
-    {EAS_CALENDAR_UNTIL, S_RECUR, K_TIME, EAS_CAL_RF_UNTIL, RC(until), 0},
-    {EAS_CALENDAR_DAY_OF_WEEK, S_RECUR, K_U8, EAS_CAL_RF_DAY_OF_WEEK, RC(day_of_week), 0},
-    {EAS_CALENDAR_DAY_OF_MONTH, S_RECUR, K_U8, EAS_CAL_RF_DAY_OF_MONTH, RC(day_of_month), 0},
-    {EAS_CALENDAR_WEEK_OF_MONTH, S_RECUR, K_U8, EAS_CAL_RF_WEEK_OF_MONTH, RC(week_of_month), 0},
-    {EAS_CALENDAR_MONTH_OF_YEAR, S_RECUR, K_U8, EAS_CAL_RF_MONTH_OF_YEAR, RC(month_of_year), 0},
-    {EAS_CALENDAR_FIRST_DAY_OF_WEEK, S_RECUR, K_U8, EAS_CAL_RF_FIRST_DAY_OF_WEEK,
-     RC(first_day_of_week), 0},
-    {EAS_CALENDAR_CALENDAR_TYPE, S_RECUR, K_U8, EAS_CAL_RF_CALENDAR_TYPE, RC(calendar_type), 0},
-    {EAS_CALENDAR_IS_LEAP_MONTH, S_RECUR, K_U8, EAS_CAL_RF_IS_LEAP_MONTH, RC(is_leap_month), 0},
+    FLD(EAS_CALENDAR_TYPE, S_RECUR, K_U8, EAS_CAL_RF_TYPE, RC(type), 0),
+    FLD(EAS_CALENDAR_INTERVAL, S_RECUR, K_U32, EAS_CAL_RF_INTERVAL, RC(interval), 0),
+    FLD(EAS_CALENDAR_OCCURRENCES, S_RECUR, K_U32, EAS_CAL_RF_OCCURRENCES, RC(occurrences), 0),
+    FLD(EAS_CALENDAR_UNTIL, S_RECUR, K_TIME, EAS_CAL_RF_UNTIL, RC(until), 0),
+    FLD(EAS_CALENDAR_DAY_OF_WEEK, S_RECUR, K_U8, EAS_CAL_RF_DAY_OF_WEEK, RC(day_of_week), 0),
+    FLD(EAS_CALENDAR_DAY_OF_MONTH, S_RECUR, K_U8, EAS_CAL_RF_DAY_OF_MONTH, RC(day_of_month), 0),
+    FLD(EAS_CALENDAR_WEEK_OF_MONTH, S_RECUR, K_U8, EAS_CAL_RF_WEEK_OF_MONTH, RC(week_of_month), 0),
+    FLD(EAS_CALENDAR_MONTH_OF_YEAR, S_RECUR, K_U8, EAS_CAL_RF_MONTH_OF_YEAR, RC(month_of_year), 0),
+    FLD(EAS_CALENDAR_FIRST_DAY_OF_WEEK, S_RECUR, K_U8, EAS_CAL_RF_FIRST_DAY_OF_WEEK,
+     RC(first_day_of_week), 0),
+    FLD(EAS_CALENDAR_CALENDAR_TYPE, S_RECUR, K_U8, EAS_CAL_RF_CALENDAR_TYPE, RC(calendar_type), 0),
+    FLD(EAS_CALENDAR_IS_LEAP_MONTH, S_RECUR, K_U8, EAS_CAL_RF_IS_LEAP_MONTH, RC(is_leap_month), 0),
     /* exception */
-    {EAS_CALENDAR_DELETED, S_EX, K_U8, EAS_CAL_F_DELETED, EX(deleted), 0},
-    {EAS_CALENDAR_EXCEPTION_START_TIME, S_EX, K_TIME, EAS_CAL_F_EXCEPTION_START,
-     EX(exception_start), 0},
-    {EAS_AIRSYNCBASE_INSTANCE_ID, S_EX, K_TIME, EAS_CAL_F_EXCEPTION_START, EX(exception_start), 0},
-    {EAS_CALENDAR_START_TIME, S_EX, K_TIME, EAS_CAL_F_START, EX(start), 0},
-    {EAS_CALENDAR_END_TIME, S_EX, K_TIME, EAS_CAL_F_END, EX(end), 0},
-    {EAS_CALENDAR_DT_STAMP, S_EX, K_TIME, EAS_CAL_F_DTSTAMP, 0xFFFFu, 0},
-    {EAS_CALENDAR_ALL_DAY_EVENT, S_EX, K_U8, EAS_CAL_F_ALL_DAY, EX(all_day), 0},
-    {EAS_CALENDAR_BUSY_STATUS, S_EX, K_U8, EAS_CAL_F_BUSY_STATUS, EX(busy_status), 0},
-    {EAS_CALENDAR_MEETING_STATUS, S_EX, K_U8, EAS_CAL_F_MEETING_STATUS, EX(meeting_status), 0},
-    {EAS_CALENDAR_RESPONSE_TYPE, S_EX, K_U8, EAS_CAL_F_RESPONSE_TYPE, EX(response_type), 0},
-    {EAS_CALENDAR_SENSITIVITY, S_EX, K_U8, EAS_CAL_F_SENSITIVITY, EX(sensitivity), 0},
-    {EAS_CALENDAR_REMINDER, S_EX, K_U32, EAS_CAL_F_REMINDER, EX(reminder), 0},
-    {EAS_CALENDAR_SUBJECT, S_EX, K_STR, EAS_CAL_F_SUBJECT, EX(subject), EAS_CAL_EX_SUBJECT_MAX},
-    {EAS_CALENDAR_LOCATION, S_EX, K_STR, EAS_CAL_F_LOCATION, EX(location), EAS_CAL_EX_LOCATION_MAX},
-    {EAS_AIRSYNCBASE_DISPLAY_NAME, S_EX_LOC, K_STR, EAS_CAL_F_LOCATION, EX(location),
-     EAS_CAL_EX_LOCATION_MAX},
+    FLD(EAS_CALENDAR_DELETED, S_EX, K_U8, EAS_CAL_F_DELETED, EX(deleted), 0),
+    FLD(EAS_CALENDAR_EXCEPTION_START_TIME, S_EX, K_TIME, EAS_CAL_F_EXCEPTION_START,
+     EX(exception_start), 0),
+    FLD(EAS_AIRSYNCBASE_INSTANCE_ID, S_EX, K_TIME, EAS_CAL_F_EXCEPTION_START, EX(exception_start), 0),
+    FLD(EAS_CALENDAR_START_TIME, S_EX, K_TIME, EAS_CAL_F_START, EX(start), 0),
+    FLD(EAS_CALENDAR_END_TIME, S_EX, K_TIME, EAS_CAL_F_END, EX(end), 0),
+    FLD(EAS_CALENDAR_DT_STAMP, S_EX, K_TIME, EAS_CAL_F_DTSTAMP, 0xFFFFu, 0),
+    FLD(EAS_CALENDAR_ALL_DAY_EVENT, S_EX, K_U8, EAS_CAL_F_ALL_DAY, EX(all_day), 0),
+    FLD(EAS_CALENDAR_BUSY_STATUS, S_EX, K_U8, EAS_CAL_F_BUSY_STATUS, EX(busy_status), 0),
+    FLD(EAS_CALENDAR_MEETING_STATUS, S_EX, K_U8, EAS_CAL_F_MEETING_STATUS, EX(meeting_status), 0),
+    FLD(EAS_CALENDAR_RESPONSE_TYPE, S_EX, K_U8, EAS_CAL_F_RESPONSE_TYPE, EX(response_type), 0),
+    FLD(EAS_CALENDAR_SENSITIVITY, S_EX, K_U8, EAS_CAL_F_SENSITIVITY, EX(sensitivity), 0),
+    FLD(EAS_CALENDAR_REMINDER, S_EX, K_U32, EAS_CAL_F_REMINDER, EX(reminder), 0),
+    FLD(EAS_CALENDAR_SUBJECT, S_EX, K_STR, EAS_CAL_F_SUBJECT, EX(subject), EAS_CAL_EX_SUBJECT_MAX),
+    FLD(EAS_CALENDAR_LOCATION, S_EX, K_STR, EAS_CAL_F_LOCATION, EX(location), EAS_CAL_EX_LOCATION_MAX),
+    FLD(EAS_AIRSYNCBASE_DISPLAY_NAME, S_EX_LOC, K_STR, EAS_CAL_F_LOCATION, EX(location),
+     EAS_CAL_EX_LOCATION_MAX),
     /* attendee (bits: 1 = email / status, 2 = name / type) */
-    {EAS_CALENDAR_ATTENDEE_EMAIL, S_ATT, K_STR, 1u, AT(email), EAS_CAL_EMAIL_MAX},
-    {EAS_CALENDAR_ATTENDEE_NAME, S_ATT, K_STR, 2u, AT(name), EAS_CAL_NAME_MAX},
-    {EAS_CALENDAR_ATTENDEE_STATUS, S_ATT, K_U8, 1u, AT(status), 0},
-    {EAS_CALENDAR_ATTENDEE_TYPE, S_ATT, K_U8, 2u, AT(type), 0},
+    FLD(EAS_CALENDAR_ATTENDEE_EMAIL, S_ATT, K_STR, 1u, AT(email), EAS_CAL_EMAIL_MAX),
+    FLD(EAS_CALENDAR_ATTENDEE_NAME, S_ATT, K_STR, 2u, AT(name), EAS_CAL_NAME_MAX),
+    FLD(EAS_CALENDAR_ATTENDEE_STATUS, S_ATT, K_U8, 1u, AT(status), 0),
+    FLD(EAS_CALENDAR_ATTENDEE_TYPE, S_ATT, K_U8, 2u, AT(type), 0),
 };
 
 #define FIELD_COUNT (sizeof(k_fields) / sizeof(k_fields[0]))
@@ -228,8 +239,10 @@ static int parse_time_any(const uint8_t *buf, size_t len, int64_t *t, bool *floa
     return rc;
 }
 
-static void mark_floating(eas_cal_item_parser_t *p, uint8_t scope, uint32_t bit)
+static void mark_floating(eas_cal_item_parser_t *p, uint8_t scope, unsigned bix)
 {
+    uint32_t bit = (uint32_t)1u << bix;
+
     if (scope == S_ITEM) {
         p->item->floating |= bit;
     } else if (scope == S_EX && p->cur_ex >= 0) {
@@ -237,8 +250,10 @@ static void mark_floating(eas_cal_item_parser_t *p, uint8_t scope, uint32_t bit)
     }
 }
 
-static void mark(eas_cal_item_parser_t *p, uint8_t scope, uint32_t bit, enum mark m)
+/* @p bix: the field's flag as its bit number (field_t::bit). */
+static void mark(eas_cal_item_parser_t *p, uint8_t scope, unsigned bix, enum mark m)
 {
+    uint32_t bit = (uint32_t)1u << bix;
     eas_cal_item_t *it = p->item;
 
     if ((scope == S_ITEM) || (scope == S_ITEM_LOC)) {
