@@ -104,7 +104,9 @@ void eng_outbox_answered(eas_engine_t *e, size_t slot, uint16_t status, uint16_t
 
 /* 64-bit FNV-1a over the UID with ASCII letters upper-cased (Exchange writes the hex form in
    capitals, other servers may not). Persisted in outbox records: never change it. */
-uint64_t eng_uid_hash(uint64_t h, const uint8_t *d, size_t n)
+#define UID_HASH_INIT UINT64_C(0xcbf29ce484222325)
+
+static uint64_t uid_hash(uint64_t h, const uint8_t *d, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
         uint8_t c = d[i] >= 'a' && d[i] <= 'z' ? (uint8_t)(d[i] - 'a' + 'A') : d[i];
@@ -156,7 +158,7 @@ static int meeting_uid_hash(eas_engine_t *eng, const char *uid, uint64_t *out)
     }
     if (eas_base64_decode(uid, n, g, cap, &len) != EAS_OK || len < GOID_HDR - 12u ||
         memcmp(g, k_goid_class, sizeof(k_goid_class)) != 0) {
-        *out = uid_hash_final(eng_uid_hash(ENG_UID_HASH_INIT, (const uint8_t *)uid, n));
+        *out = uid_hash_final(uid_hash(UID_HASH_INIT, (const uint8_t *)uid, n));
     } else if (g[16] | g[17] | g[18] | g[19]) {
         EAS_LOGI(&eng->sys.log, MOD, "meeting response names one occurrence: no delivery proof");
     } else if (len > GOID_HDR && memcmp(g + 40, "vCal-Uid\x01\x00\x00\x00", 12) == 0) {
@@ -164,19 +166,70 @@ static int meeting_uid_hash(eas_engine_t *eng, const char *uid, uint64_t *out)
         while (end > GOID_HDR && (g[end - 1] == '\0' || g[end - 1] == ' ')) {
             end--;
         }
-        *out = uid_hash_final(eng_uid_hash(ENG_UID_HASH_INIT, g + GOID_HDR, end - GOID_HDR));
+        *out = uid_hash_final(uid_hash(UID_HASH_INIT, g + GOID_HDR, end - GOID_HDR));
     } else {
         static const char hex[] = "0123456789ABCDEF";
-        uint64_t h = ENG_UID_HASH_INIT;
+        uint64_t h = UID_HASH_INIT;
         for (size_t i = 0; i < len; i++) {
             uint8_t b = g[i];
             uint8_t d[2] = {(uint8_t)hex[b >> 4], (uint8_t)hex[b & 15u]};
-            h = eng_uid_hash(h, d, 2);
+            h = uid_hash(h, d, 2);
         }
         *out = uid_hash_final(h);
     }
     eas_arena_release(eng->mem.arena, mark);
     return EAS_OK;
+}
+
+/* A one-digit value (0-9) from the pieces of a TEXT event: *v is set by a piece that is one
+   digit, cleared by any other non-empty piece; an empty piece (the decoder may end a value
+   with one) leaves it. */
+static void digit(const eas_wbxml_event_t *wev, uint8_t *v)
+{
+    if (wev->len == 1 && wev->data[0] >= '0' && wev->data[0] <= '9') {
+        *v = (uint8_t)(wev->data[0] - '0');
+    } else if (wev->len > 0) {
+        *v = 0;
+    }
+}
+
+/* A field of the item a Sync delivers (@p rel: depth below ApplicationData): keeps what
+   eng_mr_check_delivered() compares - the item's ResponseType, the hash of its UID, and the
+   AttendeeStatus of the attendee whose Email is the account's address (servers that leave
+   ResponseType out, and EAS 12.x, which has none, still show that). */
+void eng_mr_item_field(eas_engine_t *e, const eas_wbxml_event_t *wev, uint16_t rel)
+{
+    eng_priv_t *p = P(e);
+    const char *me = e->cfg->email ? e->cfg->email : "";
+    bool text = wev->type == EAS_WBXML_EV_TEXT;
+    if (text && rel == 1 && wev->tag == EAS_CALENDAR_RESPONSE_TYPE) {
+        digit(wev, &p->item_resp);
+    } else if (text && rel == 1 && wev->tag == EAS_CALENDAR_UID) {
+        uint64_t h = (wev->piece & EAS_WBXML_PIECE_FIRST) ? UID_HASH_INIT : p->item_uid;
+        p->item_uid = uid_hash(h, wev->data, wev->len);
+    } else if (rel == 2 && wev->tag == EAS_CALENDAR_ATTENDEE &&
+               wev->type == EAS_WBXML_EV_START) {
+        p->att_pos = 0;
+        p->att_status = 0;
+    } else if (rel == 2 && wev->tag == EAS_CALENDAR_ATTENDEE && wev->type == EAS_WBXML_EV_END) {
+        if (me[0] && p->att_pos == strlen(me) && p->att_status) {
+            p->item_self = p->att_status;
+        }
+    } else if (text && rel == 3 && wev->tag == EAS_CALENDAR_ATTENDEE_STATUS) {
+        digit(wev, &p->att_status);
+    } else if (text && rel == 3 && wev->tag == EAS_CALENDAR_ATTENDEE_EMAIL) {
+        /* Compared piece by piece, ASCII case folded: an address is never stored. */
+        size_t pos = (wev->piece & EAS_WBXML_PIECE_FIRST) ? 0u : p->att_pos;
+        size_t n = strlen(me);
+        for (size_t i = 0; i < wev->len && pos != 0xFFFFu; i++) {
+            char a = (char)wev->data[i];
+            a = a >= 'A' && a <= 'Z' ? (char)(a - 'A' + 'a') : a;
+            char b = pos < n ? me[pos] : '\0';
+            b = b >= 'A' && b <= 'Z' ? (char)(b - 'A' + 'a') : b;
+            pos = pos < n && a == b ? pos + 1u : 0xFFFFu;
+        }
+        p->att_pos = (uint16_t)pos;
+    }
 }
 
 /*
@@ -195,7 +248,8 @@ void eng_mr_check_delivered(eas_engine_t *e, bool deleted, const char *sid)
     eng_priv_t *p = P(e);
     bool cal = e->mem.folders[p->cur].cls == EAS_CLASS_CALENDAR;
     uint64_t uid = p->item_uid ? uid_hash_final(p->item_uid) : 0;
-    if (!deleted && (!cal || p->item_resp == 0)) {
+    uint8_t resp = p->item_resp ? p->item_resp : p->item_self;
+    if (!deleted && (!cal || resp == 0)) {
         return;
     }
     for (size_t s = 0; s < p->ob.cap; s++) {
@@ -213,7 +267,7 @@ void eng_mr_check_delivered(eas_engine_t *e, bool deleted, const char *sid)
             if (deleted) {
                 proof = strcmp(m->server_id, sid) == 0;
             } else if (m->instance_id[0] == '\0' &&
-                       reply_response_type(m->reply) == p->item_resp) {
+                       reply_response_type(m->reply) == resp) {
                 proof = here ? strcmp(m->server_id, sid) == 0 : m->uid_hash == uid;
             }
         }

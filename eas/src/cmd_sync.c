@@ -67,6 +67,7 @@ static int on_item_begin(void *user, eas_item_op_t op, const char *sid, bool sof
     ev.u.item.soft_delete = soft;
     p->item_open = 1;
     p->item_resp = 0;
+    p->item_self = 0;
     p->item_uid = 0;
     if (CONFIG_EAS_MEETING_RESPONSE && op == EAS_ITEM_DELETE && !soft) {
         eng_mr_check_delivered(e, true, sid); /* [S 1.15] the answered item is gone */
@@ -120,15 +121,8 @@ int eng_on_item_field(void *user, const eas_wbxml_event_t *wev, uint16_t rel)
         ev.u.field.flags = (wev->piece & EAS_WBXML_PIECE_LAST) ? EAS_FIELD_FINAL : EAS_FIELD_MORE;
     }
     eng_priv_t *p = P(e);
-    if (wev->type == EAS_WBXML_EV_TEXT && rel == 1 && wev->tag == EAS_CALENDAR_RESPONSE_TYPE &&
-        wev->len == 1 && wev->data[0] >= '0' && wev->data[0] <= '9') {
-        p->item_resp = (uint8_t)(wev->data[0] - '0');
-    }
-    if (CONFIG_EAS_MEETING_RESPONSE && wev->type == EAS_WBXML_EV_TEXT && rel == 1 &&
-        wev->tag == EAS_CALENDAR_UID) {
-        /* The meeting's identity, for a MeetingResponse sent from the Inbox [S 1.15]. */
-        uint64_t h = (wev->piece & EAS_WBXML_PIECE_FIRST) ? ENG_UID_HASH_INIT : p->item_uid;
-        p->item_uid = eng_uid_hash(h, wev->data, wev->len);
+    if (CONFIG_EAS_MEETING_RESPONSE && rel <= 3) {
+        eng_mr_item_field(e, wev, rel); /* what proves a MeetingResponse applied [S 1.15] */
     }
 #if CONFIG_EAS_CALENDAR
     if (p->cal_active && p->cal_err == EAS_OK) {
@@ -154,7 +148,7 @@ static int on_item_end(void *user, eas_item_op_t op, const char *sid)
         p->est_done++;
     }
 #endif
-    if (CONFIG_EAS_MEETING_RESPONSE && p->item_resp && op != EAS_ITEM_DELETE) {
+    if (CONFIG_EAS_MEETING_RESPONSE && (p->item_resp || p->item_self) && op != EAS_ITEM_DELETE) {
         eng_mr_check_delivered(e, false, sid);
     }
 #if CONFIG_EAS_CALENDAR

@@ -134,6 +134,9 @@ typedef struct eng_priv {
     uint8_t probing;       /* searching the folder a Ping was rejected for */
     uint8_t fs_pending;    /* an incremental FolderSync is due (restart, Sync 8/12) */
     uint8_t item_resp;     /* ResponseType of the calendar item being delivered (0 = none) */
+    uint8_t item_self;     /* the account's own AttendeeStatus in it (0 = none) */
+    uint8_t att_status;    /* AttendeeStatus of the Attendee being parsed */
+    uint16_t att_pos;      /* its Email matched against cfg->email so far (0xFFFF: not ours) */
     uint64_t item_uid;     /* eng_uid_hash state of its UID (0 = none) */
     int16_t mr_slot;       /* outbox slot of the MeetingResponse in flight */
     uint8_t hier_retries;  /* Sync 12 answers in a row: bounded, then back-off */
@@ -273,8 +276,7 @@ int eng_outbox_mark_sent(eas_engine_t *e, int16_t slot, const char *what);
 void eng_outbox_answered(eas_engine_t *e, size_t slot, uint16_t status, uint16_t ok,
                          const char *sid, const char *rejected);
 void eng_mr_check_delivered(eas_engine_t *e, bool deleted, const char *sid);
-uint64_t eng_uid_hash(uint64_t h, const uint8_t *d, size_t n);
-#define ENG_UID_HASH_INIT UINT64_C(0xcbf29ce484222325)
+void eng_mr_item_field(eas_engine_t *e, const eas_wbxml_event_t *wev, uint16_t rel);
 /* cmd_fetch.c */
 void eng_progress(eas_engine_t *e);
 void eng_fetch_end(eas_engine_t *e, uint16_t status, int err, bool final);

@@ -2063,6 +2063,9 @@ static int mr_cal_change; /* 1: the next cal Sync shows e1 with ResponseType 3 *
 /* Non-NULL: the server accepts duplicates (the invitation stays) and the next cal Sync after
    each response shows the meeting's calendar item ci9 with this UID and ResponseType 3. */
 static const char *mr_dup_uid;
+/* Non-NULL: that item shows no ResponseType, only Attendees (erin accepted, then this
+   address with AttendeeStatus 3) - how EAS 12.x, which has no ResponseType, shows it. */
+static const char *mr_dup_att;
 
 static void resp_mr(int status)
 {
@@ -2108,7 +2111,19 @@ static void h_mr(const srv_req_t *rq, int n)
         if (mr_dup_uid) {
             eas_wbxml_enc_elem_text(&E, EAS_CALENDAR_UID, mr_dup_uid);
         }
-        eas_wbxml_enc_elem_uint(&E, EAS_CALENDAR_RESPONSE_TYPE, 3);
+        if (mr_dup_att) {
+            const char *who[2] = {"erin@example.test", mr_dup_att};
+            eas_wbxml_enc_start(&E, EAS_CALENDAR_ATTENDEES);
+            for (int i = 0; i < 2; i++) {
+                eas_wbxml_enc_start(&E, EAS_CALENDAR_ATTENDEE);
+                eas_wbxml_enc_elem_text(&E, EAS_CALENDAR_ATTENDEE_EMAIL, who[i]);
+                eas_wbxml_enc_elem_uint(&E, EAS_CALENDAR_ATTENDEE_STATUS, 3);
+                eas_wbxml_enc_end(&E);
+            }
+            eas_wbxml_enc_end(&E);
+        } else {
+            eas_wbxml_enc_elem_uint(&E, EAS_CALENDAR_RESPONSE_TYPE, 3);
+        }
         eas_wbxml_enc_end(&E);
         eas_wbxml_enc_end(&E);
         eas_wbxml_enc_end(&E);
@@ -2135,6 +2150,7 @@ static void mr_reset(void)
 {
     mr_applied = mr_requests = mr_cal_change = 0;
     mr_dup_uid = NULL;
+    mr_dup_att = NULL;
     handler = h_mr;
 }
 
@@ -2309,10 +2325,12 @@ static void goid_b64(char *out, size_t cap, uint32_t inst_date, const char *uid,
    device dies before the answer; after the restart the engine syncs the calendars before a
    resend and finds the meeting's calendar item (by @p cal_uid, what the server shows) with
    our answer: done, @p want_requests MeetingResponse requests in all. */
-static void mr_dup_case(const char *meeting_uid, const char *cal_uid, int want_requests)
+static void mr_dup_case_att(const char *meeting_uid, const char *cal_uid, const char *att,
+                            int want_requests)
 {
     mr_reset();
     mr_dup_uid = cal_uid;
+    mr_dup_att = att;
     engine_start();
     assert_int_equal(run(6), EAS_OK);
     uint32_t id = 0;
@@ -2336,6 +2354,11 @@ static void mr_dup_case(const char *meeting_uid, const char *cal_uid, int want_r
     engine_start();
     assert_int_equal(run(nreq + 4), EAS_OK);
     assert_int_equal(mr_requests, want_requests); /* done for good */
+}
+
+static void mr_dup_case(const char *meeting_uid, const char *cal_uid, int want_requests)
+{
+    mr_dup_case_att(meeting_uid, cal_uid, NULL, want_requests);
 }
 
 /* A meeting identity longer than the 2048 characters the engine accepts. */
@@ -2377,6 +2400,12 @@ static void test_meeting_response_dup_server_inbox(void **st)
     mr_dup_case(b64, "a1b2c3-meeting@example.test", 2);
     /* No identity: as before, only a deleted invitation would prove it. */
     mr_dup_case(NULL, "a1b2c3-meeting@example.test", 2);
+    /* No ResponseType (12.x): the account's own AttendeeStatus proves it, in any case; an
+       acceptance by someone else does not. */
+    mr_dup_case_att("plain-uid-42", "plain-uid-42", "TestUser@Example.TEST", 1);
+    mr_dup_case_att("plain-uid-42", "plain-uid-42", "testuser@example.tes", 2);
+    mr_dup_case_att("plain-uid-42", "plain-uid-42", "testuser@example.tset", 2);
+    mr_dup_case_att("plain-uid-42", "plain-uid-42", "testuser@example.test.org", 2);
     assert_int_equal(eas_meeting_respond_uid(&eng, "inbox", "e1", NULL, EAS_MEETING_ACCEPT,
                                              big_uid(), NULL),
                      EAS_ERR_PARAM);
