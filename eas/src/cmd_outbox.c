@@ -553,6 +553,9 @@ size_t eas_outbox_pending(const eas_engine_t *eng, eas_outbox_kind_t kind)
 static int queue(eas_engine_t *eng, const eas_outbox_entry_t *ent, const eas_field_t *fields,
                  size_t n, uint32_t *id)
 {
+    if (!CONFIG_EAS_OUTBOX) {
+        return EAS_ERR_UNSUPPORTED; /* a read-only build: nothing is queued */
+    }
     eng_priv_t *p = P(eng);
     int fi = ent->folder_id ? eng_folder_find(eng, ent->folder_id) : -1;
     uint32_t tmp = 0;
@@ -647,6 +650,9 @@ static int change_item(eas_engine_t *eng, const char *folder_id, const char *ser
     }
     if (reason != EAS_CHANGE_EDIT) {
         return EAS_OK; /* reminders are local: never an update [S 1.14, 1.16, 1.17] */
+    }
+    if (!CONFIG_EAS_OUTBOX) {
+        return EAS_ERR_UNSUPPORTED; /* a read-only build: nothing is queued */
     }
     if (!server_id || (n > 0 && !fields)) {
         return EAS_ERR_PARAM;

@@ -109,7 +109,9 @@ static void apply_provision(eas_engine_t *e, const eas_http_response_t *rsp)
     eas_prov_parser_t *pp = &p->u.prov;
 
     if (p->cmd == &eng_cmd_prov_wipe_ack) {
-        (void)eas_state_wipe(eng_ns(e), e->mem.folder_cap, p->ob.cap);
+        /* mem.outbox_cap, not the loaded outbox's: a read-only build (CONFIG_EAS_OUTBOX off)
+           must still wipe what an earlier build queued. */
+        (void)eas_state_wipe(eng_ns(e), e->mem.folder_cap, e->mem.outbox_cap);
         eng_stop(e, EAS_STATE_WIPED, EAS_ERR_WIPED, 0, "remote wipe");
         return;
     }

@@ -24,6 +24,8 @@
 #include "eas_state.h"
 #include "state_codec.h"
 
+#if CONFIG_EAS_OUTBOX /* else outbox_none.c */
+
 /* Strings of a decoded entry: folder_id plus at most two more, right after the record in the
    same arena block. */
 #define OUTBOX_STR_SLOTS 3u
@@ -640,3 +642,5 @@ int eas_outbox_set_attempts(eas_outbox_t *ob, size_t slot, eas_arena_t *arena, u
     eas_arena_release(arena, mark);
     return err;
 }
+
+#endif /* CONFIG_EAS_OUTBOX */

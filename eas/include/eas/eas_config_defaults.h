@@ -69,6 +69,9 @@
 #ifndef CONFIG_EAS_MEETING_RESPONSE
 #define CONFIG_EAS_MEETING_RESPONSE 1
 #endif
+#ifndef CONFIG_EAS_OUTBOX
+#define CONFIG_EAS_OUTBOX 1
+#endif
 
 /* ---- WBXML ---- */
 #ifndef CONFIG_EAS_WBXML_NAMES

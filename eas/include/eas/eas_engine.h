@@ -622,7 +622,10 @@ typedef enum eas_change_reason {
  *        kept with the entry, so a resent Add (after a lost answer, across restarts) is
  *        recognised by the server and a later Add is never taken for an earlier one.
  * @param[out] id outbox id, reported back in ::EAS_EV_OUTBOX_RESULT.
- * @return EAS_OK, EAS_ERR_OUTBOX_FULL, EAS_ERR_LIMIT (record too large), EAS_ERR_STORE...
+ * @return EAS_OK, EAS_ERR_OUTBOX_FULL, EAS_ERR_LIMIT (record too large), EAS_ERR_STORE...;
+ *         EAS_ERR_UNSUPPORTED when built without CONFIG_EAS_OUTBOX (a read-only build: this
+ *         and every other queueing call - changes, deletes, moves, meeting responses, mail -
+ *         are refused; reminder changes, which are local, still succeed).
  */
 int eas_item_add(eas_engine_t *eng, const char *folder_id, const eas_field_t *fields, size_t n,
                  uint32_t *id);

@@ -863,6 +863,7 @@ static void test_401_no_retry_storm(void **st)
     assert_int_equal(nreq, sent);
 }
 
+#if CONFIG_EAS_OUTBOX
 /* [S 2.13] Sync status 3: that folder alone restarts from key 0, the outbox is kept and
  * reaches the server afterwards; items come back as upserts, not delete+add. */
 static int status3_sent;
@@ -955,6 +956,44 @@ static void test_status3_recovery_keeps_outbox(void **st)
     assert_null(strstr(again, cid));
     assert_int_equal(strcspn(again + strlen("<Add><ClientId>"), "<"), 16);
 }
+
+#else /* !CONFIG_EAS_OUTBOX */
+
+/* A read-only build: every local change is refused (reminders stay local and succeed), the
+ * outbox stays empty, no Sync carries a command. */
+static void test_outbox_compiled_out(void **st)
+{
+    (void)st;
+    handler = h_first;
+    engine_start();
+    assert_int_equal(run(8), EAS_OK);
+    eas_field_t fields[] = {{EAS_CALENDAR_SUBJECT, EAS_FIELD_TEXT, "Lunch", 5}};
+    uint32_t id = 77;
+    assert_int_equal(eas_item_add(&eng, "cal", fields, 1, &id), EAS_ERR_UNSUPPORTED);
+    assert_int_equal(eas_item_change(&eng, "cal", "e1", EAS_CHANGE_EDIT, 0, fields, 1, &id),
+                     EAS_ERR_UNSUPPORTED);
+    assert_int_equal(eas_item_delete(&eng, "cal", "e1", &id), EAS_ERR_UNSUPPORTED);
+    assert_int_equal(eas_item_change(&eng, "cal", "e1", EAS_CHANGE_REMINDER_DISMISS, 0, fields, 1,
+                                     &id),
+                     EAS_OK);
+    assert_int_equal(eas_outbox_pending(&eng, EAS_OUTBOX_NONE), 0);
+    for (int i = 0; i < 4; i++) {
+        assert_int_equal(outbox[i].seq, 0);
+    }
+    assert_int_equal(eas_sync_now(&eng, "cal"), EAS_OK);
+    int first = nreq;
+    assert_int_equal(run(first + 4), EAS_OK);
+    for (int r = 0; r < nreq; r++) {
+        assert_null(strstr(reqs[r].body, "<Commands>"));
+    }
+    /* Nothing of the outbox was persisted. */
+    uint8_t rec[64];
+    size_t len = 0;
+    assert_int_equal(test_hal_store_get("acct0.o1", rec, sizeof(rec), &len),
+                     EAS_ERR_STORE_NOT_FOUND);
+}
+
+#endif /* CONFIG_EAS_OUTBOX */
 
 /* A server that repeats the same key with MoreAvailable is not followed forever. */
 static void h_repeat(const srv_req_t *rq, int n)
@@ -1741,11 +1780,15 @@ static void test_corrupt_records_recovered(void **st)
     assert_int_equal(test_hal_store_get("acct0.acct", rec, sizeof(rec), &len), EAS_OK);
     rec[len - 1] ^= 0x55;
     assert_int_equal(test_hal_store_put("acct0.acct", rec, len), EAS_OK);
+#if CONFIG_EAS_OUTBOX
     assert_int_equal(test_hal_store_put("acct0.o1", (const uint8_t *)"garbage", 7), EAS_OK);
+#endif
     evlog[0] = '\0';
     engine_start();
     assert_non_null(strstr(evlog, "ERR-62;"));
+#if CONFIG_EAS_OUTBOX
     assert_non_null(strstr(evlog, "REC:acct0.o1;"));
+#endif
     int before = nreq;
     assert_int_equal(run(before + 3), EAS_OK);
     assert_string_equal(reqs[before].cmd, "OPTIONS");
@@ -3565,7 +3608,11 @@ int main(void)
         cmocka_unit_test_setup(test_policy_refused, setup),
         cmocka_unit_test_setup(test_policy_partial_ack_refused, setup),
         cmocka_unit_test_setup(test_401_no_retry_storm, setup),
+#if CONFIG_EAS_OUTBOX
         cmocka_unit_test_setup(test_status3_recovery_keeps_outbox, setup),
+#else
+        cmocka_unit_test_setup(test_outbox_compiled_out, setup),
+#endif
         cmocka_unit_test_setup(test_repeated_sync_key, setup),
         cmocka_unit_test_setup(test_backoff_on_503, setup),
         cmocka_unit_test_setup(test_backoff_starts, setup),

@@ -156,6 +156,7 @@ static void test_store_failure_keeps_old(void **st)
 
 static const uint8_t tzblob[4] = {0xC4, 0xFF, 0x00, 0x00};
 
+#if CONFIG_EAS_OUTBOX
 static void test_outbox_put_read_remove(void **st)
 {
     (void)st;
@@ -560,6 +561,33 @@ static void test_outbox_put_checks(void **st)
     assert_int_equal(test_hal_store_count(), 1);
 }
 
+#else /* !CONFIG_EAS_OUTBOX */
+
+/* A read-only build: the outbox loads empty (records of an earlier build are left alone)
+ * and refuses entries. */
+static void test_outbox_compiled_out(void **st)
+{
+    (void)st;
+    assert_int_equal(test_hal_store_put("a.o1", (const uint8_t *)"rec", 3), EAS_OK);
+    eas_outbox_slot_t slots[4];
+    memset(slots, 0xA5, sizeof(slots));
+    eas_outbox_t ob;
+    size_t bad = 9;
+    assert_int_equal(eas_outbox_load(&ob, slots, 4, NS("a"), &arena, &bad, NULL, NULL), EAS_OK);
+    assert_int_equal(bad, 0);
+    assert_int_equal(ob.cap, 0);
+    assert_int_equal(eas_outbox_count(&ob), 0);
+    assert_int_equal(eas_outbox_find(&ob, 1), -1);
+    eas_outbox_entry_t e = {.kind = EAS_OUTBOX_DELETE, .folder_id = "c1"};
+    e.u.del.server_id = "s1";
+    e.u.del.instance_id = "";
+    uint32_t id = 0;
+    assert_int_equal(eas_outbox_put(&ob, &arena, &e, 0, NULL, 0, &id), EAS_ERR_UNSUPPORTED);
+    assert_int_equal(test_hal_store_count(), 1);
+}
+
+#endif /* CONFIG_EAS_OUTBOX */
+
 /* [S 1.2] An attendee's change carries only attendee-owned properties;
  * [S 1.11] a body not received complete is never sent back. */
 static void test_filter_rules(void **st)
@@ -682,6 +710,7 @@ int main(void)
         cmocka_unit_test_setup(test_acct_corruption_detected, setup),
         cmocka_unit_test_setup(test_folders_and_skeys, setup),
         cmocka_unit_test_setup(test_store_failure_keeps_old, setup),
+#if CONFIG_EAS_OUTBOX
         cmocka_unit_test_setup(test_outbox_put_read_remove, setup),
         cmocka_unit_test_setup(test_outbox_full_and_store_fail, setup),
         cmocka_unit_test_setup(test_meeting_response_idempotent, setup),
@@ -690,6 +719,9 @@ int main(void)
         cmocka_unit_test_setup(test_outbox_v2_migrated, setup),
         cmocka_unit_test_setup(test_outbox_old_or_bad_rejected, setup),
         cmocka_unit_test_setup(test_outbox_put_checks, setup),
+#else
+        cmocka_unit_test_setup(test_outbox_compiled_out, setup),
+#endif
         cmocka_unit_test_setup(test_filter_rules, setup),
         cmocka_unit_test_setup(test_url_record, setup),
     };
