@@ -140,7 +140,9 @@ static void apply_foldersync(eas_engine_t *e)
     }
     strcpy(e->hierarchy_key, fp->sync_key);
     p->fs_pending = 0;
-    eng_outbox_resolve_folders(e);
+    if (CONFIG_EAS_OUTBOX) {
+        eng_outbox_resolve_folders(e);
+    }
     p->failures = 0;
     eng_next(e);
 }

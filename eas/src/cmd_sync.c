@@ -407,7 +407,7 @@ static int sync_build(eas_engine_t *e, eas_wbxml_enc_t *enc, eas_http_write_fn w
                         .filter_type = filter,
                         .body_type = e->cfg->body_type ? e->cfg->body_type : 1,
                         .body_truncation = trunc,
-                        .commands = p->cmds_sent ? sync_commands : NULL,
+                        .commands = CONFIG_EAS_OUTBOX && p->cmds_sent ? sync_commands : NULL,
                         .commands_user = e};
     eas_proto_sync_build(enc, &r);
     return eas_wbxml_enc_finish(enc);

@@ -780,8 +780,8 @@ int eas_engine_init(eas_engine_t *eng, const eas_account_cfg_t *cfg, const eas_e
     eng_ping_init(eng);
     size_t bad = 0;
     err = eas_outbox_load(&p->ob, eng->mem.outbox, eng->mem.outbox_cap, &p->ns, eng->mem.arena,
-                          &bad, outbox_lost, eng);
-    if (err == EAS_OK) {
+                          &bad, CONFIG_EAS_OUTBOX ? outbox_lost : NULL, eng);
+    if (err == EAS_OK && CONFIG_EAS_OUTBOX) { /* else always empty (outbox_none.c) */
         eng_outbox_resolve_folders(eng);
         for (size_t s = 0; s < p->ob.cap; s++) {
             eng->mem.outbox[s].reserved = 0;
