@@ -15,8 +15,9 @@
 #     functions; objects of modules the preset compiles out are listed as such;
 #   - the image: arm-none-eabi-size, and what of it is core / firmware / libc (linker map);
 #   - the sync image: core per module, mbedtls, lwIP, the port, board, libc (linker map);
-#   - the sync image link-time optimised (-DEASD_FW_LTO=ON, in build/footprint-<preset>-<cpu>-lto/):
-#     its size and the core's share in it, counted by symbol (footprint_table.py lto).
+#   - the sync image link-time optimised (-DEASD_FW_LTO=ON, built in
+#     build/footprint-<preset>-<cpu>-lto/): its size and the core's share in it, counted by
+#     symbol (footprint_table.py lto).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 here="$root/tools/footprint"
@@ -28,7 +29,7 @@ while [ $# -gt 0 ]; do
     --config) configs+=("$2"); shift 2 ;;
     --cpu) cpu=$2; shift 2 ;;
     --module) module=$2; shift 2 ;;
-    -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
     *) echo "footprint: unknown argument $1" >&2; exit 2 ;;
     esac
 done
