@@ -22,7 +22,7 @@ extern "C" {
 #endif
 
 /**
- * X-macro list: EAS_ERR_ITEM(name, value, text).
+ * X-macro list: each entry is X(name, value, text).
  * Used to build both the enum and eas_strerror(), so the two cannot drift apart.
  */
 #define EAS_ERR_LIST(X)                                                                            \
