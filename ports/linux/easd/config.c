@@ -60,6 +60,17 @@ static char *trim(char *s)
     return s;
 }
 
+/* No control characters: the value goes into a WBXML string a server shows to admins. */
+static int printable(const char *v)
+{
+    for (; *v != '\0'; v++) {
+        if ((unsigned char)*v < 0x20u || *v == 0x7f) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
 static int set_str(char *dst, size_t cap, const char *v)
 {
     if (strlen(v) >= cap) {
@@ -262,6 +273,10 @@ int easd_config_load(const char *path, easd_config_t *cfg, char *err, size_t err
             bad = set_str(cfg->redirect_allow, sizeof(cfg->redirect_allow), v) ||
                   !hosts_ok(v);
             why = "expected host names separated by commas (at most 8)";
+        } else if (!strcmp(k, "device_model") || !strcmp(k, "device_name")) {
+            char *dst = k[7] == 'm' ? cfg->device_model : cfg->device_name;
+            bad = set_str(dst, sizeof(cfg->device_model), v) || v[0] == '\0' || !printable(v);
+            why = "1 to 63 printable characters";
         } else if (!strcmp(k, "user")) {
             bad = set_str(cfg->user, sizeof(cfg->user), v) || v[0] == '\0';
         } else if (!strcmp(k, "auth")) {

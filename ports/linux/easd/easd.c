@@ -34,6 +34,7 @@
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -56,6 +57,8 @@ typedef struct daemon {
     const char *allow_hosts[EASD_REDIRECT_HOSTS];
     char password[512];
     char device_id[EAS_ID_CAP];
+    char device_os[96];    /* "Linux <release>" for Settings DeviceInformation */
+    char device_name[64];  /* device_name, or the host name */
     eas_engine_t eng;
     easd_linux_net_t lnet;
     hal_net_t net;
@@ -2105,6 +2108,20 @@ static int account_setup(void)
     g.acct.email = g.cfg.address[0] ? g.cfg.address : NULL;
     g.acct.device_id = g.device_id;
     g.acct.device_type = "easd";
+    /* What the server lists the device as (Settings DeviceInformation). Model and the
+       User-Agent's product token stay the same across upgrades; the OS string may change. */
+    struct utsname un;
+    (void)snprintf(g.device_os, sizeof(g.device_os), "Linux %s",
+                   uname(&un) == 0 ? un.release : "");
+    if (g.cfg.device_name[0] != '\0') {
+        (void)snprintf(g.device_name, sizeof(g.device_name), "%s", g.cfg.device_name);
+    } else if (gethostname(g.device_name, sizeof(g.device_name) - 1u) != 0) {
+        g.device_name[0] = '\0';
+    }
+    g.device_name[sizeof(g.device_name) - 1u] = '\0';
+    g.acct.device_info.model = g.cfg.device_model[0] != '\0' ? g.cfg.device_model : "easd";
+    g.acct.device_info.friendly_name = g.device_name[0] != '\0' ? g.device_name : NULL;
+    g.acct.device_info.os = g.device_os;
     if (g.cfg.auth_oauth) {
         g.acct.auth.kind = EAS_HTTP_AUTH_BEARER;
         g.acct.auth.token = easd_oauth_token;

@@ -38,6 +38,10 @@ typedef struct easd_config {
     char password_file[EASD_PATH_MAX];
     char password_command[1024];
     char device_id[EAS_ID_CAP]; /**< empty: generated once and kept in the state dir */
+    /** Settings DeviceInformation: Model (default "easd") and FriendlyName (default the
+        host name). Servers list the device under them; the OS string is "Linux <release>". */
+    char device_model[64];
+    char device_name[64];
     char ca_file[EASD_PATH_MAX];
     char state_dir[EASD_PATH_MAX];
     char store_dir[EASD_PATH_MAX];

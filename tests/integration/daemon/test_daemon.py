@@ -24,6 +24,7 @@ import json
 import os
 import shutil
 import signal
+import socket
 import stat
 import subprocess
 import sys
@@ -162,6 +163,13 @@ def first_sync(tmp, server, cfg):
     check("engine: protocol 16.1" in out,
           "without max_version easd uses the highest version the server offers (16.1)")
     check("testpass" not in out, "the password never appears in the log")
+    infos = [dev for dev in server.control("state")["devices"]["testuser"].values()
+             if dev["info_settings"]]
+    want = {"Model": "Acme Panel 7", "FriendlyName": socket.gethostname(),
+            "OS": "Linux " + os.uname().release}
+    check(len(infos) == 1 and all(infos[0]["info"].get(k) == v for k, v in want.items()),
+          "Settings DeviceInformation names the device_model, the host name and the kernel "
+          "(%s)" % [d["info"] for d in infos])
     ics = store_files(tmp, "calendars", "Calendar", ".ics")
     vcf = store_files(tmp, "contacts", "Contacts", ".vcf")
     check(len(ics) == 10, "10 events in calendars/Calendar (%d)" % len(ics))
@@ -455,7 +463,7 @@ def main():
     try:
         server = Server(tmp, SERVER, MAILBOX)
         try:
-            cfg = write_config(tmp, server)
+            cfg = write_config(tmp, server, device_model="Acme Panel 7")
             config_errors(tmp, server)
             wrong_password(tmp, server)
             first_sync(tmp, server, cfg)

@@ -61,7 +61,8 @@ static void config_good_and_defaults(void **state)
     int rc = load("# comment\n\n  server = https://h/Microsoft-Server-ActiveSync  \n"
                   "address = a@b.example\npassword_file = pw\nstate_dir = st\n"
                   "store_dir = /abs/store\nclasses = Calendar ,contacts\nbody_type = mime\n"
-                  "heartbeat_max = 60\nlog_level = debug\nlog = journal\n",
+                  "heartbeat_max = 60\nlog_level = debug\nlog = journal\n"
+                  "device_model = Acme Panel 7\ndevice_name = Kitchen panel\n",
                   &cfg, err, sizeof(err));
     assert_int_equal(rc, 0);
     assert_string_equal(cfg.server, "https://h/Microsoft-Server-ActiveSync");
@@ -77,6 +78,8 @@ static void config_good_and_defaults(void **state)
     assert_int_equal(cfg.heartbeat_s, 60);
     assert_int_equal(cfg.log_level, HAL_LOG_DEBUG);
     assert_int_equal(cfg.log_target, EASD_LOG_SYSLOG);
+    assert_string_equal(cfg.device_model, "Acme Panel 7");
+    assert_string_equal(cfg.device_name, "Kitchen panel");
 
     /* No server (Autodiscover from the address) and a redirect allow-list. */
     rc = load("address = a@b.example\npassword_file = pw\n"
@@ -127,6 +130,13 @@ static void config_errors_name_the_line(void **state)
          "t.conf:4: redirect_allow"},
         {"user = u\npassword_file = p\nredirect_allow = a,b,c,d,e,f,g,h,i\n",
          "t.conf:3: redirect_allow"},
+        {"server = https://h/x\nuser = u\npassword_file = p\ndevice_model = \n",
+         "t.conf:4: device_model"},
+        {"server = https://h/x\nuser = u\npassword_file = p\ndevice_name = a\tb\n",
+         "t.conf:4: device_name"},
+        {"server = https://h/x\nuser = u\npassword_file = p\ndevice_name = "
+         "0123456789012345678901234567890123456789012345678901234567890123\n",
+         "t.conf:4: device_name"},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         err[0] = '\0';
