@@ -13,6 +13,10 @@
  *
  * Parameters come from QEMU's -append (semihosting), as key=value words:
  *   user= pass= device= url= from=YYYYMMDDTHHMMSSZ days=N exit=live|synced timeout=S
+ *   certfail=exit stop (status 2, "REFUSED err") at the first certificate refusal instead of
+ *                 retrying as a device would (the QEMU test's negative runs)
+ *   utc=SECONDS   set the board's UTC clock (what an RTC or SNTP would do): certificates
+ *                 are then also checked for "not yet valid" (ports/mps2 mps2_tls_time_floor)
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -51,6 +55,8 @@ typedef struct app {
     const char *user, *pass, *device, *url;
     int64_t from, to;
     bool exit_on_live;
+    bool exit_on_cert; /* certfail=exit */
+    int cert_refused;  /* the first certificate error (EAS_ERR_TLS_CERT_*), 0 if none */
     uint32_t timeout_ms;
     bool synced;
     bool restricts;
@@ -113,8 +119,13 @@ static void parse_args(app_t *a)
     a->device = arg("device", "easdfw0001");
     a->url = arg("url", "https://eas.test/Microsoft-Server-ActiveSync");
     const char *from = arg("from", "20260101T000000Z");
+    const char *utc = arg("utc", NULL);
+    if (utc != NULL) {
+        fw_set_utc((int64_t)strtoll(utc, NULL, 10));
+    }
     int64_t days = strtol(arg("days", "7"), NULL, 10);
     a->exit_on_live = strncmp(arg("exit", "live"), "live", 4) == 0;
+    a->exit_on_cert = strncmp(arg("certfail", "retry"), "exit", 4) == 0;
     a->timeout_ms = (uint32_t)strtoul(arg("timeout", "100"), NULL, 10) * 1000u;
     for (char *p = a->args; *p != '\0'; p++) {
         if (*p == ' ') {
@@ -150,6 +161,10 @@ static int on_event(void *user, eas_event_t *ev)
     case EAS_EV_ERROR:
         say("ERROR %d status %u %s\n", ev->u.error.err, (unsigned)ev->u.error.status,
             ev->u.error.what != NULL ? ev->u.error.what : "");
+        if (a->cert_refused == 0 && ev->u.error.err <= EAS_ERR_TLS_CERT_UNTRUSTED &&
+            ev->u.error.err >= EAS_ERR_TLS_CERT_OTHER && ev->u.error.err != EAS_ERR_TLS_CA) {
+            a->cert_refused = ev->u.error.err;
+        }
         break;
     case EAS_EV_POLICY_SETTING:
         /* This device enforces nothing: any setting that asks for something makes the
@@ -305,6 +320,8 @@ int main(void)
     if (rc != EAS_OK) {
         say("TLS setup failed: %d (no CA compiled in? -DEASD_FW_CA_FILE=...)\n", rc);
     }
+    say("CLOCK floor=%lu trusted=%d\n", (unsigned long)mps2_tls_time_floor(),
+        mps2_tls_clock_trusted() ? 1 : 0);
 
     static eas_account_cfg_t cfg;
     cfg.url = a->url;
@@ -364,6 +381,11 @@ int main(void)
                 report("stopped");
                 fw_exit(1);
             }
+        }
+        if (a->exit_on_cert && a->cert_refused != 0) {
+            say("REFUSED %d\n", a->cert_refused);
+            report("refused");
+            fw_exit(2);
         }
         if (a->synced && (!a->exit_on_live || a->live > 0)) {
             report("done");

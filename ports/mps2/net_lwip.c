@@ -22,6 +22,7 @@
 #include "mbedtls/ctr_drbg.h"
 #include "mbedtls/memory_buffer_alloc.h"
 #include "mbedtls/platform.h"
+#include "mbedtls/platform_util.h"
 #include "mbedtls/ssl.h"
 #include "mbedtls/x509_crt.h"
 
@@ -31,11 +32,13 @@
 #include "hal/hal_time.h"
 #include "lan9118.h"
 #include "mps2_port.h"
+#include "mps2_time_floor.h" /* generated at build time: MPS2_TLS_TIME_FLOOR */
 
 #ifndef MPS2_TLS_HEAP_SIZE
-/* Two record buffers (4 KB each plus overhead), the handshake's ECDHE and the peer's chain
-   while it is verified; measured peak in docs/footprint.md. */
-#define MPS2_TLS_HEAP_SIZE (20u * 1024u)
+/* Two record buffers (4 KB each plus overhead), the parsed trusted CAs, the handshake's
+   ECDHE and the peer's chain while it is verified (an RSA-4096 signature check is the
+   largest single need); measured peak in docs/footprint.md. */
+#define MPS2_TLS_HEAP_SIZE (28u * 1024u)
 #endif
 #ifndef MPS2_MAX_CONNS
 #define MPS2_MAX_CONNS 2
@@ -335,10 +338,111 @@ static int bio_recv(void *ctx, unsigned char *buf, size_t len)
     return n > 0 ? (int)n : NET_CONN_RESET;
 }
 
+/* ---- the clock for certificate dates -------------------------------------------------------
+ *
+ * The board may have no RTC. What the image does know is that it cannot run before it was
+ * built: MPS2_TLS_TIME_FLOOR (UTC midnight of the build day, generated) plus the uptime is a
+ * lower bound of the true time. If the board's UTC clock (hal_time_utc: an RTC, SNTP, or the
+ * application's fw_set_utc) is set and not before that floor, it is used and trusted.
+ *
+ * A lower bound proves "expired" (valid_to before it means expired now) but can never prove
+ * "not yet valid": a certificate issued after the build is normal (renewals). So without a
+ * trusted clock the "not yet valid" verdict is dropped in verify_cb; with one, both count. */
+
+static bool g_clock_trusted;
+
+time_t mps2_tls_time(time_t *out)
+{
+    int64_t floor = (int64_t)MPS2_TLS_TIME_FLOOR + (int64_t)(hal_time_monotonic_ms() / 1000u);
+    int64_t utc = 0;
+    g_clock_trusted = hal_time_utc(&utc) == EAS_OK && utc >= (int64_t)MPS2_TLS_TIME_FLOOR;
+    time_t t = (time_t)(g_clock_trusted ? utc : floor);
+    if (out != NULL) {
+        *out = t;
+    }
+    return t;
+}
+
+/* UTC calendar fields of @tt (mbedtls_platform_gmtime_r, MBEDTLS_PLATFORM_GMTIME_R_ALT): the
+   proleptic Gregorian calendar from days since 1970 (civil-from-days, era = 400 years), so
+   newlib's gmtime and its time-zone state stay out of the image. */
+struct tm *mbedtls_platform_gmtime_r(const mbedtls_time_t *tt, struct tm *tm_buf)
+{
+    int64_t t = (int64_t)*tt;
+    if (t < 0) {
+        return NULL; /* x509 then treats every certificate as expired: fails closed */
+    }
+    int64_t days = t / 86400, rem = t % 86400;
+    int64_t z = days + 719468;
+    int64_t era = z / 146097;
+    int64_t doe = z - era * 146097;
+    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    int64_t mp = (5 * doy + 2) / 153;
+    int64_t mday = doy - (153 * mp + 2) / 5 + 1;
+    int64_t mon = mp < 10 ? mp + 3 : mp - 9;
+    int64_t year = yoe + era * 400 + (mon <= 2 ? 1 : 0);
+    memset(tm_buf, 0, sizeof(*tm_buf));
+    tm_buf->tm_year = (int)(year - 1900);
+    tm_buf->tm_mon = (int)(mon - 1);
+    tm_buf->tm_mday = (int)mday;
+    tm_buf->tm_hour = (int)(rem / 3600);
+    tm_buf->tm_min = (int)(rem / 60 % 60);
+    tm_buf->tm_sec = (int)(rem % 60);
+    return tm_buf;
+}
+
+int64_t mps2_tls_time_floor(void)
+{
+    return (int64_t)MPS2_TLS_TIME_FLOOR;
+}
+
+bool mps2_tls_clock_trusted(void)
+{
+    (void)mps2_tls_time(NULL);
+    return g_clock_trusted;
+}
+
+/* Called by mbedtls for every certificate of the chain with what it found. */
+static int verify_cb(void *ctx, mbedtls_x509_crt *crt, int depth, uint32_t *flags)
+{
+    (void)ctx;
+    (void)crt;
+    (void)depth;
+    (void)mps2_tls_time(NULL); /* the same verdict on the clock as the date checks just made */
+    if ((*flags & MBEDTLS_X509_BADCERT_FUTURE) != 0u && !g_clock_trusted) {
+        *flags &= ~(uint32_t)MBEDTLS_X509_BADCERT_FUTURE;
+        log_line(HAL_LOG_WARN, "TLS: certificate issued after this image was built; "
+                               "accepted (no trusted clock to tell whether it is valid yet)");
+    }
+    return 0;
+}
+
 static int drbg_entropy(void *ctx, unsigned char *buf, size_t len)
 {
     (void)ctx;
     return port_rng(buf, len) == 0 ? 0 : -1;
+}
+
+/* Length of the DER certificate at @p (its outer SEQUENCE), 0 if it is not one that fits. */
+static size_t der_cert_len(const uint8_t *p, size_t avail)
+{
+    if (avail < 2 || p[0] != 0x30) {
+        return 0;
+    }
+    size_t len = p[1], hdr = 2;
+    if ((len & 0x80u) != 0u) {
+        size_t n = len & 0x7fu;
+        if (n == 0 || n > 3 || avail < 2 + n) {
+            return 0;
+        }
+        len = 0;
+        for (size_t i = 0; i < n; i++) {
+            len = (len << 8) | p[2 + i];
+        }
+        hdr += n;
+    }
+    return len <= avail - hdr ? hdr + len : 0;
 }
 
 int mps2_tls_init(const uint8_t *ca_der, size_t ca_len)
@@ -353,8 +457,18 @@ int mps2_tls_init(const uint8_t *ca_der, size_t ca_len)
                               sizeof(pers) - 1) != 0) {
         return EAS_ERR_TLS;
     }
-    if (ca_der == NULL || mbedtls_x509_crt_parse_der(&s->ca, ca_der, ca_len) != 0) {
-        log_line(HAL_LOG_ERROR, "the embedded CA certificate does not parse");
+    /* One or more DER certificates back to back. */
+    size_t off = 0;
+    while (ca_der != NULL && off < ca_len) {
+        size_t n = der_cert_len(ca_der + off, ca_len - off);
+        if (n == 0 || mbedtls_x509_crt_parse_der(&s->ca, ca_der + off, n) != 0) {
+            off = 0;
+            break;
+        }
+        off += n;
+    }
+    if (off == 0) {
+        log_line(HAL_LOG_ERROR, "the embedded CA certificates do not parse");
         return EAS_ERR_TLS_CA;
     }
     if (mbedtls_ssl_config_defaults(&s->conf, MBEDTLS_SSL_IS_CLIENT, MBEDTLS_SSL_TRANSPORT_STREAM,
@@ -364,6 +478,7 @@ int mps2_tls_init(const uint8_t *ca_der, size_t ca_len)
     /* Never optional: an unverifiable chain or a wrong name ends the connection. */
     mbedtls_ssl_conf_authmode(&s->conf, MBEDTLS_SSL_VERIFY_REQUIRED);
     mbedtls_ssl_conf_ca_chain(&s->conf, &s->ca, NULL);
+    mbedtls_ssl_conf_verify(&s->conf, verify_cb, NULL);
     mbedtls_ssl_conf_rng(&s->conf, mbedtls_ctr_drbg_random, &s->drbg);
     mbedtls_ssl_conf_min_version(&s->conf, MBEDTLS_SSL_MAJOR_VERSION_3,
                                  MBEDTLS_SSL_MINOR_VERSION_3);
@@ -398,6 +513,10 @@ static int32_t tls_fail(conn_t *c, int ret, int fallback)
             err = EAS_ERR_TLS_CERT_UNTRUSTED;
         } else if ((flags & MBEDTLS_X509_BADCERT_CN_MISMATCH) != 0u) {
             err = EAS_ERR_TLS_CERT_HOSTNAME;
+        } else if ((flags & MBEDTLS_X509_BADCERT_EXPIRED) != 0u) {
+            err = EAS_ERR_TLS_CERT_EXPIRED;
+        } else if ((flags & MBEDTLS_X509_BADCERT_FUTURE) != 0u) {
+            err = EAS_ERR_TLS_CERT_FUTURE;
         }
     } else if (ret == MBEDTLS_ERR_SSL_ALLOC_FAILED) {
         err = EAS_ERR_NOMEM;
@@ -406,6 +525,8 @@ static int32_t tls_fail(conn_t *c, int ret, int fallback)
     }
     log_line(HAL_LOG_ERROR, err == EAS_ERR_TLS_CERT_UNTRUSTED   ? "TLS: certificate not trusted"
                             : err == EAS_ERR_TLS_CERT_HOSTNAME ? "TLS: certificate name mismatch"
+                            : err == EAS_ERR_TLS_CERT_EXPIRED  ? "TLS: certificate expired"
+                            : err == EAS_ERR_TLS_CERT_FUTURE   ? "TLS: certificate not yet valid"
                                                                : "TLS: connection failed");
     c->err = err;
     return err;

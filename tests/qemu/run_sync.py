@@ -2,9 +2,13 @@
 # SPDX-License-Identifier: Apache-2.0
 """The sync firmware under QEMU against the test server over TLS (tests/qemu, tools/firmware-demo).
 
-1. Makes a throw-away CA and a server certificate for eas.test (+ localhost), and a second,
-   untrusted CA with its own server certificate.
-2. Cross-builds the mps2-an385 sync image with that CA compiled in (EASD_FW_CA_FILE).
+1. Makes throw-away certificates: an EC P-256 CA and server certificate for eas.test
+   (+ localhost), and a second, untrusted EC CA with its own server certificate; an RSA
+   chain as Exchange servers have them (RSA-4096 root, SHA-384 -> RSA-4096 intermediate ->
+   RSA-2048 server certificate, SHA-256), an expired RSA server certificate, and an
+   untrusted RSA CA with a server certificate.
+2. Cross-builds the mps2-an385 sync image with both roots (EC + RSA) compiled in
+   (EASD_FW_CA_FILE, a PEM bundle).
 3. Starts tools/eas-testserver with TLS on 127.0.0.1 and the demo mailbox.
 4. Host reference: eas-sync (device "hostref", https://localhost) and eas-agenda expand the
    same calendar on the host.
@@ -17,6 +21,13 @@
 7. Negative runs prove the certificate checks are real: the host name wrong.test (mapped to
    the same server) is refused as a name mismatch, a server with a certificate from another CA
    as untrusted - and neither reaches the server's request log.
+8. RSA (one more full boot + short refused ones): the firmware syncs with a server that
+   presents the RSA chain (ECDHE-RSA); the same name and other-CA refusals for RSA; dates:
+   a certificate that expired before the image was built is refused ("certificate
+   expired"). The RSA server certificate is dated to start tomorrow, i.e. after the image
+   was built (a renewal): without a trusted clock it is accepted (the image only knows a
+   lower bound of the time), with the board's clock set (utc=, as an RTC/SNTP would) it is
+   refused as not yet valid.
 
     run_sync.py --source DIR --build DIR --host-build DIR [--preset P] [--keep]
                 [--cpu cortex-m3|cortex-m4]   (QEMU mps2-an385 / mps2-an386)
@@ -57,10 +68,89 @@ def sh(cmd, **kw):
     return p.stdout
 
 
+def openssl_ca(d, ca, csr, out, ext, start, end, md):
+    """Sign @csr with @ca (name of .pem/.key in @d) for exactly [start, end] (openssl ca: the
+    only OpenSSL 3.0 command that takes both dates)."""
+    db = os.path.join(d, "db-" + ca)
+    os.makedirs(os.path.join(db, "new"), exist_ok=True)
+    if not os.path.exists(os.path.join(db, "index.txt")):
+        open(os.path.join(db, "index.txt"), "w").close()
+        with open(os.path.join(db, "serial"), "w") as fh:
+            fh.write("%032x\n" % int.from_bytes(os.urandom(15), "big"))
+    cnf = os.path.join(db, "ca.cnf")
+    with open(cnf, "w") as fh:
+        fh.write("[ca]\ndefault_ca = d\n[d]\ndatabase = %s/index.txt\nnew_certs_dir = %s/new\n"
+                 "serial = %s/serial\npolicy = p\nunique_subject = no\n"
+                 "[p]\ncommonName = supplied\n" % (db, db, db))
+    sh(["openssl", "ca", "-batch", "-notext", "-config", cnf, "-cert",
+        os.path.join(d, ca + ".pem"), "-keyfile", os.path.join(d, ca + ".key"), "-in", csr,
+        "-out", out, "-extfile", ext, "-startdate", start, "-enddate", end, "-md", md])
+
+
+def asn1_time(t):
+    return time.strftime("%Y%m%d%H%M%SZ", time.gmtime(t))
+
+
+def make_rsa_certs(d):
+    """The RSA CAs and keys: root (4096, SHA-384) -> intermediate (4096, SHA-384); keys and
+    requests of the 2048-bit server certificates (make_rsa_leaves); a rogue RSA root."""
+    def key(name, bits):
+        sh(["openssl", "genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:%d" % bits,
+            "-out", os.path.join(d, name + ".key")])
+
+    def csr(name, cn):
+        out = os.path.join(d, name + ".csr")
+        sh(["openssl", "req", "-new", "-key", os.path.join(d, name + ".key"), "-subj",
+            "/CN=" + cn, "-out", out])
+        return out
+
+    ca_ext = os.path.join(d, "rsa-ca-ext.cnf")
+    with open(ca_ext, "w") as fh:
+        fh.write("basicConstraints=critical,CA:TRUE,pathlen:0\nkeyUsage=critical,keyCertSign\n")
+    srv_ext = os.path.join(d, "rsa-srv-ext.cnf")
+    with open(srv_ext, "w") as fh:
+        fh.write("subjectAltName=DNS:eas.test,DNS:localhost\nbasicConstraints=CA:FALSE\n"
+                 "extendedKeyUsage=serverAuth\n")
+    now = time.time()
+    for root, bits in (("rsa-ca", 4096), ("rsa-rogue", 2048)):
+        key(root, bits)
+        sh(["openssl", "req", "-x509", "-new", "-key", os.path.join(d, root + ".key"),
+            "-sha384", "-days", "3650", "-subj", "/CN=easd %s test root" % root, "-out",
+            os.path.join(d, root + ".pem")])
+    key("rsa-int", 4096)
+    openssl_ca(d, "rsa-ca", csr("rsa-int", "easd RSA test intermediate"),
+               os.path.join(d, "rsa-int.pem"), ca_ext, asn1_time(now - 86400),
+               asn1_time(now + 3650 * 86400), "sha384")
+    for name in ("rsa-server", "rsa-expired", "rsa-rogue-server"):
+        key(name, 2048)
+        csr(name, "eas.test")
+
+
+def make_rsa_leaves(d):
+    """The RSA server certificates, dated from now at every run (the build tree keeps the
+    keys and CAs): valid from tomorrow, expired two days ago, and one from the rogue CA."""
+    now = time.time()
+    for name, signer, start, end in (
+            ("rsa-server", "rsa-int", now + 86400, now + 400 * 86400),
+            ("rsa-expired", "rsa-int", now - 400 * 86400, now - 2 * 86400),
+            ("rsa-rogue-server", "rsa-rogue", now - 86400, now + 400 * 86400)):
+        leaf = os.path.join(d, name + ".leaf.pem")
+        openssl_ca(d, signer, os.path.join(d, name + ".csr"), leaf,
+                   os.path.join(d, "rsa-srv-ext.cnf"), asn1_time(start), asn1_time(end),
+                   "sha256")
+        # What the server sends: its certificate and the intermediate (never the root).
+        with open(os.path.join(d, name + ".pem"), "w") as fh:
+            fh.write(open(leaf).read())
+            if signer == "rsa-int":
+                fh.write(open(os.path.join(d, "rsa-int.pem")).read())
+
+
 def make_certs(d):
-    """CA + server cert for eas.test/localhost; a rogue CA + server cert (EC P-256)."""
+    """CA + server cert for eas.test/localhost; a rogue CA + server cert (EC P-256); the RSA
+    set (make_rsa_certs); the image's trust bundle (EC root + RSA root)."""
     if os.path.exists(os.path.join(d, "done")):
         return
+    shutil.rmtree(d, ignore_errors=True)
     os.makedirs(d, exist_ok=True)
     for ca in ("ca", "rogue"):
         sh(["openssl", "ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out",
@@ -80,6 +170,10 @@ def make_certs(d):
             os.path.join(d, ca + ".pem"), "-CAkey", os.path.join(d, ca + ".key"),
             "-CAcreateserial", "-days", "3650", "-sha256", "-extfile", ext, "-out",
             os.path.join(d, srv + ".pem")])
+    make_rsa_certs(d)
+    with open(os.path.join(d, "trust.pem"), "w") as fh:
+        fh.write(open(os.path.join(d, "ca.pem")).read())
+        fh.write(open(os.path.join(d, "rsa-ca.pem")).read())
     open(os.path.join(d, "done"), "w").close()
 
 
@@ -118,6 +212,9 @@ class Server:
         with open(self.port_file) as fh:
             self.port = int(fh.read().strip())
         self.ctx = ssl.create_default_context(cafile=ca)
+        # The test's control channel verifies the chain but not the dates: some servers here
+        # carry deliberately expired or not-yet-valid certificates (X509_V_FLAG_NO_CHECK_TIME).
+        self.ctx.verify_flags |= 0x200000
 
     def control(self, path, body=None):
         data = None if body is None else json.dumps(body).encode()
@@ -205,6 +302,57 @@ def host_occurrences(host_build, server, ca, tmp):
     return occ
 
 
+def check_rsa(a, image, certs, tmp, servers):
+    """Step 8: the RSA chain, its refusals, and the certificate dates."""
+    mbox = ["--mailbox", os.path.join(a.source, "tools", "eas-testserver", "mailboxes",
+                                      "demo.json")]
+
+    def server(name, ca):
+        s = Server(a.source, tmp, os.path.join(certs, name + ".pem"),
+                   os.path.join(certs, name + ".key"), os.path.join(certs, ca + ".pem"), mbox)
+        servers.append(s)
+        return s
+
+    def refused(srv, device, words, what, log_name):
+        srv.control("reset_log", {})  # OPTIONS carries no device: count only this run's
+        status, lines, _ = run_firmware(image, srv.port, "device=%s exit=synced certfail=exit "
+                                        "timeout=20 %s" % (device, words),
+                                        os.path.join(a.build, log_name))
+        if status != 2 or not any(what in l for l in lines):
+            fail("%s: expected '%s', got: %s" % (log_name, what, lines[-5:]))
+        if srv.requests(device):
+            fail("%s: the refused connection still reached the server" % log_name)
+
+    rsa = server("rsa-server", "rsa-ca")
+    rsa.control("reset_log", {})
+    status, lines, wall = run_firmware(image, rsa.port, "device=fwrsa exit=synced timeout=60",
+                                       os.path.join(a.build, "firmware-rsa.log"))
+    for line in lines:
+        if line.startswith(("SYNCED", "REPORT", "STOPPED", "TIMEOUT", "CLOCK", "[E]", "[W]")):
+            print("  | " + line)
+    if status != 0 or not any(l.startswith("SYNCED") for l in lines):
+        fail("no sync with the RSA-certified server (log: firmware-rsa.log)")
+    cmds = [r.get("command") for r in rsa.requests("fwrsa")]
+    if "Sync" not in cmds:
+        fail("the RSA server saw no Sync from the firmware: %s" % cmds)
+    if not any("issued after this image was built" in l for l in lines):
+        fail("the server certificate starts after the build, but the firmware did not say so")
+    log("RSA: synced with an RSA-2048 certificate under an RSA-4096 chain (SHA-256/384), "
+        "%.2f s wall clock; the certificate dated after the build was accepted" % wall)
+
+    # The board's clock set to now (as an RTC or SNTP would): now "not yet valid" counts.
+    refused(rsa, "fwrsaclock", "utc=%d" % int(time.time()), "certificate not yet valid",
+            "firmware-rsa-notyet.log")
+    refused(rsa, "fwrsawrong", "url=https://wrong.test/Microsoft-Server-ActiveSync",
+            "certificate name mismatch", "firmware-rsa-wrongname.log")
+    refused(server("rsa-rogue-server", "rsa-rogue"), "fwrsarogue", "",
+            "certificate not trusted", "firmware-rsa-untrusted.log")
+    refused(server("rsa-expired", "rsa-ca"), "fwrsaexpired", "", "certificate expired",
+            "firmware-rsa-expired.log")
+    log("RSA refused: not yet valid by a set clock, another host name, another CA, expired "
+        "before the image was built")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--source", required=True)
@@ -227,9 +375,10 @@ def main():
     os.makedirs(a.build, exist_ok=True)
     certs = os.path.join(a.build, "certs")
     make_certs(certs)
+    make_rsa_leaves(certs)
     t0 = time.monotonic()
     image = build_image(a.source, os.path.join(a.build, "fw"), a.preset,
-                        os.path.join(certs, "ca.pem"), os.path.join(a.build, "third_party"),
+                        os.path.join(certs, "trust.pem"), os.path.join(a.build, "third_party"),
                         a.lto)
     log("image built in %.1f s for %s (QEMU %s)%s: %s" % (time.monotonic() - t0, CPU,
                                                          MACHINE[CPU], ", LTO" if a.lto else "",
@@ -340,20 +489,22 @@ def main():
                        ["--mailbox", os.path.join(a.source, "tools", "eas-testserver",
                                                   "mailboxes", "demo.json")])
         servers.append(rogue)
-        untrusted = run_firmware(image, rogue.port, "device=fwrogue exit=synced timeout=4",
+        untrusted = run_firmware(image, rogue.port, "device=fwrogue exit=synced certfail=exit timeout=20",
                                  os.path.join(a.build, "firmware-untrusted.log"))
-        if untrusted[0] == 0 or not any("certificate not trusted" in l for l in untrusted[1]):
+        if untrusted[0] != 2 or not any("certificate not trusted" in l for l in untrusted[1]):
             fail("a certificate from an unknown CA was not refused: %s" % untrusted[1][-5:])
         srv.control("reset_log", {})
         bad_name = run_firmware(image, srv.port,
                                 "url=https://wrong.test/Microsoft-Server-ActiveSync "
-                                "device=fwwrongname exit=synced timeout=4",
+                                "device=fwwrongname exit=synced certfail=exit timeout=20",
                                 os.path.join(a.build, "firmware-wrongname.log"))
-        if bad_name[0] == 0 or not any("certificate name mismatch" in l for l in bad_name[1]):
+        if bad_name[0] != 2 or not any("certificate name mismatch" in l for l in bad_name[1]):
             fail("a certificate for another name was not refused: %s" % bad_name[1][-5:])
         if srv.requests("fwwrongname") or rogue.requests("fwrogue"):
             fail("a refused connection still reached the server")
         log("refused: certificate for another host name, certificate from another CA")
+
+        check_rsa(a, image, certs, tmp, servers)
 
         report = [l for l in lines if l.startswith("REPORT")]
         log(synced[0])

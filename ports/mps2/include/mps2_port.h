@@ -63,11 +63,25 @@ void mps2_net_clear_pending(void);
 hal_net_t mps2_net_connector(void);
 
 /**
- * @brief Set up mbedtls: the static heap, CTR-DRBG seeded from the board's random source (mps2_net_cfg_t::sys), the trusted
- *        CA (DER) and the client configuration (verify required, TLS 1.2).
+ * @brief Set up mbedtls: the static heap, CTR-DRBG seeded from the board's random source
+ *        (mps2_net_cfg_t::sys), the trusted CAs (@p ca_der: one or more DER certificates back
+ *        to back) and the client configuration (verify required, TLS 1.2, dates checked
+ *        against the clock of mps2_tls_time_floor()).
  * @return EAS_OK, EAS_ERR_TLS_CA (CA does not parse), or EAS_ERR_TLS.
  */
 int mps2_tls_init(const uint8_t *ca_der, size_t ca_len);
+
+/**
+ * @brief The clock the certificate checks use. Without a trusted UTC clock the port only
+ *        knows a lower bound of the time: the image's build day (UTC midnight, seconds since
+ *        1970; SOURCE_DATE_EPOCH or -DEASD_FW_TIME_FLOOR= override it) plus the uptime. A
+ *        certificate whose validity ended before that is refused (EAS_ERR_TLS_CERT_EXPIRED);
+ *        "not yet valid" is only refused (EAS_ERR_TLS_CERT_FUTURE) once the board's
+ *        hal_time_utc() is set (RTC, SNTP, fw_set_utc) to a time not before the floor.
+ */
+int64_t mps2_tls_time_floor(void);
+/** True when hal_time_utc() is set and not before mps2_tls_time_floor() (see above). */
+bool mps2_tls_clock_trusted(void);
 
 /** Peak bytes of the mbedtls heap in use so far, and its size. */
 size_t mps2_tls_heap_peak(void);
