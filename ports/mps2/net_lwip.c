@@ -30,6 +30,7 @@
 #include "hal/hal_log.h"
 #include "hal/hal_rng.h"
 #include "hal/hal_time.h"
+#include "civil_time.h"
 #include "lan9118.h"
 #include "mps2_port.h"
 #include "mps2_time_floor.h" /* generated at build time: MPS2_TLS_TIME_FLOOR */
@@ -363,33 +364,12 @@ time_t mps2_tls_time(time_t *out)
     return t;
 }
 
-/* UTC calendar fields of @tt (mbedtls_platform_gmtime_r, MBEDTLS_PLATFORM_GMTIME_R_ALT): the
-   proleptic Gregorian calendar from days since 1970 (civil-from-days, era = 400 years), so
-   newlib's gmtime and its time-zone state stay out of the image. */
+/* UTC calendar fields for x509 (MBEDTLS_PLATFORM_GMTIME_R_ALT): newlib's gmtime and its
+   time-zone state stay out of the image. NULL (before 1970) makes x509 treat every
+   certificate as expired: fails closed. */
 struct tm *mbedtls_platform_gmtime_r(const mbedtls_time_t *tt, struct tm *tm_buf)
 {
-    int64_t t = (int64_t)*tt;
-    if (t < 0) {
-        return NULL; /* x509 then treats every certificate as expired: fails closed */
-    }
-    int64_t days = t / 86400, rem = t % 86400;
-    int64_t z = days + 719468;
-    int64_t era = z / 146097;
-    int64_t doe = z - era * 146097;
-    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    int64_t mp = (5 * doy + 2) / 153;
-    int64_t mday = doy - (153 * mp + 2) / 5 + 1;
-    int64_t mon = mp < 10 ? mp + 3 : mp - 9;
-    int64_t year = yoe + era * 400 + (mon <= 2 ? 1 : 0);
-    memset(tm_buf, 0, sizeof(*tm_buf));
-    tm_buf->tm_year = (int)(year - 1900);
-    tm_buf->tm_mon = (int)(mon - 1);
-    tm_buf->tm_mday = (int)mday;
-    tm_buf->tm_hour = (int)(rem / 3600);
-    tm_buf->tm_min = (int)(rem / 60 % 60);
-    tm_buf->tm_sec = (int)(rem % 60);
-    return tm_buf;
+    return mps2_civil_utc((int64_t)*tt, tm_buf) == 0 ? tm_buf : NULL;
 }
 
 int64_t mps2_tls_time_floor(void)
