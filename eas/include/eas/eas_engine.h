@@ -745,7 +745,8 @@ typedef struct eas_mail {
  *        ClientId kept in the outbox record, and a resend the server recognises (118) counts
  *        as sent; 12.1 (message as the body, no ClientId) is at least once.
  *        For reply-all, build the recipient list with eas_recipients_drop_self() [S 2.14].
- * @return EAS_OK, EAS_ERR_UNSUPPORTED (email not built in, or no mime_read),
+ * @return EAS_OK, EAS_ERR_UNSUPPORTED (email or CONFIG_EAS_OUTBOX not built in, or no
+ *         mime_read),
  *         EAS_ERR_LIMIT (larger than CONFIG_EAS_MAIL_MAX_BYTES), EAS_ERR_PARAM,
  *         EAS_ERR_OUTBOX_FULL, EAS_ERR_STORE...
  */
