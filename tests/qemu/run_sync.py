@@ -149,7 +149,8 @@ def make_rsa_leaves(d):
 def make_certs(d):
     """CA + server cert for eas.test/localhost; a rogue CA + server cert (EC P-256); the RSA
     set (make_rsa_certs); the image's trust bundle (EC root + RSA root)."""
-    if os.path.exists(os.path.join(d, "done")):
+    # The marker names the set: a build tree from before the RSA set gets a new one.
+    if os.path.exists(os.path.join(d, "done-rsa")):
         return
     shutil.rmtree(d, ignore_errors=True)
     os.makedirs(d, exist_ok=True)
@@ -175,7 +176,7 @@ def make_certs(d):
     with open(os.path.join(d, "trust.pem"), "w") as fh:
         fh.write(open(os.path.join(d, "ca.pem")).read())
         fh.write(open(os.path.join(d, "rsa-ca.pem")).read())
-    open(os.path.join(d, "done"), "w").close()
+    open(os.path.join(d, "done-rsa"), "w").close()
 
 
 MACHINE = {"cortex-m3": "mps2-an385", "cortex-m4": "mps2-an386"}

@@ -15,6 +15,13 @@ static int failures;
 static void check(int64_t t)
 {
     struct tm want, got;
+    if (t > 253402300799LL) { /* after 9999-12-31T23:59:59Z: refused */
+        if (mps2_civil_utc(t, &got) != -1) {
+            printf("t=%lld after 9999 accepted\n", (long long)t);
+            failures++;
+        }
+        return;
+    }
     time_t tt = (time_t)t;
     if (gmtime_r(&tt, &want) == NULL) {
         printf("host gmtime_r failed for %lld\n", (long long)t);
@@ -59,8 +66,9 @@ int main(void)
         }
     }
     struct tm tm;
-    if (mps2_civil_utc(-1, &tm) != -1 || mps2_civil_utc(0, NULL) != -1) {
-        printf("a time before 1970 or a NULL result was accepted\n");
+    if (mps2_civil_utc(-1, &tm) != -1 || mps2_civil_utc(0, NULL) != -1 ||
+        mps2_civil_utc(253402300800LL, &tm) != -1) {
+        printf("a time before 1970 or after 9999, or a NULL result was accepted\n");
         failures++;
     }
     printf("%ld times checked, %d wrong\n", n, failures);
