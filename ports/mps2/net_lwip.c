@@ -54,9 +54,9 @@ typedef struct conn {
     bool connected;
     bool peer_closed; /* FIN received */
     bool handshake_done;
-    int err;           /* sticky negative eas_err_t once failed */
+    int err; /* sticky negative eas_err_t once failed */
     struct tcp_pcb *pcb;
-    struct pbuf *rx;   /* received, not yet read */
+    struct pbuf *rx; /* received, not yet read */
     mbedtls_ssl_context ssl;
 } conn_t;
 
@@ -145,8 +145,8 @@ static err_t netif_setup(struct netif *nif)
     nif->name[1] = '0';
     nif->output = etharp_output;
     nif->linkoutput = netif_output;
-    nif->flags = NETIF_FLAG_BROADCAST | NETIF_FLAG_ETHARP | NETIF_FLAG_ETHERNET |
-                 NETIF_FLAG_LINK_UP;
+    nif->flags =
+        NETIF_FLAG_BROADCAST | NETIF_FLAG_ETHARP | NETIF_FLAG_ETHERNET | NETIF_FLAG_LINK_UP;
     return ERR_OK;
 }
 
@@ -483,6 +483,28 @@ size_t mps2_tls_heap_size(void)
     return sizeof(g_tls_heap);
 }
 
+/* Append to a NUL-terminated line without overflowing it (no printf in the port). */
+static size_t put_str(char *buf, size_t cap, size_t n, const char *s)
+{
+    while (*s != '\0' && n + 1 < cap) {
+        buf[n++] = *s++;
+    }
+    buf[n] = '\0';
+    return n;
+}
+
+static size_t put_u32(char *buf, size_t cap, size_t n, uint32_t v)
+{
+    char d[11];
+    size_t i = sizeof(d) - 1;
+    d[i] = '\0';
+    do {
+        d[--i] = (char)('0' + v % 10u);
+        v /= 10u;
+    } while (v != 0u);
+    return put_str(buf, cap, n, &d[i]);
+}
+
 static int32_t tls_fail(conn_t *c, int ret, int fallback)
 {
     int err = fallback;
@@ -503,11 +525,22 @@ static int32_t tls_fail(conn_t *c, int ret, int fallback)
     } else if (ret == NET_CONN_RESET && c->err != 0) {
         err = c->err;
     }
-    log_line(HAL_LOG_ERROR, err == EAS_ERR_TLS_CERT_UNTRUSTED   ? "TLS: certificate not trusted"
+    log_line(HAL_LOG_ERROR, err == EAS_ERR_TLS_CERT_UNTRUSTED  ? "TLS: certificate not trusted"
                             : err == EAS_ERR_TLS_CERT_HOSTNAME ? "TLS: certificate name mismatch"
                             : err == EAS_ERR_TLS_CERT_EXPIRED  ? "TLS: certificate expired"
                             : err == EAS_ERR_TLS_CERT_FUTURE   ? "TLS: certificate not yet valid"
                                                                : "TLS: connection failed");
+    if (err == EAS_ERR_TLS_CERT_UNTRUSTED) {
+        /* mbedtls also ends here when a signature could not be checked for lack of heap: give
+           the numbers that tell the two apart (a high-water mark near the size). */
+        char line[80] = "TLS: heap high-water ";
+        size_t n = strlen(line);
+        n = put_u32(line, sizeof(line), n, (uint32_t)mps2_tls_heap_peak());
+        n = put_str(line, sizeof(line), n, " of ");
+        n = put_u32(line, sizeof(line), n, (uint32_t)sizeof(g_tls_heap));
+        (void)put_str(line, sizeof(line), n, " B (MPS2_TLS_HEAP_SIZE)");
+        log_line(HAL_LOG_WARN, line);
+    }
     c->err = err;
     return err;
 }

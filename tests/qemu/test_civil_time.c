@@ -28,15 +28,15 @@ static void check(int64_t t)
         failures++;
         return;
     }
-    if (mps2_civil_utc(t, &got) != 0 || got.tm_year != want.tm_year ||
-        got.tm_mon != want.tm_mon || got.tm_mday != want.tm_mday ||
-        got.tm_hour != want.tm_hour || got.tm_min != want.tm_min ||
+    if (mps2_civil_utc(t, &got) != 0 || got.tm_year != want.tm_year || got.tm_mon != want.tm_mon ||
+        got.tm_mday != want.tm_mday || got.tm_hour != want.tm_hour || got.tm_min != want.tm_min ||
         got.tm_sec != want.tm_sec) {
         if (failures++ < 10) {
-            printf("t=%lld: want %04d-%02d-%02d %02d:%02d:%02d, got %04d-%02d-%02d %02d:%02d:%02d\n",
-                   (long long)t, want.tm_year + 1900, want.tm_mon + 1, want.tm_mday,
-                   want.tm_hour, want.tm_min, want.tm_sec, got.tm_year + 1900, got.tm_mon + 1,
-                   got.tm_mday, got.tm_hour, got.tm_min, got.tm_sec);
+            printf(
+                "t=%lld: want %04d-%02d-%02d %02d:%02d:%02d, got %04d-%02d-%02d %02d:%02d:%02d\n",
+                (long long)t, want.tm_year + 1900, want.tm_mon + 1, want.tm_mday, want.tm_hour,
+                want.tm_min, want.tm_sec, got.tm_year + 1900, got.tm_mon + 1, got.tm_mday,
+                got.tm_hour, got.tm_min, got.tm_sec);
         }
     }
 }
