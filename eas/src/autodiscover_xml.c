@@ -73,10 +73,11 @@ int eas_ad_request_write(const char *email, eas_http_write_fn write, void *wctx)
 
 /* ---- expat memory: a bump allocator over the work area ----
  * Expat's allocator hooks take no context pointer, so the parser being driven is kept in a
- * file-scope variable for the duration of each call into expat (the core is single-threaded
- * by contract; nothing here blocks or re-enters). */
+ * variable for the duration of each call into expat. It is thread-local: two engines in two
+ * threads may run Autodiscover at the same time (docs/integration.md §8). It is the core's
+ * only variable outside caller memory, set only while expat runs and NULL otherwise. */
 
-static eas_ad_parser_t *g_cur;
+static _Thread_local eas_ad_parser_t *g_cur;
 
 #define BLK_ALIGN 16u
 #define BLK_HDR   16u /* size_t size, padded to keep the payload aligned */

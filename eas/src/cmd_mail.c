@@ -173,7 +173,7 @@ int eas_mail_send(eas_engine_t *eng, const eas_mail_t *mail, uint32_t *id)
          (!mail->src_folder || !mail->src_folder[0] || !mail->src_item || !mail->src_item[0]))) {
         return EAS_ERR_PARAM;
     }
-    if (!eng->cfg->mime_read) {
+    if (!eng->cfg->mime_read || !CONFIG_EAS_OUTBOX) { /* read-only build: nothing queues */
         return EAS_ERR_UNSUPPORTED;
     }
     if (mail->mime_len > CONFIG_EAS_MAIL_MAX_BYTES) {
