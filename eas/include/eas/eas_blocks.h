@@ -10,6 +10,7 @@
  * - eas_base64.h: base64 in one piece or streamed,
  * - eas_autodiscover.h: e-mail address → EAS URL (POX over HTTPS; CONFIG_EAS_AUTODISCOVER,
  *   expat); an application uses it once, before it configures the engine,
+ * - eas_cookie.h: the bounded HTTP cookie jar (Set-Cookie in, Cookie out, saved form),
  * - eas_arena.h: the bump allocator over caller memory.
  *
  * docs/integration.md ("Headers") lists which header belongs to which group.
@@ -21,6 +22,7 @@
 #include "eas/eas_autodiscover.h"
 #include "eas/eas_base64.h"
 #include "eas/eas_config_defaults.h"
+#include "eas/eas_cookie.h"
 #include "eas/eas_err.h"
 #include "eas/eas_http.h"
 #include "eas/eas_wbxml.h"

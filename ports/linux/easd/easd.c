@@ -2262,7 +2262,14 @@ int main(int argc, char **argv)
         } else if (!strcmp(argv[i], "--once")) {
             g.once = true;
         } else if (!strcmp(argv[i], "--timeout") && i + 1 < argc) {
-            timeout_s = (unsigned)strtoul(argv[++i], NULL, 10);
+            char *end = NULL;
+            const char *v = argv[++i];
+            unsigned long t = strtoul(v, &end, 10);
+            if (v[0] < '0' || v[0] > '9' || *end != '\0' || t == 0 || t > 86400) {
+                fprintf(stderr, "easd: --timeout wants seconds, 1 to 86400 (got \"%s\")\n", v);
+                return 2;
+            }
+            timeout_s = (unsigned)t;
         } else if (!strcmp(argv[i], "--foreground")) {
             /* easd never forks; systemd (Type=simple) and terminals both want that. */
         } else if (argv[i][0] == '-' && argv[i][1] == 'v') {

@@ -80,7 +80,8 @@ def main():
                     "include/easd_oauth.h", "lib/libeasd_oauth.a", "lib/pkgconfig/easd-oauth.pc",
                     "lib/libeas.a", "lib/libeasd_linux.a", "lib/cmake/easd/easdConfig.cmake",
                     "lib/cmake/easd/easdConfigVersion.cmake", "lib/pkgconfig/easd.pc",
-                    "lib/pkgconfig/easd-linux.pc"]:
+                    "lib/pkgconfig/easd-linux.pc", "bin/easd", "bin/easctl",
+                    "lib/systemd/user/easd.service"]:
             check(os.path.isfile(os.path.join(prefix, rel)), "installed " + rel)
         with open(os.path.join(a.build, "generated", "eas_autoconf.h"), "rb") as f1, \
                 open(os.path.join(inc, "eas", "eas_autoconf.h"), "rb") as f2:
