@@ -10,6 +10,7 @@
 #include "eas/eas_err.h"
 #include "eas/eas_http.h"
 #include "http_cookie_internal.h"
+#include "http_internal.h"
 
 #if CONFIG_EAS_HTTP_COOKIES
 
@@ -174,7 +175,7 @@ int eas_cookie_header(const eas_cookie_jar_t *jar, const char *url, int64_t now,
         const char *dom = txt + s->name_len + s->value_len;
         const char *path = dom + s->domain_len;
         bool dom_ok = (s->flags & CK_HOST_ONLY) != 0
-                          ? http_ck_eq_nocase(t.host, t.host_len, dom, s->domain_len)
+                          ? http_eq_nocase(t.host, t.host_len, dom, s->domain_len)
                           : http_ck_domain_match(t.host, t.host_len, dom, s->domain_len);
         if (!dom_ok || !http_ck_path_match(t.path, t.path_len, path, s->path_len) ||
             ((s->flags & CK_SECURE) != 0 && !t.tls)) {
@@ -184,8 +185,8 @@ int eas_cookie_header(const eas_cookie_jar_t *jar, const char *url, int64_t now,
         size_t k = n;
         while (k > 0) {
             const slot_t *o = slot_at(jar, pick[k - 1]);
-            bool before = s->path_len > o->path_len ||
-                          (s->path_len == o->path_len && s->seq < o->seq);
+            bool before =
+                s->path_len > o->path_len || (s->path_len == o->path_len && s->seq < o->seq);
             if (!before) {
                 break;
             }
@@ -270,8 +271,7 @@ int eas_cookie_jar_save(const eas_cookie_jar_t *jar, int64_t now, eas_cookie_wri
         const char *path = dom + next->domain_len;
         rc = write(ctx, (const uint8_t *)dom, next->domain_len);
         if (rc == EAS_OK) {
-            rc = write(ctx, (const uint8_t *)((next->flags & CK_HOST_ONLY) ? "\t1\t" : "\t0\t"),
-                       3);
+            rc = write(ctx, (const uint8_t *)((next->flags & CK_HOST_ONLY) ? "\t1\t" : "\t0\t"), 3);
         }
         if (rc == EAS_OK) {
             rc = write(ctx, (const uint8_t *)path, next->path_len);

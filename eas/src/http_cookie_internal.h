@@ -85,7 +85,6 @@ bool http_ck_domain_chars_ok(const char *d, size_t len);
 bool http_ck_parse_i64(const char *s, size_t len, int64_t *out);
 bool http_ck_prefix_rules_ok(const cookie_t *c, bool had_domain);
 /* http_cookie_set.c: matching a request URL (RFC 6265 5.1.3, 5.1.4) */
-bool http_ck_eq_nocase(const char *a, size_t alen, const char *b, size_t blen);
 int http_ck_target_of(const char *url, target_t *t);
 bool http_ck_domain_match(const char *host, size_t hlen, const char *dom, size_t dlen);
 bool http_ck_path_match(const char *req, size_t rlen, const char *cp, size_t clen);

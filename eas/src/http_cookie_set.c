@@ -10,29 +10,9 @@
 #include "eas/eas_err.h"
 #include "eas/eas_http.h"
 #include "http_cookie_internal.h"
+#include "http_internal.h"
 
 #if CONFIG_EAS_HTTP_COOKIES
-
-bool http_ck_eq_nocase(const char *a, size_t alen, const char *b, size_t blen)
-{
-    if (alen != blen) {
-        return false;
-    }
-    for (size_t i = 0; i < alen; i++) {
-        if (lc(a[i]) != lc(b[i])) {
-            return false;
-        }
-    }
-    return true;
-}
-
-static bool is_tchar(char c)
-{
-    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) {
-        return true;
-    }
-    return c != '\0' && strchr("!#$%&'*+-.^_`|~", c) != NULL;
-}
 
 static bool is_digit(char c)
 {
@@ -70,7 +50,7 @@ bool http_ck_name_ok(const char *n, size_t len)
         return false;
     }
     for (size_t i = 0; i < len; i++) {
-        if (!is_tchar(n[i])) {
+        if (!http_is_tchar(n[i])) {
             return false;
         }
     }
@@ -115,13 +95,13 @@ static bool is_ip_literal(const char *h, size_t len)
 /* RFC 6265 5.1.3: host equals domain, or ends with "." + domain and is not an IP address. */
 bool http_ck_domain_match(const char *host, size_t hlen, const char *dom, size_t dlen)
 {
-    if (http_ck_eq_nocase(host, hlen, dom, dlen)) {
+    if (http_eq_nocase(host, hlen, dom, dlen)) {
         return true;
     }
     if (hlen <= dlen + 1 || is_ip_literal(host, hlen)) {
         return false;
     }
-    return host[hlen - dlen - 1] == '.' && http_ck_eq_nocase(host + hlen - dlen, dlen, dom, dlen);
+    return host[hlen - dlen - 1] == '.' && http_eq_nocase(host + hlen - dlen, dlen, dom, dlen);
 }
 
 /* RFC 6265 5.1.4. */
@@ -282,8 +262,7 @@ bool http_ck_prefix_rules_ok(const cookie_t *c, bool had_domain)
         return (c->flags & CK_SECURE) != 0;
     }
     if (c->name_len >= 7 && memcmp(c->name, "__Host-", 7) == 0) {
-        return (c->flags & CK_SECURE) != 0 && !had_domain && c->path_len == 1 &&
-               c->path[0] == '/';
+        return (c->flags & CK_SECURE) != 0 && !had_domain && c->path_len == 1 && c->path[0] == '/';
     }
     return true;
 }
@@ -371,17 +350,17 @@ int eas_cookie_set(eas_cookie_jar_t *jar, const char *request_url, const char *v
         if (!http_ck_value_ok(av, avl)) {
             return EAS_ERR_FORMAT;
         }
-        if (http_ck_eq_nocase(an, anl, "expires", 7)) {
+        if (http_eq_nocase(an, anl, "expires", 7)) {
             int64_t when = 0;
             if (eas_cookie_parse_date(av, avl, &when) == EAS_OK) {
                 expires = when;
                 have_expires = true;
             } /* an unparsable Expires is ignored (5.2.1) */
-        } else if (http_ck_eq_nocase(an, anl, "max-age", 7)) {
+        } else if (http_eq_nocase(an, anl, "max-age", 7)) {
             if (http_ck_parse_i64(av, avl, &max_age)) {
                 have_max_age = true;
             }
-        } else if (http_ck_eq_nocase(an, anl, "domain", 6)) {
+        } else if (http_eq_nocase(an, anl, "domain", 6)) {
             if (avl > 0 && av[0] == '.') {
                 av++;
                 avl--;
@@ -399,7 +378,7 @@ int eas_cookie_set(eas_cookie_jar_t *jar, const char *request_url, const char *v
                 c.domain_len = avl;
                 had_domain = true;
             }
-        } else if (http_ck_eq_nocase(an, anl, "path", 4)) {
+        } else if (http_eq_nocase(an, anl, "path", 4)) {
             if (avl > 0 && av[0] == '/') {
                 if (!http_ck_path_ok(av, avl)) {
                     return EAS_ERR_FORMAT;
@@ -410,7 +389,7 @@ int eas_cookie_set(eas_cookie_jar_t *jar, const char *request_url, const char *v
                 c.path = NULL; /* not absolute: the default path (5.2.4) */
                 c.path_len = 0;
             }
-        } else if (http_ck_eq_nocase(an, anl, "secure", 6)) {
+        } else if (http_eq_nocase(an, anl, "secure", 6)) {
             c.flags |= CK_SECURE;
         }
         /* HttpOnly, SameSite and unknown attributes mean nothing to this client. */
@@ -436,11 +415,11 @@ int eas_cookie_set(eas_cookie_jar_t *jar, const char *request_url, const char *v
             return EAS_ERR_FORMAT;
         }
         if (memchr(c.domain, '.', c.domain_len) == NULL &&
-            !http_ck_eq_nocase(t.host, t.host_len, c.domain, c.domain_len)) {
+            !http_eq_nocase(t.host, t.host_len, c.domain, c.domain_len)) {
             return EAS_ERR_FORMAT;
         }
         if (is_ip_literal(t.host, t.host_len) &&
-            !http_ck_eq_nocase(t.host, t.host_len, c.domain, c.domain_len)) {
+            !http_eq_nocase(t.host, t.host_len, c.domain, c.domain_len)) {
             return EAS_ERR_FORMAT;
         }
     } else {

@@ -24,9 +24,8 @@ static char lc(char c)
     return (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : c;
 }
 
-static bool eq_nocase(const char *a, size_t alen, const char *b)
+bool http_eq_nocase(const char *a, size_t alen, const char *b, size_t blen)
 {
-    size_t blen = strlen(b);
     if (alen != blen) {
         return false;
     }
@@ -38,7 +37,12 @@ static bool eq_nocase(const char *a, size_t alen, const char *b)
     return true;
 }
 
-static bool is_tchar(char c)
+static bool eq_nocase(const char *a, size_t alen, const char *b)
+{
+    return http_eq_nocase(a, alen, b, strlen(b));
+}
+
+bool http_is_tchar(char c)
 {
     /* RFC 9110 token characters. */
     if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) {
@@ -384,7 +388,7 @@ static int on_header(eas_http_framer_t *fr, const char *name, size_t nlen, const
     } else if (eq_nocase(name, nlen, "www-authenticate")) {
         while (next_elem(&v, &vlen, &e, &elen)) {
             size_t t = 0;
-            while (t < elen && is_tchar(e[t])) {
+            while (t < elen && http_is_tchar(e[t])) {
                 t++;
             }
             /* "realm=..." continues the previous challenge; a bare token starts one. */
@@ -404,10 +408,20 @@ static int on_header(eas_http_framer_t *fr, const char *name, size_t nlen, const
 static bool must_keep(const char *name, size_t nlen)
 {
     static const char *const names[] = {
-        "content-length",        "transfer-encoding",     "connection",           "content-type",
-        "content-encoding",      "retry-after",           "x-ms-location",        "location",
-        "ms-asprotocolversions", "ms-asprotocolcommands", "ms-server-activesync", "x-ms-asthrottle",
-        "x-ms-rp",               "x-ms-credentials-expire",
+        "content-length",
+        "transfer-encoding",
+        "connection",
+        "content-type",
+        "content-encoding",
+        "retry-after",
+        "x-ms-location",
+        "location",
+        "ms-asprotocolversions",
+        "ms-asprotocolcommands",
+        "ms-server-activesync",
+        "x-ms-asthrottle",
+        "x-ms-rp",
+        "x-ms-credentials-expire",
     };
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
         if (eq_nocase(name, nlen, names[i])) {
@@ -424,7 +438,7 @@ static int split_header(const char *line, size_t len, const char **name, size_t 
     if (len == 0 || is_ows(line[0])) {
         return EAS_ERR_HTTP_HEADER; /* obsolete line folding is rejected (RFC 9112 5.2) */
     }
-    while (i < len && is_tchar(line[i])) {
+    while (i < len && http_is_tchar(line[i])) {
         i++;
     }
     if (i == 0 || i >= len || line[i] != ':') {
@@ -648,7 +662,7 @@ static int feed_line(eas_http_framer_t *fr, const uint8_t *data, size_t len, siz
             /* A huge header we do not need (cookies, policies): check the name, drop the rest. */
             size_t nlen = (size_t)(colon - fr->line);
             for (size_t i = 0; i < nlen; i++) {
-                if (!is_tchar(fr->line[i])) {
+                if (!http_is_tchar(fr->line[i])) {
                     return EAS_ERR_HTTP_HEADER;
                 }
             }

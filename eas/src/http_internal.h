@@ -3,6 +3,7 @@
 #ifndef EAS_HTTP_INTERNAL_H
 #define EAS_HTTP_INTERNAL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -13,6 +14,13 @@
 #endif
 /* The User-Agent when the application gives none (it changes with every easd release). */
 #define EAS_HTTP_USER_AGENT_DEFAULT "easd/" EASD_VERSION_STRING
+
+/* ASCII case-insensitive equality of two counted strings (header names and values, cookie
+ * attributes, host names): HTTP's rules, never the C locale's. */
+bool http_eq_nocase(const char *a, size_t alen, const char *b, size_t blen);
+
+/* An RFC 9110 token character (header and cookie names). */
+bool http_is_tchar(char c);
 
 /* "14.1" -> EAS_VER_14_1; EAS_ERR_NOT_FOUND for versions this build does not know. */
 int http_ver_from_text(const char *s, size_t len, eas_proto_ver_t *out);

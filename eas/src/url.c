@@ -5,6 +5,7 @@
 #include "eas/eas_config_defaults.h"
 #include "eas/eas_err.h"
 #include "eas/eas_http.h"
+#include "http_internal.h"
 
 static char lower_ascii(char c)
 {
@@ -158,23 +159,10 @@ out:
     return rc;
 }
 
-static bool host_eq(const char *a, size_t alen, const char *b, size_t blen)
-{
-    if (alen != blen) {
-        return false;
-    }
-    for (size_t i = 0; i < alen; i++) {
-        if (lower_ascii(a[i]) != lower_ascii(b[i])) {
-            return false;
-        }
-    }
-    return true;
-}
-
 static bool origin_eq(const char *a, const eas_url_t *ua, const char *b, const eas_url_t *ub)
 {
     return ua->tls == ub->tls && ua->port == ub->port &&
-           host_eq(a + ua->host_off, ua->host_len, b + ub->host_off, ub->host_len);
+           http_eq_nocase(a + ua->host_off, ua->host_len, b + ub->host_off, ub->host_len);
 }
 
 bool eas_url_same_origin(const char *a, const char *b)
@@ -192,7 +180,8 @@ bool eas_url_host_listed(const char *url, const char *const *hosts, size_t n_hos
         return false;
     }
     for (size_t i = 0; i < n_hosts; i++) {
-        if (hosts[i] != NULL && host_eq(url + u.host_off, u.host_len, hosts[i], strlen(hosts[i]))) {
+        if (hosts[i] != NULL &&
+            http_eq_nocase(url + u.host_off, u.host_len, hosts[i], strlen(hosts[i]))) {
             return true;
         }
     }
