@@ -558,6 +558,7 @@ static int32_t tls_progress(conn_t *c)
     if (ret == 0) {
         c->handshake_done = true;
         g_port.handshakes++;
+        log_line(HAL_LOG_INFO, mbedtls_ssl_get_ciphersuite(&c->ssl)); /* what was negotiated */
         return 1;
     }
     if (ret == MBEDTLS_ERR_SSL_WANT_READ || ret == MBEDTLS_ERR_SSL_WANT_WRITE) {

@@ -337,13 +337,16 @@ def check_rsa(a, image, certs, tmp, servers):
             print("  | " + line)
     if status != 0 or not any(l.startswith("SYNCED") for l in lines):
         fail("no sync with the RSA-certified server (log: firmware-rsa.log)")
+    if not any("TLS-ECDHE-RSA-WITH-AES-" in l for l in lines):
+        fail("the RSA server's handshake was not ECDHE-RSA with AES-GCM")
     cmds = [r.get("command") for r in rsa.requests("fwrsa")]
     if "Sync" not in cmds:
         fail("the RSA server saw no Sync from the firmware: %s" % cmds)
     if not any("issued after this image was built" in l for l in lines):
         fail("the server certificate starts after the build, but the firmware did not say so")
     log("RSA: synced with an RSA-2048 certificate under an RSA-4096 chain (SHA-256/384), "
-        "%.2f s wall clock; the certificate dated after the build was accepted" % wall)
+        "%s, %.2f s wall clock; the certificate dated after the build was accepted" %
+        ([l for l in lines if "TLS-ECDHE-RSA" in l][0].split()[-1], wall))
 
     # The board's clock set to now (as an RTC or SNTP would): now "not yet valid" counts.
     refused(rsa, "fwrsaclock", "utc=%d" % int(time.time()), "certificate not yet valid",
@@ -448,6 +451,10 @@ def main():
         synced = [l for l in lines if l.startswith("SYNCED")]
         if not synced:
             fail("the firmware never reported a complete sync")
+        suite = [l for l in lines if "TLS-ECDHE-" in l]
+        if not suite or "TLS-ECDHE-ECDSA-WITH-AES-" not in suite[0]:
+            fail("the EC server's handshake was not ECDHE-ECDSA with AES-GCM: %s" % suite)
+        log("negotiated: %s" % suite[0].split()[-1])
 
         # The server's view: the order of the firmware's first requests per command.
         recs = srv.requests(FW_DEVICE)
