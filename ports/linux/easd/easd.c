@@ -57,8 +57,8 @@ typedef struct daemon {
     const char *allow_hosts[EASD_REDIRECT_HOSTS];
     char password[512];
     char device_id[EAS_ID_CAP];
-    char device_os[96];    /* "Linux <release>" for Settings DeviceInformation */
-    char device_name[64];  /* device_name, or the host name */
+    char device_os[96];   /* "Linux <release>" for Settings DeviceInformation */
+    char device_name[64]; /* device_name, or the host name */
     eas_engine_t eng;
     easd_linux_net_t lnet;
     hal_net_t net;
@@ -483,8 +483,8 @@ static void store_remove(easd_coll_t *c, easd_ix_entry_t *e, bool keep_local_edi
    delivery agent and the client already knows about the message). */
 /* A mail collection's index: name = the message's base name "<sid>.easd", hash = the flags
    easd last wrote or sent: 1 + MAIL_S (seen, Email:Read) + MAIL_F (flagged, Email:Flag). */
-#define MAIL_S 1u
-#define MAIL_F 2u
+#define MAIL_S                    1u
+#define MAIL_F                    2u
 #define MAIL_STATE(read, flagged) (1u + ((read) ? MAIL_S : 0u) + ((flagged) ? MAIL_F : 0u))
 
 static void mail_name(const char *sid, char *out, size_t cap)
@@ -748,9 +748,8 @@ static void occ_time(easd_fields_t *fl, uint16_t tag, int64_t t)
     }
 }
 
-static void occurrences_send(easd_coll_t *c, const char *name, const char *sid,
-                             const uint8_t *old, size_t old_len, const uint8_t *cur,
-                             size_t cur_len)
+static void occurrences_send(easd_coll_t *c, const char *name, const char *sid, const uint8_t *old,
+                             size_t old_len, const uint8_t *cur, size_t cur_len)
 {
     eas_cal_item_t *a = &g_occ_item[0], *b = &g_occ_item[1];
     eas_cal_item_init(b, g_occ_ex[1], CONFIG_EAS_CAL_MAX_EXCEPTIONS, g_occ_att[1], 64);
@@ -1219,12 +1218,16 @@ static bool mail_sid(const char *base, char *sid, size_t cap)
     return o > 0 && id_ok(sid);
 }
 
-/* Is there a message file "<base>:2,..." in @p c's cur/ or new/? Its S flag in *read. */
-static bool mail_has(const easd_coll_t *c, const char *base, uint64_t *st)
+/* Calls @p fn for every message file easd wrote in @p c's cur/ and new/ (directory, file
+ * name, base name, flag state) until @p fn returns non-zero; returns that value, or 0. */
+typedef int (*mail_fn)(const char *dir, const char *fname, const char *base, uint64_t st,
+                       void *ctx);
+
+static int mail_each(const easd_coll_t *c, mail_fn fn, void *ctx)
 {
     static const char *const subs[] = {"cur", "new"};
-    bool found = false;
-    for (int s = 0; s < 2 && !found; s++) {
+    int rc = 0;
+    for (int s = 0; s < 2 && rc == 0; s++) {
         char d[EASD_PATH_MAX + 8];
         (void)snprintf(d, sizeof(d), "%s/%s", c->dir, subs[s]);
         DIR *dir = opendir(d);
@@ -1232,45 +1235,67 @@ static bool mail_has(const easd_coll_t *c, const char *base, uint64_t *st)
             continue;
         }
         struct dirent *de;
-        while (!found && (de = readdir(dir)) != NULL) {
-            char b[300];
-            if (mail_file(de->d_name, b, sizeof(b), st) && strcmp(b, base) == 0) {
-                found = true;
+        while (rc == 0 && (de = readdir(dir)) != NULL) {
+            char base[300];
+            uint64_t st = 0;
+            if (mail_file(de->d_name, base, sizeof(base), &st)) {
+                rc = fn(d, de->d_name, base, st, ctx);
             }
         }
         closedir(dir);
     }
+    return rc;
+}
+
+struct mail_match {
+    const char *base; /* the message looked for */
+    const char *to;   /* mail_rename: its new base name */
+    uint64_t st;      /* mail_has: its flag state */
+};
+
+static int has_one(const char *dir, const char *fname, const char *base, uint64_t st, void *ctx)
+{
+    (void)dir;
+    (void)fname;
+    struct mail_match *m = ctx;
+    if (strcmp(base, m->base) != 0) {
+        return 0;
+    }
+    m->st = st;
+    return 1;
+}
+
+/* Is there a message file "<base>:2,..." in @p c's cur/ or new/? Its flag state in *st. */
+static bool mail_has(const easd_coll_t *c, const char *base, uint64_t *st)
+{
+    struct mail_match m = {.base = base};
+    bool found = mail_each(c, has_one, &m) != 0;
+    *st = m.st;
     return found;
+}
+
+static int rename_one(const char *dir, const char *fname, const char *base, uint64_t st, void *ctx)
+{
+    (void)st;
+    const struct mail_match *m = ctx;
+    if (strcmp(base, m->base) == 0) {
+        char op[EASD_PATH_MAX + 320], np[EASD_PATH_MAX + 640];
+        const char *flags = strstr(fname, ":2,");
+        (void)snprintf(op, sizeof(op), "%s/%s", dir, fname);
+        (void)snprintf(np, sizeof(np), "%s/%s%s", dir, m->to, flags ? flags : ":2,");
+        if (rename(op, np) != 0) {
+            LOGW("cannot rename %s: %s", op, strerror(errno));
+        }
+    }
+    return 0;
 }
 
 /* A moved message got a new ServerId in its new folder: its file takes the new name (the
    reader's flags kept). */
 static void mail_rename(const easd_coll_t *c, const char *from, const char *to)
 {
-    static const char *const subs[] = {"cur", "new"};
-    for (int s = 0; s < 2; s++) {
-        char d[EASD_PATH_MAX + 8];
-        (void)snprintf(d, sizeof(d), "%s/%s", c->dir, subs[s]);
-        DIR *dir = opendir(d);
-        if (!dir) {
-            continue;
-        }
-        struct dirent *de;
-        while ((de = readdir(dir)) != NULL) {
-            char b[300];
-            uint64_t st;
-            if (mail_file(de->d_name, b, sizeof(b), &st) && strcmp(b, from) == 0) {
-                char op[EASD_PATH_MAX + 320], np[EASD_PATH_MAX + 640];
-                const char *flags = strstr(de->d_name, ":2,");
-                (void)snprintf(op, sizeof(op), "%s/%s", d, de->d_name);
-                (void)snprintf(np, sizeof(np), "%s/%s%s", d, to, flags ? flags : ":2,");
-                if (rename(op, np) != 0) {
-                    LOGW("cannot rename %s: %s", op, strerror(errno));
-                }
-            }
-        }
-        closedir(dir);
-    }
+    struct mail_match m = {.base = from, .to = to};
+    (void)mail_each(c, rename_one, &m);
 }
 
 /* A mail collection other than @p c whose index has @p base. */
@@ -1285,6 +1310,74 @@ static easd_coll_t *mail_owner(const easd_coll_t *c, const char *base)
     return NULL;
 }
 
+struct scan_ctx {
+    easd_coll_t *c;
+    int queued;
+};
+
+/* mail_scan's look at one message file: adopt it, or send what its flags changed. */
+static int scan_one(const char *dir, const char *fname, const char *base, uint64_t st, void *ctx)
+{
+    (void)dir;
+    (void)fname;
+    struct scan_ctx *x = ctx;
+    easd_coll_t *c = x->c;
+    char sid[EAS_ID_CAP];
+    easd_ix_entry_t *e = easd_ix_by_name(c, base);
+    if (!e) {
+        if (mail_owner(c, base)) {
+            return 0; /* moved here from another folder: that folder's scan sends it */
+        }
+        if (mail_sid(base, sid, sizeof(sid)) && (e = easd_ix_add(c, base)) != NULL) {
+            (void)snprintf(e->sid, sizeof(e->sid), "%s", sid);
+            e->hash = st;
+            e->state = EASD_IX_SYNCED;
+            e->seen = 1;
+            c->dirty = true;
+        }
+        return 0;
+    }
+    e->seen = 1;
+    if (e->hash == st || e->sid[0] == '\0') {
+        return 0;
+    }
+    /* Only what changed: Email:Read, and Email:Flag (Status 2 to flag, an empty Flag
+       clears it, MS-ASEMAIL). */
+    bool read = ((st - 1u) & MAIL_S) != 0, flagged = ((st - 1u) & MAIL_F) != 0;
+    bool read_chg = ((st - 1u) & MAIL_S) != ((e->hash - 1u) & MAIL_S);
+    bool flag_chg = ((st - 1u) & MAIL_F) != ((e->hash - 1u) & MAIL_F);
+    eas_field_t f[6];
+    size_t nf = 0;
+    if (read_chg) {
+        f[nf++] = (eas_field_t){EAS_EMAIL_READ, EAS_FIELD_TEXT, read ? "1" : "0", 1};
+    }
+    if (flag_chg) {
+        f[nf++] = (eas_field_t){EAS_EMAIL_FLAG, EAS_FIELD_START, NULL, 0};
+        if (flagged) {
+            f[nf++] = (eas_field_t){EAS_EMAIL_FLAG_STATUS, EAS_FIELD_TEXT, "2", 1};
+            f[nf++] = (eas_field_t){EAS_EMAIL_FLAG_TYPE, EAS_FIELD_TEXT, "Follow up", 9};
+        }
+        f[nf++] = (eas_field_t){EAS_EMAIL_FLAG, EAS_FIELD_END, NULL, 0};
+    }
+    uint32_t id = 0;
+    int err = eas_item_change(&g.eng, c->sid, e->sid, EAS_CHANGE_EDIT, 0, f, nf, &id);
+    if (err == EAS_ERR_OUTBOX_FULL) {
+        return -1;
+    }
+    if (err != EAS_OK) {
+        LOGE("flag change of %s/%s not queued: %s", c->name, base, eas_err_name(err));
+        return 0;
+    }
+    LOGI("local %s%s%s %s/%s -> server item %s (outbox %u)",
+         read_chg ? (read ? "read" : "unread") : "", read_chg && flag_chg ? ", " : "",
+         flag_chg ? (flagged ? "flag" : "unflag") : "", c->name, base, e->sid, (unsigned)id);
+    e->hash = st;
+    c->dirty = true;
+    g.local_sent++;
+    x->queued++;
+    return 0;
+}
+
 /* A Maildir compared with its index: an S flag set or cleared by a mail reader becomes a
  * Sync Change of Email:Read, a message removed from cur/ and new/ a Sync Delete (the server
  * moves it to Deleted Items, as it does for any client's delete). A message easd wrote that
@@ -1292,83 +1385,15 @@ static easd_coll_t *mail_owner(const easd_coll_t *c, const char *base)
  * index) is adopted as it is. Messages of other programs are left alone. */
 static int mail_scan(easd_coll_t *c)
 {
-    static const char *const subs[] = {"cur", "new"};
-    int queued = 0;
+    struct scan_ctx x = {.c = c};
     c->mail_touched = false;
     for (size_t i = 0; i < c->n; i++) {
         c->e[i].seen = 0;
     }
-    for (int s = 0; s < 2; s++) {
-        char d[EASD_PATH_MAX + 8];
-        (void)snprintf(d, sizeof(d), "%s/%s", c->dir, subs[s]);
-        DIR *dir = opendir(d);
-        if (!dir) {
-            continue;
-        }
-        struct dirent *de;
-        while ((de = readdir(dir)) != NULL) {
-            char base[300], sid[EAS_ID_CAP];
-            uint64_t st = 0;
-            if (!mail_file(de->d_name, base, sizeof(base), &st)) {
-                continue;
-            }
-            easd_ix_entry_t *e = easd_ix_by_name(c, base);
-            if (!e) {
-                if (mail_owner(c, base)) {
-                    continue; /* moved here from another folder: that folder's scan sends it */
-                }
-                if (mail_sid(base, sid, sizeof(sid)) && (e = easd_ix_add(c, base)) != NULL) {
-                    (void)snprintf(e->sid, sizeof(e->sid), "%s", sid);
-                    e->hash = st;
-                    e->state = EASD_IX_SYNCED;
-                    e->seen = 1;
-                    c->dirty = true;
-                }
-                continue;
-            }
-            e->seen = 1;
-            if (e->hash == st || e->sid[0] == '\0') {
-                continue;
-            }
-            /* Only what changed: Email:Read, and Email:Flag (Status 2 to flag, an empty Flag
-               clears it, MS-ASEMAIL). */
-            bool read = ((st - 1u) & MAIL_S) != 0, flagged = ((st - 1u) & MAIL_F) != 0;
-            bool read_chg = ((st - 1u) & MAIL_S) != ((e->hash - 1u) & MAIL_S);
-            bool flag_chg = ((st - 1u) & MAIL_F) != ((e->hash - 1u) & MAIL_F);
-            eas_field_t f[6];
-            size_t nf = 0;
-            if (read_chg) {
-                f[nf++] = (eas_field_t){EAS_EMAIL_READ, EAS_FIELD_TEXT, read ? "1" : "0", 1};
-            }
-            if (flag_chg) {
-                f[nf++] = (eas_field_t){EAS_EMAIL_FLAG, EAS_FIELD_START, NULL, 0};
-                if (flagged) {
-                    f[nf++] = (eas_field_t){EAS_EMAIL_FLAG_STATUS, EAS_FIELD_TEXT, "2", 1};
-                    f[nf++] = (eas_field_t){EAS_EMAIL_FLAG_TYPE, EAS_FIELD_TEXT, "Follow up", 9};
-                }
-                f[nf++] = (eas_field_t){EAS_EMAIL_FLAG, EAS_FIELD_END, NULL, 0};
-            }
-            uint32_t id = 0;
-            int err = eas_item_change(&g.eng, c->sid, e->sid, EAS_CHANGE_EDIT, 0, f, nf, &id);
-            if (err == EAS_ERR_OUTBOX_FULL) {
-                closedir(dir);
-                return -1;
-            }
-            if (err != EAS_OK) {
-                LOGE("flag change of %s/%s not queued: %s", c->name, base, eas_err_name(err));
-                continue;
-            }
-            LOGI("local %s%s%s %s/%s -> server item %s (outbox %u)",
-                 read_chg ? (read ? "read" : "unread") : "", read_chg && flag_chg ? ", " : "",
-                 flag_chg ? (flagged ? "flag" : "unflag") : "", c->name, base, e->sid,
-                 (unsigned)id);
-            e->hash = st;
-            c->dirty = true;
-            g.local_sent++;
-            queued++;
-        }
-        closedir(dir);
+    if (mail_each(c, scan_one, &x) < 0) {
+        return -1;
     }
+    int queued = x.queued;
     for (size_t i = 0; i < c->n; i++) {
         easd_ix_entry_t *e = &c->e[i];
         if (!e->used || e->seen || e->sid[0] == '\0') {
@@ -2091,8 +2116,8 @@ static int account_setup(void)
 {
     char err[300];
     memset(&g.acct, 0, sizeof(g.acct));
-    int nh = easd_hosts_split(g.cfg.redirect_allow, g.allow_buf, sizeof(g.allow_buf),
-                              g.allow_hosts, EASD_REDIRECT_HOSTS);
+    int nh = easd_hosts_split(g.cfg.redirect_allow, g.allow_buf, sizeof(g.allow_buf), g.allow_hosts,
+                              EASD_REDIRECT_HOSTS);
     g.acct.redirect_allow.hosts = g.allow_hosts;
     g.acct.redirect_allow.n_hosts = nh > 0 ? (size_t)nh : 0u;
     if (g.cfg.auth_oauth) {
@@ -2111,8 +2136,7 @@ static int account_setup(void)
     /* What the server lists the device as (Settings DeviceInformation). Model and the
        User-Agent's product token stay the same across upgrades; the OS string may change. */
     struct utsname un;
-    (void)snprintf(g.device_os, sizeof(g.device_os), "Linux %s",
-                   uname(&un) == 0 ? un.release : "");
+    (void)snprintf(g.device_os, sizeof(g.device_os), "Linux %s", uname(&un) == 0 ? un.release : "");
     if (g.cfg.device_name[0] != '\0') {
         (void)snprintf(g.device_name, sizeof(g.device_name), "%s", g.cfg.device_name);
     } else if (gethostname(g.device_name, sizeof(g.device_name) - 1u) != 0) {
@@ -2169,11 +2193,16 @@ static int engine_start(void)
         return -1;
     }
     eas_arena_init(&g_arena, g_arena_mem, sizeof(g_arena_mem));
-    eas_engine_mem_t mem = {g_folders,      CONFIG_EAS_MAX_FOLDERS,
-                            g_outbox,       CONFIG_EAS_OUTBOX_SLOTS,
-                            &g_arena,       g_work,
-                            sizeof(g_work), NULL,
-                            g_cookie_mem,   sizeof(g_cookie_mem),
+    eas_engine_mem_t mem = {g_folders,
+                            CONFIG_EAS_MAX_FOLDERS,
+                            g_outbox,
+                            CONFIG_EAS_OUTBOX_SLOTS,
+                            &g_arena,
+                            g_work,
+                            sizeof(g_work),
+                            NULL,
+                            g_cookie_mem,
+                            sizeof(g_cookie_mem),
                             EAS_CONFIG_FINGERPRINT};
     g.acct.utc_now = utc_clock;
 #if CONFIG_EAS_CALENDAR
