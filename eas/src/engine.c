@@ -370,6 +370,13 @@ void eng_next(eas_engine_t *e)
         p->complete_reported = 1;
         (void)eng_emit(e, &ev);
     }
+    if (e->cfg->no_push) {
+        /* The application asked for no push: nothing stays open until it asks again
+           (eas_sync_now, a queued change: eng_interrupt_ping). */
+        p->parked = 1;
+        eng_set_state(e, EAS_STATE_IDLE);
+        return;
+    }
     eng_ping_start(e);
 }
 
@@ -864,6 +871,9 @@ int eas_step(eas_engine_t *eng, eas_step_event_t ev, uint64_t now_ms, uint64_t *
             }
             continue;
         }
+        if (p->parked) {
+            break; /* no_push and up to date: no request, no timer */
+        }
         eng_next(eng);
     }
     if (p->running == 0 && eng->state == EAS_STATE_BACKOFF && p->wake_ms) {
@@ -906,6 +916,7 @@ int eas_engine_restart(eas_engine_t *eng)
     p->stop_err = EAS_OK;
     p->failures = 0;
     p->prov_attempts = 0;
+    p->parked = 0;
     eng_devinfo_restart(eng);
     if (p->url_pending) {
         /* The redirect was not approved: back to the URL used before it. */
@@ -949,8 +960,8 @@ void eas_engine_close(eas_engine_t *eng)
     p->running = 0;
 }
 
-/* A running Ping (or an idle poll wait) is abandoned so queued work starts now rather than
-   after the heartbeat. */
+/* A running Ping (or an idle poll wait, or the no_push rest) is abandoned so queued work
+   starts now rather than after the heartbeat. */
 void eng_interrupt_ping(eas_engine_t *eng)
 {
     eng_priv_t *p = P(eng);
@@ -958,6 +969,8 @@ void eng_interrupt_ping(eas_engine_t *eng)
         p->poll = 0;
         p->wake_ms = 0;
     }
+    /* no_push: the next eas_step() starts the round (its first command sets the state). */
+    p->parked = 0;
     if (p->running && (p->cmd->flags & ENG_CMD_F_IDLE)) {
         eas_http_client_cancel(&p->http);
         p->running = 0;

@@ -146,6 +146,7 @@ typedef struct eng_priv {
     uint32_t rej_sig;
     uint16_t rej_status;
     uint8_t complete_reported;
+    uint8_t parked; /* no_push: up to date, nothing runs until eng_interrupt_ping() */
     uint8_t cal_active;               /* the calendar collector is fed the current item */
     uint16_t cal_depth;               /* depth of the item's ApplicationData */
     int cal_err;                      /* first structural error of the collector */

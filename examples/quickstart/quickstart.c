@@ -111,6 +111,7 @@ int main(int argc, char **argv)
         .device_type = "easd",
         .auth = {.kind = EAS_HTTP_AUTH_BASIC, .user = arg[1], .password = password},
         .classes = EAS_CLASS_EMAIL | EAS_CLASS_CALENDAR,
+        .no_push = true,          /* sync, then rest: no Ping (this program stops anyway) */
         .store_prefix = "acct0"}; /* names this account's records */
 
     int rc = eas_engine_init(&a.eng, &cfg, &mem, &net, easd_linux_hal(), on_event, &a); /* loads saved state */

@@ -66,7 +66,8 @@
  * state dir and again when one of them changes; docs/exchange-online.md).
  *
  * --push N stays in the Ping loop for N seconds after the first sync (changes are printed as
- * they arrive); the exit status still says whether the first sync completed.
+ * they arrive); the exit status still says whether the first sync completed. Without it the
+ * account runs with eas_account_cfg_t::no_push: no Ping is sent after the sync.
  *
  * --backoff-busy-ms N: eas_account_cfg_t::backoff_busy_ms, where the back-off starts after the
  * server said it is busy (503 without Retry-After, Status 111, X-MS-ASThrottle); tests use
@@ -1612,6 +1613,8 @@ int main(int argc, char **argv)
     cfg.redirect_allow.hosts = allow;
     cfg.redirect_allow.n_hosts = n_allow;
     cfg.allow_plaintext_auth = allow_plaintext != 0;
+    /* Without --push the run ends after the sync: no Ping nobody would wait for. */
+    cfg.no_push = a->push_ms == 0;
     if (send_file) {
         /* One draft and marker per (file, command) */
         uint32_t h = 2166136261u;

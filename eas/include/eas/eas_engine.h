@@ -170,6 +170,15 @@ typedef struct eas_account_cfg {
         Basic or bearer credentials is refused (EAS_ERR_HTTP_PLAINTEXT_AUTH). For tests and
         closed networks only. */
     bool allow_plaintext_auth;
+    /** No push: after a complete sync the engine starts no Ping and sends nothing more. It
+        reports ::EAS_STATE_IDLE, and eas_step() returns EAS_OK with no deadline (or the
+        back-off that is due) and no I/O wanted, until eas_sync_now() or a queued local
+        change (eas_item_*, eas_meeting_respond*, eas_item_move, eas_mail_send, eas_fetch)
+        starts the next round. For an application that syncs once and exits, or a
+        battery-powered device that wakes every few minutes, syncs and sleeps: no request
+        stays open and no radio time goes to a Ping nobody waits for. New mail then arrives
+        only when the application asks (docs/push.md). false = push (Ping), as before. */
+    bool no_push;
 } eas_account_cfg_t;
 
 /** Flags of an ::eas_folder_t. */
@@ -291,7 +300,9 @@ static inline eas_engine_mem_t eas_engine_storage_mem(eas_engine_storage_t *st)
 
 /** Engine states (reported with ::EAS_EV_STATE). */
 typedef enum eas_engine_state {
-    EAS_STATE_IDLE = 0,     /**< initialised, nothing started */
+    /** initialised, nothing started; or, with eas_account_cfg_t::no_push, up to date with
+        nothing open until eas_sync_now() or a queued change */
+    EAS_STATE_IDLE = 0,
     EAS_STATE_OPTIONS,      /**< negotiating the protocol version */
     EAS_STATE_PROVISIONING, /**< Provision phase 1 or 2 */
     EAS_STATE_FOLDERSYNC,

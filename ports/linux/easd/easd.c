@@ -6,8 +6,8 @@
  *
  * Syncs one account into a local store other programs read: calendars and contacts as vdir
  * collections (one .ics per event, one .vcf per contact), mail as Maildir. Then it stays in
- * the Ping loop (or, with --once, exits 0 once everything is synced and every local change
- * the start-up scan found has been answered by the server). Files created, changed or
+ * the Ping loop (or, with --once, sends no Ping and exits 0 once everything is synced and
+ * every local change the start-up scan found has been answered by the server). Files created, changed or
  * deleted in the calendar and contact collections by other programs go to the server
  * through the engine's outbox; a server change to a file that was also edited locally wins,
  * and the local version is kept beside it as NAME.conflict-TIME. In the Maildir folders, a
@@ -2182,6 +2182,8 @@ static int account_setup(void)
     g.acct.ping_interval_s = g.cfg.heartbeat_s < 480u ? g.cfg.heartbeat_s : 0u;
     g.acct.store_prefix = "acct0";
     g.acct.progress = g.tty;
+    /* --once exits after the sync: no Ping nobody would wait for. */
+    g.acct.no_push = g.once;
     return 0;
 }
 

@@ -538,6 +538,7 @@ static eas_http_allow_t cfg_allow;      /* engine_start(): cfg.redirect_allow */
 static eas_proto_ver_t cfg_max_version; /* engine_start(): cfg.max_version */
 static eas_device_info_t cfg_devinfo;   /* engine_start(): cfg.device_info */
 static const char *cfg_user_agent;      /* engine_start(): cfg.user_agent */
+static bool cfg_no_push;                /* engine_start(): cfg.no_push */
 
 /* The application's stored message (mime_id 7), read back at any offset. */
 static uint8_t app_mime[10000];
@@ -580,6 +581,7 @@ static void engine_start(void)
     cfg.max_version = cfg_max_version;
     cfg.device_info = cfg_devinfo;
     cfg.user_agent = cfg_user_agent;
+    cfg.no_push = cfg_no_push;
     cfg.mime_read = mime_read;
     cfg.mime_user = NULL;
     eas_arena_init(&arena, arena_mem, sizeof(arena_mem));
@@ -639,6 +641,7 @@ static int setup(void **st)
     settings_by_handler = false;
     memset(&cfg_devinfo, 0, sizeof(cfg_devinfo));
     cfg_user_agent = NULL;
+    cfg_no_push = false;
     evlog[0] = '\0';
     items_added = 0;
     sync_complete = 0;
@@ -3303,6 +3306,164 @@ static void test_state_rebuilt_from_events(void **st)
     assert_int_equal(ev_state_seen & want, want);
 }
 
+/* no_push at rest: up to date, EAS_STATE_IDLE, nothing wanted, no deadline — and it stays
+   so: thousands of eas_step() calls over days of clock send nothing and open nothing. */
+static void no_push_assert_rest(void)
+{
+    int before = nreq;
+    int opened = opens;
+    int events = ev_state_events;
+    for (int i = 0; i < 5000; i++) {
+        uint64_t dl = 0;
+        assert_int_equal(eas_step(&eng, EAS_STEP_TICK, now, &dl), EAS_OK);
+        state_check();
+        assert_int_equal(dl, UINT64_MAX);
+        assert_int_equal(eas_engine_wait_io(&eng), 0);
+        now += 60000u; /* a minute a call: 3.5 days in all */
+    }
+    assert_int_equal(nreq, before);
+    assert_int_equal(opens, opened);
+    assert_int_equal(ev_state_events, events);
+    assert_int_equal(eas_engine_state(&eng), EAS_STATE_IDLE);
+    assert_int_equal(find_req("Ping", 0), -1);
+}
+
+/* eas_account_cfg_t::no_push: the first sync ends at SYNC_COMPLETE with no Ping after it;
+   eas_sync_now() starts one more round (the Sync of the selected folders, as after a Ping's
+   changes), which again ends at rest. The state goes IDLE -> SYNCING -> IDLE, one event
+   each. Without the option the same server gets a Ping at once (test_first_sync_then_restart
+   and test_no_push_off_pings). */
+static void test_no_push_sync_once_then_rest(void **st)
+{
+    (void)st;
+    cfg_no_push = true;
+    handler = h_first;
+    engine_start();
+    assert_int_equal(run(1000), EAS_OK); /* far more than the round needs */
+    assert_int_equal(nreq, 7);           /* OPTIONS Provision Settings FolderSync Sync x3 */
+    assert_string_equal(reqs[6].cmd, "Sync");
+    assert_int_equal(sync_complete, 1);
+    assert_int_equal(items_added, 3);
+    assert_null(strstr(evlog, "ERR"));
+    no_push_assert_rest();
+
+    /* The application asks again: one Sync of the calendar (the only selected folder; the
+       unselected mail folder is not synced), SYNC_COMPLETE, rest. */
+    int events = ev_state_events;
+    assert_int_equal(eas_sync_now(&eng, NULL), EAS_OK);
+    state_check();
+    assert_int_equal(ev_state_events, events); /* nothing ran yet: nothing to report */
+    assert_int_equal(run(1000), EAS_OK);
+    assert_int_equal(nreq, 8);
+    assert_string_equal(reqs[7].cmd, "Sync");
+    assert_non_null(strstr(reqs[7].body, "<SyncKey>S3</><CollectionId>cal</><GetChanges>"));
+    assert_null(strstr(reqs[7].body, "inbox"));
+    assert_int_equal(sync_complete, 2);
+    assert_int_equal(ev_state_events, events + 2); /* SYNCING, then IDLE */
+    no_push_assert_rest();
+
+    /* A restart from the store (the device woke up): the incremental FolderSync and Sync,
+       then rest again; no Ping at any point. */
+    engine_start();
+    ev_state_events = 0;
+    assert_int_equal(run(1000), EAS_OK);
+    assert_int_equal(nreq, 10);
+    assert_string_equal(reqs[8].cmd, "FolderSync");
+    assert_string_equal(reqs[9].cmd, "Sync");
+    assert_int_equal(sync_complete, 3);
+    no_push_assert_rest();
+}
+
+/* The same server without the option: the Ping follows SYNC_COMPLETE, as it always did. */
+static void test_no_push_off_pings(void **st)
+{
+    (void)st;
+    handler = h_first;
+    engine_start();
+    assert_int_equal(run(8), EAS_OK);
+    assert_int_equal(sync_complete, 1);
+    assert_string_equal(reqs[7].cmd, "Ping");
+    assert_int_equal(eas_engine_state(&eng), EAS_STATE_PINGING);
+}
+
+#if CONFIG_EAS_OUTBOX
+/* A local change queued at rest goes out at the next eas_step() (no eas_sync_now()
+   needed), its result is reported, and the engine rests again without a Ping. */
+static void test_no_push_local_change_sent(void **st)
+{
+    (void)st;
+    status3_sent = 1; /* h_status3 without its status 3: the Add is answered with "new1" */
+    cfg_no_push = true;
+    handler = h_status3;
+    engine_start();
+    assert_int_equal(run(1000), EAS_OK);
+    int rest = nreq;
+    no_push_assert_rest();
+    eas_field_t fields[] = {{EAS_CALENDAR_SUBJECT, EAS_FIELD_TEXT, "Lunch", 5}};
+    uint32_t id = 0;
+    assert_int_equal(eas_item_add(&eng, "cal", fields, 1, &id), EAS_OK);
+    state_check();
+    assert_int_equal(run(1000), EAS_OK);
+    assert_int_equal(nreq, rest + 1);
+    assert_string_equal(reqs[rest].cmd, "Sync");
+    assert_non_null(strstr(reqs[rest].body, "<Commands><Add><ClientId>"));
+    assert_int_equal(outbox_ok_id, id);
+    assert_string_equal(outbox_new_sid, "new1");
+    no_push_assert_rest();
+}
+#endif
+
+#if CONFIG_EAS_FETCH
+/* eas_fetch() at rest: the ItemOperations goes out, then rest again. */
+static void test_no_push_fetch_sent(void **st)
+{
+    (void)st;
+    cfg_no_push = true;
+    fetch_setup();
+    assert_int_equal(run(1000), EAS_OK);
+    int rest = nreq;
+    no_push_assert_rest();
+    uint32_t id = 0;
+    assert_int_equal(eas_fetch(&eng, "inbox", "m1", NULL, &id), EAS_OK);
+    evlog[0] = '\0';
+    assert_int_equal(run(1000), EAS_OK);
+    assert_int_equal(nreq, rest + 1);
+    assert_string_equal(reqs[rest].cmd, "ItemOperations");
+    char want[32];
+    snprintf(want, sizeof(want), "FB%ui;FE%u:1:1;", (unsigned)id, (unsigned)id);
+    assert_non_null(strstr(evlog, want));
+    no_push_assert_rest();
+}
+#endif
+
+/* A failure in a no_push round backs off as ever (the deadline is the retry, not "never"),
+   and the retry completes the round and rests. */
+static void test_no_push_backoff_then_rest(void **st)
+{
+    (void)st;
+    cfg_no_push = true;
+    handler = h_first;
+    engine_start();
+    assert_int_equal(run(1000), EAS_OK);
+    int rest = nreq;
+    handler = h_503;
+    assert_int_equal(eas_sync_now(&eng, "cal"), EAS_OK);
+    uint64_t dl = 0;
+    for (int i = 0; i < 50 && eas_engine_state(&eng) != EAS_STATE_BACKOFF; i++) {
+        assert_int_equal(eas_step(&eng, EAS_STEP_TICK, now, &dl), EAS_OK);
+        state_check();
+    }
+    assert_int_equal(eas_engine_state(&eng), EAS_STATE_BACKOFF);
+    assert_int_equal(nreq, rest + 1);
+    assert_int_equal(eas_step(&eng, EAS_STEP_TICK, now, &dl), EAS_OK);
+    assert_true(dl > now && dl != UINT64_MAX);
+    handler = h_first;
+    assert_int_equal(run(1000), EAS_OK);
+    assert_int_equal(nreq, rest + 2);
+    assert_string_equal(reqs[rest + 1].cmd, "Sync");
+    no_push_assert_rest();
+}
+
 /* A caller compiled with another configuration (its structs and buffers sized differently)
    is refused before anything is written: EAS_ERR_CONFIG, the engine and the store untouched. */
 static void test_config_fingerprint(void **st)
@@ -3604,6 +3765,15 @@ int main(void)
         cmocka_unit_test_setup(test_first_sync_then_restart, setup),
         cmocka_unit_test_setup(test_config_fingerprint, setup),
         cmocka_unit_test_setup(test_state_rebuilt_from_events, setup),
+        cmocka_unit_test_setup(test_no_push_sync_once_then_rest, setup),
+        cmocka_unit_test_setup(test_no_push_off_pings, setup),
+#if CONFIG_EAS_OUTBOX
+        cmocka_unit_test_setup(test_no_push_local_change_sent, setup),
+#endif
+#if CONFIG_EAS_FETCH
+        cmocka_unit_test_setup(test_no_push_fetch_sent, setup),
+#endif
+        cmocka_unit_test_setup(test_no_push_backoff_then_rest, setup),
         cmocka_unit_test_setup(test_449_reprovision_and_replay, setup),
         cmocka_unit_test_setup(test_policy_refused, setup),
         cmocka_unit_test_setup(test_policy_partial_ack_refused, setup),
