@@ -160,10 +160,6 @@ def occurrences_at(tmp, server, version):
 def first_sync(tmp, server, cfg):
     rc, out = run_once(EASD, cfg, tmp)
     check(rc == 0, "easd --once completes the first sync (exit %d)" % rc)
-    with open(os.path.join(server.tmp, "server.log")) as fh:
-        cmds = [json.loads(line).get("command") for line in fh if line.strip()]
-    check("Sync" in cmds and "Ping" not in cmds,
-          "easd --once ends after the sync: no Ping sent (%s)" % sorted(set(cmds)))
     check("engine: protocol 16.1" in out,
           "without max_version easd uses the highest version the server offers (16.1)")
     check("testpass" not in out, "the password never appears in the log")

@@ -3,6 +3,7 @@
 """eas-sync against the fault-injecting test server (loopback).
 
 1. First sync of the demo mailbox: exit 0, every folder reported, every item exactly once.
+   Without --push no Ping follows the sync (the engine's no_push): the run ends idle.
 2. Second run with the same state dir: incremental (no FolderSync from 0, no items again).
 3. --provision 449 at 16.0 and at 14.1: HTTP 449 → Provision (policy + ack) → the failed
    request replayed with the final key [S 2.12]; the sync completes.
@@ -36,6 +37,11 @@ def main():
             check(rc == 0, "first sync exits 0")
             summary = ev[-1]
             check(summary.get("event") == "summary" and summary["complete"], "summary says complete")
+            # Without --push the run ends with the last Sync: the engine (no_push) never
+            # entered the Ping and rests idle.
+            states = [e["state"] for e in ev if e["event"] == "state"]
+            check(summary.get("state") == "idle" and "pinging" not in states,
+                  f"no Ping after the sync (state {summary.get('state')}, {states[-3:]})")
             adds = [e for e in ev if e["event"] == "item_add"]
             ids = [(e["folder"], e["server_id"]) for e in adds]
             check(len(ids) > 0 and len(ids) == len(set(ids)), f"{len(ids)} items, each exactly once")
@@ -44,6 +50,9 @@ def main():
             check(rc == 0, "second run exits 0")
             check(not any(e["event"] == "folder_add" for e in ev2), "no FolderSync from 0 again")
             check(not any(e["event"] == "item_add" for e in ev2), "no item delivered twice")
+            check(ev2[-1].get("state") == "idle" and
+                  not any(e["event"] == "state" and e["state"] == "pinging" for e in ev2),
+                  "second run: no Ping either")
         finally:
             proc.kill()
             proc.wait()

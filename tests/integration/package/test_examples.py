@@ -234,6 +234,8 @@ def main():
         expected = expected_items(r.stdout)
         check(r.returncode == 0 and "synced: %d items" % len(expected) in r.stdout,
               "quick start (CMake build) syncs once and stops: exit %d" % r.returncode)
+        check("items, state idle (ok)" in r.stdout,
+              "quick start ends idle: no Ping after the sync (no_push)")
         check(got == expected, "quick start received exactly the %d Email/Calendar items "
               "(missing %s, unexpected %s)" % (len(expected), sorted(expected - got)[:5],
                                                sorted(got - expected)[:5]))
