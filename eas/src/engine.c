@@ -25,11 +25,11 @@ static const eng_cmd_t *const k_schedule[] = {
     &eng_cmd_settings,   /* device information not given yet (for these values) */
     &eng_cmd_foldersync, /* no hierarchy, or a hierarchy change is due */
 #if CONFIG_EAS_FETCH
-    &eng_cmd_fetch,      /* the user waits for it: before background syncs */
+    &eng_cmd_fetch, /* the user waits for it: before background syncs */
 #endif
-    &eng_cmd_sync,       /* folders with changes (or GetItemEstimate first) */
+    &eng_cmd_sync,              /* folders with changes (or GetItemEstimate first) */
 #if CONFIG_EAS_MEETING_RESPONSE /* else never referenced: dropped by the linker */
-    &eng_cmd_meeting,    /* queued commands of their own */
+    &eng_cmd_meeting,           /* queued commands of their own */
 #endif
 #if CONFIG_EAS_MOVE /* else never referenced: the linker drops MoveItems' code */
     &eng_cmd_move,
@@ -226,12 +226,6 @@ void eng_outbox_resolve_folders(eas_engine_t *e)
 }
 
 /* ---- request plumbing ---- */
-
-static const char *eng_url(const eas_engine_t *e)
-{
-    const eng_priv_t *p = PC(e);
-    return p->url[0] ? p->url : e->cfg->url;
-}
 
 uint32_t eng_policy_key_u32(const char *k)
 {
@@ -439,58 +433,6 @@ int eng_save_acct(eas_engine_t *e)
     return eas_state_acct_save(eng_ns(e), &a, e->mem.arena);
 }
 
-/* HTTP 451: the mailbox lives elsewhere now. Follow X-MS-Location at once (the request is
-   replayed there) when it stays on the same scheme, host and port or goes to a host the
-   application allowed, but only a bounded number of times in a row and never back to the
-   URL that redirected; persist the new URL once it has answered a request. Any other target
-   would receive the user's credentials and the request body: report it and stop until the
-   application approves. */
-static void follow_redirect(eas_engine_t *e, const eng_cmd_t *cmd, const char *loc)
-{
-    eng_priv_t *p = P(e);
-    char target[CONFIG_EAS_URL_MAX + 1];
-    size_t n = loc ? strcspn(loc, "?#") : 0; /* the query is rebuilt per request */
-    int err = EAS_OK;
-
-    if (n == 0 || n > CONFIG_EAS_URL_MAX) {
-        err = EAS_ERR_HTTP_URL;
-    } else {
-        memcpy(target, loc, n);
-        target[n] = '\0';
-        err = eas_http_redirect_check(eng_url(e), target, &p->redirects);
-    }
-    if (err == EAS_OK) {
-        err = eas_http_redirect_policy(eng_url(e), target, &e->cfg->redirect_allow);
-    }
-    if (err == EAS_ERR_HTTP_REDIRECT_APPROVAL) {
-        eas_event_t ev = {.type = EAS_EV_REDIRECT};
-        ev.u.redirect.url = target;
-        ev.u.redirect.from = eng_url(e);
-        EAS_LOGW(&e->sys.log, MOD, "server moved (451) to another server: waiting for approval");
-        (void)eng_emit(e, &ev);
-        p->redirects = 0;
-        for (size_t s = 0; s < p->ob.cap; s++) {
-            p->ob.slots[s].in_flight = 0; /* the request will be sent again */
-        }
-        /* p->url holds the pending target; the stored URL is reloaded if it is refused. */
-        strcpy(p->url, target);
-        p->url_pending = 1;
-        p->url_unsaved = 0;
-        eng_stop(e, EAS_STATE_REDIRECT_PENDING, err, 451, "redirect needs approval");
-        return;
-    }
-    if (err != EAS_OK) {
-        /* The next attempt after the back-off starts a fresh count. */
-        p->redirects = 0;
-        eng_fail_backoff(e, err, EAS_HTTP_STATUS_MOVED, "redirect", 0);
-        return;
-    }
-    EAS_LOGI(&e->sys.log, MOD, "server moved (451): following X-MS-Location");
-    strcpy(p->url, target);
-    p->url_unsaved = 1;
-    (void)eng_start(e, cmd);
-}
-
 int64_t eng_utc(const eas_engine_t *e)
 {
     return e->cfg->utc_now != NULL ? e->cfg->utc_now(e->cfg->utc_user) : 0;
@@ -564,7 +506,7 @@ static void on_complete(eas_engine_t *e)
         }
         break;
     case EAS_HTTP_CLASS_REDIRECT:
-        follow_redirect(e, cmd, v.location);
+        eng_follow_redirect(e, cmd, v.location);
         return;
     case EAS_HTTP_CLASS_PROVISION:
         eng_reprovision(e, cmd, EAS_HTTP_STATUS_NEEDS_PROVISION);
@@ -615,42 +557,6 @@ static void on_complete(eas_engine_t *e)
 }
 
 /* ---- public API ---- */
-
-/* The stored redirect, if it belongs to the configured URL and is not weaker than it. Any
-   other record is deleted with a warning and the configured URL applies. */
-static void load_stored_url(eas_engine_t *e)
-{
-    eng_priv_t *p = P(e);
-    const eas_state_ns_t *ns = eng_ns(e);
-    const char *why = NULL;
-    int uerr = eas_state_url_load(ns, e->cfg->url, p->url, sizeof(p->url), e->mem.arena);
-    if (uerr == EAS_OK) {
-        eas_url_t cu;
-        eas_url_t su;
-        if (eas_url_parse(e->cfg->url, &cu) == EAS_OK && eas_url_parse(p->url, &su) == EAS_OK &&
-            cu.tls && !su.tls) {
-            uerr = EAS_ERR_HTTP_URL;
-            why = "stored redirect weaker than the configured URL; deleted";
-        }
-    } else if (uerr == EAS_ERR_NOT_FOUND) {
-        why = "configured URL changed; stored redirect deleted";
-    } else if (uerr != EAS_ERR_STORE_NOT_FOUND) {
-        why = "stored redirect unreadable; deleted, using the configured URL";
-    }
-    if (why != NULL) {
-        p->url[0] = '\0';
-        (void)eas_state_url_save(ns, e->cfg->url, "", e->mem.arena);
-        eng_report(e, uerr, 0, why, NULL);
-    } else if (uerr == EAS_OK) {
-        eas_event_t ev = {.type = EAS_EV_SERVER_MOVED};
-        ev.u.redirect.url = p->url;
-        ev.u.redirect.from = e->cfg->url;
-        EAS_LOGI(&e->sys.log, MOD, "using the server URL a 451 redirect gave earlier");
-        (void)eng_emit(e, &ev);
-    } else {
-        p->url[0] = '\0';
-    }
-}
 
 /* A corrupt outbox record: the change it held cannot be sent. Say which one was lost. */
 static void outbox_lost(void *user, size_t slot, const char *key)
@@ -764,7 +670,7 @@ int eas_engine_init(eas_engine_t *eng, const eas_account_cfg_t *cfg, const eas_e
         eng_set_state(eng, EAS_STATE_FAILED);
         goto out;
     }
-    load_stored_url(eng);
+    eng_load_stored_url(eng);
     int ferr = eas_state_folders_load(&p->ns, eng->hierarchy_key, eng->mem.folders,
                                       eng->mem.folder_cap, eng->mem.arena);
     if (ferr != EAS_OK && ferr != EAS_ERR_STORE_NOT_FOUND) {
@@ -922,34 +828,11 @@ int eas_engine_restart(eas_engine_t *eng)
         /* The redirect was not approved: back to the URL used before it. */
         p->url_pending = 0;
         eas_arena_reset(eng->mem.arena);
-        load_stored_url(eng);
+        eng_load_stored_url(eng);
         eas_arena_reset(eng->mem.arena);
     }
     eng_set_state(eng, EAS_STATE_IDLE);
     return EAS_OK;
-}
-
-int eas_engine_approve_redirect(eas_engine_t *eng)
-{
-    if (eng == NULL) {
-        return EAS_ERR_PARAM;
-    }
-    eng_priv_t *p = P(eng);
-    if (eng->state != EAS_STATE_REDIRECT_PENDING || !p->url_pending) {
-        return EAS_ERR_STATE;
-    }
-    p->url_pending = 0;
-    p->url_unsaved = 1; /* persisted once the new server has answered */
-    p->stop_err = EAS_OK;
-    p->failures = 0;
-    EAS_LOGI(&eng->sys.log, MOD, "redirect approved");
-    eng_set_state(eng, EAS_STATE_IDLE);
-    return EAS_OK;
-}
-
-const char *eas_engine_pending_redirect(const eas_engine_t *eng)
-{
-    return (eng != NULL && PC(eng)->url_pending) ? PC(eng)->url : NULL;
 }
 
 void eas_engine_close(eas_engine_t *eng)

@@ -40,8 +40,8 @@
 #define PING_LIST_MAX 16u
 
 /* Outbox in-flight states (slot.in_flight). */
-#define OB_SENT 1u
-#define OB_DONE 2u /* answered: remove before committing the new sync key */
+#define OB_SENT  1u
+#define OB_DONE  2u /* answered: remove before committing the new sync key */
 #define OB_RETRY 3u /* answered "try again later" (5, 16): kept, attempt counted */
 /* slot.reserved: a maybe-delivered MeetingResponse was checked against a sync of the folders
    that show it applied (cleared by each send). */
@@ -105,15 +105,15 @@ typedef struct eng_priv {
     char temp_key[EAS_ID_CAP];
     uint64_t wake_ms; /* back-off end / next Ping; 0 = none */
     uint64_t now_ms;
-    uint32_t failures;      /* consecutive failures: the back-off exponent */
+    uint32_t failures; /* consecutive failures: the back-off exponent */
     uint32_t ping_max_folders;
     eas_hb_t hb;             /* the adaptive heartbeat (cmd_ping.c) */
     uint64_t ping_sent_ms;   /* when the Ping in flight was started */
     uint32_t ping_iv;        /* HeartbeatInterval of the Ping in flight */
     uint32_t ping_cache_sig; /* folder set and interval the server has cached ... */
     uint32_t ping_cache_iv;
-    uint8_t ping_cached; /* ... valid: an unchanged Ping may go with an empty body */
-    uint8_t ping_empty;  /* the Ping in flight has an empty body */
+    uint8_t ping_cached;   /* ... valid: an unchanged Ping may go with an empty body */
+    uint8_t ping_empty;    /* the Ping in flight has an empty body */
     uint8_t ping_no_empty; /* the server refused an empty Ping: always full from now on */
     int parse_err;
     unsigned wait_io;
@@ -127,8 +127,8 @@ typedef struct eng_priv {
     uint8_t cmds_sent;
     uint8_t got_body;
     uint8_t throttled; /* the answer being handled carried X-MS-ASThrottle (busy back-off) */
-    int16_t cur;    /* folder being synced */
-    uint16_t items; /* items applied from the current response */
+    int16_t cur;       /* folder being synced */
+    uint16_t items;    /* items applied from the current response */
     uint8_t item_open;
     uint8_t ping_rejected; /* consecutive Ping rejections (3/4/7/132) */
     uint8_t probing;       /* searching the folder a Ping was rejected for */
@@ -146,13 +146,13 @@ typedef struct eng_priv {
     uint32_t rej_sig;
     uint16_t rej_status;
     uint8_t complete_reported;
-    uint8_t parked; /* no_push: up to date, nothing runs until eng_interrupt_ping() */
-    uint8_t cal_active;               /* the calendar collector is fed the current item */
-    uint16_t cal_depth;               /* depth of the item's ApplicationData */
-    int cal_err;                      /* first structural error of the collector */
-    uint8_t redirects;                /* HTTP 451 followed in a row (capped, loop-checked) */
-    uint8_t url_unsaved;              /* p->url came from a 451 and is not persisted yet */
-    uint8_t url_pending;              /* p->url is a 451 target awaiting approval (unused) */
+    uint8_t parked;      /* no_push: up to date, nothing runs until eng_interrupt_ping() */
+    uint8_t cal_active;  /* the calendar collector is fed the current item */
+    uint16_t cal_depth;  /* depth of the item's ApplicationData */
+    int cal_err;         /* first structural error of the collector */
+    uint8_t redirects;   /* HTTP 451 followed in a row (capped, loop-checked) */
+    uint8_t url_unsaved; /* p->url came from a 451 and is not persisted yet */
+    uint8_t url_pending; /* p->url is a 451 target awaiting approval (unused) */
     char url[CONFIG_EAS_URL_MAX + 1]; /* learned server URL ("" = the configured one) */
     int16_t mv_slot;                  /* outbox slot of the MoveItems in flight */
     int16_t send_slot;                /* outbox slot of the mail in flight */
@@ -238,6 +238,10 @@ bool eng_unmeetable_status(uint32_t s);
 /* [S 2.12] Re-provision, then replay @p failed with the new key; capped. */
 void eng_reprovision(eas_engine_t *e, const eng_cmd_t *failed, uint16_t status);
 int eng_save_acct(eas_engine_t *e);
+/* engine_redirect.c: the URL in use, HTTP 451, the stored redirect */
+const char *eng_url(const eas_engine_t *e);
+void eng_follow_redirect(eas_engine_t *e, const eng_cmd_t *cmd, const char *loc);
+void eng_load_stored_url(eas_engine_t *e);
 /* UTC seconds from the application's clock (0 without one). */
 int64_t eng_utc(const eas_engine_t *e);
 uint32_t eng_policy_key_u32(const char *k);
