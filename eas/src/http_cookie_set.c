@@ -139,16 +139,6 @@ int http_ck_target_of(const char *url, target_t *t)
 
 /* ---- dates (RFC 6265 5.1.1) ---- */
 
-static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
-{
-    y -= m <= 2 ? 1 : 0;
-    const int64_t era = (y >= 0 ? y : y - 399) / 400;
-    const unsigned yoe = (unsigned)(y - era * 400);
-    const unsigned doy = (153u * (m > 2 ? m - 3 : m + 9) + 2u) / 5u + d - 1u;
-    const unsigned doe = yoe * 365u + yoe / 4u - yoe / 100u + doy;
-    return era * 146097 + (int64_t)doe - 719468;
-}
-
 static bool date_delim(unsigned char c)
 {
     return c == 0x09 || (c >= 0x20 && c <= 0x2F) || (c >= 0x3B && c <= 0x40) ||
@@ -252,7 +242,8 @@ int eas_cookie_parse_date(const char *s, size_t len, int64_t *out)
         h > 23 || mi > 59 || se > 59) {
         return EAS_ERR_FORMAT;
     }
-    *out = days_from_civil(year, (unsigned)mon, (unsigned)day) * 86400 + h * 3600 + mi * 60 + se;
+    *out =
+        http_days_from_civil(year, (unsigned)mon, (unsigned)day) * 86400 + h * 3600 + mi * 60 + se;
     return EAS_OK;
 }
 

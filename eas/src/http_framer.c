@@ -103,7 +103,7 @@ static bool next_elem(const char **s, size_t *len, const char **elem, size_t *el
 
 /* ---- HTTP-date ---- */
 
-static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
+int64_t http_days_from_civil(int64_t y, unsigned m, unsigned d)
 {
     y -= m <= 2 ? 1 : 0;
     const int64_t era = (y >= 0 ? y : y - 399) / 400;
@@ -199,7 +199,7 @@ int eas_http_parse_date(const char *s, size_t len, int64_t *out)
     if (d < 1 || d > mdays[mo - 1] || (mo == 2 && d == 29 && !leap) || y < 1970) {
         return EAS_ERR_FORMAT;
     }
-    *out = days_from_civil(y, (unsigned)mo, (unsigned)d) * 86400 + h * 3600 + mi * 60 + se;
+    *out = http_days_from_civil(y, (unsigned)mo, (unsigned)d) * 86400 + h * 3600 + mi * 60 + se;
     return EAS_OK;
 }
 

@@ -19,6 +19,10 @@
  * attributes, host names): HTTP's rules, never the C locale's. */
 bool http_eq_nocase(const char *a, size_t alen, const char *b, size_t blen);
 
+/* Days from 1970-01-01 to the proleptic Gregorian date (HTTP-date and cookie-date; the
+ * calendar module, which has its own, may be compiled out). */
+int64_t http_days_from_civil(int64_t y, unsigned m, unsigned d);
+
 /* An RFC 9110 token character (header and cookie names). */
 bool http_is_tchar(char c);
 
