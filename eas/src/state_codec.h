@@ -64,6 +64,12 @@ static inline void wr_u32(wr_t *w, uint32_t v)
     wr_bytes(w, b, 4);
 }
 
+static inline void wr_u64(wr_t *w, uint64_t v)
+{
+    wr_u32(w, (uint32_t)v);
+    wr_u32(w, (uint32_t)(v >> 32));
+}
+
 static inline void wr_str(wr_t *w, const char *s)
 {
     size_t n = s ? strlen(s) : 0;
@@ -111,6 +117,12 @@ static inline uint32_t rd_u32(rd_t *r)
 {
     const uint8_t *q = rd_bytes(r, 4);
     return q ? get_u32(q) : 0;
+}
+
+static inline uint64_t rd_u64(rd_t *r)
+{
+    uint64_t lo = rd_u32(r);
+    return lo | ((uint64_t)rd_u32(r) << 32);
 }
 
 /* Copy a string into a fixed field; longer than the field is corruption, not truncation. */

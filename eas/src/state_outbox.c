@@ -154,8 +154,7 @@ static void encode(wr_t *w, const eas_outbox_entry_t *e, const eas_field_t *fiel
         wr_str(w, e->u.meeting.server_id);
         wr_str(w, e->u.meeting.instance_id);
         wr_u8(w, e->u.meeting.reply);
-        wr_u32(w, (uint32_t)e->u.meeting.uid_hash);
-        wr_u32(w, (uint32_t)(e->u.meeting.uid_hash >> 32));
+        wr_u64(w, e->u.meeting.uid_hash);
         break;
     case EAS_OUTBOX_MOVE:
         wr_str(w, e->u.move.server_id);
@@ -165,8 +164,7 @@ static void encode(wr_t *w, const eas_outbox_entry_t *e, const eas_field_t *fiel
         wr_u8(w, e->u.mail.cmd);
         wr_u8(w, e->u.mail.flags);
         wr_u32(w, e->u.mail.mime_id);
-        wr_u32(w, (uint32_t)e->u.mail.mime_len);
-        wr_u32(w, (uint32_t)(e->u.mail.mime_len >> 32));
+        wr_u64(w, e->u.mail.mime_len);
         wr_str(w, e->u.mail.client_id);
         wr_str(w, e->u.mail.src_item);
         break;
@@ -240,9 +238,7 @@ static int decode(const uint8_t *pl, size_t plen, uint8_t version, eas_outbox_en
         e->u.meeting.instance_id = s2;
         e->u.meeting.reply = rd_u8(&r);
         if (version >= 3u) {
-            uint64_t lo = rd_u32(&r);
-            uint64_t hi = rd_u32(&r);
-            e->u.meeting.uid_hash = lo | (hi << 32);
+            e->u.meeting.uid_hash = rd_u64(&r);
         }
         break;
     case EAS_OUTBOX_MOVE:
@@ -255,9 +251,7 @@ static int decode(const uint8_t *pl, size_t plen, uint8_t version, eas_outbox_en
         e->u.mail.cmd = rd_u8(&r);
         e->u.mail.flags = rd_u8(&r);
         e->u.mail.mime_id = rd_u32(&r);
-        uint64_t lo = rd_u32(&r);
-        uint64_t hi = rd_u32(&r);
-        e->u.mail.mime_len = lo | (hi << 32);
+        e->u.mail.mime_len = rd_u64(&r);
         rd_str(&r, s1, EAS_ID_CAP);
         rd_str(&r, s2, EAS_ID_CAP);
         e->u.mail.client_id = s1;
